@@ -1,0 +1,53 @@
+import type { Clock } from './clock.js';
+import type { SyncConfig } from './config.js';
+import type { SyncController } from './controller.js';
+import type { EventSink, SyncStatus } from './events.js';
+import type { ConflictInfo, ConflictResolution, LastKnownState, Plan, SyncStats, Tree } from './model.js';
+import type { StateStore } from './state-store.js';
+import type { Storage } from './storage.js';
+
+/** Decides a MANUAL conflict. `skip` leaves both sides as they are and the conflict pending. */
+export type ConflictHandler = (conflict: ConflictInfo) => Promise<ConflictResolution>;
+
+/** Input of the pure planner. Entries carry whatever hashes the orchestrator filled in. */
+export interface PlanInput {
+  source: Tree;
+  destination: Tree;
+  /** null on a first sync. */
+  lastKnown: LastKnownState | null;
+  config: SyncConfig;
+}
+
+/** Paths whose content hash the planner needs before it can decide, per side. */
+export interface HashNeeds {
+  source: string[];
+  destination: string[];
+}
+
+export interface SyncOptions {
+  source: Storage;
+  destination: Storage;
+  state: StateStore;
+  config?: Partial<SyncConfig>;
+  onEvent?: EventSink;
+  controller?: SyncController;
+  /** Required for MANUAL; without one, manual conflicts are skipped and reported. */
+  onConflict?: ConflictHandler;
+  clock?: Clock;
+}
+
+export interface SyncRunError {
+  path?: string;
+  code: string;
+  message: string;
+}
+
+export interface SyncResult {
+  status: SyncStatus;
+  plan: Plan;
+  stats: SyncStats;
+  errors: SyncRunError[];
+  /** Conflicts left unresolved (skipped, or no handler for MANUAL). */
+  pendingConflicts: ConflictInfo[];
+  warnings: string[];
+}

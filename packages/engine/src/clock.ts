@@ -1,0 +1,6 @@
+/** Time, injectable so tests can pin it. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,134 @@
+/**
+ * The engine's vocabulary: entries, the three states of a pair, sync/comparison modes,
+ * conflict strategies and planned actions. SPEC §1–§6.
+ */
+
+/** A hash algorithm a backend can offer. Two hashes are compared only when their algorithms match. */
+export type HashAlgorithm = 'xxh3-128' | 'md5' | 'sha1' | 'sha256' | 'etag' | (string & {});
+
+/**
+ * What a backend reports for one path. Paths are relative to the location's root,
+ * `/`-separated, NFC-normalised, never absolute and never containing `..`.
+ */
+export interface Entry {
+  path: string;
+  /** Bytes; 0 for directories. */
+  size: number;
+  /** Modification time in milliseconds since the epoch. */
+  mtime: number;
+  isDir: boolean;
+  /** Content hash, where the backend has one (or the engine computed one). */
+  hash?: string;
+  hashAlgorithm?: HashAlgorithm;
+  /** A backend file id that survives a rename: an inode number, a cloud object id. */
+  id?: string;
+}
+
+/** A whole tree, keyed by path. */
+export type Tree = Map<string, Entry>;
+
+/**
+ * The last-known state: what both sides held, identical, at the end of the last sync.
+ * Each side keeps its own metadata (mtimes and ids differ between backends).
+ */
+export interface LastKnownState {
+  source: Tree;
+  destination: Tree;
+}
+
+export const SYNC_MODES = [
+  'TWO_WAY',
+  'SOURCE_TO_DESTINATION',
+  'SOURCE_BACKUP',
+  'DESTINATION_TO_SOURCE',
+  'DESTINATION_BACKUP',
+] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+export const COMPARISON_MODES = [
+  'HASH_THEN_MTIME',
+  'SIZE_ONLY',
+  'HASH_ONLY',
+  'MTIME_ONLY',
+  'SIZE_AND_MTIME',
+] as const;
+export type ComparisonMode = (typeof COMPARISON_MODES)[number];
+
+export const CONFLICT_STRATEGIES = ['NEWEST_WINS', 'SOURCE_WINS', 'DESTINATION_WINS', 'MANUAL'] as const;
+export type ConflictStrategy = (typeof CONFLICT_STRATEGIES)[number];
+
+/** How one conflict is settled. SPEC §6. */
+export const CONFLICT_RESOLUTIONS = ['source', 'destination', 'keep-both', 'skip'] as const;
+export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];
+
+/**
+ * Actions. UPLOAD_* copy source → destination, DOWNLOAD_* copy destination → source.
+ * RENAME_DESTINATION applies a rename seen at the source to the destination, and
+ * RENAME_SOURCE the other way round.
+ */
+export const ACTION_TYPES = [
+  'UPLOAD_NEW',
+  'UPLOAD_UPDATE',
+  'UPLOAD_RESTORE',
+  'DOWNLOAD_NEW',
+  'DOWNLOAD_UPDATE',
+  'DOWNLOAD_RESTORE',
+  'DELETE_SOURCE',
+  'DELETE_DESTINATION',
+  'RENAME_SOURCE',
+  'RENAME_DESTINATION',
+  'NO_ACTION',
+  'CONFLICT',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export type Side = 'source' | 'destination';
+
+/** A conflict: both sides changed differently (or differ on a first sync). */
+export interface ConflictInfo {
+  path: string;
+  source: Entry | null;
+  destination: Entry | null;
+  /**
+   * The resolution the strategy chose at planning time. Absent for MANUAL, where the
+   * executor asks the conflict handler.
+   */
+  resolution?: ConflictResolution;
+}
+
+/** One step of a plan, with the table cell that produced it. */
+export interface PlannedAction {
+  type: ActionType;
+  path: string;
+  /** The new path, for renames. */
+  to?: string;
+  /** Which table cell (or rule) produced this action, e.g. `two-way: modified / unchanged`. */
+  reason: string;
+  /** Bytes this action will move (0 for deletes, renames and directories). */
+  bytes: number;
+  /** Metadata seen at planning time, used to detect a file that changed since. */
+  source?: Entry | null;
+  destination?: Entry | null;
+  isDir?: boolean;
+  conflict?: ConflictInfo;
+}
+
+export interface Plan {
+  actions: PlannedAction[];
+  /** Paths whose last-known entry should be dropped or refreshed without moving data (NO_ACTION bookkeeping). */
+  totals: { files: number; bytes: number; deletes: { source: number; destination: number } };
+  /** True when planned without a last-known state (first sync: merge, never delete). */
+  isFirstSync: boolean;
+  warnings: string[];
+}
+
+/** SPEC §10 stats. */
+export interface SyncStats {
+  actions: Partial<Record<ActionType, number>>;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  conflicts: number;
+  conflictsPending: number;
+  errors: number;
+  durationMs: number;
+}

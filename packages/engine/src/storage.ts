@@ -1,0 +1,84 @@
+import type { Readable } from 'node:stream';
+import type { Entry, HashAlgorithm } from './model.js';
+
+/** What a backend can and cannot do, so the engine picks comparisons it can honour. */
+export interface StorageCapabilities {
+  /** Hash algorithms `hash()` (or `list()`) can give, cheapest first. Empty: no hashes. */
+  hashAlgorithms: HashAlgorithm[];
+  /** True when `list()` already carries hashes (S3 ETags), so hashing costs nothing. */
+  hasListingHashes: boolean;
+  /** Granularity of stored mtimes in ms (1 for local disk, 1000 for SFTP); null when mtimes are not kept. */
+  mtimePrecisionMs: number | null;
+  /** Whether `write()` can set the file's mtime to the one given. */
+  canSetMtime: boolean;
+  caseSensitive: boolean;
+  /** `rename()` is a server-side move (no data re-sent). */
+  serverSideMove: boolean;
+  /** `copy()` exists and is server-side. */
+  serverSideCopy: boolean;
+  /** `Entry.id` is stable across renames (inodes, object ids). */
+  stableIds: boolean;
+  /** Directories exist on their own (false for object stores, where empty folders vanish). */
+  hasDirectories: boolean;
+}
+
+export interface ListOptions {
+  /**
+   * Called for each directory before descending into it and for each file; returning
+   * false skips it (and everything below a directory) without reading it. Paths are
+   * relative to the root.
+   */
+  include?: (path: string, isDir: boolean) => boolean;
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions {
+  /** mtime to set on the written file, where the backend can. */
+  mtime?: number;
+  /** Expected size; the write fails (and leaves nothing) when a different number of bytes arrives. */
+  size?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * One storage backend rooted at a location. Every path is relative to the root,
+ * `/`-separated. Implementations must never touch anything outside the root, and must
+ * reject paths that are absolute or contain `..` with a `SyncError('INVALID_PATH')`.
+ *
+ * Errors are `SyncError`s with codes NOT_FOUND, PERMISSION, CONFLICT (already exists /
+ * not empty) or TRANSIENT (worth retrying).
+ */
+export interface Storage {
+  /** Backend family: `local`, `memory`, `sftp`, `s3`, `webdav`. */
+  readonly kind: string;
+  /** Human-readable description of the location, without secrets. */
+  readonly description: string;
+  readonly capabilities: StorageCapabilities;
+
+  /** Every entry below the root, depth-first, directories before their contents. Never buffers the whole tree. */
+  list(options?: ListOptions): AsyncIterable<Entry>;
+  /** The entry at `path`, or null when nothing is there. */
+  stat(path: string): Promise<Entry | null>;
+  /** A stream of the file's bytes. */
+  read(path: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Atomically writes a file: bytes go to a temporary name, are checked against
+   * `options.size`, then renamed into place, creating parent directories as needed.
+   * Returns the entry as stored.
+   */
+  write(path: string, data: Readable | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<Entry>;
+  /** Deletes a file or an empty directory. Deleting what is already gone is not an error. */
+  delete(path: string): Promise<void>;
+  /** Moves a file or directory, creating the target's parent directories. Fails with CONFLICT when `to` exists. */
+  rename(from: string, to: string): Promise<void>;
+  /** Creates a directory and its parents; an existing directory is fine. */
+  mkdir(path: string): Promise<void>;
+  /** Hash of the file's content in `algorithm` (one of `capabilities.hashAlgorithms`). */
+  hash?(path: string, algorithm: HashAlgorithm, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Server-side copy, where `capabilities.serverSideCopy`. */
+  copy?(from: string, to: string): Promise<void>;
+  /** Sets a file's or directory's mtime, where `capabilities.canSetMtime`. */
+  setMtime?(path: string, mtime: number): Promise<void>;
+  /** Releases connections. */
+  close?(): Promise<void>;
+}
