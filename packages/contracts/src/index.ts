@@ -1,1 +1,12 @@
-export {};
+export * from './auth.js';
+export * from './common.js';
+export * from './conflict.js';
+export * from './control.js';
+export * from './entry.js';
+export * from './enums.js';
+export * from './jobs.js';
+export * from './location.js';
+export * from './pair.js';
+export * from './pair-location.js';
+export * from './run.js';
+export * from './ws-events.js';

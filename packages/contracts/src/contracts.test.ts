@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { JOBS, parseJobPayload } from './jobs.js';
+import { CreatePairSchema, UpdatePairSchema } from './pair.js';
+import { WsEventSchema } from './ws-events.js';
+
+const local = (path: string) => ({ type: 'local' as const, path });
+
+describe('CreatePairSchema', () => {
+  it('fills every optional field with the SPEC default', () => {
+    const pair = CreatePairSchema.parse({ name: 'docs', source: local('/a'), destination: local('/b') });
+    expect(pair).toEqual({
+      name: 'docs',
+      source: local('/a'),
+      destination: local('/b'),
+      mode: 'TWO_WAY',
+      comparisonMode: 'HASH_THEN_MTIME',
+      conflictResolution: 'NEWEST_WINS',
+      ignorePatterns: [],
+      concurrency: { transfers: 5, operations: 10 },
+      maxDeletePercent: 50,
+      schedule: null,
+      enabled: true,
+    });
+  });
+
+  it('names the field that is wrong', () => {
+    const result = CreatePairSchema.safeParse({
+      name: 'x',
+      source: local('/a'),
+      destination: local('/b'),
+      mode: 'SIDEWAYS',
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['mode']);
+  });
+
+  it('rejects a schedule that is not a cron expression', () => {
+    const result = CreatePairSchema.safeParse({
+      name: 'x',
+      source: local('/a'),
+      destination: local('/b'),
+      schedule: 'hourly',
+    });
+    expect(result.error?.issues[0]?.path).toEqual(['schedule']);
+  });
+});
+
+describe('UpdatePairSchema', () => {
+  it('adds no defaults, so a patch changes only what it names', () => {
+    expect(UpdatePairSchema.parse({ enabled: false })).toEqual({ enabled: false });
+  });
+
+  it('rejects unknown fields', () => {
+    expect(UpdatePairSchema.safeParse({ colour: 'red' }).success).toBe(false);
+  });
+});
+
+describe('job catalog', () => {
+  it('parses a sync-run payload and rejects one without a run id', () => {
+    const ids = { runId: crypto.randomUUID(), pairId: crypto.randomUUID() };
+    expect(parseJobPayload('sync-run', ids)).toEqual(ids);
+    expect(() => parseJobPayload('sync-run', { pairId: ids.pairId })).toThrow(/runId/);
+    expect(JOBS['sync-run'].attempts).toBeGreaterThan(0);
+  });
+});
+
+describe('WsEventSchema', () => {
+  it('discriminates on type', () => {
+    const event = WsEventSchema.parse({
+      type: 'run.paused',
+      runId: crypto.randomUUID(),
+      pairId: crypto.randomUUID(),
+    });
+    expect(event.type).toBe('run.paused');
+    expect(WsEventSchema.safeParse({ type: 'run.exploded' }).success).toBe(false);
+  });
+});

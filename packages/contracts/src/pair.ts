@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { IdSchema, TimestampSchema } from './common.js';
+import { ComparisonModeSchema, ConflictStrategySchema, SyncModeSchema } from './enums.js';
+import { PairLocationSchema } from './pair-location.js';
+import { RunStatusSchema } from './run.js';
+
+/** SPEC defaults for a pair's optional fields. */
+export const PAIR_DEFAULTS = {
+  mode: 'TWO_WAY',
+  comparisonMode: 'HASH_THEN_MTIME',
+  conflictResolution: 'NEWEST_WINS',
+  ignorePatterns: [] as string[],
+  concurrency: { transfers: 5, operations: 10 },
+  maxDeletePercent: 50,
+  schedule: null as string | null,
+  enabled: true,
+} as const;
+
+export const ConcurrencySchema = z.object({
+  /** Uploads/downloads at once. */
+  transfers: z.number().int().min(1).max(64),
+  /** Lists, deletes, renames, mkdirs at once. */
+  operations: z.number().int().min(1).max(256),
+});
+export type Concurrency = z.infer<typeof ConcurrencySchema>;
+
+/**
+ * A cron expression (5 fields, or 6 with seconds) such as `0 * * * *`; null for no
+ * schedule. The scheduler checks the expression further when the pair is saved.
+ */
+export const ScheduleSchema = z
+  .string()
+  .trim()
+  .regex(/^(\S+\s+){4,5}\S+$/, 'schedule must be a cron expression with 5 or 6 fields, e.g. "0 * * * *"')
+  .nullable();
+
+const pairFields = {
+  name: z.string().trim().min(1, 'name must not be empty').max(200),
+  source: PairLocationSchema,
+  destination: PairLocationSchema,
+  mode: SyncModeSchema,
+  comparisonMode: ComparisonModeSchema,
+  conflictResolution: ConflictStrategySchema,
+  ignorePatterns: z.array(z.string().max(1000)).max(1000),
+  concurrency: ConcurrencySchema,
+  maxDeletePercent: z.number().min(0).max(100),
+  schedule: ScheduleSchema,
+  enabled: z.boolean(),
+};
+
+/** `POST /pairs` body: name, source and destination are required; the rest default per SPEC. */
+export const CreatePairSchema = z.object({
+  name: pairFields.name,
+  source: pairFields.source,
+  destination: pairFields.destination,
+  mode: pairFields.mode.default(PAIR_DEFAULTS.mode),
+  comparisonMode: pairFields.comparisonMode.default(PAIR_DEFAULTS.comparisonMode),
+  conflictResolution: pairFields.conflictResolution.default(PAIR_DEFAULTS.conflictResolution),
+  ignorePatterns: pairFields.ignorePatterns.default([]),
+  concurrency: z
+    .object({
+      transfers: ConcurrencySchema.shape.transfers.default(PAIR_DEFAULTS.concurrency.transfers),
+      operations: ConcurrencySchema.shape.operations.default(PAIR_DEFAULTS.concurrency.operations),
+    })
+    .default({ ...PAIR_DEFAULTS.concurrency }),
+  maxDeletePercent: pairFields.maxDeletePercent.default(PAIR_DEFAULTS.maxDeletePercent),
+  schedule: pairFields.schedule.default(null),
+  enabled: pairFields.enabled.default(true),
+});
+/** What the client sends (optional fields may be left out). */
+export type CreatePairInput = z.input<typeof CreatePairSchema>;
+/** After parsing: every field present. */
+export type CreatePair = z.output<typeof CreatePairSchema>;
+
+/** `PATCH /pairs/:id` body: any subset of the fields; `concurrency` may be partial. */
+export const UpdatePairSchema = z
+  .object({
+    name: pairFields.name.optional(),
+    source: pairFields.source.optional(),
+    destination: pairFields.destination.optional(),
+    mode: pairFields.mode.optional(),
+    comparisonMode: pairFields.comparisonMode.optional(),
+    conflictResolution: pairFields.conflictResolution.optional(),
+    ignorePatterns: pairFields.ignorePatterns.optional(),
+    concurrency: ConcurrencySchema.partial().optional(),
+    maxDeletePercent: pairFields.maxDeletePercent.optional(),
+    schedule: pairFields.schedule.optional(),
+    enabled: pairFields.enabled.optional(),
+  })
+  .strict();
+export type UpdatePair = z.infer<typeof UpdatePairSchema>;
+
+/** The latest run of a pair, as shown in lists. */
+export const RunSummarySchema = z.object({
+  id: IdSchema,
+  status: RunStatusSchema,
+  queuedAt: TimestampSchema,
+  finishedAt: TimestampSchema.nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+/** A stored pair, as the API returns it. Secrets in locations are never returned. */
+export const PairSchema = z.object({
+  id: IdSchema,
+  ...pairFields,
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  lastRun: RunSummarySchema.nullable(),
+});
+export type Pair = z.infer<typeof PairSchema>;
+
+export const PairListSchema = z.object({ items: z.array(PairSchema) });
+export type PairList = z.infer<typeof PairListSchema>;

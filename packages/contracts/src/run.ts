@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { IdSchema, TimestampSchema } from './common.js';
+import { ActionTypeSchema } from './enums.js';
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+/** Statuses after which a run never changes again. */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+/** Statuses of a run that holds its pair: at most one such run per pair. */
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused'];
+
+/**
+ * What started a run: a user (`manual`), the pair's cron schedule, or a conflict
+ * resolved after its run ended (`conflict-resolution`, a follow-up run).
+ */
+export const RunTriggerSchema = z.enum(['manual', 'schedule', 'conflict-resolution']);
+export type RunTrigger = z.infer<typeof RunTriggerSchema>;
+
+/** SPEC §10 stats of a finished run. */
+export const RunStatsSchema = z.object({
+  actions: z.partialRecord(ActionTypeSchema, z.number().int().nonnegative()),
+  bytesUploaded: z.number().nonnegative(),
+  bytesDownloaded: z.number().nonnegative(),
+  conflicts: z.number().int().nonnegative(),
+  conflictsPending: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type RunStats = z.infer<typeof RunStatsSchema>;
+
+export const RunPhaseSchema = z.enum(['scanning', 'planning', 'transferring', 'finishing']);
+export type RunPhase = z.infer<typeof RunPhaseSchema>;
+
+/** Live progress of a run; also stored on the run row (throttled). */
+export const RunProgressSchema = z.object({
+  phase: RunPhaseSchema,
+  filesDone: z.number().int().nonnegative(),
+  filesTotal: z.number().int().nonnegative(),
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative(),
+  currentFile: z.string().nullable(),
+  /** Bytes per second over the last few seconds. */
+  rateBytesPerSecond: z.number().nonnegative(),
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;
+
+export const RunSchema = z.object({
+  id: IdSchema,
+  pairId: IdSchema,
+  status: RunStatusSchema,
+  trigger: RunTriggerSchema,
+  dryRun: z.boolean(),
+  queuedAt: TimestampSchema,
+  startedAt: TimestampSchema.nullable(),
+  finishedAt: TimestampSchema.nullable(),
+  /** Present once the run has finished. */
+  stats: RunStatsSchema.nullable(),
+  /** Why the run failed (or stopped, e.g. the max-delete guard). */
+  error: z.string().nullable(),
+  progress: RunProgressSchema.nullable(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+export const RunListSchema = z.object({ items: z.array(RunSchema) });
+export type RunList = z.infer<typeof RunListSchema>;
+
+/** `POST /pairs/:id/runs` body. */
+export const CreateRunSchema = z
+  .object({
+    dryRun: z.boolean().default(false),
+    /** Run even when the max-delete guard would stop it. */
+    force: z.boolean().default(false),
+  })
+  .default({ dryRun: false, force: false });
+export type CreateRun = z.output<typeof CreateRunSchema>;
+
+export const RunActionStatusSchema = z.enum(['done', 'failed', 'planned']);
+export type RunActionStatus = z.infer<typeof RunActionStatusSchema>;
+
+/** One line of a run's per-file log. */
+export const RunActionSchema = z.object({
+  /** Monotonic per database; also the pagination cursor. */
+  id: z.string(),
+  runId: IdSchema,
+  type: ActionTypeSchema,
+  path: z.string(),
+  to: z.string().nullable(),
+  reason: z.string(),
+  bytes: z.number().nonnegative(),
+  status: RunActionStatusSchema,
+  error: z.string().nullable(),
+  at: TimestampSchema,
+});
+export type RunAction = z.infer<typeof RunActionSchema>;
+
+export const RunActionPageSchema = z.object({
+  items: z.array(RunActionSchema),
+  nextCursor: z.string().nullable(),
+});
+export type RunActionPage = z.infer<typeof RunActionPageSchema>;
+
+/** One planned action in a dry-run preview. */
+export const PlannedActionSchema = z.object({
+  type: ActionTypeSchema,
+  path: z.string(),
+  to: z.string().nullable(),
+  reason: z.string(),
+  bytes: z.number().nonnegative(),
+  isDir: z.boolean(),
+});
+export type PlannedActionView = z.infer<typeof PlannedActionSchema>;
+
+/** `GET /pairs/:id/plan`: what a run would do now, changing nothing. */
+export const PlanPreviewSchema = z.object({
+  pairId: IdSchema,
+  isFirstSync: z.boolean(),
+  actions: z.array(PlannedActionSchema),
+  totals: z.object({
+    files: z.number().int().nonnegative(),
+    bytes: z.number().nonnegative(),
+    deletes: z.object({ source: z.number().int(), destination: z.number().int() }),
+  }),
+  warnings: z.array(z.string()),
+});
+export type PlanPreview = z.infer<typeof PlanPreviewSchema>;
