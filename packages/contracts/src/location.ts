@@ -1,1 +1,139 @@
-export {};
+/**
+ * Locations: a storage backend plus a root inside it. These typed configs are what the API
+ * accepts, what the server stores (secret fields encrypted at rest) and what the worker
+ * opens. The CLI's URL syntax (`sftp://…`, `s3://…`) parses into the same shapes.
+ */
+import { z } from 'zod';
+
+/** A POSIX absolute path, or a Windows drive path. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((path) => path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path), {
+    message: 'must be an absolute path',
+  });
+
+export const LocalLocationSchema = z.object({
+  type: z.literal('local'),
+  /** Absolute path of the folder. */
+  path: absolutePath,
+});
+export type LocalLocation = z.infer<typeof LocalLocationSchema>;
+
+export const SftpLocationSchema = z.object({
+  type: z.literal('sftp'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535).default(22),
+  username: z.string().min(1),
+  /** Secret. */
+  password: z.string().optional(),
+  /** Secret: the private key itself (OpenSSH or PEM text). */
+  privateKey: z.string().optional(),
+  /** Secret: the private key's passphrase. */
+  passphrase: z.string().optional(),
+  /** Path of a private key file on the machine that runs the sync (the CLI's `--sftp-key`). */
+  privateKeyPath: z.string().optional(),
+  /** Root folder on the server; absolute, or relative to the login folder. */
+  path: z.string().default('/'),
+  /**
+   * The pinned host key: `ssh-ed25519 AAAA…` (as in known_hosts) or a `SHA256:…`
+   * fingerprint. Without it the host is checked against a known_hosts file.
+   */
+  hostKey: z.string().optional(),
+});
+export type SftpLocation = z.infer<typeof SftpLocationSchema>;
+
+export const S3LocationSchema = z.object({
+  type: z.literal('s3'),
+  bucket: z.string().min(1),
+  /** Key prefix acting as the root, without leading or trailing `/`; empty for the whole bucket. */
+  prefix: z.string().default(''),
+  /** Endpoint of an S3-compatible service (`https://minio.example:9000`); AWS when absent. */
+  endpoint: z.string().url().optional(),
+  region: z.string().min(1).default('us-east-1'),
+  /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted services need. */
+  forcePathStyle: z.boolean().default(false),
+  accessKeyId: z.string().optional(),
+  /** Secret. */
+  secretAccessKey: z.string().optional(),
+  /** Secret. */
+  sessionToken: z.string().optional(),
+});
+export type S3Location = z.infer<typeof S3LocationSchema>;
+
+export const WebdavLocationSchema = z.object({
+  type: z.literal('webdav'),
+  /** `http://` or `https://` URL of the root collection, without credentials. */
+  url: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\//i.test(url), { message: 'must be an http:// or https:// URL' }),
+  username: z.string().optional(),
+  /** Secret. */
+  password: z.string().optional(),
+});
+export type WebdavLocation = z.infer<typeof WebdavLocationSchema>;
+
+export const LocationSchema = z.discriminatedUnion('type', [
+  LocalLocationSchema,
+  SftpLocationSchema,
+  S3LocationSchema,
+  WebdavLocationSchema,
+]);
+export type Location = z.infer<typeof LocationSchema>;
+export type LocationType = Location['type'];
+export const LOCATION_TYPES = ['local', 'sftp', 's3', 'webdav'] as const satisfies readonly LocationType[];
+
+/**
+ * Fields holding secrets, per location type. The server encrypts these at rest and never
+ * returns them; `redactLocation` drops them.
+ */
+export const LOCATION_SECRET_FIELDS = {
+  local: [],
+  sftp: ['password', 'privateKey', 'passphrase'],
+  s3: ['secretAccessKey', 'sessionToken'],
+  webdav: ['password'],
+} as const satisfies { [T in LocationType]: readonly (keyof Extract<Location, { type: T }>)[] };
+
+/** The names of the secret fields a location of this type can have. */
+export function locationSecretFields(type: LocationType): readonly string[] {
+  return LOCATION_SECRET_FIELDS[type];
+}
+
+/**
+ * The location without its secret fields, plus which secrets were set (so a form can show
+ * "password saved" without ever receiving it).
+ */
+export function redactLocation(location: Location): Location & { secretsSet: string[] } {
+  const copy: Record<string, unknown> = { ...location };
+  const secretsSet: string[] = [];
+  for (const field of locationSecretFields(location.type)) {
+    if (copy[field] !== undefined && copy[field] !== '') secretsSet.push(field);
+    delete copy[field];
+  }
+  return { ...(copy as Location), secretsSet };
+}
+
+/** A one-line, secret-free description: `sftp://alice@host:2222/data`, `s3://bucket/prefix (endpoint)`. */
+export function describeLocation(location: Location): string {
+  switch (location.type) {
+    case 'local':
+      return location.path;
+    case 'sftp': {
+      const port = location.port === 22 ? '' : `:${location.port}`;
+      const path = location.path.startsWith('/') ? location.path : `/~/${location.path}`;
+      return `sftp://${location.username}@${location.host}${port}${path}`;
+    }
+    case 's3': {
+      const where = location.endpoint ? ` at ${location.endpoint}` : '';
+      return `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ''}${where}`;
+    }
+    case 'webdav': {
+      // A special scheme cannot be swapped for `webdav:` through the URL API, so rebuild the text.
+      const url = new URL(location.url);
+      const scheme = url.protocol === 'https:' ? 'webdavs' : 'webdav';
+      const user = location.username ? `${encodeURIComponent(location.username)}@` : '';
+      return `${scheme}://${user}${url.host}${url.pathname}`;
+    }
+  }
+}

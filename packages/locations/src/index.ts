@@ -1,1 +1,11 @@
-export {};
+export {
+  describeLocation,
+  LOCATION_SECRET_FIELDS,
+  type Location,
+  LocationSchema,
+  type LocationType,
+  locationSecretFields,
+  redactLocation,
+} from '@syncengine/contracts';
+export { type OpenStorageOptions, openStorage } from './open-storage.js';
+export { type ParseLocationOptions, parseLocationUrl } from './parse-location-url.js';
