@@ -1,1 +1,118 @@
-export {};
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { xxh3 } from '@node-rs/xxhash';
+import { SyncError } from './errors.js';
+import type { HashAlgorithm } from './model.js';
+
+/**
+ * The engine's fast content hash: 64-bit XXH3, streamed. Non-cryptographic, used to
+ * compare local files and detect renames; combined with the size, collisions are not a
+ * practical concern for change detection.
+ */
+export const DEFAULT_HASH: HashAlgorithm = 'xxh3-64';
+
+/** Algorithms `createHasher` can compute locally, cheapest first. */
+export const LOCAL_HASH_ALGORITHMS: readonly HashAlgorithm[] = ['xxh3-64', 'md5', 'sha1', 'sha256'];
+
+/** An incremental hasher. `digest()` returns lowercase hex and may be called once. */
+export interface Hasher {
+  readonly algorithm: HashAlgorithm;
+  update(chunk: Uint8Array | string): void;
+  digest(): string;
+}
+
+/** True when `createHasher(algorithm)` can compute `algorithm`. */
+export function canHashLocally(algorithm: HashAlgorithm): boolean {
+  return LOCAL_HASH_ALGORITHMS.includes(algorithm);
+}
+
+/** Creates a hasher; throws `SyncError('HASH_UNAVAILABLE')` for an algorithm that cannot be computed locally. */
+export function createHasher(algorithm: HashAlgorithm): Hasher {
+  switch (algorithm) {
+    case 'xxh3-64': {
+      const state = xxh3.Xxh3.withSeed();
+      return {
+        algorithm,
+        update(chunk) {
+          state.update(chunk);
+        },
+        digest() {
+          return state.digest().toString(16).padStart(16, '0');
+        },
+      };
+    }
+    case 'md5':
+    case 'sha1':
+    case 'sha256': {
+      const state = createHash(algorithm);
+      return {
+        algorithm,
+        update(chunk) {
+          state.update(chunk);
+        },
+        digest() {
+          return state.digest('hex');
+        },
+      };
+    }
+    default:
+      throw new SyncError(
+        'HASH_UNAVAILABLE',
+        `hash algorithm "${algorithm}" cannot be computed locally (available: ${LOCAL_HASH_ALGORITHMS.join(', ')})`,
+      );
+  }
+}
+
+/** Hash of in-memory bytes. */
+export function hashBytes(data: Uint8Array | string, algorithm: HashAlgorithm = DEFAULT_HASH): string {
+  const hasher = createHasher(algorithm);
+  hasher.update(data);
+  return hasher.digest();
+}
+
+/** Hash of everything a stream yields. */
+export async function hashStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  algorithm: HashAlgorithm = DEFAULT_HASH,
+): Promise<string> {
+  const hasher = createHasher(algorithm);
+  for await (const chunk of stream) hasher.update(chunk);
+  return hasher.digest();
+}
+
+/**
+ * A pass-through stream that hashes (in one or more algorithms) and counts the bytes
+ * flowing through it, so a transfer can verify what it copied without reading twice:
+ * `storage.write(path, source.pipe(hashing))`, then `hashing.digest(algorithm)`.
+ */
+export class HashingPassThrough extends Transform {
+  private readonly hashers: Map<HashAlgorithm, Hasher>;
+  private readonly digests = new Map<HashAlgorithm, string>();
+  /** Bytes seen so far. */
+  bytes = 0;
+
+  constructor(algorithms: HashAlgorithm | readonly HashAlgorithm[] = DEFAULT_HASH) {
+    super();
+    const list = typeof algorithms === 'string' ? [algorithms] : algorithms;
+    this.hashers = new Map(list.map((algorithm) => [algorithm, createHasher(algorithm)]));
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    for (const hasher of this.hashers.values()) hasher.update(chunk);
+    callback(null, chunk);
+  }
+
+  /** The hash of all bytes that passed, once the stream has ended. */
+  digest(algorithm?: HashAlgorithm): string {
+    const key = algorithm ?? this.hashers.keys().next().value;
+    if (key === undefined) throw new SyncError('INTERNAL', 'no hash algorithm configured');
+    const done = this.digests.get(key);
+    if (done !== undefined) return done;
+    const hasher = this.hashers.get(key);
+    if (!hasher) throw new SyncError('HASH_UNAVAILABLE', `this stream does not compute "${key}"`);
+    const digest = hasher.digest();
+    this.digests.set(key, digest);
+    return digest;
+  }
+}

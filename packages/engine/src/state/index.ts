@@ -1,1 +1,2 @@
-export {};
+export * from './apply.js';
+export * from './memory-state-store.js';
