@@ -1,1 +1,4 @@
-export {};
+export * from './database.js';
+export * from './repos/index.js';
+export * as schema from './schema/index.js';
+export * from './state-store.js';

@@ -1,0 +1,130 @@
+import type { CreatePair, Pair, RunStatus, RunSummary, UpdatePair } from '@syncengine/contracts';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
+import type { Database } from '../database.js';
+import { pairs, runs } from '../schema/index.js';
+import { iso, isoOrNull } from './errors.js';
+
+/** A location as stored: its typed config, with secret fields as the server stored them. */
+export type StoredLocation = { type: string } & Record<string, unknown>;
+
+/** A pair as stored; the server redacts locations before answering. */
+export type PairRecord = Omit<Pair, 'source' | 'destination'> & {
+  source: StoredLocation;
+  destination: StoredLocation;
+};
+
+export type NewPairRecord = Omit<CreatePair, 'source' | 'destination'> & {
+  source: StoredLocation;
+  destination: StoredLocation;
+};
+
+export type PairPatch = Omit<UpdatePair, 'source' | 'destination' | 'concurrency'> & {
+  source?: StoredLocation;
+  destination?: StoredLocation;
+  concurrency?: { transfers: number; operations: number };
+};
+
+type PairRow = typeof pairs.$inferSelect;
+
+const toRecord = (row: PairRow, lastRun: RunSummary | null): PairRecord => ({
+  id: row.id,
+  name: row.name,
+  source: row.source as StoredLocation,
+  destination: row.destination as StoredLocation,
+  mode: row.mode as Pair['mode'],
+  comparisonMode: row.comparisonMode as Pair['comparisonMode'],
+  conflictResolution: row.conflictResolution as Pair['conflictResolution'],
+  ignorePatterns: row.ignorePatterns,
+  concurrency: { transfers: row.transfers, operations: row.operations },
+  maxDeletePercent: row.maxDeletePercent,
+  schedule: row.schedule,
+  enabled: row.enabled,
+  createdAt: iso(row.createdAt),
+  updatedAt: iso(row.updatedAt),
+  lastRun,
+});
+
+export function createPairRepo(db: Database) {
+  async function lastRuns(pairIds: string[]): Promise<Map<string, RunSummary>> {
+    if (pairIds.length === 0) return new Map();
+    const rows = await db
+      .selectDistinctOn([runs.pairId], {
+        pairId: runs.pairId,
+        id: runs.id,
+        status: runs.status,
+        queuedAt: runs.queuedAt,
+        finishedAt: runs.finishedAt,
+      })
+      .from(runs)
+      .where(inArray(runs.pairId, pairIds))
+      .orderBy(runs.pairId, desc(runs.queuedAt));
+    return new Map(
+      rows.map((row) => [
+        row.pairId,
+        {
+          id: row.id,
+          status: row.status as RunStatus,
+          queuedAt: iso(row.queuedAt),
+          finishedAt: isoOrNull(row.finishedAt),
+        },
+      ]),
+    );
+  }
+
+  return {
+    async list(): Promise<PairRecord[]> {
+      const rows = await db.select().from(pairs).orderBy(asc(pairs.createdAt), asc(pairs.id));
+      const latest = await lastRuns(rows.map((row) => row.id));
+      return rows.map((row) => toRecord(row, latest.get(row.id) ?? null));
+    },
+    async get(id: string): Promise<PairRecord | null> {
+      const [row] = await db.select().from(pairs).where(eq(pairs.id, id));
+      if (!row) return null;
+      return toRecord(row, (await lastRuns([id])).get(id) ?? null);
+    },
+    async listScheduled(): Promise<PairRecord[]> {
+      const rows = await db.select().from(pairs);
+      return rows.filter((row) => row.schedule && row.enabled).map((row) => toRecord(row, null));
+    },
+    async create(input: NewPairRecord): Promise<PairRecord> {
+      const [row] = await db
+        .insert(pairs)
+        .values({
+          name: input.name,
+          source: input.source,
+          destination: input.destination,
+          mode: input.mode,
+          comparisonMode: input.comparisonMode,
+          conflictResolution: input.conflictResolution,
+          ignorePatterns: input.ignorePatterns,
+          transfers: input.concurrency.transfers,
+          operations: input.concurrency.operations,
+          maxDeletePercent: input.maxDeletePercent,
+          schedule: input.schedule,
+          enabled: input.enabled,
+        })
+        .returning();
+      return toRecord(row!, null);
+    },
+    async update(id: string, patch: PairPatch): Promise<PairRecord | null> {
+      const { concurrency, ...rest } = patch;
+      const [row] = await db
+        .update(pairs)
+        .set({
+          ...rest,
+          ...(concurrency ? { transfers: concurrency.transfers, operations: concurrency.operations } : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(pairs.id, id))
+        .returning();
+      if (!row) return null;
+      return toRecord(row, (await lastRuns([id])).get(id) ?? null);
+    },
+    /** Deletes the pair with its state, runs and conflicts; returns whether it existed. */
+    async delete(id: string): Promise<boolean> {
+      const rows = await db.delete(pairs).where(eq(pairs.id, id)).returning({ id: pairs.id });
+      return rows.length > 0;
+    },
+  };
+}
+export type PairRepo = ReturnType<typeof createPairRepo>;

@@ -1,0 +1,72 @@
+import type { ActionType, RunAction, RunActionPage, RunActionStatus } from '@syncengine/contracts';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Database } from '../database.js';
+import { runActions } from '../schema/index.js';
+import { iso } from './errors.js';
+
+export interface NewRunAction {
+  type: ActionType;
+  path: string;
+  to: string | null;
+  reason: string;
+  bytes: number;
+  status: RunActionStatus;
+  error: string | null;
+}
+
+type Row = typeof runActions.$inferSelect;
+const toAction = (row: Row): RunAction => ({
+  id: String(row.id),
+  runId: row.runId,
+  type: row.type as ActionType,
+  path: row.path,
+  to: row.toPath,
+  reason: row.reason,
+  bytes: row.bytes,
+  status: row.status as RunActionStatus,
+  error: row.error,
+  at: iso(row.at),
+});
+
+/** Rows per insert statement (9 parameters a row stays far below Postgres' 65 535). */
+const INSERT_BATCH = 1_000;
+
+export function createRunActionRepo(db: Database) {
+  return {
+    async insertMany(runId: string, actions: NewRunAction[]): Promise<RunAction[]> {
+      const inserted: RunAction[] = [];
+      for (let start = 0; start < actions.length; start += INSERT_BATCH) {
+        const rows = await db
+          .insert(runActions)
+          .values(
+            actions.slice(start, start + INSERT_BATCH).map((action) => ({
+              runId,
+              type: action.type,
+              path: action.path,
+              toPath: action.to,
+              reason: action.reason,
+              bytes: action.bytes,
+              status: action.status,
+              error: action.error,
+            })),
+          )
+          .returning();
+        inserted.push(...rows.map(toAction));
+      }
+      return inserted;
+    },
+    async page(runId: string, cursor: string | undefined, limit: number): Promise<RunActionPage> {
+      const conditions = [eq(runActions.runId, runId)];
+      if (cursor !== undefined) conditions.push(gt(runActions.id, Number(cursor)));
+      const rows = await db
+        .select()
+        .from(runActions)
+        .where(and(...conditions))
+        .orderBy(asc(runActions.id))
+        .limit(limit + 1);
+      const items = rows.slice(0, limit).map(toAction);
+      return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+    },
+  };
+}
+export type RunActionRepo = ReturnType<typeof createRunActionRepo>;

@@ -1,0 +1,27 @@
+import { and, eq, gt, lt } from 'drizzle-orm';
+import type { Database } from '../database.js';
+import { sessions, users } from '../schema/index.js';
+
+export function createSessionRepo(db: Database) {
+  return {
+    async create(tokenHash: string, userId: string, expiresAt: Date): Promise<void> {
+      await db.insert(sessions).values({ tokenHash, userId, expiresAt });
+    },
+    /** The user of a session that has not expired. */
+    async findUser(tokenHash: string): Promise<{ id: string; username: string } | null> {
+      const [row] = await db
+        .select({ id: users.id, username: users.username })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date())));
+      return row ?? null;
+    },
+    async delete(tokenHash: string): Promise<void> {
+      await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+    },
+    async deleteExpired(): Promise<void> {
+      await db.delete(sessions).where(lt(sessions.expiresAt, new Date()));
+    },
+  };
+}
+export type SessionRepo = ReturnType<typeof createSessionRepo>;

@@ -1,0 +1,9 @@
+export { apiTokens } from './api-tokens.js';
+export { conflicts } from './conflicts.js';
+export { pairMetadata } from './pair-metadata.js';
+export { pairState } from './pair-state.js';
+export { pairs } from './pairs.js';
+export { runActions } from './run-actions.js';
+export { runs } from './runs.js';
+export { sessions } from './sessions.js';
+export { users } from './users.js';
