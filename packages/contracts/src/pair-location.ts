@@ -1,14 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { LocationSchema } from './location.js';
 
 /**
- * A pair's source or destination, discriminated on `type`. A local folder's path must be
- * absolute and lie under one of the server's allowed roots (checked by the server).
- * Remote types (sftp, s3, webdav) join this union with the storage backends.
+ * A pair's source or destination: a location config discriminated on `type` (`local`
+ * with an absolute `path`, or a remote backend). A local path must also lie under one of
+ * the server's allowed roots (checked by the server). In answers, secret fields are
+ * never included.
  */
-export const PairLocationSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('local'),
-    path: z.string().min(1, 'path must not be empty').max(4096),
-  }),
-]);
+export const PairLocationSchema = LocationSchema;
 export type PairLocation = z.infer<typeof PairLocationSchema>;
