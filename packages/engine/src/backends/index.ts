@@ -1,1 +1,2 @@
+export * from './local.js';
 export * from './memory.js';

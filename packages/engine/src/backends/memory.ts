@@ -204,8 +204,9 @@ export class MemoryStorage implements Storage {
       for (const [key, child] of this.nodes) if (key.startsWith(prefix)) moved.push(child);
     }
     for (const child of moved) this.nodes.delete(this.key(child.path));
+    const oldLength = node.path.length;
     for (const child of moved) {
-      child.path = target + child.path.slice(node.path.length);
+      child.path = target + child.path.slice(oldLength);
       this.nodes.set(this.key(child.path), child);
     }
   }

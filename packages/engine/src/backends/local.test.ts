@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSyncError, type SyncError } from '../errors.js';
+import { describeStorageContract, listAll, readAll, writeText } from '../testing/storage-contract.js';
+import { LocalStorage, mapFsError } from './local.js';
+
+describeStorageContract('LocalStorage', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
+  return { storage: new LocalStorage(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return isSyncError(error) ? error.code : `not a SyncError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+describe('LocalStorage on a real folder', () => {
+  let base: string;
+  let root: string;
+  let outside: string;
+
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
+    root = join(base, 'root');
+    outside = join(base, 'outside');
+    await mkdir(root);
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+  });
+
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('skips symbolic links when listing and reports each through onSkip', async () => {
+    await writeFile(join(root, 'real.txt'), 'real');
+    await symlink(join(outside, 'secret.txt'), join(root, 'link.txt'));
+    await symlink(outside, join(root, 'linked-dir'));
+    const skipped: [string, string][] = [];
+    const storage = new LocalStorage(root, { onSkip: (path, reason) => skipped.push([path, reason]) });
+    expect((await listAll(storage)).map((entry) => entry.path)).toEqual(['real.txt']);
+    expect(skipped.sort()).toEqual([
+      ['link.txt', 'symlink'],
+      ['linked-dir', 'symlink'],
+    ]);
+  });
+
+  it('skips FIFOs and other special files', async () => {
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    const skipped: string[] = [];
+    const storage = new LocalStorage(root, { onSkip: (path, reason) => skipped.push(`${path}:${reason}`) });
+    expect(await listAll(storage)).toEqual([]);
+    expect(skipped).toEqual(['pipe:special-file']);
+    expect(await storage.stat('pipe')).toBeNull();
+  });
+
+  it('never reads, writes or deletes through a symlinked folder that points outside the root', async () => {
+    await symlink(outside, join(root, 'escape'));
+    const storage = new LocalStorage(root);
+    expect(await codeOf(storage.read('escape/secret.txt'))).toBe('INVALID_PATH');
+    expect(await codeOf(writeText(storage, 'escape/new.txt', 'x'))).toBe('INVALID_PATH');
+    expect(await codeOf(writeText(storage, 'escape/deeper/new.txt', 'x'))).toBe('INVALID_PATH');
+    expect(await codeOf(storage.delete('escape/secret.txt'))).toBe('INVALID_PATH');
+    expect(await codeOf(storage.mkdir('escape/sub'))).toBe('INVALID_PATH');
+    expect(await codeOf(storage.rename('escape/secret.txt', 'stolen.txt'))).toBe('INVALID_PATH');
+    expect(await readdir(outside)).toEqual(['secret.txt']);
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('neither reads through nor overwrites a symlink at a file path', async () => {
+    await symlink(join(outside, 'secret.txt'), join(root, 'link.txt'));
+    const storage = new LocalStorage(root);
+    expect(await storage.stat('link.txt')).toBeNull();
+    expect(await codeOf(storage.read('link.txt'))).toBe('INVALID_PATH');
+    expect(await codeOf(writeText(storage, 'link.txt', 'overwrite'))).toBe('CONFLICT');
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('reaches a file stored under an NFD name through its NFC path', async () => {
+    await mkdir(join(root, 'Cafe\u0301'));
+    await writeFile(join(root, 'Cafe\u0301', 'Me\u0301nu.txt'), 'menu');
+    const storage = new LocalStorage(root);
+    const listed = (await listAll(storage)).map((entry) => entry.path);
+    expect(listed).toEqual(['Caf\u00e9', 'Caf\u00e9/M\u00e9nu.txt']);
+    expect((await readAll(storage, 'Caf\u00e9/M\u00e9nu.txt')).toString()).toBe('menu');
+    await writeText(storage, 'Caf\u00e9/M\u00e9nu.txt', 'new menu');
+    await writeText(storage, 'Caf\u00e9/new.txt', 'new');
+    expect(await readdir(join(root, 'Cafe\u0301'))).toEqual(['Me\u0301nu.txt', 'new.txt']);
+    expect(await readFile(join(root, 'Cafe\u0301', 'Me\u0301nu.txt'), 'utf8')).toBe('new menu');
+    await storage.rename('Caf\u00e9', 'Bistro');
+    expect((await readAll(storage, 'Bistro/M\u00e9nu.txt')).toString()).toBe('new menu');
+  });
+
+  it('lists one of two names that normalise to the same path and reports the other', async () => {
+    await writeFile(join(root, 'caf\u00e9.txt'), 'nfc');
+    await writeFile(join(root, 'cafe\u0301.txt'), 'nfd');
+    const skipped: string[] = [];
+    const storage = new LocalStorage(root, { onSkip: (path, reason) => skipped.push(`${path}:${reason}`) });
+    expect((await listAll(storage)).map((entry) => entry.path)).toEqual(['caf\u00e9.txt']);
+    expect((await readAll(storage, 'caf\u00e9.txt')).toString()).toBe('nfc');
+    expect(skipped).toEqual(['cafe\u0301.txt:normalization-collision']);
+  });
+
+  it('leaves no temporary file on disk after a failed write', async () => {
+    const storage = new LocalStorage(root);
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('boom'));
+      },
+    });
+    await expect(storage.write('sub/file.txt', failing)).rejects.toThrow('boom');
+    expect(await readdir(join(root, 'sub'))).toEqual([]);
+  });
+
+  it('sets the exact millisecond mtime on disk and reports inode ids', async () => {
+    const storage = new LocalStorage(root);
+    const mtime = Date.UTC(2020, 1, 29, 12, 0, 0, 999);
+    const entry = await writeText(storage, 'f.txt', 'x', mtime);
+    const onDisk = await stat(join(root, 'f.txt'));
+    expect(Math.round(onDisk.mtimeMs)).toBe(mtime);
+    expect(entry.mtime).toBe(mtime);
+    expect(entry.id).toBe(String(onDisk.ino));
+  });
+
+  it('fails to list a missing root with NOT_FOUND instead of reporting an empty tree', async () => {
+    const storage = new LocalStorage(join(base, 'not-mounted'));
+    expect(await codeOf(listAll(storage))).toBe('NOT_FOUND');
+    expect(await codeOf(writeText(storage, 'a.txt', 'a'))).toBe('NOT_FOUND');
+    const creating = new LocalStorage(join(base, 'created'), { createRoot: true });
+    await writeText(creating, 'a.txt', 'a');
+    expect(await readFile(join(base, 'created', 'a.txt'), 'utf8')).toBe('a');
+  });
+
+  it('detects case sensitivity from the root name, and takes an override', async () => {
+    const named = join(base, 'MixedCase');
+    await mkdir(named);
+    expect(new LocalStorage(named).capabilities.caseSensitive).toBe(true);
+    expect(new LocalStorage(named, { caseSensitive: false }).capabilities.caseSensitive).toBe(false);
+  });
+
+  it('maps file system error codes to sync error codes', () => {
+    const fsError = (code: string) => Object.assign(new Error(code), { code });
+    const codes = ['ENOENT', 'EACCES', 'EPERM', 'EEXIST', 'ENOTEMPTY', 'EAGAIN', 'EBUSY', 'EMFILE'].map(
+      (code) => (mapFsError(fsError(code), 'p') as SyncError).code,
+    );
+    expect(codes).toEqual([
+      'NOT_FOUND',
+      'PERMISSION',
+      'PERMISSION',
+      'CONFLICT',
+      'CONFLICT',
+      'TRANSIENT',
+      'TRANSIENT',
+      'TRANSIENT',
+    ]);
+    const plain = new Error('not from fs');
+    expect(mapFsError(plain, 'p')).toBe(plain);
+  });
+});

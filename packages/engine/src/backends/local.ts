@@ -1,0 +1,585 @@
+import { constants, type Dirent, promises as fsp, type Stats, statSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import nodePath from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { isSyncError, SyncError } from '../errors.js';
+import { createHasher, LOCAL_HASH_ALGORITHMS } from '../hash.js';
+import type { Entry, HashAlgorithm } from '../model.js';
+import { isSameOrBelow, joinPath, normalizeRelativePath, tempNameFor } from '../paths.js';
+import type { ListOptions, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import { abortIfNeeded } from './util.js';
+
+/** Why `list()` left something out. */
+export type LocalSkipReason = 'symlink' | 'special-file' | 'normalization-collision';
+
+export interface LocalStorageOptions {
+  /**
+   * Told about every path `list()` leaves out: symbolic links (never followed), sockets,
+   * FIFOs and devices, and a second name that normalises to an already listed path.
+   */
+  onSkip?: (path: string, reason: LocalSkipReason) => void;
+  /** Overrides the detected case sensitivity of the file system. */
+  caseSensitive?: boolean;
+  /** Create the root folder on the first write or mkdir when it does not exist (default false). */
+  createRoot?: boolean;
+  /** fsync each written file before renaming it into place (default true). */
+  fsync?: boolean;
+  /** How many `lstat` calls `list()` runs at once (default 64). */
+  statConcurrency?: number;
+}
+
+const READ_CHUNK = 1 << 20;
+
+/** Maps a Node.js file system error to a `SyncError`; anything else is returned unchanged. */
+export function mapFsError(error: unknown, path: string): unknown {
+  if (isSyncError(error)) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') return error;
+  const what = (text: string) => `${text}: ${JSON.stringify(path)} (${code})`;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new SyncError('NOT_FOUND', what('no such file or directory'), { cause: error, path });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new SyncError('PERMISSION', what('permission denied'), { cause: error, path });
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+    case 'EISDIR':
+      return new SyncError('CONFLICT', what('already exists or is not empty'), { cause: error, path });
+    case 'EAGAIN':
+    case 'EBUSY':
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ETIMEDOUT':
+    case 'EINTR':
+      return new SyncError('TRANSIENT', what('temporarily unavailable'), { cause: error, path });
+    case 'ELOOP':
+      return new SyncError('INVALID_PATH', what('is a symbolic link, which is not followed'), {
+        cause: error,
+        path,
+      });
+    case 'ENAMETOOLONG':
+    case 'EINVAL':
+      return new SyncError('INVALID_PATH', what('invalid path'), { cause: error, path });
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new SyncError('INTERNAL', what('no space left on the device'), { cause: error, path });
+    default:
+      return new SyncError('INTERNAL', what('file system error'), { cause: error, path });
+  }
+}
+
+const isMissing = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+};
+
+async function lstatOrNull(abs: string): Promise<Stats | null> {
+  try {
+    return await fsp.lstat(abs);
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+function detectCaseSensitive(root: string): boolean {
+  const base = nodePath.basename(root);
+  const swapped = [...base].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+  if (swapped !== base) {
+    try {
+      const original = statSync(root);
+      try {
+        const other = statSync(nodePath.join(nodePath.dirname(root), swapped));
+        return !(other.ino === original.ino && other.dev === original.dev);
+      } catch {
+        return true;
+      }
+    } catch {
+      // The root does not exist yet: fall back to the platform's usual default.
+    }
+  }
+  return !(process.platform === 'darwin' || process.platform === 'win32');
+}
+
+interface Candidate {
+  rel: string;
+  disk: string;
+  /** From the directory entry; null when the file system did not say. */
+  isDir: boolean | null;
+}
+
+/**
+ * A folder on local disk. Symbolic links are never followed (neither listed nor written
+ * through), every path stays below the root, and writes are atomic (temp name in the same
+ * folder, fsync, size check, rename).
+ *
+ * Names are reported NFC-normalised. A name stored on disk in another form (e.g. NFD) is
+ * remembered when listed, so `read`, `write`, `stat`, … of the NFC path reach the real file.
+ */
+export class LocalStorage implements Storage {
+  readonly kind = 'local';
+  readonly root: string;
+  readonly description: string;
+  readonly capabilities: StorageCapabilities;
+  private readonly options: LocalStorageOptions;
+  private realRoot: string | undefined;
+  /** NFC path → path on disk, for listed names whose on-disk form differs. */
+  private readonly aliases = new Map<string, string>();
+
+  constructor(root: string, options: LocalStorageOptions = {}) {
+    this.root = nodePath.resolve(root);
+    this.description = `local:${this.root}`;
+    this.options = options;
+    this.capabilities = {
+      hashAlgorithms: [...LOCAL_HASH_ALGORITHMS],
+      hasListingHashes: false,
+      mtimePrecisionMs: 1,
+      canSetMtime: true,
+      caseSensitive: options.caseSensitive ?? detectCaseSensitive(this.root),
+      serverSideMove: true,
+      serverSideCopy: false,
+      stableIds: true,
+      hasDirectories: true,
+    };
+  }
+
+  /** The real path of the root; NOT_FOUND when it does not exist (or is not a folder). */
+  private async getRealRoot(create = false): Promise<string> {
+    if (this.realRoot !== undefined) return this.realRoot;
+    if (create && this.options.createRoot) await fsp.mkdir(this.root, { recursive: true });
+    let real: string;
+    let stats: Stats;
+    try {
+      real = await fsp.realpath(this.root);
+      stats = await fsp.stat(real);
+    } catch (error) {
+      throw mapFsError(error, this.root);
+    }
+    if (!stats.isDirectory()) {
+      throw new SyncError('NOT_FOUND', `the root ${JSON.stringify(this.root)} is not a folder`, {
+        path: this.root,
+      });
+    }
+    this.realRoot = real;
+    return real;
+  }
+
+  /** Creates the root folder (and its parents) when it is missing. */
+  async ensureRoot(): Promise<void> {
+    await fsp.mkdir(this.root, { recursive: true });
+  }
+
+  /** The on-disk relative path for an NFC path. */
+  private diskPath(rel: string): string {
+    if (this.aliases.size === 0 || rel === '') return rel;
+    let disk = '';
+    let nfc = '';
+    for (const segment of rel.split('/')) {
+      nfc = joinPath(nfc, segment);
+      disk = this.aliases.get(nfc) ?? joinPath(disk, segment);
+    }
+    return disk;
+  }
+
+  private absolute(disk: string): string {
+    return disk === '' ? this.root : nodePath.join(this.root, disk);
+  }
+
+  /**
+   * Checks that the nearest existing folder at or above `absDir` really lies below the
+   * root, so nothing is read or written through a symlinked folder pointing elsewhere.
+   */
+  private async assertInsideRoot(absDir: string, rel: string): Promise<void> {
+    const realRoot = await this.getRealRoot();
+    let probe = absDir;
+    while (probe.length > this.root.length) {
+      let real: string;
+      try {
+        real = await fsp.realpath(probe);
+      } catch (error) {
+        if (isMissing(error)) {
+          probe = nodePath.dirname(probe);
+          continue;
+        }
+        throw mapFsError(error, rel);
+      }
+      if (real !== realRoot && !real.startsWith(realRoot + nodePath.sep)) {
+        throw new SyncError(
+          'INVALID_PATH',
+          `${JSON.stringify(rel)} leads outside the root through a symlink`,
+          {
+            path: rel,
+          },
+        );
+      }
+      return;
+    }
+  }
+
+  /** Normalises `path` and returns it with its absolute on-disk location, checked for confinement. */
+  private async locate(path: string): Promise<{ rel: string; abs: string }> {
+    const rel = normalizeRelativePath(path);
+    const abs = this.absolute(this.diskPath(rel));
+    await this.getRealRoot();
+    if (rel.includes('/')) await this.assertInsideRoot(nodePath.dirname(abs), rel);
+    return { rel, abs };
+  }
+
+  private toEntry(rel: string, stats: Stats): Entry {
+    const isDir = stats.isDirectory();
+    return {
+      path: rel,
+      size: isDir ? 0 : stats.size,
+      // Rounded: mtimes set through utimes come back with float noise in the sub-ms part.
+      mtime: Math.round(stats.mtimeMs),
+      isDir,
+      id: String(stats.ino),
+    };
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<Entry> {
+    await this.getRealRoot();
+    yield* this.walk('', '', options);
+  }
+
+  private async *walk(dirRel: string, dirDisk: string, options: ListOptions): AsyncGenerator<Entry> {
+    abortIfNeeded(options.signal);
+    let dirents: Dirent[];
+    try {
+      dirents = await fsp.readdir(this.absolute(dirDisk), { withFileTypes: true });
+    } catch (error) {
+      // A folder removed while the tree is walked is simply gone; anything else must stop
+      // the scan, or its contents would look deleted.
+      if (dirRel !== '' && isMissing(error)) return;
+      throw mapFsError(error, dirRel);
+    }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+    const byName = new Map<string, Candidate & { exact: boolean }>();
+    for (const dirent of dirents) {
+      const name = dirent.name.normalize('NFC');
+      const rel = joinPath(dirRel, name);
+      if (dirent.isSymbolicLink()) {
+        this.options.onSkip?.(rel, 'symlink');
+        continue;
+      }
+      const isDir = dirent.isDirectory() ? true : dirent.isFile() ? false : null;
+      if (
+        isDir === null &&
+        (dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice())
+      ) {
+        this.options.onSkip?.(rel, 'special-file');
+        continue;
+      }
+      const exact = name === dirent.name;
+      const previous = byName.get(name);
+      if (previous) {
+        // Two names on disk, one NFC path: keep the one already in NFC, report the other.
+        if (exact && !previous.exact) {
+          this.options.onSkip?.(
+            joinPath(dirRel, nodePath.basename(previous.disk)),
+            'normalization-collision',
+          );
+        } else {
+          this.options.onSkip?.(joinPath(dirRel, dirent.name), 'normalization-collision');
+          continue;
+        }
+      }
+      byName.set(name, { rel, disk: joinPath(dirDisk, dirent.name), isDir, exact });
+    }
+
+    const candidates: Candidate[] = [];
+    for (const candidate of byName.values()) {
+      if (candidate.isDir !== null && options.include && !options.include(candidate.rel, candidate.isDir)) {
+        continue;
+      }
+      candidates.push(candidate);
+    }
+
+    const batchSize = Math.max(1, this.options.statConcurrency ?? 64);
+    for (let start = 0; start < candidates.length; start += batchSize) {
+      abortIfNeeded(options.signal);
+      const batch = candidates.slice(start, start + batchSize);
+      const stats = await Promise.all(
+        batch.map((candidate) =>
+          lstatOrNull(this.absolute(candidate.disk)).catch((error: unknown) => {
+            throw mapFsError(error, candidate.rel);
+          }),
+        ),
+      );
+      for (let i = 0; i < batch.length; i++) {
+        const candidate = batch[i]!;
+        const stat = stats[i];
+        if (!stat) continue; // removed since the folder was read
+        if (stat.isSymbolicLink()) {
+          this.options.onSkip?.(candidate.rel, 'symlink');
+          continue;
+        }
+        const isDir = stat.isDirectory();
+        if (!isDir && !stat.isFile()) {
+          this.options.onSkip?.(candidate.rel, 'special-file');
+          continue;
+        }
+        if (candidate.isDir === null && options.include && !options.include(candidate.rel, isDir)) continue;
+        if (
+          candidate.disk !== candidate.rel &&
+          nodePath.basename(candidate.disk) !== nodePath.basename(candidate.rel)
+        ) {
+          this.aliases.set(candidate.rel, candidate.disk);
+        }
+        yield this.toEntry(candidate.rel, stat);
+        if (isDir) yield* this.walk(candidate.rel, candidate.disk, options);
+      }
+    }
+  }
+
+  async stat(path: string): Promise<Entry | null> {
+    const { rel, abs } = await this.locate(path);
+    let stats: Stats | null;
+    try {
+      stats = await lstatOrNull(abs);
+    } catch (error) {
+      throw mapFsError(error, rel);
+    }
+    // Symlinks and special files are not part of the tree (see list()).
+    if (!stats || !(stats.isFile() || stats.isDirectory())) return null;
+    return this.toEntry(rel, stats);
+  }
+
+  /** Opens a regular file for reading without following a symlink at the path itself. */
+  private async openFile(rel: string, abs: string): Promise<FileHandle> {
+    let handle: FileHandle;
+    try {
+      handle = await fsp.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      throw mapFsError(error, rel);
+    }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile())
+        throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+      return handle;
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw mapFsError(error, rel);
+    }
+  }
+
+  async read(path: string, options?: { signal?: AbortSignal }): Promise<Readable> {
+    const { rel, abs } = await this.locate(path);
+    abortIfNeeded(options?.signal);
+    const handle = await this.openFile(rel, abs);
+    const stream = handle.createReadStream({ highWaterMark: 256 * 1024 });
+    return options?.signal ? addAbortSignal(options.signal, stream) : stream;
+  }
+
+  /** Creates `absDir` and its parents below the root, refusing to create through an outside symlink. */
+  private async ensureDirectory(absDir: string, rel: string): Promise<void> {
+    await this.getRealRoot(true);
+    if (absDir === this.root) return;
+    await this.assertInsideRoot(absDir, rel);
+    try {
+      await fsp.mkdir(absDir, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' || isMissing(error)) {
+        throw new SyncError(
+          'CONFLICT',
+          `cannot create the folder for ${JSON.stringify(rel)}: a file is in the way`,
+          {
+            cause: error,
+            path: rel,
+          },
+        );
+      }
+      throw mapFsError(error, rel);
+    }
+  }
+
+  async write(
+    path: string,
+    data: Readable | AsyncIterable<Uint8Array>,
+    options: WriteOptions = {},
+  ): Promise<Entry> {
+    const rel = normalizeRelativePath(path);
+    const abs = this.absolute(this.diskPath(rel));
+    const dir = nodePath.dirname(abs);
+    await this.ensureDirectory(dir, rel);
+    const existing = await lstatOrNull(abs).catch((error: unknown) => {
+      throw mapFsError(error, rel);
+    });
+    if (existing && !existing.isFile()) {
+      const what = existing.isDirectory()
+        ? 'a folder'
+        : existing.isSymbolicLink()
+          ? 'a symbolic link'
+          : 'a special file';
+      throw new SyncError('CONFLICT', `cannot write ${JSON.stringify(rel)}: ${what} is there`, { path: rel });
+    }
+
+    const temp = nodePath.join(dir, tempNameFor(nodePath.basename(abs)));
+    let handle: FileHandle | undefined;
+    try {
+      handle = await fsp.open(temp, 'wx', 0o666);
+      let size = 0;
+      for await (const chunk of data) {
+        abortIfNeeded(options.signal);
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        let offset = 0;
+        while (offset < buffer.length) {
+          const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+          offset += bytesWritten;
+        }
+        size += buffer.length;
+      }
+      abortIfNeeded(options.signal);
+      if (options.size !== undefined && size !== options.size) {
+        throw new SyncError(
+          'CHANGED_DURING_TRANSFER',
+          `${JSON.stringify(rel)}: expected ${options.size} bytes, received ${size}`,
+          { path: rel },
+        );
+      }
+      if (options.mtime !== undefined) await handle.utimes(new Date(), options.mtime / 1000);
+      if (this.options.fsync !== false) await handle.sync();
+      const written = await handle.stat();
+      if (written.size !== size) {
+        throw new SyncError(
+          'TRANSIENT',
+          `${JSON.stringify(rel)}: wrote ${size} bytes, found ${written.size}`,
+          {
+            path: rel,
+          },
+        );
+      }
+      await handle.close();
+      handle = undefined;
+      await fsp.rename(temp, abs);
+    } catch (error) {
+      await handle?.close().catch(() => {});
+      await fsp.rm(temp, { force: true }).catch(() => {});
+      throw mapFsError(error, rel);
+    }
+    try {
+      return this.toEntry(rel, await fsp.lstat(abs));
+    } catch (error) {
+      throw mapFsError(error, rel);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const { rel, abs } = await this.locate(path);
+    try {
+      const stats = await lstatOrNull(abs);
+      if (!stats) return;
+      if (stats.isDirectory()) await fsp.rmdir(abs);
+      else await fsp.unlink(abs);
+    } catch (error) {
+      if (isMissing(error)) return;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        throw new SyncError('CONFLICT', `folder ${JSON.stringify(rel)} is not empty`, {
+          cause: error,
+          path: rel,
+        });
+      }
+      throw mapFsError(error, rel);
+    }
+    this.forgetAliases(rel);
+  }
+
+  private forgetAliases(rel: string): void {
+    if (this.aliases.size === 0) return;
+    for (const key of [...this.aliases.keys()]) if (isSameOrBelow(key, rel)) this.aliases.delete(key);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const source = await this.locate(from);
+    const target = normalizeRelativePath(to);
+    const targetDisk = joinPath(
+      this.diskPath(target.includes('/') ? target.slice(0, target.lastIndexOf('/')) : ''),
+      nodePath.basename(target),
+    );
+    const targetAbs = this.absolute(targetDisk);
+    const sourceStats = await lstatOrNull(source.abs).catch((error: unknown) => {
+      throw mapFsError(error, source.rel);
+    });
+    if (!sourceStats) {
+      throw new SyncError('NOT_FOUND', `cannot rename ${JSON.stringify(source.rel)}: it does not exist`, {
+        path: source.rel,
+      });
+    }
+    await this.ensureDirectory(nodePath.dirname(targetAbs), target);
+    const targetStats = await lstatOrNull(targetAbs).catch((error: unknown) => {
+      throw mapFsError(error, target);
+    });
+    // On a case-insensitive disk, `A` → `a` finds the same file at the target: that is a rename, not a clash.
+    const sameFile =
+      targetStats && targetStats.ino === sourceStats.ino && targetStats.dev === sourceStats.dev;
+    if (targetStats && !sameFile) {
+      throw new SyncError(
+        'CONFLICT',
+        `cannot rename ${JSON.stringify(source.rel)} to ${JSON.stringify(target)}: the target exists`,
+        { path: target },
+      );
+    }
+    if (isSameOrBelow(target, source.rel) && target !== source.rel) {
+      throw new SyncError('CONFLICT', `cannot move ${JSON.stringify(source.rel)} into itself`, {
+        path: target,
+      });
+    }
+    try {
+      await fsp.rename(source.abs, targetAbs);
+    } catch (error) {
+      throw mapFsError(error, source.rel);
+    }
+    this.moveAliases(source.rel, this.diskPath(source.rel), target, targetDisk);
+  }
+
+  private moveAliases(from: string, fromDisk: string, to: string, toDisk: string): void {
+    if (this.aliases.size === 0) return;
+    const moved: [string, string][] = [];
+    for (const [key, disk] of this.aliases) {
+      if (!isSameOrBelow(key, from)) continue;
+      this.aliases.delete(key);
+      if (key !== from) moved.push([to + key.slice(from.length), toDisk + disk.slice(fromDisk.length)]);
+    }
+    for (const [key, disk] of moved) this.aliases.set(key, disk);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const rel = normalizeRelativePath(path);
+    await this.ensureDirectory(this.absolute(this.diskPath(rel)), rel);
+  }
+
+  async hash(path: string, algorithm: HashAlgorithm, options?: { signal?: AbortSignal }): Promise<string> {
+    const { rel, abs } = await this.locate(path);
+    const hasher = createHasher(algorithm);
+    const handle = await this.openFile(rel, abs);
+    try {
+      const buffer = Buffer.allocUnsafe(READ_CHUNK);
+      for (;;) {
+        abortIfNeeded(options?.signal);
+        const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, null);
+        if (bytesRead === 0) break;
+        hasher.update(buffer.subarray(0, bytesRead));
+      }
+      return hasher.digest();
+    } catch (error) {
+      throw mapFsError(error, rel);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  async setMtime(path: string, mtime: number): Promise<void> {
+    const { rel, abs } = await this.locate(path);
+    try {
+      await fsp.lutimes(abs, new Date(), mtime / 1000);
+    } catch (error) {
+      throw mapFsError(error, rel);
+    }
+  }
+}
