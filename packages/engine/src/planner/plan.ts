@@ -1,0 +1,550 @@
+import type { PlanInput } from '../api.js';
+import type { SyncConfig } from '../config.js';
+import { SyncError } from '../errors.js';
+import type {
+  ActionType,
+  ConflictResolution,
+  Entry,
+  Plan,
+  PlannedAction,
+  Side,
+  SyncMode,
+  Tree,
+} from '../model.js';
+import { type Change, detectChange, isIdentical, isNewer } from './compare.js';
+import { findRenames } from './renames.js';
+
+const MODE_LABELS: Record<SyncMode, string> = {
+  TWO_WAY: 'two-way',
+  SOURCE_TO_DESTINATION: 'source-to-destination',
+  SOURCE_BACKUP: 'source-backup',
+  DESTINATION_TO_SOURCE: 'destination-to-source',
+  DESTINATION_BACKUP: 'destination-backup',
+};
+
+const EMPTY_TREE: Tree = new Map();
+
+const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
+const fileBytes = (entry: Entry | undefined | null) => (entry && !entry.isDir ? entry.size : 0);
+const changeLabel = (change: Change) => (change === 'absent' ? 'none' : change);
+
+/** Copies the authoritative side's version across: UPLOAD_* from the source, DOWNLOAD_* from the destination. */
+const copyType = (from: Side, kind: 'NEW' | 'UPDATE' | 'RESTORE'): ActionType =>
+  from === 'source' ? `UPLOAD_${kind}` : `DOWNLOAD_${kind}`;
+const deleteType = (at: Side): ActionType => (at === 'source' ? 'DELETE_SOURCE' : 'DELETE_DESTINATION');
+const renameType = (at: Side): ActionType => (at === 'source' ? 'RENAME_SOURCE' : 'RENAME_DESTINATION');
+
+/** The side an action writes to or deletes from; null for NO_ACTION and CONFLICT. */
+function targetSide(type: ActionType): Side | null {
+  if (type.startsWith('UPLOAD_') || type === 'DELETE_DESTINATION' || type === 'RENAME_DESTINATION') {
+    return 'destination';
+  }
+  if (type.startsWith('DOWNLOAD_') || type === 'DELETE_SOURCE' || type === 'RENAME_SOURCE') return 'source';
+  return null;
+}
+
+const isTransfer = (type: ActionType) => type.startsWith('UPLOAD_') || type.startsWith('DOWNLOAD_');
+const isDelete = (type: ActionType) => type === 'DELETE_SOURCE' || type === 'DELETE_DESTINATION';
+
+/** One path's view: the entries on both sides now and each side's change against its last-known record. */
+interface PathView {
+  path: string;
+  entries: Record<Side, Entry | undefined>;
+  changes: Record<Side, Change>;
+}
+
+/** What the planner works with: the input plus rename maps and the reason prefix. */
+interface Context {
+  trees: Record<Side, Tree>;
+  records: Record<Side, Tree>;
+  config: SyncConfig;
+  isFirstSync: boolean;
+  /** `two-way`, `first sync`, `source-backup`, `first sync (source-backup)`, … */
+  prefix: string;
+}
+
+/**
+ * Refuses HASH_ONLY when a file has no hash to compare (SPEC §5: "a missing hash is a clear
+ * error before anything is changed"), or when a path's two hashes are in different
+ * algorithms and so cannot be compared. Call it after hashing what `hashNeeds` asked for;
+ * `planSync` calls it too. Other comparison modes never throw.
+ */
+export function assertHashesAvailable(input: PlanInput): void {
+  if (input.config.comparison !== 'HASH_ONLY') return;
+  for (const side of ['source', 'destination'] as const) {
+    for (const [path, entry] of input[side]) {
+      if (!entry.isDir && entry.hash === undefined) {
+        throw new SyncError(
+          'HASH_UNAVAILABLE',
+          `HASH_ONLY comparison needs a content hash of "${path}" at the ${side}, and none is available; ` +
+            'that backend cannot hash this file, so choose another comparison mode',
+          { path },
+        );
+      }
+    }
+  }
+  for (const [path, source] of input.source) {
+    const destination = input.destination.get(path);
+    if (source.isDir || !destination || destination.isDir) continue;
+    if (source.hashAlgorithm !== destination.hashAlgorithm) {
+      throw new SyncError(
+        'HASH_UNAVAILABLE',
+        `HASH_ONLY comparison cannot compare "${path}": the source hash is ${source.hashAlgorithm ?? 'of no known algorithm'} ` +
+          `and the destination hash is ${destination.hashAlgorithm ?? 'of no known algorithm'}`,
+        { path },
+      );
+    }
+  }
+}
+
+/**
+ * Plans one sync run: a pure, deterministic function of both sides' trees, the last-known
+ * state and the configuration (SPEC §2–§6). Entries should already carry the hashes that
+ * `hashNeeds` asked for.
+ *
+ * Every action says which table cell produced it (`reason`), the bytes it will move and
+ * the entries seen on each side. Renames come first, then transfers, conflicts, deletes
+ * (deepest path first) and NO_ACTION bookkeeping, each group sorted by path. NO_ACTION
+ * asks the executor to record the path as both sides hold it now: identical on both sides
+ * but not yet recorded, gone from both sides (forget it), or a copy a backup mode keeps on
+ * one side only. Unchanged paths get no action.
+ *
+ * Throws `SyncError('HASH_UNAVAILABLE')` for HASH_ONLY with a missing hash.
+ */
+export function planSync(input: PlanInput): Plan {
+  assertHashesAvailable(input);
+  const { config, lastKnown } = input;
+  const isFirstSync = lastKnown === null;
+  const label = MODE_LABELS[config.mode];
+  const context: Context = {
+    trees: { source: input.source, destination: input.destination },
+    records: { source: lastKnown?.source ?? EMPTY_TREE, destination: lastKnown?.destination ?? EMPTY_TREE },
+    config,
+    isFirstSync,
+    prefix: isFirstSync ? (config.mode === 'TWO_WAY' ? 'first sync' : `first sync (${label})`) : label,
+  };
+
+  const actions: PlannedAction[] = [];
+  const handled = new Set<string>();
+  if (config.detectRenames && !isFirstSync) {
+    for (const side of ['source', 'destination'] as const) {
+      for (const [from, to] of findRenames(context.trees[side], context.records[side])) {
+        if (handled.has(from) || handled.has(to)) continue;
+        const planned = planRename(context, side, from, to);
+        if (!planned) continue;
+        actions.push(...planned);
+        handled.add(from);
+        handled.add(to);
+      }
+    }
+  }
+
+  for (const path of allPaths(context)) {
+    if (handled.has(path)) continue;
+    const view = viewOf(context, path);
+    const action = planPath(context, view);
+    if (action) actions.push(action);
+  }
+
+  keepDirectoriesThatStayOccupied(context, actions);
+  sortActions(actions);
+  return { actions, totals: totalsOf(actions), isFirstSync, warnings: [] };
+}
+
+function allPaths(context: Context): Set<string> {
+  const paths = new Set<string>(context.trees.source.keys());
+  for (const tree of [context.trees.destination, context.records.source, context.records.destination]) {
+    for (const path of tree.keys()) paths.add(path);
+  }
+  return paths;
+}
+
+function viewOf(context: Context, path: string): PathView {
+  const source = context.trees.source.get(path);
+  const destination = context.trees.destination.get(path);
+  const mode = context.config.comparison;
+  return {
+    path,
+    entries: { source, destination },
+    changes: {
+      source: detectChange(source, context.records.source.get(path), mode),
+      destination: detectChange(destination, context.records.destination.get(path), mode),
+    },
+  };
+}
+
+function makeAction(context: Context, view: PathView, type: ActionType, reason: string): PlannedAction {
+  const { source, destination } = view.entries;
+  let bytes = 0;
+  if (type.startsWith('UPLOAD_')) bytes = fileBytes(source);
+  else if (type.startsWith('DOWNLOAD_')) bytes = fileBytes(destination);
+  const entry = source ?? destination ?? context.records.source.get(view.path);
+  const isDir = (entry ?? context.records.destination.get(view.path))?.isDir ?? false;
+  return {
+    type,
+    path: view.path,
+    reason: `${context.prefix}: ${reason}`,
+    bytes,
+    source: source ?? null,
+    destination: destination ?? null,
+    isDir,
+  };
+}
+
+/** The resolution a strategy picks at planning time (SPEC §6); undefined for MANUAL. */
+function resolveConflict(
+  context: Context,
+  source: Entry,
+  destination: Entry,
+): ConflictResolution | undefined {
+  switch (context.config.conflictStrategy) {
+    case 'MANUAL':
+      return undefined;
+    case 'SOURCE_WINS':
+      return 'source';
+    case 'DESTINATION_WINS':
+      return 'destination';
+    case 'NEWEST_WINS': {
+      const comparison = context.config.comparison;
+      // These modes ignore mtimes, so "newest" means nothing: keep both.
+      if (comparison === 'SIZE_ONLY' || comparison === 'HASH_ONLY') return 'keep-both';
+      if (isNewer(source, destination)) return 'source';
+      if (isNewer(destination, source)) return 'destination';
+      return 'keep-both';
+    }
+  }
+}
+
+function conflictAction(
+  context: Context,
+  view: PathView,
+  reason: string,
+  resolution: ConflictResolution | undefined,
+): PlannedAction {
+  const source = view.entries.source ?? null;
+  const destination = view.entries.destination ?? null;
+  let bytes = fileBytes(source) + fileBytes(destination);
+  if (resolution === 'source') bytes = fileBytes(source);
+  else if (resolution === 'destination') bytes = fileBytes(destination);
+  else if (resolution === 'skip') bytes = 0;
+  return {
+    type: 'CONFLICT',
+    path: view.path,
+    reason: `${context.prefix}: ${reason}`,
+    bytes,
+    source,
+    destination,
+    isDir: false,
+    conflict: {
+      path: view.path,
+      source,
+      destination,
+      ...(resolution === undefined ? {} : { resolution }),
+    },
+  };
+}
+
+/**
+ * A file on one side and a directory on the other. Never settled by deleting a directory
+ * full of files: two-way keeps both (the file moves to its conflict name), a one-way mode
+ * lets the authoritative side replace a file but leaves a directory in place and reports
+ * the conflict as pending.
+ */
+function typeClash(context: Context, view: PathView, source: Entry, destination: Entry): PlannedAction {
+  const describe = (entry: Entry) => (entry.isDir ? 'directory' : 'file');
+  const reason = `type clash: ${describe(source)} at source, ${describe(destination)} at destination`;
+  const { mode, conflictStrategy } = context.config;
+  let resolution: ConflictResolution | undefined;
+  if (mode === 'TWO_WAY') {
+    resolution = conflictStrategy === 'MANUAL' ? undefined : 'keep-both';
+  } else {
+    const authority: Side =
+      mode === 'SOURCE_TO_DESTINATION' || mode === 'SOURCE_BACKUP' ? 'source' : 'destination';
+    const loser = authority === 'source' ? destination : source;
+    resolution = loser.isDir ? 'skip' : authority;
+  }
+  return conflictAction(context, view, reason, resolution);
+}
+
+function planPath(context: Context, view: PathView): PlannedAction | null {
+  const { source, destination } = view.entries;
+  if (source && destination && source.isDir !== destination.isDir) {
+    return typeClash(context, view, source, destination);
+  }
+  if (!context.config.syncEmptyDirectories) {
+    const seen = [
+      source,
+      destination,
+      context.records.source.get(view.path),
+      context.records.destination.get(view.path),
+    ];
+    if (seen.every((entry) => entry === undefined || entry.isDir)) return null;
+  }
+  switch (context.config.mode) {
+    case 'TWO_WAY':
+      return planTwoWay(context, view);
+    case 'SOURCE_TO_DESTINATION':
+      return planOneWay(context, view, 'source', true);
+    case 'SOURCE_BACKUP':
+      return planOneWay(context, view, 'source', false);
+    case 'DESTINATION_TO_SOURCE':
+      return planOneWay(context, view, 'destination', true);
+    case 'DESTINATION_BACKUP':
+      return planOneWay(context, view, 'destination', false);
+  }
+}
+
+/** SPEC §3, with the first-sync merge (every change is `created`, so nothing is ever deleted). */
+function planTwoWay(context: Context, view: PathView): PlannedAction | null {
+  const { source, destination } = view.entries;
+  const { source: s, destination: d } = view.changes;
+  const cell = `${changeLabel(s)} / ${changeLabel(d)}`;
+  const act = (type: ActionType, reason: string) => makeAction(context, view, type, reason);
+
+  if (source && destination) {
+    if (s === 'unchanged' && d === 'unchanged') return null;
+    if (s === 'modified' && d === 'unchanged') return act('UPLOAD_UPDATE', cell);
+    if (s === 'unchanged' && d === 'modified') return act('DOWNLOAD_UPDATE', cell);
+    // Both sides changed (or hold a path the other side's record does not know): compare.
+    if (isIdentical(source, destination, context.config.comparison)) {
+      return act('NO_ACTION', context.isFirstSync ? 'identical on both sides' : `${cell}, identical`);
+    }
+    const reason = context.isFirstSync ? 'differs on both sides' : `${cell}, different`;
+    return conflictAction(context, view, reason, resolveConflict(context, source, destination));
+  }
+  if (source) {
+    if (d === 'deleted') {
+      if (s === 'unchanged') return act('DELETE_SOURCE', cell);
+      if (s === 'modified') return act('UPLOAD_RESTORE', `${cell} (the edit wins over the delete)`);
+      return act('UPLOAD_NEW', cell);
+    }
+    return act('UPLOAD_NEW', context.isFirstSync ? 'only at source' : cell);
+  }
+  if (destination) {
+    if (s === 'deleted') {
+      if (d === 'unchanged') return act('DELETE_DESTINATION', cell);
+      if (d === 'modified') return act('DOWNLOAD_RESTORE', `${cell} (the edit wins over the delete)`);
+      return act('DOWNLOAD_NEW', cell);
+    }
+    return act('DOWNLOAD_NEW', context.isFirstSync ? 'only at destination' : cell);
+  }
+  return act('NO_ACTION', `${cell} (forget the path)`);
+}
+
+/**
+ * SPEC §4. `authority` is the side whose version wins; a mirror makes the other side equal
+ * to it, a backup never deletes on the other side and keeps tracking what it kept there.
+ */
+function planOneWay(
+  context: Context,
+  view: PathView,
+  authority: Side,
+  isMirror: boolean,
+): PlannedAction | null {
+  const follower = other(authority);
+  const main = view.entries[authority];
+  const copy = view.entries[follower];
+  const a = view.changes[authority];
+  const f = view.changes[follower];
+  const act = (type: ActionType, reason: string) => makeAction(context, view, type, reason);
+  const first = context.isFirstSync;
+
+  if (main && copy) {
+    if (a === 'unchanged' && f === 'unchanged') return null;
+    if (a === 'modified' && f === 'unchanged') {
+      return act(copyType(authority, 'UPDATE'), `modified at ${authority}`);
+    }
+    if (a === 'unchanged' && f === 'modified') {
+      return act(copyType(authority, 'UPDATE'), `modified at ${follower} (overwrite with ${authority}'s)`);
+    }
+    const cell = first
+      ? 'on both sides'
+      : `${changeLabel(a)} at ${authority}, ${changeLabel(f)} at ${follower}`;
+    if (isIdentical(main, copy, context.config.comparison)) return act('NO_ACTION', `${cell}, identical`);
+    return act(copyType(authority, 'UPDATE'), `${cell}, different (${authority} wins)`);
+  }
+  if (main) {
+    if (f === 'deleted') {
+      if (a === 'created') return act(copyType(authority, 'NEW'), `created at ${authority}`);
+      return act(copyType(authority, 'RESTORE'), `deleted at ${follower}`);
+    }
+    if (a === 'created')
+      return act(copyType(authority, 'NEW'), first ? `only at ${authority}` : `created at ${authority}`);
+    if (a === 'modified') return act(copyType(authority, 'NEW'), `modified at ${authority}`);
+    // Recorded at the authority only: a backup chose not to follow a rename on the other side.
+    if (!isMirror) return null;
+    return act(copyType(authority, 'NEW'), `only at ${authority}`);
+  }
+  if (copy) {
+    if (isMirror) {
+      if (a === 'deleted') return act(deleteType(follower), `deleted at ${authority}`);
+      return act(
+        deleteType(follower),
+        first || f !== 'created' ? `only at ${follower}` : `created at ${follower}`,
+      );
+    }
+    if (a === 'deleted') return act('NO_ACTION', `deleted at ${authority} (backup kept)`);
+    if (f === 'created')
+      return act('NO_ACTION', first ? `only at ${follower} (kept)` : `created at ${follower} (kept)`);
+    if (f === 'modified') return act('NO_ACTION', `modified at ${follower} (kept)`);
+    return null;
+  }
+  if (a === 'deleted' && f === 'deleted')
+    return act('NO_ACTION', 'deleted at source and destination (forget the path)');
+  return act('NO_ACTION', `deleted at ${a === 'deleted' ? authority : follower} (forget the path)`);
+}
+
+/**
+ * A rename A → B found on `renamed` (SPEC §2). It is carried out as a rename only where the
+ * other side still holds A unchanged and nothing at B; otherwise null, and the paths go
+ * through the tables as a delete plus a create.
+ */
+function planRename(context: Context, renamed: Side, from: string, to: string): PlannedAction[] | null {
+  const side = other(renamed);
+  const kept = context.trees[side].get(from);
+  if (!kept || context.trees[side].has(to)) return null;
+  if (detectChange(kept, context.records[side].get(from), context.config.comparison) !== 'unchanged')
+    return null;
+
+  const { mode } = context.config;
+  const rename = (at: Side, path: string, target: string, reason: string): PlannedAction => {
+    const moved = context.trees[at].get(path) ?? null;
+    const counterpart = context.trees[other(at)].get(target) ?? null;
+    return {
+      type: renameType(at),
+      path,
+      to: target,
+      reason: `${context.prefix}: ${reason}`,
+      bytes: 0,
+      source: at === 'source' ? moved : counterpart,
+      destination: at === 'destination' ? moved : counterpart,
+      isDir: false,
+    };
+  };
+  const view = (path: string) => viewOf(context, path);
+
+  if (mode === 'TWO_WAY') {
+    const reason =
+      renamed === 'source'
+        ? 'renamed at source / unchanged at destination'
+        : 'unchanged at source / renamed at destination';
+    return [rename(side, from, to, reason)];
+  }
+  const authority: Side =
+    mode === 'SOURCE_TO_DESTINATION' || mode === 'SOURCE_BACKUP' ? 'source' : 'destination';
+  const isMirror = mode === 'SOURCE_TO_DESTINATION' || mode === 'DESTINATION_TO_SOURCE';
+  if (renamed === authority) {
+    if (isMirror) return [rename(side, from, to, `renamed at ${renamed}`)];
+    const reason = `renamed at ${renamed} (copy to the new path, old copy kept)`;
+    return [
+      makeAction(context, view(to), copyType(authority, 'NEW'), reason),
+      makeAction(context, view(from), 'NO_ACTION', reason),
+    ];
+  }
+  if (isMirror) return [rename(renamed, to, from, `renamed at ${renamed} (rename back)`)];
+  const reason = `renamed at ${renamed} (kept, not followed)`;
+  return [
+    makeAction(context, view(from), 'NO_ACTION', reason),
+    makeAction(context, view(to), 'NO_ACTION', reason),
+  ];
+}
+
+/**
+ * A directory is deleted only when its whole subtree goes. Where something below it stays
+ * (or arrives), the delete turns into a restore of the directory in two-way, and into
+ * keeping it in one-way modes.
+ */
+function keepDirectoriesThatStayOccupied(context: Context, actions: PlannedAction[]): void {
+  const dirDeletes: Record<Side, Set<string>> = { source: new Set(), destination: new Set() };
+  for (const action of actions) {
+    if (isDelete(action.type) && action.isDir) dirDeletes[targetSide(action.type)!].add(action.path);
+  }
+  for (const side of ['source', 'destination'] as const) {
+    const candidates = dirDeletes[side];
+    if (candidates.size === 0) continue;
+    const leaving = new Set<string>();
+    const arriving: string[] = [];
+    for (const action of actions) {
+      const target = targetSide(action.type);
+      if (action.type === 'CONFLICT') arriving.push(action.path);
+      if (target !== side) continue;
+      if (isDelete(action.type)) leaving.add(action.path);
+      else if (action.type === renameType(side)) {
+        leaving.add(action.path);
+        arriving.push(action.to!);
+      } else arriving.push(action.path);
+    }
+    const occupied = new Set<string>();
+    const markAncestors = (path: string) => {
+      for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+        const parent = path.slice(0, slash);
+        if (candidates.has(parent)) occupied.add(parent);
+      }
+    };
+    for (const path of context.trees[side].keys()) if (!leaving.has(path)) markAncestors(path);
+    for (const path of arriving) markAncestors(path);
+    if (occupied.size === 0) continue;
+
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      if (!occupied.has(action.path) || action.type !== deleteType(side)) continue;
+      const reason = `${action.reason}; directory kept: something below it stays`;
+      actions[i] =
+        context.config.mode === 'TWO_WAY'
+          ? { ...action, type: copyType(side, 'RESTORE'), reason }
+          : { ...action, type: 'NO_ACTION', reason };
+    }
+  }
+}
+
+const RANK: Record<ActionType, number> = {
+  RENAME_SOURCE: 0,
+  RENAME_DESTINATION: 0,
+  UPLOAD_NEW: 1,
+  UPLOAD_UPDATE: 1,
+  UPLOAD_RESTORE: 1,
+  DOWNLOAD_NEW: 1,
+  DOWNLOAD_UPDATE: 1,
+  DOWNLOAD_RESTORE: 1,
+  CONFLICT: 2,
+  DELETE_SOURCE: 3,
+  DELETE_DESTINATION: 3,
+  NO_ACTION: 4,
+};
+
+/** Orders paths segment by segment (`a/b` right after `a`, before `a b`), as `/` sorts before any character. */
+const pathKey = (path: string) => path.replaceAll('/', '\u0000');
+
+function sortActions(actions: PlannedAction[]): void {
+  const keys = new Map<PlannedAction, string>();
+  for (const action of actions) keys.set(action, pathKey(action.path));
+  actions.sort((x, y) => {
+    const rank = RANK[x.type] - RANK[y.type];
+    if (rank !== 0) return rank;
+    const a = keys.get(x)!;
+    const b = keys.get(y)!;
+    if (a === b) return x.type < y.type ? -1 : x.type > y.type ? 1 : 0;
+    // Deletes deepest first, so a directory comes after everything below it.
+    const order = a < b ? -1 : 1;
+    return isDelete(x.type) ? -order : order;
+  });
+}
+
+function totalsOf(actions: readonly PlannedAction[]): Plan['totals'] {
+  const totals: Plan['totals'] = { files: 0, bytes: 0, deletes: { source: 0, destination: 0 } };
+  for (const action of actions) {
+    totals.bytes += action.bytes;
+    if (isTransfer(action.type) && !action.isDir) totals.files++;
+    else if (action.type === 'CONFLICT') {
+      const resolution = action.conflict?.resolution;
+      const sourceFile = action.source && !action.source.isDir ? 1 : 0;
+      const destinationFile = action.destination && !action.destination.isDir ? 1 : 0;
+      if (resolution === 'source') totals.files += sourceFile;
+      else if (resolution === 'destination') totals.files += destinationFile;
+      else if (resolution !== 'skip') totals.files += sourceFile + destinationFile;
+    } else if (isDelete(action.type) && !action.isDir) {
+      totals.deletes[targetSide(action.type)!]++;
+    }
+  }
+  return totals;
+}
