@@ -1,2 +1,3 @@
 export * from './apply.js';
+export * from './file-state-store.js';
 export * from './memory-state-store.js';

@@ -1,0 +1,186 @@
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSyncError } from '../errors.js';
+import type { Entry, LastKnownState } from '../model.js';
+import type { SyncMetadata } from '../state-store.js';
+import { FileStateStore } from './file-state-store.js';
+
+const file = (path: string, extra: Partial<Entry> = {}): Entry => ({
+  path,
+  size: 10,
+  mtime: 1_700_000_000_123,
+  isDir: false,
+  hash: `h-${path}`,
+  hashAlgorithm: 'xxh3-64',
+  id: `id-${path}`,
+  ...extra,
+});
+
+const stateOf = (...paths: string[]): LastKnownState => ({
+  source: new Map(paths.map((path) => [path, file(path)])),
+  destination: new Map(paths.map((path) => [path, file(path, { id: `dest-${path}` })])),
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('FileStateStore', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'syncengine-state-')), '.sync_state');
+  });
+
+  afterEach(async () => {
+    await rm(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  it('returns null when nothing was saved yet (first sync)', async () => {
+    expect(await new FileStateStore(dir).load()).toBeNull();
+    expect(await new FileStateStore(dir).loadMetadata()).toBeNull();
+  });
+
+  it('round-trips both trees in the SPEC layout, with odd paths and directories', async () => {
+    const state = stateOf('a.txt', 'dir/ünï 😀.txt', '__proto__', 'constructor');
+    state.source.set('dir', { path: 'dir', size: 0, mtime: 5, isDir: true, id: '7' });
+    await new FileStateStore(dir).save(state);
+    expect((await readdir(dir)).sort()).toEqual(['destination_tree.json', 'source_tree.json']);
+    const onDisk = JSON.parse(await readFile(join(dir, 'source_tree.json'), 'utf8'));
+    expect(onDisk['a.txt']).toEqual({
+      hash: 'h-a.txt',
+      hash_algorithm: 'xxh3-64',
+      size: 10,
+      mtime: 1_700_000_000_123,
+      is_dir: false,
+      id: 'id-a.txt',
+    });
+    const loaded = await new FileStateStore(dir).load();
+    expect(loaded).toEqual(state);
+  });
+
+  it('replays per-action updates from the journal and compacts it on save', async () => {
+    const store = new FileStateStore(dir);
+    await store.save(stateOf('a', 'b'));
+    await store.update([{ path: 'c', source: file('c'), destination: file('c') }]);
+    await store.update([
+      { path: 'a', source: null, destination: null },
+      { path: 'b', source: file('b', { size: 99 }), destination: file('b', { size: 99 }) },
+    ]);
+    const loaded = await new FileStateStore(dir).load();
+    expect([...loaded!.source.keys()].sort()).toEqual(['b', 'c']);
+    expect(loaded!.destination.get('b')!.size).toBe(99);
+
+    await store.save(loaded!);
+    expect((await readdir(dir)).sort()).toEqual(['destination_tree.json', 'source_tree.json']);
+    expect(await new FileStateStore(dir).load()).toEqual(loaded);
+  });
+
+  it('resumes an interrupted first sync from the journal alone', async () => {
+    await new FileStateStore(dir).update([
+      { path: 'done.txt', source: file('done.txt'), destination: file('done.txt') },
+    ]);
+    const loaded = await new FileStateStore(dir).load();
+    expect([...loaded!.source.keys()]).toEqual(['done.txt']);
+  });
+
+  it('ignores a torn last journal line and appends cleanly after it', async () => {
+    const store = new FileStateStore(dir);
+    await store.save(stateOf('a'));
+    await store.update([{ path: 'b', source: file('b'), destination: file('b') }]);
+    await appendFile(join(dir, 'journal.jsonl'), '{"p":"c","s":{"size":1,"mt');
+    const loaded = await new FileStateStore(dir).load();
+    expect([...loaded!.source.keys()].sort()).toEqual(['a', 'b']);
+
+    const next = new FileStateStore(dir);
+    await next.update([{ path: 'd', source: file('d'), destination: file('d') }]);
+    const after = await new FileStateStore(dir).load();
+    expect([...after!.source.keys()].sort()).toEqual(['a', 'b', 'd']);
+  });
+
+  it('reports damage before the last journal line as STATE_CORRUPT', async () => {
+    const store = new FileStateStore(dir);
+    await store.update([{ path: 'b', source: file('b'), destination: file('b') }]);
+    await appendFile(join(dir, 'journal.jsonl'), 'garbage\n{"p":"x","s":null,"d":null}\n');
+    const error = await errorOf(new FileStateStore(dir).load());
+    expect(isSyncError(error, 'STATE_CORRUPT')).toBe(true);
+    expect((error as Error).message).toContain('journal.jsonl');
+  });
+
+  it.each([
+    ['a truncated tree', '{\n"a":{"size":1,"mtime":2,"is_dir":false},\n"b":{"si'],
+    ['an entry without its fields', '{"a":{"hash":"x"}}'],
+    ['a JSON array', '[]'],
+  ])('reports %s as STATE_CORRUPT naming the file, never as an empty state', async (_name, content) => {
+    await new FileStateStore(dir).save(stateOf('a'));
+    await writeFile(join(dir, 'destination_tree.json'), content);
+    const error = await errorOf(new FileStateStore(dir).load());
+    expect(isSyncError(error, 'STATE_CORRUPT')).toBe(true);
+    expect((error as Error).message).toContain('destination_tree.json');
+  });
+
+  it('reports a tree missing beside its counterpart as STATE_CORRUPT', async () => {
+    await new FileStateStore(dir).save(stateOf('a'));
+    await rm(join(dir, 'source_tree.json'));
+    expect(isSyncError(await errorOf(new FileStateStore(dir).load()), 'STATE_CORRUPT')).toBe(true);
+  });
+
+  it('round-trips metadata with pending conflicts', async () => {
+    const metadata: SyncMetadata = {
+      pairId: 'pair-1',
+      sourceDescription: 'local:/a',
+      destinationDescription: 'local:/b',
+      formatVersion: 1,
+      lastRunAt: 1234,
+      lastRunStatus: 'completed',
+      pendingConflicts: [{ path: 'x.txt', source: file('x.txt'), destination: null, detectedAt: 99 }],
+    };
+    await new FileStateStore(dir, { pairId: 'pair-1' }).saveMetadata(metadata);
+    expect(await new FileStateStore(dir, { pairId: 'pair-1' }).loadMetadata()).toEqual(metadata);
+    expect(JSON.parse(await readFile(join(dir, 'sync_metadata.json'), 'utf8')).pair_id).toBe('pair-1');
+  });
+
+  it("refuses another pair's state with INVALID_CONFIG", async () => {
+    await new FileStateStore(dir, { pairId: 'pair-1' }).save(stateOf('a'));
+    const other = new FileStateStore(dir, { pairId: 'pair-2' });
+    expect(isSyncError(await errorOf(other.load()), 'INVALID_CONFIG')).toBe(true);
+    expect(isSyncError(await errorOf(other.loadMetadata()), 'INVALID_CONFIG')).toBe(true);
+    const metadata = { pairId: 'pair-2', formatVersion: 1, pendingConflicts: [] };
+    expect(
+      isSyncError(
+        await errorOf(new FileStateStore(dir, { pairId: 'pair-1' }).saveMetadata(metadata)),
+        'INVALID_CONFIG',
+      ),
+    ).toBe(true);
+  });
+
+  it('reports corrupt metadata as STATE_CORRUPT', async () => {
+    await new FileStateStore(dir, { pairId: 'p' }).save(stateOf('a'));
+    await writeFile(join(dir, 'sync_metadata.json'), '{"pair_id": "p", ');
+    expect(isSyncError(await errorOf(new FileStateStore(dir).loadMetadata()), 'STATE_CORRUPT')).toBe(true);
+  });
+
+  it('round-trips 100 000 entries per side', async () => {
+    const state: LastKnownState = { source: new Map(), destination: new Map() };
+    for (let i = 0; i < 100_000; i++) {
+      const path = `folder-${i % 100}/sub-${i % 7}/file-${i}.dat`;
+      state.source.set(path, file(path, { size: i }));
+      state.destination.set(path, file(path, { size: i, id: String(i) }));
+    }
+    const store = new FileStateStore(dir);
+    await store.save(state);
+    await store.update([{ path: 'extra', source: file('extra'), destination: file('extra') }]);
+    const loaded = await new FileStateStore(dir).load();
+    expect(loaded!.source.size).toBe(100_001);
+    expect(loaded!.destination.get('folder-5/sub-5/file-12345.dat')).toEqual(
+      state.destination.get('folder-5/sub-5/file-12345.dat'),
+    );
+  });
+});
