@@ -1,23 +1,52 @@
 import type { Location } from '@syncengine/contracts';
-import { type Storage, SyncError } from '@syncengine/engine';
+import { LocalStorage, type LocalStorageOptions, type Storage, SyncError } from '@syncengine/engine';
 
 /** Settings for opening a location's storage that are not part of the location itself. */
 export interface OpenStorageOptions {
   /** Environment for credentials and defaults (AWS_*, SSH_AUTH_SOCK, HOME). Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Called for each path a local listing skips (symlinks, special files), with the reason. */
-  onSkip?: (path: string, reason: string) => void;
+  /** Local locations: told about each path a listing skips (symlinks, special files), with the reason. */
+  onSkip?: LocalStorageOptions['onSkip'];
+  /** Local locations: create the root folder on the first write when it is missing. */
+  createRoot?: boolean;
+  /** SFTP: known_hosts file for host-key checks. Default: `~/.ssh/known_hosts`. */
+  knownHostsPath?: string;
+  /** Remote backends: connections (SFTP) or sockets (S3, WebDAV) kept open at most. */
+  connections?: number;
+  /** Remote backends: how often a transient failure is tried before giving up. */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 }
 
 /**
  * Opens the storage backend for a location. Remote backends are loaded on demand, so a
- * purely local sync never loads an SSH or S3 client. Call `storage.close?.()` when done.
+ * purely local sync never loads an SSH, S3 or WebDAV client. Call `storage.close?.()` when done.
  */
 export async function openStorage(location: Location, options: OpenStorageOptions = {}): Promise<Storage> {
-  void options;
   switch (location.type) {
-    case 'local':
-    case 'sftp':
+    case 'local': {
+      const localOptions: LocalStorageOptions = {};
+      if (options.onSkip) localOptions.onSkip = options.onSkip;
+      if (options.createRoot !== undefined) localOptions.createRoot = options.createRoot;
+      return new LocalStorage(location.path, localOptions);
+    }
+    case 'sftp': {
+      const { SftpStorage } = await import('@syncengine/storage-sftp');
+      return new SftpStorage({
+        host: location.host,
+        port: location.port,
+        username: location.username,
+        password: location.password,
+        privateKey: location.privateKey,
+        privateKeyPath: location.privateKeyPath,
+        passphrase: location.passphrase,
+        root: location.path,
+        hostKey: location.hostKey,
+        knownHostsPath: options.knownHostsPath,
+        connections: options.connections,
+        retry: options.retry,
+        env: options.env,
+      });
+    }
     case 's3':
     case 'webdav':
       throw new SyncError('INVALID_CONFIG', `The ${location.type} storage backend is not available yet`);

@@ -146,7 +146,9 @@ export function parseLocationUrl(text: string, options: ParseLocationOptions = {
         );
       }
       const prefix = decode(url.pathname, 'prefix', text).replace(/^\/+|\/+$/g, '');
-      if (prefix.split('/').some((part) => part === '..' || part === '.')) {
+      // The URL parser would quietly resolve `a/../b`, so check the text as typed.
+      const typedPath = trimmed.slice('s3://'.length).split(/[?#]/)[0] ?? '';
+      if (typedPath.split('/').some((part) => part === '..' || part === '.')) {
         throw invalid(text, "the prefix must not contain '.' or '..' segments");
       }
       const endpoint =

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isSyncError } from '@syncengine/engine';
+import { describeStorageContract } from '@syncengine/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SftpStorage, type SftpStorageOptions } from './sftp-storage.js';
 import { findSshd, type SshdServer, startSshd } from './testing/sshd-server.js';
@@ -15,6 +16,44 @@ async function text(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+let shared: Promise<SshdServer> | undefined;
+/** One sshd for the whole file, started on first use. */
+function sharedServer(): Promise<SshdServer> {
+  shared ??= startSshd(sshd!);
+  return shared;
+}
+afterAll(async () => {
+  if (shared) await (await shared).stop();
+});
+
+let contractRoots = 0;
+if (sshd) {
+  describeStorageContract(
+    'SftpStorage (OpenSSH)',
+    async () => {
+      const server = await sharedServer();
+      contractRoots += 1;
+      const storage = new SftpStorage({
+        host: server.host,
+        port: server.port,
+        username: server.username,
+        privateKey: server.privateKey,
+        knownHostsPath: server.knownHostsPath,
+        root: join(server.dataDir, `contract-${contractRoots}`),
+        agent: '',
+        retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 100 },
+      });
+      return { storage, cleanup: async () => undefined };
+    },
+    {
+      largeTreeSize: 600,
+      dropConnection: async (storage) => {
+        (storage as SftpStorage).dropConnections();
+      },
+    },
+  );
 }
 
 describe.skipIf(!sshd)('SftpStorage against OpenSSH', () => {
@@ -44,11 +83,10 @@ describe.skipIf(!sshd)('SftpStorage against OpenSSH', () => {
   }
 
   beforeAll(async () => {
-    server = await startSshd(sshd!);
+    server = await sharedServer();
   });
   afterAll(async () => {
     await Promise.all(opened.map((storage) => storage.close()));
-    await server?.stop();
   });
 
   it('writes atomically, lists, reads back, renames and deletes on the server', async () => {
