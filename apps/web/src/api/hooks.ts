@@ -1,0 +1,179 @@
+import type {
+  Conflict,
+  ConflictList,
+  ConflictResolution,
+  CreatedToken,
+  CreatePairInput,
+  CreateRun,
+  Pair,
+  PairList,
+  PlanPreview,
+  Run,
+  RunActionPage,
+  RunList,
+  TokenList,
+  UpdatePair,
+  User,
+} from '@syncengine/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, query } from './client.js';
+
+/** Query keys, in one place so that invalidation matches what is cached. */
+export const keys = {
+  me: ['me'] as const,
+  pairs: ['pairs'] as const,
+  pair: (id: string) => ['pairs', id] as const,
+  plan: (id: string) => ['pairs', id, 'plan'] as const,
+  pairRuns: (id: string) => ['pairs', id, 'runs'] as const,
+  run: (id: string) => ['runs', id] as const,
+  runActions: (id: string, cursor: string | null, limit: number) =>
+    ['runs', id, 'actions', cursor, limit] as const,
+  conflicts: (pairId?: string) => ['conflicts', pairId ?? 'all'] as const,
+  tokens: ['tokens'] as const,
+};
+
+export function useMe() {
+  return useQuery({ queryKey: keys.me, queryFn: () => api<User>('GET', '/auth/me'), retry: false });
+}
+
+export function useLogin() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { username: string; password: string }) => api<User>('POST', '/auth/login', body),
+    onSuccess: (user) => {
+      client.clear();
+      client.setQueryData(keys.me, user);
+    },
+  });
+}
+
+export function useLogout() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<void>('POST', '/auth/logout'),
+    onSettled: () => {
+      client.clear();
+      client.setQueryData(keys.me, null);
+    },
+  });
+}
+
+export function usePairs() {
+  return useQuery({ queryKey: keys.pairs, queryFn: () => api<PairList>('GET', '/pairs') });
+}
+
+export function usePair(id: string | undefined) {
+  return useQuery({
+    queryKey: keys.pair(id ?? ''),
+    queryFn: () => api<Pair>('GET', `/pairs/${id}`),
+    enabled: Boolean(id),
+  });
+}
+
+export function useSavePair(id: string | undefined) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CreatePairInput | UpdatePair) =>
+      id ? api<Pair>('PATCH', `/pairs/${id}`, body) : api<Pair>('POST', '/pairs', body),
+    onSuccess: (pair) => {
+      client.setQueryData(keys.pair(pair.id), pair);
+      void client.invalidateQueries({ queryKey: keys.pairs });
+    },
+  });
+}
+
+export function useDeletePair() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>('DELETE', `/pairs/${id}`),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.pairs }),
+  });
+}
+
+export function usePlan(pairId: string) {
+  return useQuery({
+    queryKey: keys.plan(pairId),
+    queryFn: () => api<PlanPreview>('GET', `/pairs/${pairId}/plan`),
+    staleTime: 0,
+    gcTime: 0,
+    refetchOnWindowFocus: false,
+  });
+}
+
+export function useStartRun(pairId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Partial<CreateRun> = {}) => api<Run>('POST', `/pairs/${pairId}/runs`, body),
+    onSuccess: (run) => {
+      client.setQueryData(keys.run(run.id), run);
+      void client.invalidateQueries({ queryKey: keys.pairRuns(pairId) });
+      void client.invalidateQueries({ queryKey: keys.pairs });
+    },
+  });
+}
+
+export function usePairRuns(pairId: string) {
+  return useQuery({
+    queryKey: keys.pairRuns(pairId),
+    queryFn: () => api<RunList>('GET', `/pairs/${pairId}/runs`),
+  });
+}
+
+export function useRun(runId: string) {
+  return useQuery({ queryKey: keys.run(runId), queryFn: () => api<Run>('GET', `/runs/${runId}`) });
+}
+
+export function useRunActions(runId: string, cursor: string | null, limit: number) {
+  return useQuery({
+    queryKey: keys.runActions(runId, cursor, limit),
+    queryFn: () => api<RunActionPage>('GET', `/runs/${runId}/actions${query({ cursor, limit })}`),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useRunControl(runId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (command: 'pause' | 'resume' | 'cancel') => api<Run>('POST', `/runs/${runId}/${command}`),
+    onSuccess: (run) => {
+      if (run && typeof run === 'object' && 'id' in run) client.setQueryData(keys.run(runId), run);
+      else void client.invalidateQueries({ queryKey: keys.run(runId) });
+    },
+  });
+}
+
+export function useConflicts(pairId?: string) {
+  return useQuery({
+    queryKey: keys.conflicts(pairId),
+    queryFn: () => api<ConflictList>('GET', `/conflicts${query({ status: 'pending', pairId })}`),
+  });
+}
+
+export function useResolveConflict() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, resolution }: { id: string; resolution: ConflictResolution }) =>
+      api<Conflict>('POST', `/conflicts/${id}/resolve`, { resolution }),
+    onSettled: () => client.invalidateQueries({ queryKey: ['conflicts'] }),
+  });
+}
+
+export function useTokens() {
+  return useQuery({ queryKey: keys.tokens, queryFn: () => api<TokenList>('GET', '/tokens') });
+}
+
+export function useCreateToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api<CreatedToken>('POST', '/tokens', { name }),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.tokens }),
+  });
+}
+
+export function useDeleteToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<void>('DELETE', `/tokens/${id}`),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.tokens }),
+  });
+}

@@ -1,0 +1,64 @@
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** `1536` → `1.5 KiB`; whole bytes below 1 KiB; one decimal below 100 of a unit. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = value < 100 ? 1 : 0;
+  return `${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+}
+
+/** A transfer rate: `2.0 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** `65_000` → `1m 5s`; `3_600_000` → `1h 0m`; below a second → `850 ms`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const totalSeconds = Math.round(ms / 1000);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours}h ${minutes}m`;
+  if (minutes > 0) return `${minutes}m ${seconds}s`;
+  return `${seconds}s`;
+}
+
+/** Milliseconds between two ISO timestamps, or null while the second is missing. */
+export function durationBetween(startIso: string | null, endIso: string | null): number | null {
+  if (!startIso || !endIso) return null;
+  return Math.max(0, Date.parse(endIso) - Date.parse(startIso));
+}
+
+/** A timestamp in the user's locale; `—` when absent. Accepts ISO strings or epoch ms. */
+export function formatTime(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** `3 minutes ago` / `in 2 hours`, relative to `now`. */
+export function formatRelative(value: string | number | Date, now: number = Date.now()): string {
+  const diff = new Date(value).getTime() - now;
+  const abs = Math.abs(diff);
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (abs < 60_000) return format.format(Math.round(diff / 1000), 'second');
+  if (abs < 3_600_000) return format.format(Math.round(diff / 60_000), 'minute');
+  if (abs < 86_400_000) return format.format(Math.round(diff / 3_600_000), 'hour');
+  return format.format(Math.round(diff / 86_400_000), 'day');
+}
+
+/** A share in percent, 0–100, safe for a total of zero. */
+export function percent(done: number, total: number): number {
+  if (total <= 0) return done > 0 ? 100 : 0;
+  return Math.min(100, Math.max(0, (done / total) * 100));
+}

@@ -1,0 +1,112 @@
+import type { WsEvent } from '@syncengine/contracts';
+import { WsEventSchema } from '@syncengine/contracts';
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext, useEffect, useReducer, useRef } from 'react';
+import { API_BASE } from '../api/client.js';
+import { keys } from '../api/hooks.js';
+import { initialLiveState, type LiveState, liveReducer, reconnectDelay } from './live-state.js';
+
+const LiveContext = createContext<LiveState>(initialLiveState);
+
+/** The live state fed by the WebSocket: active runs, their progress and actions, pending conflicts. */
+export function useLive(): LiveState {
+  return useContext(LiveContext);
+}
+
+function socketUrl(): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${window.location.host}${API_BASE}/ws`;
+}
+
+/**
+ * Keeps one WebSocket open while signed in and reconnects with backoff when it drops.
+ * Each (re)connection brings a snapshot, and cached queries are refetched, so nothing that
+ * happened while disconnected is missed.
+ */
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const [state, dispatch] = useReducer(liveReducer, initialLiveState);
+  const client = useQueryClient();
+  const attemptRef = useRef(0);
+
+  useEffect(() => {
+    let socket: WebSocket | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let stopped = false;
+
+    const onEvent = (event: WsEvent) => {
+      switch (event.type) {
+        case 'run.queued':
+        case 'run.started':
+        case 'run.completed':
+        case 'run.failed':
+        case 'run.cancelled':
+          client.setQueryData(keys.run(event.run.id), event.run);
+          void client.invalidateQueries({ queryKey: keys.pairRuns(event.run.pairId) });
+          void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          if (event.type !== 'run.queued' && event.type !== 'run.started') {
+            void client.invalidateQueries({ queryKey: ['runs', event.run.id, 'actions'] });
+          }
+          break;
+        case 'run.paused':
+        case 'run.resumed':
+          void client.invalidateQueries({ queryKey: keys.run(event.runId) });
+          break;
+        case 'conflict.created':
+        case 'conflict.resolved':
+          void client.invalidateQueries({ queryKey: ['conflicts'] });
+          break;
+        case 'pair.updated':
+          client.setQueryData(keys.pair(event.pair.id), event.pair);
+          void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          break;
+        case 'pair.deleted':
+          void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          break;
+        default:
+          break;
+      }
+    };
+
+    const connect = () => {
+      if (stopped) return;
+      dispatch({ type: 'socket.connecting' });
+      socket = new WebSocket(socketUrl());
+      socket.onopen = () => {
+        const isReconnect = attemptRef.current > 0;
+        attemptRef.current = 0;
+        dispatch({ type: 'socket.open' });
+        // Whatever finished while the socket was down is in the database: refetch it.
+        if (isReconnect) void client.invalidateQueries();
+      };
+      socket.onmessage = (message) => {
+        let data: unknown;
+        try {
+          data = JSON.parse(String(message.data));
+        } catch {
+          return;
+        }
+        const parsed = WsEventSchema.safeParse(data);
+        if (!parsed.success) return;
+        dispatch({ type: 'event', event: parsed.data });
+        onEvent(parsed.data);
+      };
+      socket.onclose = () => {
+        socket = null;
+        if (stopped) return;
+        dispatch({ type: 'socket.closed' });
+        const delay = reconnectDelay(attemptRef.current);
+        attemptRef.current += 1;
+        timer = setTimeout(connect, delay);
+      };
+    };
+
+    connect();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      socket?.close();
+    };
+  }, [client]);
+
+  return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
+}

@@ -1,0 +1,161 @@
+import type { Conflict, Run, RunAction, RunProgress, WsEvent } from '@syncengine/contracts';
+
+/** How many streamed actions a run keeps in memory; older ones are in the action log. */
+export const MAX_STREAMED_ACTIONS = 200;
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting';
+
+/** What the dashboard knows live about one run. */
+export interface LiveRun {
+  run: Run | null;
+  progress: RunProgress | null;
+  /** Newest first. */
+  actions: RunAction[];
+}
+
+export interface LiveState {
+  connection: ConnectionStatus;
+  /** Failed connection attempts since the last successful one. */
+  attempt: number;
+  /** Incremented on every (re)connection: a snapshot follows and cached queries are stale. */
+  generation: number;
+  runs: Record<string, LiveRun>;
+  pendingConflicts: Record<string, Conflict>;
+}
+
+export type LiveMessage =
+  | { type: 'socket.connecting' }
+  | { type: 'socket.open' }
+  | { type: 'socket.closed' }
+  | { type: 'event'; event: WsEvent };
+
+export const initialLiveState: LiveState = {
+  connection: 'connecting',
+  attempt: 0,
+  generation: 0,
+  runs: {},
+  pendingConflicts: {},
+};
+
+/** Delay before the next reconnection attempt: 0.5 s doubling to at most 15 s. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(15_000, 500 * 2 ** Math.max(0, attempt));
+}
+
+function withRun(state: LiveState, runId: string, update: (current: LiveRun) => LiveRun): LiveState {
+  const current = state.runs[runId] ?? { run: null, progress: null, actions: [] };
+  return { ...state, runs: { ...state.runs, [runId]: update(current) } };
+}
+
+function setRun(state: LiveState, run: Run): LiveState {
+  return withRun(state, run.id, (current) => ({
+    ...current,
+    run,
+    progress: run.progress ?? current.progress,
+  }));
+}
+
+function setStatus(state: LiveState, runId: string, status: Run['status']): LiveState {
+  return withRun(state, runId, (current) => ({
+    ...current,
+    run: current.run ? { ...current.run, status } : current.run,
+  }));
+}
+
+/**
+ * The live state's reducer: socket lifecycle and server events. A snapshot (sent on every
+ * connection) replaces the active runs and pending conflicts, so a client that was away
+ * for a while sees the present state; what it streamed before is kept for runs it knows.
+ */
+export function liveReducer(state: LiveState, message: LiveMessage): LiveState {
+  switch (message.type) {
+    case 'socket.connecting':
+      return {
+        ...state,
+        connection: state.attempt > 0 || state.generation > 0 ? 'reconnecting' : 'connecting',
+      };
+    case 'socket.open':
+      return { ...state, connection: 'open', attempt: 0, generation: state.generation + 1 };
+    case 'socket.closed':
+      return { ...state, connection: 'reconnecting', attempt: state.attempt + 1 };
+    case 'event':
+      return applyEvent(state, message.event);
+  }
+}
+
+function applyEvent(state: LiveState, event: WsEvent): LiveState {
+  switch (event.type) {
+    case 'snapshot': {
+      const runs: Record<string, LiveRun> = {};
+      // Runs that finished while disconnected keep their last known data (the page refetches them).
+      for (const [id, live] of Object.entries(state.runs)) runs[id] = live;
+      for (const run of event.activeRuns) {
+        const previous = state.runs[run.id];
+        runs[run.id] = {
+          run,
+          progress: run.progress ?? previous?.progress ?? null,
+          actions: previous?.actions ?? [],
+        };
+      }
+      const pendingConflicts: Record<string, Conflict> = {};
+      for (const conflict of event.pendingConflicts) pendingConflicts[conflict.id] = conflict;
+      return { ...state, runs, pendingConflicts };
+    }
+    case 'run.queued':
+    case 'run.started':
+    case 'run.completed':
+    case 'run.failed':
+    case 'run.cancelled':
+      return setRun(state, event.run);
+    case 'run.paused':
+      return setStatus(state, event.runId, 'paused');
+    case 'run.resumed':
+      return setStatus(state, event.runId, 'running');
+    case 'run.progress':
+      return withRun(state, event.runId, (current) => ({ ...current, progress: event.progress }));
+    case 'run.action':
+      return withRun(state, event.runId, (current) => ({
+        ...current,
+        actions: [event.action, ...current.actions.filter((action) => action.id !== event.action.id)].slice(
+          0,
+          MAX_STREAMED_ACTIONS,
+        ),
+      }));
+    case 'conflict.created':
+      return {
+        ...state,
+        pendingConflicts: { ...state.pendingConflicts, [event.conflict.id]: event.conflict },
+      };
+    case 'conflict.resolved': {
+      const { [event.conflict.id]: _resolved, ...rest } = state.pendingConflicts;
+      return { ...state, pendingConflicts: rest };
+    }
+    case 'pair.updated':
+    case 'pair.deleted':
+      return state;
+  }
+}
+
+/** The active (queued, running, paused) run of a pair, if the live state knows one. */
+export function activeRunOfPair(state: LiveState, pairId: string): Run | undefined {
+  for (const live of Object.values(state.runs)) {
+    const run = live.run;
+    if (
+      run &&
+      run.pairId === pairId &&
+      (run.status === 'queued' || run.status === 'running' || run.status === 'paused')
+    ) {
+      return run;
+    }
+  }
+  return undefined;
+}
+
+/** Pending conflicts per pair id. */
+export function pendingConflictsByPair(state: LiveState): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const conflict of Object.values(state.pendingConflicts)) {
+    counts[conflict.pairId] = (counts[conflict.pairId] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,0 +1,333 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Fieldset,
+  Group,
+  Modal,
+  NumberInput,
+  Radio,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import type { Pair } from '@syncengine/contracts';
+import { type FormEvent, useMemo, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { ApiError, errorMessage } from '../api/client.js';
+import { useDeletePair, usePair, useSavePair } from '../api/hooks.js';
+import { LocationEditor } from '../components/location-editor.js';
+import { ErrorState, LoadingState } from '../components/state-views.js';
+import { COMPARISON_MODE_INFO, CONFLICT_STRATEGY_INFO, optionsOf, SYNC_MODE_INFO } from '../lib/actions.js';
+import { formatTime } from '../lib/format.js';
+import { patternLines, testIgnoredPath } from '../lib/ignore-test.js';
+import { locationKinds } from '../lib/location-form.js';
+import {
+  emptyPairForm,
+  type FieldErrors,
+  type PairFormValues,
+  pairToForm,
+  serverErrorToFieldErrors,
+  validatePairForm,
+} from '../lib/pair-form.js';
+import { describeSchedule } from '../lib/schedule.js';
+
+/** Create (`/pairs/new`) or edit (`/pairs/:id/edit`) a pair. */
+export function PairFormPage() {
+  const { id } = useParams();
+  const pair = usePair(id);
+  if (!id) return <PairForm />;
+  if (pair.isPending) return <LoadingState label="Loading the pair…" />;
+  if (pair.isError)
+    return <ErrorState error={pair.error} onRetry={() => pair.refetch()} title="Could not load the pair" />;
+  return <PairForm pair={pair.data} key={pair.data.id} />;
+}
+
+function PairForm({ pair }: { pair?: Pair }) {
+  const kinds = useMemo(() => locationKinds(), []);
+  const navigate = useNavigate();
+  const save = useSavePair(pair?.id);
+  const remove = useDeletePair();
+  const [values, setValues] = useState<PairFormValues>(() =>
+    pair ? pairToForm(pair, kinds) : emptyPairForm(kinds),
+  );
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [isConfirmingDelete, setConfirmingDelete] = useState(false);
+  const [testPath, setTestPath] = useState('');
+
+  const set = <K extends keyof PairFormValues>(key: K, value: PairFormValues[K]) =>
+    setValues((current) => ({ ...current, [key]: value }));
+
+  const schedule = describeSchedule(values.schedule);
+  const verdict = testIgnoredPath(patternLines(values.ignorePatterns), testPath);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    setFormError(null);
+    const result = validatePairForm(values, kinds);
+    if (!result.ok) {
+      setErrors(result.errors);
+      setFormError('Some fields need attention: see the messages below each one.');
+      focusFirstError(result.errors);
+      return;
+    }
+    setErrors({});
+    save.mutate(result.body, {
+      onSuccess: (saved) => navigate(`/pairs/${saved.id}`),
+      onError: (error) => {
+        if (error instanceof ApiError) {
+          const fieldErrors = serverErrorToFieldErrors(error.body);
+          setErrors(fieldErrors);
+          if (Object.keys(fieldErrors).length > 0) focusFirstError(fieldErrors);
+        }
+        setFormError(errorMessage(error));
+      },
+    });
+  };
+
+  const secretsOf = (location: unknown): string[] => {
+    const set = (location as { secretsSet?: unknown }).secretsSet;
+    return Array.isArray(set) ? set.map(String) : [];
+  };
+
+  return (
+    <form onSubmit={onSubmit} noValidate aria-labelledby="pair-form-title">
+      <Stack maw={900}>
+        <Title order={1} size="h2" id="pair-form-title">
+          {pair ? `Edit “${pair.name}”` : 'New sync pair'}
+        </Title>
+        {formError && (
+          <Alert color="red" role="alert" title="The pair was not saved">
+            {formError}
+          </Alert>
+        )}
+        <TextInput
+          id="name"
+          label="Name"
+          placeholder="Photos backup"
+          value={values.name}
+          onChange={(event) => set('name', event.currentTarget.value)}
+          error={errors.name}
+          required
+        />
+        <SimpleGrid cols={{ base: 1, md: 2 }}>
+          <LocationEditor
+            legend="Source"
+            name="source"
+            kinds={kinds}
+            value={values.source}
+            onChange={(value) => set('source', value)}
+            errors={errors}
+            savedSecrets={pair ? secretsOf(pair.source) : []}
+          />
+          <LocationEditor
+            legend="Destination"
+            name="destination"
+            kinds={kinds}
+            value={values.destination}
+            onChange={(value) => set('destination', value)}
+            errors={errors}
+            savedSecrets={pair ? secretsOf(pair.destination) : []}
+          />
+        </SimpleGrid>
+
+        <Radio.Group
+          label="Sync mode"
+          value={values.mode}
+          onChange={(value) => set('mode', value as PairFormValues['mode'])}
+          error={errors.mode}
+        >
+          <Stack gap="xs" mt="xs">
+            {optionsOf(SYNC_MODE_INFO).map((option) => (
+              <Radio
+                key={option.value}
+                value={option.value}
+                label={option.label}
+                description={SYNC_MODE_INFO[option.value].description}
+              />
+            ))}
+          </Stack>
+        </Radio.Group>
+
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <Select
+            label="Compare files by"
+            data={optionsOf(COMPARISON_MODE_INFO)}
+            value={values.comparisonMode}
+            allowDeselect={false}
+            onChange={(value) => value && set('comparisonMode', value as PairFormValues['comparisonMode'])}
+            description={COMPARISON_MODE_INFO[values.comparisonMode].description}
+            error={errors.comparisonMode}
+          />
+          <Select
+            label="When both sides changed"
+            data={optionsOf(CONFLICT_STRATEGY_INFO)}
+            value={values.conflictResolution}
+            allowDeselect={false}
+            onChange={(value) =>
+              value && set('conflictResolution', value as PairFormValues['conflictResolution'])
+            }
+            description={CONFLICT_STRATEGY_INFO[values.conflictResolution].description}
+            error={errors.conflictResolution}
+          />
+        </SimpleGrid>
+
+        <Fieldset legend="Ignore patterns">
+          <Stack gap="sm">
+            <Textarea
+              id="ignorePatterns"
+              label="Patterns (gitignore syntax, one per line)"
+              description="e.g. *.tmp, /build/, **/node_modules/, !keep.log. .syncignore files in the source folders apply too."
+              placeholder={'*.tmp\n**/node_modules/'}
+              autosize
+              minRows={3}
+              value={values.ignorePatterns}
+              onChange={(event) => set('ignorePatterns', event.currentTarget.value)}
+              error={errors.ignorePatterns}
+              styles={{ input: { fontFamily: 'monospace' } }}
+              spellCheck={false}
+            />
+            <TextInput
+              label="Test a path"
+              description="A path relative to the pair’s root; end it with / for a folder."
+              placeholder="photos/tmp/file.tmp"
+              value={testPath}
+              onChange={(event) => setTestPath(event.currentTarget.value)}
+              spellCheck={false}
+              aria-describedby="ignore-verdict"
+            />
+            <Text size="sm" id="ignore-verdict" role="status" aria-live="polite">
+              {verdict.kind === 'ignored' && <Badge color="orange">Ignored: never scanned or changed</Badge>}
+              {verdict.kind === 'included' && <Badge color="green">Synced</Badge>}
+              {verdict.kind === 'invalid' && (
+                <Text span c="red" size="sm">
+                  {verdict.message}
+                </Text>
+              )}
+            </Text>
+          </Stack>
+        </Fieldset>
+
+        <Fieldset legend="Limits">
+          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+            <NumberInput
+              id="concurrency.transfers"
+              label="Transfers at once"
+              min={1}
+              max={64}
+              value={values.transfers}
+              onChange={(value) => set('transfers', value)}
+              error={errors['concurrency.transfers']}
+            />
+            <NumberInput
+              id="concurrency.operations"
+              label="Other operations at once"
+              min={1}
+              max={256}
+              value={values.operations}
+              onChange={(value) => set('operations', value)}
+              error={errors['concurrency.operations']}
+            />
+            <NumberInput
+              id="maxDeletePercent"
+              label="Max. deletions (%)"
+              description="A run that would delete more stops first."
+              min={0}
+              max={100}
+              value={values.maxDeletePercent}
+              onChange={(value) => set('maxDeletePercent', value)}
+              error={errors.maxDeletePercent}
+            />
+          </SimpleGrid>
+        </Fieldset>
+
+        <TextInput
+          id="schedule"
+          label="Schedule (cron)"
+          description="Leave empty to run only when you press Run now. Five fields: minute hour day month weekday."
+          placeholder="0 * * * *"
+          value={values.schedule}
+          onChange={(event) => set('schedule', event.currentTarget.value)}
+          error={errors.schedule ?? (schedule.kind === 'invalid' ? schedule.message : undefined)}
+          spellCheck={false}
+          aria-describedby="schedule-preview"
+        />
+        <Text size="sm" c="dimmed" id="schedule-preview" aria-live="polite" data-testid="schedule-preview">
+          {schedule.kind === 'valid'
+            ? `${schedule.description}${schedule.nextRun ? ` — next run ${formatTime(schedule.nextRun.getTime())}` : ''}`
+            : schedule.kind === 'none'
+              ? 'No schedule: manual runs only.'
+              : ''}
+        </Text>
+
+        <Switch
+          label="Enabled (scheduled runs happen only while enabled)"
+          checked={values.enabled}
+          onChange={(event) => set('enabled', event.currentTarget.checked)}
+        />
+
+        <Group justify="space-between" mt="md">
+          <Group>
+            <Button type="submit" loading={save.isPending}>
+              {pair ? 'Save changes' : 'Create pair'}
+            </Button>
+            <Button variant="default" onClick={() => navigate(pair ? `/pairs/${pair.id}` : '/pairs')}>
+              Cancel
+            </Button>
+          </Group>
+          {pair && (
+            <Button color="red" variant="light" onClick={() => setConfirmingDelete(true)}>
+              Delete pair
+            </Button>
+          )}
+        </Group>
+      </Stack>
+      {pair && (
+        <Modal
+          opened={isConfirmingDelete}
+          onClose={() => setConfirmingDelete(false)}
+          title={`Delete “${pair.name}”?`}
+        >
+          <Stack>
+            <Text size="sm">
+              The pair, its history and its sync state are removed. The files in both folders are not touched.
+            </Text>
+            {remove.error && (
+              <Text c="red" size="sm" role="alert">
+                {errorMessage(remove.error)}
+              </Text>
+            )}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setConfirmingDelete(false)}>
+                Keep it
+              </Button>
+              <Button
+                color="red"
+                loading={remove.isPending}
+                onClick={() => remove.mutate(pair.id, { onSuccess: () => navigate('/pairs') })}
+              >
+                Delete
+              </Button>
+            </Group>
+          </Stack>
+        </Modal>
+      )}
+    </form>
+  );
+}
+
+/** Moves keyboard focus to the first field with an error. */
+function focusFirstError(errors: FieldErrors) {
+  const first = Object.keys(errors)[0];
+  if (!first) return;
+  requestAnimationFrame(() => {
+    const element = document.getElementById(first.replace('.', '-')) ?? document.getElementById(first);
+    element?.focus();
+  });
+}

@@ -1,0 +1,199 @@
+import { Alert, Badge, Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core';
+import type { Location } from '@syncengine/contracts';
+import { describeLocation } from '@syncengine/contracts';
+import { Link, useNavigate, useParams } from 'react-router';
+import {
+  Bar,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { errorMessage } from '../api/client.js';
+import { usePair, usePairRuns, useStartRun } from '../api/hooks.js';
+import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
+import { CONFLICT_STRATEGY_INFO, SYNC_MODE_INFO } from '../lib/actions.js';
+import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
+import { bytesMoved, filesMoved, runChartPoints, runDuration } from '../lib/runs.js';
+import { describeSchedule } from '../lib/schedule.js';
+import { PAIR_STATUS_INFO, pairStatus, RUN_STATUS_COLOR } from '../lib/status.js';
+import { useLive } from '../live/live-provider.js';
+import { activeRunOfPair, pendingConflictsByPair } from '../live/live-state.js';
+
+/** A pair: its settings at a glance, its run history and a chart of its last runs. */
+export function PairPage() {
+  const { id = '' } = useParams();
+  const pair = usePair(id);
+  const runs = usePairRuns(id);
+  const live = useLive();
+  const startRun = useStartRun(id);
+  const navigate = useNavigate();
+
+  if (pair.isPending) return <LoadingState label="Loading the pair…" />;
+  if (pair.isError)
+    return <ErrorState error={pair.error} onRetry={() => pair.refetch()} title="Could not load the pair" />;
+
+  const activeRun = activeRunOfPair(live, id);
+  const status = pairStatus(pair.data, activeRun, pendingConflictsByPair(live)[id] ?? 0);
+  const schedule = describeSchedule(pair.data.schedule);
+  const points = runs.data ? runChartPoints(runs.data.items) : [];
+
+  return (
+    <Stack>
+      <Group justify="space-between" align="flex-start">
+        <div>
+          <Group gap="sm">
+            <Title order={1} size="h2">
+              {pair.data.name}
+            </Title>
+            <Badge color={PAIR_STATUS_INFO[status].color} data-testid="pair-status">
+              {PAIR_STATUS_INFO[status].label}
+            </Badge>
+          </Group>
+          <Text size="sm" c="dimmed" style={{ wordBreak: 'break-all' }}>
+            {describeLocation(pair.data.source as Location)} ⇄{' '}
+            {describeLocation(pair.data.destination as Location)}
+          </Text>
+        </div>
+        <Group gap="xs">
+          {activeRun ? (
+            <Button component={Link} to={`/runs/${activeRun.id}`}>
+              Watch the run
+            </Button>
+          ) : (
+            <Button
+              loading={startRun.isPending}
+              onClick={() => startRun.mutate({}, { onSuccess: (run) => navigate(`/runs/${run.id}`) })}
+            >
+              Run now
+            </Button>
+          )}
+          <Button variant="light" component={Link} to={`/pairs/${id}/preview`}>
+            Preview
+          </Button>
+          <Button variant="default" component={Link} to={`/pairs/${id}/edit`}>
+            Edit
+          </Button>
+        </Group>
+      </Group>
+      {startRun.error && (
+        <Alert color="red" role="alert" title="The run did not start">
+          {errorMessage(startRun.error)}
+        </Alert>
+      )}
+      <Group gap="lg">
+        <Text size="sm">
+          <Text span c="dimmed">
+            Mode:
+          </Text>{' '}
+          {SYNC_MODE_INFO[pair.data.mode].label}
+        </Text>
+        <Text size="sm">
+          <Text span c="dimmed">
+            Conflicts:
+          </Text>{' '}
+          {CONFLICT_STRATEGY_INFO[pair.data.conflictResolution].label}
+        </Text>
+        <Text size="sm">
+          <Text span c="dimmed">
+            Schedule:
+          </Text>{' '}
+          {schedule.kind === 'valid' ? schedule.description : 'manual only'}
+          {!pair.data.enabled && ' (disabled)'}
+        </Text>
+      </Group>
+
+      <Title order={2} size="h3">
+        History
+      </Title>
+      {runs.isPending ? (
+        <LoadingState label="Loading runs…" />
+      ) : runs.isError ? (
+        <ErrorState error={runs.error} onRetry={() => runs.refetch()} title="Could not load the runs" />
+      ) : runs.data.items.length === 0 ? (
+        <EmptyState title="No runs yet">
+          Press “Run now” to sync, or “Preview” to see first what would happen.
+        </EmptyState>
+      ) : (
+        <>
+          {points.length > 1 && (
+            <Card
+              withBorder
+              padding="sm"
+              aria-label="Duration and data moved over the last runs"
+              role="figure"
+            >
+              <Text size="sm" fw={500} mb="xs">
+                Last {points.length} runs
+              </Text>
+              <div style={{ width: '100%', height: 240 }}>
+                <ResponsiveContainer>
+                  <ComposedChart data={points} margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
+                    <CartesianGrid strokeDasharray="3 3" opacity={0.4} />
+                    <XAxis dataKey="label" fontSize={11} minTickGap={24} />
+                    <YAxis yAxisId="bytes" fontSize={11} unit=" MiB" width={70} />
+                    <YAxis yAxisId="duration" orientation="right" fontSize={11} unit=" s" width={50} />
+                    <Tooltip />
+                    <Legend />
+                    <Bar yAxisId="bytes" dataKey="megabytes" name="Data moved (MiB)" fill="#4dabf7" />
+                    <Line
+                      yAxisId="duration"
+                      dataKey="durationSeconds"
+                      name="Duration (s)"
+                      stroke="#f76707"
+                      dot={false}
+                    />
+                  </ComposedChart>
+                </ResponsiveContainer>
+              </div>
+            </Card>
+          )}
+          <Table.ScrollContainer minWidth={640}>
+            <Table highlightOnHover aria-label="Runs of this pair">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th scope="col">Started</Table.Th>
+                  <Table.Th scope="col">Status</Table.Th>
+                  <Table.Th scope="col">Trigger</Table.Th>
+                  <Table.Th scope="col">Duration</Table.Th>
+                  <Table.Th scope="col">Files</Table.Th>
+                  <Table.Th scope="col">Data</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {runs.data.items.map((run) => {
+                  const duration = runDuration(run);
+                  return (
+                    <Table.Tr key={run.id} data-testid="run-row">
+                      <Table.Td>
+                        <Link to={`/runs/${run.id}`}>{formatTime(run.startedAt ?? run.queuedAt)}</Link>
+                      </Table.Td>
+                      <Table.Td>
+                        <Badge color={RUN_STATUS_COLOR[run.status]} variant="light">
+                          {run.status}
+                        </Badge>
+                        {run.dryRun && (
+                          <Badge variant="outline" ml={4}>
+                            dry run
+                          </Badge>
+                        )}
+                      </Table.Td>
+                      <Table.Td>{run.trigger}</Table.Td>
+                      <Table.Td>{duration === null ? '—' : formatDuration(duration)}</Table.Td>
+                      <Table.Td>{run.stats ? filesMoved(run.stats) : '—'}</Table.Td>
+                      <Table.Td>{run.stats ? formatBytes(bytesMoved(run.stats)) : '—'}</Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </>
+      )}
+    </Stack>
+  );
+}
