@@ -54,8 +54,7 @@ export interface ParsedStep {
 
 /**
  * Expands the in-token placeholders `{spc}`, `{tab}`, `{eol}`, `{chr:HH}` and `{/}`, and the
- * folder placeholders. `{chr:HH}` yields the character with that code; bytes 0x80–0xFF
- * therefore become U+0080–U+00FF here, and the step executor writes them as raw bytes.
+ * folder placeholders. `{chr:HH}` yields the byte HH (see `byteChar`).
  */
 export function expandPlaceholders(token: string, dirs: ScenarioDirs): string {
   return token
@@ -69,7 +68,31 @@ export function expandPlaceholders(token: string, dirs: ScenarioDirs): string {
     .replaceAll('{spc}', ' ')
     .replaceAll('{tab}', '\t')
     .replaceAll('{eol}', '\n')
-    .replace(/\{chr:([0-9a-fA-F]{2})\}/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    .replace(/\{chr:([0-9a-fA-F]{2})\}/g, (_, hex: string) => byteChar(Number.parseInt(hex, 16)));
+}
+
+/**
+ * A byte of a file name as a string character: ASCII as itself, 0x80–0xFF (not valid UTF-8
+ * on its own) as the lone surrogate U+DC80–U+DCFF, the "surrogateescape" convention, so
+ * that `fsPath` can write it back as that raw byte.
+ */
+export function byteChar(byte: number): string {
+  return String.fromCharCode(byte < 0x80 ? byte : 0xdc00 + byte);
+}
+
+/** The bytes of a path for the file system, turning surrogate-escaped bytes back into raw bytes. */
+export function fsPath(path: string): Buffer {
+  const parts: Buffer[] = [];
+  let plain = '';
+  for (const char of path) {
+    const code = char.charCodeAt(0);
+    if (char.length === 1 && code >= 0xdc80 && code <= 0xdcff) {
+      parts.push(Buffer.from(plain, 'utf8'), Buffer.from([code - 0xdc00]));
+      plain = '';
+    } else plain += char;
+  }
+  parts.push(Buffer.from(plain, 'utf8'));
+  return Buffer.concat(parts);
 }
 
 export class ScenarioSyntaxError extends Error {
