@@ -1,1 +1,2 @@
-export {};
+export { previewSync, sync } from './sync.js';
+export { parseVersionStamp, pruneVersions, versionStamp } from './versions.js';

@@ -1,0 +1,419 @@
+import type { ConflictHandler, SyncRunError } from '../api.js';
+import type { SyncConfig } from '../config.js';
+import { isSyncError, SyncError } from '../errors.js';
+import type { SyncEvent } from '../events.js';
+import {
+  type ActionType,
+  CONFLICT_RESOLUTIONS,
+  type ConflictInfo,
+  type ConflictResolution,
+  type Entry,
+  type HashAlgorithm,
+  type PlannedAction,
+  type Side,
+  type Tree,
+} from '../model.js';
+import { conflictFileName } from '../planner/index.js';
+import type { StateChange } from '../state-store.js';
+import type { Storage } from '../storage.js';
+import { type PoolGate, runPool, withRetry } from './pool.js';
+import type { StateRecorder } from './state-recorder.js';
+import { copyFile, isSameVersion } from './transfer.js';
+import { depth, moveToVersions, restoreFromVersions } from './versions.js';
+
+const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
+const PROGRESS_INTERVAL_MS = 100;
+
+export interface ExecutorOptions {
+  storages: Record<Side, Storage>;
+  /** The trees the plan was made from (with hashes): what each path is expected to hold. */
+  trees: Record<Side, Tree>;
+  config: SyncConfig;
+  gate: PoolGate;
+  emit: (event: SyncEvent) => void;
+  recorder: StateRecorder;
+  /** Names this run's versions folder. */
+  versionStamp: string;
+  /** Start of the run, for conflict file names. */
+  startedAt: number;
+  /** Algorithm of the hashes computed while copying. */
+  hashAlgorithm: HashAlgorithm;
+  onConflict?: ConflictHandler;
+  /** Tries per storage call for TRANSIENT errors, and the first back-off delay. */
+  retry?: { tries: number; baseDelayMs: number };
+}
+
+export interface ExecutionOutcome {
+  actions: Partial<Record<ActionType, number>>;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  conflicts: number;
+  pendingConflicts: ConflictInfo[];
+  errors: SyncRunError[];
+}
+
+/**
+ * Carries out a plan, SPEC §9: renames, then transfers (conflicts, directories, files),
+ * then deletes (deepest first), with `operations` and `transfers` as the concurrency limits. Every
+ * overwritten or deleted file goes to the versions area of its side first. Each action
+ * that completes is recorded at once; one that fails is reported and the rest go on.
+ */
+export class Executor {
+  readonly #o: ExecutorOptions;
+  readonly #retry: { tries: number; baseDelayMs: number };
+  readonly outcome: ExecutionOutcome = {
+    actions: {},
+    bytesUploaded: 0,
+    bytesDownloaded: 0,
+    conflicts: 0,
+    pendingConflicts: [],
+    errors: [],
+  };
+
+  constructor(options: ExecutorOptions) {
+    this.#o = options;
+    this.#retry = options.retry ?? { tries: 3, baseDelayMs: 100 };
+  }
+
+  async run(actions: readonly PlannedAction[]): Promise<void> {
+    const { config, gate } = this.#o;
+    const renames: PlannedAction[] = [];
+    const conflicts: PlannedAction[] = [];
+    const directories: PlannedAction[] = [];
+    const transfers: PlannedAction[] = [];
+    const deletes: PlannedAction[] = [];
+    for (const action of actions) {
+      switch (action.type) {
+        case 'NO_ACTION':
+          this.#recordAsIs(action.path);
+          break;
+        case 'RENAME_SOURCE':
+        case 'RENAME_DESTINATION':
+          renames.push(action);
+          break;
+        case 'DELETE_SOURCE':
+        case 'DELETE_DESTINATION':
+          deletes.push(action);
+          break;
+        case 'CONFLICT':
+          conflicts.push(action);
+          break;
+        default:
+          if (this.#isDirectoryAction(action)) directories.push(action);
+          else transfers.push(action);
+      }
+    }
+    directories.sort((a, b) => depth(a.path) - depth(b.path));
+
+    const onError = (action: PlannedAction, error: unknown) => this.#fail(action, error);
+    const step = (action: PlannedAction) => this.#perform(action);
+    await runPool(renames, config.operations, gate, step, onError);
+    // Conflicts before the other transfers: settling a file-versus-directory clash makes
+    // room for what is copied into that directory.
+    await runPool(conflicts, config.transfers, gate, step, onError);
+    await runPool(directories, config.operations, gate, step, onError);
+    await runPool(transfers, config.transfers, gate, step, onError);
+    // Deletes go by depth, one level at a time, so a directory is only removed once
+    // everything below it is gone.
+    const byDepth = new Map<number, PlannedAction[]>();
+    for (const action of deletes) {
+      const level = depth(action.path);
+      byDepth.set(level, [...(byDepth.get(level) ?? []), action]);
+    }
+    for (const level of [...byDepth.keys()].sort((a, b) => b - a)) {
+      if (gate.isCancelled) break;
+      await runPool(byDepth.get(level) ?? [], config.operations, gate, step, onError);
+    }
+  }
+
+  #isDirectoryAction(action: PlannedAction): boolean {
+    if (action.isDir !== undefined) return action.isDir;
+    const from = action.type.startsWith('UPLOAD_') ? 'source' : 'destination';
+    return this.#o.trees[from].get(action.path)?.isDir ?? false;
+  }
+
+  async #perform(action: PlannedAction): Promise<void> {
+    switch (action.type) {
+      case 'UPLOAD_NEW':
+      case 'UPLOAD_UPDATE':
+      case 'UPLOAD_RESTORE':
+        this.#record(await this.#replace('source', action.path));
+        break;
+      case 'DOWNLOAD_NEW':
+      case 'DOWNLOAD_UPDATE':
+      case 'DOWNLOAD_RESTORE':
+        this.#record(await this.#replace('destination', action.path));
+        break;
+      case 'DELETE_SOURCE':
+        this.#record(await this.#delete('source', action.path));
+        break;
+      case 'DELETE_DESTINATION':
+        this.#record(await this.#delete('destination', action.path));
+        break;
+      case 'RENAME_SOURCE':
+      case 'RENAME_DESTINATION': {
+        if (!action.to) throw new SyncError('INTERNAL', `rename of ${action.path} without a target`);
+        const side = action.type === 'RENAME_SOURCE' ? 'source' : 'destination';
+        this.#record(...(await this.#rename(side, action.path, action.to)));
+        break;
+      }
+      case 'CONFLICT': {
+        const changes = await this.#conflict(action);
+        if (!changes) {
+          this.#o.emit({ type: 'action_complete', action });
+          return;
+        }
+        this.#record(...changes);
+        break;
+      }
+      case 'NO_ACTION':
+        this.#recordAsIs(action.path);
+        return;
+    }
+    this.outcome.actions[action.type] = (this.outcome.actions[action.type] ?? 0) + 1;
+    this.#o.emit({ type: 'action_complete', action });
+  }
+
+  #fail(action: PlannedAction, error: unknown): void {
+    const code = isSyncError(error) ? error.code : 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    this.outcome.errors.push({ path: action.path, code, message });
+    this.#o.emit({ type: 'error', code, message, path: action.path });
+    this.#o.emit({ type: 'action_complete', action, error: message });
+  }
+
+  #record(...changes: StateChange[]): void {
+    this.#o.recorder.record(...changes);
+  }
+
+  /** Records a path as both sides hold it now (NO_ACTION: identical, both gone, or a kept backup copy). */
+  #recordAsIs(path: string): void {
+    const { trees } = this.#o;
+    this.#record({
+      path,
+      source: trees.source.get(path) ?? null,
+      destination: trees.destination.get(path) ?? null,
+    });
+  }
+
+  #call<T>(attempt: () => Promise<T>): Promise<T> {
+    return withRetry(attempt, (error) => isSyncError(error, 'TRANSIENT'), this.#retry);
+  }
+
+  /** Stats the target and refuses to touch it when it is no longer what the plan saw. */
+  async #checkUnchanged(side: Side, path: string): Promise<Entry | null> {
+    const planned = this.#o.trees[side].get(path) ?? null;
+    const current = await this.#call(() => this.#o.storages[side].stat(path));
+    if (!isSameVersion(planned, current)) {
+      throw new SyncError(
+        'CHANGED_DURING_TRANSFER',
+        `${path} changed on the ${side} side since it was scanned; retried next run`,
+        { path },
+      );
+    }
+    return current;
+  }
+
+  /**
+   * Makes `path` on the other side what it is on `from`: copies a file (versioning what it
+   * replaces), creates a directory, or removes the path when `from` no longer has it.
+   */
+  async #replace(from: Side, path: string): Promise<StateChange> {
+    const to = other(from);
+    const storage = this.#o.storages[to];
+    const winner = this.#o.trees[from].get(path) ?? null;
+    if (winner?.isDir) {
+      // A directory that is already there (made by a rename or a write below it) is fine.
+      const existing = await this.#call(() => storage.stat(path));
+      if (existing?.isDir) return this.#change(from, winner, existing, path);
+    }
+    const current = await this.#checkUnchanged(to, path);
+    if (!winner) return this.#removeChecked(to, path, current);
+    if (winner.isDir) {
+      if (current && !current.isDir)
+        await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+      await this.#call(() => storage.mkdir(path));
+      const made = (await this.#call(() => storage.stat(path))) ?? { ...winner };
+      return this.#change(from, winner, made, path);
+    }
+    let versioned: string | null = null;
+    if (current) versioned = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+    try {
+      const copied = await this.#transfer(from, path, path, winner);
+      return this.#change(from, copied.source, copied.written, path);
+    } catch (error) {
+      if (versioned) {
+        const saved = versioned;
+        await restoreFromVersions(storage, saved, path).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  #change(from: Side, fromEntry: Entry, toEntry: Entry, path: string): StateChange {
+    return from === 'source'
+      ? { path, source: fromEntry, destination: toEntry }
+      : { path, source: toEntry, destination: fromEntry };
+  }
+
+  async #transfer(from: Side, fromPath: string, toPath: string, planned: Entry) {
+    const { emit, storages } = this.#o;
+    const isUpload = from === 'source';
+    emit({ type: isUpload ? 'upload_start' : 'download_start', path: toPath, total_bytes: planned.size });
+    let lastProgress = 0;
+    const copied = await this.#call(() =>
+      copyFile(storages[from], fromPath, storages[other(from)], toPath, {
+        planned,
+        algorithm: this.#o.hashAlgorithm,
+        onProgress: (bytes) => {
+          const now = Date.now();
+          if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+          lastProgress = now;
+          emit({
+            type: isUpload ? 'upload_progress' : 'download_progress',
+            path: toPath,
+            bytes_transferred: bytes,
+            total_bytes: planned.size,
+          });
+        },
+      }),
+    );
+    if (isUpload) this.outcome.bytesUploaded += copied.written.size;
+    else this.outcome.bytesDownloaded += copied.written.size;
+    emit({
+      type: isUpload ? 'upload_complete' : 'download_complete',
+      path: toPath,
+      bytes: copied.written.size,
+    });
+    return copied;
+  }
+
+  async #delete(side: Side, path: string): Promise<StateChange> {
+    const current = await this.#checkUnchanged(side, path);
+    return this.#removeChecked(side, path, current);
+  }
+
+  /** Removes a path whose current entry was just checked against the plan. */
+  async #removeChecked(side: Side, path: string, current: Entry | null): Promise<StateChange> {
+    const storage = this.#o.storages[side];
+    this.#o.emit({ type: 'delete_start', path, side });
+    if (current?.isDir) {
+      await this.#call(() => storage.delete(path));
+    } else if (current) {
+      await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+    }
+    this.#o.emit({ type: 'delete_complete', path, side });
+    return { path, source: null, destination: null };
+  }
+
+  async #rename(side: Side, from: string, to: string): Promise<StateChange[]> {
+    const storage = this.#o.storages[side];
+    const planned = this.#o.trees[side].get(from) ?? null;
+    const current = await this.#checkUnchanged(side, from);
+    if (!current || !planned)
+      throw new SyncError('NOT_FOUND', `${from} is gone from the ${side} side`, { path: from });
+    if (await this.#call(() => storage.stat(to))) {
+      throw new SyncError('CONFLICT', `${to} already exists on the ${side} side`, { path: to });
+    }
+    await this.#call(() => storage.rename(from, to));
+    const moved = (await this.#call(() => storage.stat(to))) ?? { ...current, path: to };
+    // The bytes did not change: the hash computed for the old path still holds.
+    const entry: Entry =
+      moved.hash === undefined && planned.hash !== undefined && moved.size === planned.size
+        ? { ...moved, hash: planned.hash, hashAlgorithm: planned.hashAlgorithm }
+        : moved;
+    this.#o.emit({ type: 'rename_complete', path: from, to, side });
+    const otherEntry = this.#o.trees[other(side)].get(to) ?? null;
+    return [
+      { path: from, source: null, destination: null },
+      side === 'source'
+        ? { path: to, source: entry, destination: otherEntry }
+        : { path: to, source: otherEntry, destination: entry },
+    ];
+  }
+
+  /** Settles one conflict; returns the state changes, or null when it stays pending. */
+  async #conflict(action: PlannedAction): Promise<StateChange[] | null> {
+    const { trees, onConflict, emit } = this.#o;
+    const info: ConflictInfo = action.conflict ?? {
+      path: action.path,
+      source: trees.source.get(action.path) ?? null,
+      destination: trees.destination.get(action.path) ?? null,
+    };
+    let resolution: ConflictResolution | undefined = info.resolution;
+    if (!resolution && onConflict) {
+      resolution = await onConflict({ ...info });
+      if (!CONFLICT_RESOLUTIONS.includes(resolution)) {
+        throw new SyncError(
+          'INTERNAL',
+          `conflict handler returned "${String(resolution)}" for ${info.path}`,
+          {
+            path: info.path,
+          },
+        );
+      }
+    }
+    resolution ??= 'skip';
+    this.outcome.conflicts++;
+    emit({ type: 'conflict', conflict: { ...info, resolution } });
+    switch (resolution) {
+      case 'skip':
+        this.outcome.pendingConflicts.push({ ...info, resolution });
+        return null;
+      case 'source':
+        return [await this.#replace('source', info.path)];
+      case 'destination':
+        return [await this.#replace('destination', info.path)];
+      case 'keep-both':
+        return this.#keepBoth(info.path);
+    }
+  }
+
+  /**
+   * Keeps both versions: the loser (the older file; the destination's on a tie) is renamed
+   * to its conflict name on its own side, then each file is copied to the other side.
+   */
+  async #keepBoth(path: string): Promise<StateChange[]> {
+    const { trees, storages } = this.#o;
+    const source = trees.source.get(path) ?? null;
+    const destination = trees.destination.get(path) ?? null;
+    if (!source || !destination) return [await this.#replace(source ? 'source' : 'destination', path)];
+    if (source.isDir && destination.isDir) return [{ path, source, destination }];
+    let loser: Side;
+    if (source.isDir) loser = 'destination';
+    else if (destination.isDir) loser = 'source';
+    else loser = source.mtime < destination.mtime ? 'source' : 'destination';
+    const winner = other(loser);
+    const loserStorage = storages[loser];
+    const renamed = conflictFileName(path, this.#o.startedAt, loser);
+    await this.#checkUnchanged(loser, path);
+    for (const side of ['source', 'destination'] as const) {
+      if (await this.#call(() => storages[side].stat(renamed))) {
+        throw new SyncError('CONFLICT', `${renamed} already exists on the ${side} side`, { path: renamed });
+      }
+    }
+    await this.#call(() => loserStorage.rename(path, renamed));
+    const loserPlanned = trees[loser].get(path) as Entry;
+    const moved = (await this.#call(() => loserStorage.stat(renamed))) ?? { ...loserPlanned, path: renamed };
+    const movedEntry: Entry = {
+      ...moved,
+      hash: loserPlanned.hash,
+      hashAlgorithm: loserPlanned.hashAlgorithm,
+    };
+    this.#o.emit({ type: 'rename_complete', path, to: renamed, side: loser });
+
+    const changes: StateChange[] = [];
+    const winnerEntry = trees[winner].get(path) as Entry;
+    if (winnerEntry.isDir) {
+      await this.#call(() => loserStorage.mkdir(path));
+      const made = (await this.#call(() => loserStorage.stat(path))) ?? { ...winnerEntry };
+      changes.push(this.#change(winner, winnerEntry, made, path));
+    } else {
+      const copied = await this.#transfer(winner, path, path, winnerEntry);
+      changes.push(this.#change(winner, copied.source, copied.written, path));
+    }
+    const copiedLoser = await this.#transfer(loser, renamed, renamed, movedEntry);
+    changes.push(this.#change(loser, copiedLoser.source, copiedLoser.written, renamed));
+    return changes;
+  }
+}

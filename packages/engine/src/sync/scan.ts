@@ -1,0 +1,49 @@
+import type { SyncEvent } from '../events.js';
+import type { Side, Tree } from '../model.js';
+import { isEngineInternalPath, normalizeRelativePath } from '../paths.js';
+import type { Storage } from '../storage.js';
+
+const PROGRESS_EVERY_MS = 250;
+
+export interface ScanOptions {
+  side: Side;
+  storage: Storage;
+  /** Ignore rules; the engine's own paths are always left out on top of them. */
+  include?: (path: string, isDir: boolean) => boolean;
+  signal?: AbortSignal;
+  emit: (event: SyncEvent) => void;
+  warn: (message: string, path?: string) => void;
+}
+
+/**
+ * Lists one side into a tree, leaving out ignored and engine-internal paths and rejecting
+ * (with a warning) paths a backend should never have reported: absolute, `..`, empty.
+ */
+export async function scanSide(options: ScanOptions): Promise<Tree> {
+  const { side, storage, emit } = options;
+  emit({ type: 'scan_start', side });
+  const tree: Tree = new Map();
+  let lastProgress = Date.now();
+  const include = (path: string, isDir: boolean) =>
+    !isEngineInternalPath(path) && (options.include?.(path, isDir) ?? true);
+  for await (const entry of storage.list({ include, signal: options.signal })) {
+    let path: string;
+    try {
+      path = normalizeRelativePath(entry.path);
+    } catch (error) {
+      options.warn(
+        `${storage.description}: skipped ${error instanceof Error ? error.message : String(error)}`,
+      );
+      continue;
+    }
+    if (isEngineInternalPath(path)) continue;
+    tree.set(path, path === entry.path ? entry : { ...entry, path });
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      emit({ type: 'scan_progress', side, files: tree.size });
+    }
+  }
+  emit({ type: 'scan_complete', side, files: tree.size });
+  return tree;
+}

@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../backends/memory.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
+import { sync } from './sync.js';
+
+/**
+ * Random edits on both sides between two-way syncs. File names and folder names come
+ * from separate alphabets, so an edit never turns a file into a folder.
+ */
+const FILES = ['a', 'b', 'd/a', 'd/c', 'e/b', 'e/f/a'] as const;
+const DIRS = ['d', 'e', 'e/f'] as const;
+
+type Op =
+  | { kind: 'write'; side: 0 | 1; path: number }
+  | { kind: 'delete'; side: 0 | 1; path: number }
+  | { kind: 'rename'; side: 0 | 1; path: number; to: number }
+  | { kind: 'mkdir'; side: 0 | 1; dir: number }
+  | { kind: 'rmdir'; side: 0 | 1; dir: number };
+
+const side = fc.constantFrom(0 as const, 1 as const);
+const file = fc.nat({ max: FILES.length - 1 });
+const dir = fc.nat({ max: DIRS.length - 1 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), side, path: file }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), side, path: file }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rename' as const), side, path: file, to: file }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('mkdir' as const), side, dir }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('rmdir' as const), side, dir }) },
+);
+
+interface World {
+  sides: [MemoryStorage, MemoryStorage];
+  counter: number;
+}
+
+function apply(world: World, step: Op): void {
+  const storage = world.sides[step.side];
+  const mtime = () => Date.UTC(2026, 0, 1) + ++world.counter * 10_000;
+  switch (step.kind) {
+    case 'write':
+      storage.put(FILES[step.path]!, `content-${++world.counter}`, { mtime: mtime() });
+      return;
+    case 'delete':
+      if (storage.getBytes(FILES[step.path]!) !== undefined) void storage.delete(FILES[step.path]!);
+      return;
+    case 'rename': {
+      const from = FILES[step.path]!;
+      const to = FILES[step.to]!;
+      if (from !== to && storage.getBytes(from) !== undefined && !storage.paths().includes(to)) {
+        void storage.rename(from, to);
+      }
+      return;
+    }
+    case 'mkdir':
+      void storage.mkdir(DIRS[step.dir]!);
+      return;
+    case 'rmdir': {
+      // A user deleting a whole folder: its files, then the folder itself.
+      const root = DIRS[step.dir]!;
+      const below = storage
+        .paths()
+        .filter((path) => path === root || path.startsWith(`${root}/`))
+        .reverse();
+      for (const path of below) void storage.delete(path);
+    }
+  }
+}
+
+/** The user-visible tree: paths (folders with a trailing `/`) and contents. */
+function visible(storage: MemoryStorage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const path of storage.paths()) {
+    if (path === '.syncengine' || path.startsWith('.syncengine/')) continue;
+    const text = storage.getText(path);
+    out[text === undefined ? `${path}/` : path] = text ?? '';
+  }
+  return out;
+}
+
+/** Every file content held anywhere on a side, versions area included. */
+function allContents(storage: MemoryStorage): Set<string> {
+  const out = new Set<string>();
+  for (const path of storage.paths()) {
+    const text = storage.getText(path);
+    if (text !== undefined) out.add(text);
+  }
+  return out;
+}
+
+describe('two-way sync under random edits', () => {
+  it('converges after every sync and never loses a content that existed before it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(op, { maxLength: 5 }), { minLength: 1, maxLength: 4 }),
+        async (rounds) => {
+          const world: World = {
+            sides: [
+              new MemoryStorage({
+                description: 'source',
+                now: () => Date.UTC(2026, 0, 1) + world.counter * 10_000,
+              }),
+              new MemoryStorage({
+                description: 'destination',
+                now: () => Date.UTC(2026, 0, 1) + world.counter * 10_000,
+              }),
+            ],
+            counter: 0,
+          };
+          const state = new MemoryStateStore();
+          let runAt = Date.UTC(2026, 10, 26);
+          for (const round of rounds) {
+            for (const step of round) apply(world, step);
+            const before = new Set([...allContents(world.sides[0]), ...allContents(world.sides[1])]);
+            runAt += 60_000;
+            const result = await sync({
+              source: world.sides[0],
+              destination: world.sides[1],
+              state,
+              // Random edits may delete most of a side; the guard has its own tests.
+              config: { maxDeletePercent: 100 },
+              clock: { now: () => runAt },
+            });
+            expect(result.errors).toEqual([]);
+            expect(result.status).toBe('completed');
+            expect(visible(world.sides[1])).toEqual(visible(world.sides[0]));
+            const after = new Set([...allContents(world.sides[0]), ...allContents(world.sides[1])]);
+            for (const content of before) expect(after.has(content), `${content} was lost`).toBe(true);
+          }
+          // Nothing left to do once converged.
+          runAt += 60_000;
+          const settled = await sync({
+            source: world.sides[0],
+            destination: world.sides[1],
+            state,
+            config: { maxDeletePercent: 100 },
+            clock: { now: () => runAt },
+          });
+          expect(settled.plan.actions.filter((action) => action.type !== 'NO_ACTION')).toEqual([]);
+        },
+      ),
+      { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? 100) },
+    );
+  });
+});

@@ -1,0 +1,777 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SyncOptions, SyncResult } from '../api.js';
+import { MemoryStorage } from '../backends/memory.js';
+import type { SyncConfig } from '../config.js';
+import { SyncController } from '../controller.js';
+import { SyncError } from '../errors.js';
+import type { SyncEvent } from '../events.js';
+import type { ActionType } from '../model.js';
+import { VERSIONS_DIR } from '../paths.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
+import type { StateStore } from '../state-store.js';
+import type { Storage } from '../storage.js';
+import { previewSync, sync } from './sync.js';
+
+const RUN_AT = Date.UTC(2026, 10, 26, 4, 28, 0);
+const STAMP = '20261126T042800Z';
+const T0 = Date.UTC(2026, 0, 1);
+
+interface Pair {
+  source: Storage;
+  destination: Storage;
+  state: StateStore;
+}
+
+interface Backend {
+  name: string;
+  make(): Promise<Pair>;
+}
+
+const memoryBackend: Backend = {
+  name: 'memory',
+  async make() {
+    return {
+      source: new MemoryStorage({ description: 'memory source' }),
+      destination: new MemoryStorage({ description: 'memory destination' }),
+      state: new MemoryStateStore(),
+    };
+  },
+};
+
+const tempRoots: string[] = [];
+afterAll(async () => {
+  await Promise.all(tempRoots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+const localBackend: Backend = {
+  name: 'local folders',
+  async make() {
+    const { LocalStorage } = await import('../backends/local.js');
+    const { FileStateStore } = await import('../state/index.js');
+    const root = await mkdtemp(join(tmpdir(), 'syncengine-sync-'));
+    tempRoots.push(root);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(root, 'src'));
+    await mkdir(join(root, 'dst'));
+    return {
+      source: new LocalStorage(join(root, 'src')),
+      destination: new LocalStorage(join(root, 'dst')),
+      state: new FileStateStore(join(root, 'state'), { fsync: false }),
+    };
+  },
+};
+
+let clockTick = T0;
+/** Writes a file with an mtime later than anything written before. */
+async function put(storage: Storage, path: string, content: string, mtime?: number): Promise<void> {
+  clockTick += 10_000;
+  await storage.write(path, Readable.from([Buffer.from(content)]), {
+    size: Buffer.byteLength(content),
+    mtime: mtime ?? clockTick,
+  });
+}
+
+async function readText(storage: Storage, path: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await storage.read(path)) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Every file outside the engine's folder, with its content; directories as `path/`. */
+async function contents(storage: Storage): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const entry of storage.list({ include: (path) => !path.startsWith('.syncengine') })) {
+    if (entry.isDir) out[`${entry.path}/`] = '';
+    else out[entry.path] = await readText(storage, entry.path);
+  }
+  return out;
+}
+
+/** Contents of the versions area, as sorted `relative path → content` lines. */
+async function versions(storage: Storage): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of storage.list()) {
+    if (entry.isDir || !entry.path.startsWith(`${VERSIONS_DIR}/`)) continue;
+    out.push(`${entry.path.slice(VERSIONS_DIR.length + 1)}=${await readText(storage, entry.path)}`);
+  }
+  return out.sort();
+}
+
+interface Run {
+  result: SyncResult;
+  events: SyncEvent[];
+}
+
+async function run(
+  pair: Pair,
+  config: Partial<SyncConfig> = {},
+  extra: Partial<SyncOptions> = {},
+): Promise<Run> {
+  const events: SyncEvent[] = [];
+  const result = await sync({
+    ...pair,
+    config: { transfers: 2, operations: 2, ...config },
+    clock: { now: () => RUN_AT },
+    onEvent: (event) => events.push(event),
+    ...extra,
+  });
+  return { result, events };
+}
+
+const actionTypes = (result: SyncResult): ActionType[] =>
+  result.plan.actions.map((action) => action.type).filter((type) => type !== 'NO_ACTION');
+
+const transfers = (result: SyncResult): number =>
+  Object.entries(result.stats.actions)
+    .filter(([type]) => type.startsWith('UPLOAD_') || type.startsWith('DOWNLOAD_'))
+    .reduce((sum, [, count]) => sum + (count ?? 0), 0);
+
+/** Asserts a completed run left both sides holding the same files. */
+async function expectInSync(pair: Pair): Promise<Record<string, string>> {
+  const [source, destination] = await Promise.all([contents(pair.source), contents(pair.destination)]);
+  expect(destination).toEqual(source);
+  return source;
+}
+
+describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
+  it('merges both sides on a first sync, never deleting, newest wins where they differ', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'only-source.txt', 'S');
+    await put(pair.destination, 'dir/only-destination.txt', 'D');
+    await put(pair.source, 'same.txt', 'same');
+    await put(pair.destination, 'same.txt', 'same');
+    await put(pair.source, 'differs.txt', 'older');
+    await put(pair.destination, 'differs.txt', 'newer');
+
+    const { result } = await run(pair);
+
+    expect(result.status).toBe('completed');
+    expect(result.plan.isFirstSync).toBe(true);
+    expect(await expectInSync(pair)).toEqual({
+      'differs.txt': 'newer',
+      'dir/': '',
+      'dir/only-destination.txt': 'D',
+      'only-source.txt': 'S',
+      'same.txt': 'same',
+    });
+    expect(await versions(pair.source)).toEqual([`${STAMP}/differs.txt=older`]);
+    expect(result.stats.conflicts).toBe(1);
+
+    const again = await run(pair);
+    expect(actionTypes(again.result)).toEqual([]);
+    expect(transfers(again.result)).toBe(0);
+  });
+
+  type Cell = {
+    cell: string;
+    change: (pair: Pair) => Promise<void>;
+    expected: ActionType[];
+    files: Record<string, string>;
+    sourceVersions?: string[];
+    destinationVersions?: string[];
+  };
+  const cells: Cell[] = [
+    {
+      cell: 'created at source → UPLOAD_NEW',
+      change: (p) => put(p.source, 'new.txt', 'n'),
+      expected: ['UPLOAD_NEW'],
+      files: { 'a.txt': 'base', 'new.txt': 'n' },
+    },
+    {
+      cell: 'created at destination → DOWNLOAD_NEW',
+      change: (p) => put(p.destination, 'new.txt', 'n'),
+      expected: ['DOWNLOAD_NEW'],
+      files: { 'a.txt': 'base', 'new.txt': 'n' },
+    },
+    {
+      cell: 'created identically on both sides → NO_ACTION',
+      change: async (p) => {
+        await put(p.source, 'new.txt', 'same');
+        await put(p.destination, 'new.txt', 'same');
+      },
+      expected: [],
+      files: { 'a.txt': 'base', 'new.txt': 'same' },
+    },
+    {
+      cell: 'created differently on both sides → CONFLICT (newest wins)',
+      change: async (p) => {
+        await put(p.destination, 'new.txt', 'old one');
+        await put(p.source, 'new.txt', 'new one');
+      },
+      expected: ['CONFLICT'],
+      files: { 'a.txt': 'base', 'new.txt': 'new one' },
+      destinationVersions: [`${STAMP}/new.txt=old one`],
+    },
+    {
+      cell: 'modified at source → UPLOAD_UPDATE',
+      change: (p) => put(p.source, 'a.txt', 'edited'),
+      expected: ['UPLOAD_UPDATE'],
+      files: { 'a.txt': 'edited' },
+      destinationVersions: [`${STAMP}/a.txt=base`],
+    },
+    {
+      cell: 'modified at destination → DOWNLOAD_UPDATE',
+      change: (p) => put(p.destination, 'a.txt', 'edited'),
+      expected: ['DOWNLOAD_UPDATE'],
+      files: { 'a.txt': 'edited' },
+      sourceVersions: [`${STAMP}/a.txt=base`],
+    },
+    {
+      cell: 'modified identically on both sides → NO_ACTION',
+      change: async (p) => {
+        await put(p.source, 'a.txt', 'both');
+        await put(p.destination, 'a.txt', 'both');
+      },
+      expected: [],
+      files: { 'a.txt': 'both' },
+    },
+    {
+      cell: 'modified differently on both sides → CONFLICT (newest wins)',
+      change: async (p) => {
+        await put(p.source, 'a.txt', 'source edit');
+        await put(p.destination, 'a.txt', 'destination edit');
+      },
+      expected: ['CONFLICT'],
+      files: { 'a.txt': 'destination edit' },
+      sourceVersions: [`${STAMP}/a.txt=source edit`],
+    },
+    {
+      cell: 'deleted at source → DELETE_DESTINATION',
+      change: (p) => p.source.delete('a.txt'),
+      expected: ['DELETE_DESTINATION'],
+      files: { 'b.txt': 'keep' },
+      destinationVersions: [`${STAMP}/a.txt=base`],
+    },
+    {
+      cell: 'deleted at destination → DELETE_SOURCE',
+      change: (p) => p.destination.delete('a.txt'),
+      expected: ['DELETE_SOURCE'],
+      files: { 'b.txt': 'keep' },
+      sourceVersions: [`${STAMP}/a.txt=base`],
+    },
+    {
+      cell: 'deleted on both sides → NO_ACTION',
+      change: async (p) => {
+        await p.source.delete('a.txt');
+        await p.destination.delete('a.txt');
+      },
+      expected: [],
+      files: { 'b.txt': 'keep' },
+    },
+    {
+      cell: 'deleted at source, modified at destination → DOWNLOAD_RESTORE',
+      change: async (p) => {
+        await p.source.delete('a.txt');
+        await put(p.destination, 'a.txt', 'edit wins');
+      },
+      expected: ['DOWNLOAD_RESTORE'],
+      files: { 'a.txt': 'edit wins', 'b.txt': 'keep' },
+    },
+    {
+      cell: 'modified at source, deleted at destination → UPLOAD_RESTORE',
+      change: async (p) => {
+        await put(p.source, 'a.txt', 'edit wins');
+        await p.destination.delete('a.txt');
+      },
+      expected: ['UPLOAD_RESTORE'],
+      files: { 'a.txt': 'edit wins', 'b.txt': 'keep' },
+    },
+    {
+      cell: 'renamed at source → RENAME_DESTINATION',
+      change: (p) => p.source.rename('a.txt', 'moved/a2.txt'),
+      // The new folder `moved/` is created by the rename; its own action finds it there.
+      expected: ['RENAME_DESTINATION', 'UPLOAD_NEW'],
+      files: { 'b.txt': 'keep', 'moved/': '', 'moved/a2.txt': 'base' },
+    },
+    {
+      cell: 'renamed at destination → RENAME_SOURCE',
+      change: (p) => p.destination.rename('a.txt', 'a2.txt'),
+      expected: ['RENAME_SOURCE'],
+      files: { 'a2.txt': 'base', 'b.txt': 'keep' },
+    },
+  ];
+
+  it.each(cells)(
+    'two-way: $cell',
+    async ({ change, expected, files, sourceVersions, destinationVersions }) => {
+      const pair = await backend.make();
+      await put(pair.source, 'a.txt', 'base');
+      await put(pair.source, 'b.txt', 'keep');
+      expect((await run(pair)).result.status).toBe('completed');
+
+      await change(pair);
+      const { result } = await run(pair);
+
+      expect(result.errors).toEqual([]);
+      expect(result.status).toBe('completed');
+      expect(actionTypes(result)).toEqual(expected);
+      const synced = await expectInSync(pair);
+      expect(synced).toEqual(expect.objectContaining(files));
+      for (const path of Object.keys(synced)) {
+        if (!(path in files) && path !== 'a.txt' && path !== 'b.txt') throw new Error(`unexpected ${path}`);
+      }
+      expect(await versions(pair.source)).toEqual(sourceVersions ?? []);
+      expect(await versions(pair.destination)).toEqual(destinationVersions ?? []);
+      // Converged: a further run has nothing to do.
+      expect(actionTypes((await run(pair)).result)).toEqual([]);
+    },
+  );
+
+  it('mirrors source to destination, deleting what only the destination has (versions kept)', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await run(pair, { mode: 'SOURCE_TO_DESTINATION' });
+    await put(pair.destination, 'extra.txt', 'x');
+    await put(pair.destination, 'a.txt', 'changed at destination');
+    const { result } = await run(pair, { mode: 'SOURCE_TO_DESTINATION' });
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ 'a.txt': 'a' });
+    expect(await versions(pair.destination)).toEqual([
+      `${STAMP}/a.txt=changed at destination`,
+      `${STAMP}/extra.txt=x`,
+    ]);
+  });
+
+  it('keeps destination-only files and deleted files in SOURCE_BACKUP, and tracks them', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await put(pair.source, 'b.txt', 'b');
+    await run(pair, { mode: 'SOURCE_BACKUP' });
+    await pair.source.delete('a.txt');
+    await put(pair.destination, 'extra.txt', 'x');
+    const { result } = await run(pair, { mode: 'SOURCE_BACKUP' });
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ 'a.txt': 'a', 'b.txt': 'b', 'extra.txt': 'x' });
+    expect(await contents(pair.source)).toEqual({ 'b.txt': 'b' });
+    const again = await run(pair, { mode: 'SOURCE_BACKUP' });
+    expect(actionTypes(again.result)).toEqual([]);
+  });
+
+  it('mirrors destination to source in DESTINATION_TO_SOURCE', async () => {
+    const pair = await backend.make();
+    await put(pair.destination, 'd.txt', 'd');
+    await put(pair.source, 's.txt', 's');
+    await run(pair, { mode: 'DESTINATION_TO_SOURCE', maxDeletePercent: 100 });
+    expect(await contents(pair.source)).toEqual({ 'd.txt': 'd' });
+    expect(await versions(pair.source)).toEqual([`${STAMP}/s.txt=s`]);
+  });
+
+  it('copies destination changes to the source in DESTINATION_BACKUP without deleting at the source', async () => {
+    const pair = await backend.make();
+    await put(pair.destination, 'd.txt', 'd');
+    await put(pair.source, 's.txt', 's');
+    await run(pair, { mode: 'DESTINATION_BACKUP' });
+    expect(await contents(pair.source)).toEqual({ 'd.txt': 'd', 's.txt': 's' });
+    expect(await contents(pair.destination)).toEqual({ 'd.txt': 'd' });
+  });
+
+  it('keeps both versions under conflict names beside each other when asked to', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'docs/report.txt', 'base');
+    await run(pair);
+    await put(pair.source, 'docs/report.txt', 'mine');
+    await put(pair.destination, 'docs/report.txt', 'theirs');
+    const { result } = await run(
+      pair,
+      { conflictStrategy: 'MANUAL' },
+      { onConflict: async () => 'keep-both' },
+    );
+    expect(result.status).toBe('completed');
+    expect(await expectInSync(pair)).toEqual({
+      'docs/': '',
+      'docs/report.txt': 'theirs',
+      [`docs/report.conflict-${STAMP}-source.txt`]: 'mine',
+    });
+    expect(actionTypes((await run(pair)).result)).toEqual([]);
+  });
+
+  it('stops before changing anything when a run would delete more than maxDeletePercent', async () => {
+    const pair = await backend.make();
+    for (const name of ['a', 'b', 'c', 'd']) await put(pair.source, `${name}.txt`, name);
+    await run(pair);
+    for (const name of ['a', 'b', 'c']) await pair.source.delete(`${name}.txt`);
+    await put(pair.source, 'new.txt', 'new');
+    const { result, events } = await run(pair, { maxDeletePercent: 50 });
+    expect(result.status).toBe('max-delete');
+    expect(result.errors.map((error) => error.code)).toEqual(['MAX_DELETE']);
+    expect(await contents(pair.destination)).toEqual({
+      'a.txt': 'a',
+      'b.txt': 'b',
+      'c.txt': 'c',
+      'd.txt': 'd',
+    });
+    expect(events.some((event) => event.type === 'sync_start')).toBe(false);
+
+    const forced = await run(pair, { maxDeletePercent: 50, force: true });
+    expect(forced.result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ 'd.txt': 'd', 'new.txt': 'new' });
+  });
+
+  it('changes nothing on a dry run and returns every action with its reason', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await put(pair.destination, 'b.txt', 'b');
+    const plan = await previewSync({ ...pair, clock: { now: () => RUN_AT } });
+    expect(plan.actions.map((action) => [action.type, action.path]).sort()).toEqual([
+      ['DOWNLOAD_NEW', 'b.txt'],
+      ['UPLOAD_NEW', 'a.txt'],
+    ]);
+    expect(plan.actions.every((action) => action.reason.length > 0)).toBe(true);
+    expect(await contents(pair.source)).toEqual({ 'a.txt': 'a' });
+    expect(await contents(pair.destination)).toEqual({ 'b.txt': 'b' });
+    expect(await pair.state.load()).toBeNull();
+  });
+
+  it('asks the handler in MANUAL mode and applies its decision', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'base');
+    await run(pair);
+    await put(pair.source, 'a.txt', 'source edit');
+    await put(pair.destination, 'a.txt', 'destination edit');
+    const asked: string[] = [];
+    const { result } = await run(
+      pair,
+      { conflictStrategy: 'MANUAL' },
+      {
+        onConflict: async (conflict) => {
+          asked.push(conflict.path);
+          return 'source';
+        },
+      },
+    );
+    expect(asked).toEqual(['a.txt']);
+    expect(result.status).toBe('completed');
+    expect(await expectInSync(pair)).toEqual({ 'a.txt': 'source edit' });
+    expect(await versions(pair.destination)).toEqual([`${STAMP}/a.txt=destination edit`]);
+  });
+
+  it('leaves a MANUAL conflict pending without a handler, changing neither side', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'base');
+    await run(pair);
+    await put(pair.source, 'a.txt', 'source edit');
+    await put(pair.destination, 'a.txt', 'destination edit');
+    const { result, events } = await run(pair, { conflictStrategy: 'MANUAL' });
+    expect(result.status).toBe('completed');
+    expect(result.pendingConflicts.map((conflict) => conflict.path)).toEqual(['a.txt']);
+    expect(result.stats.conflictsPending).toBe(1);
+    expect(events.filter((event) => event.type === 'conflict')).toHaveLength(1);
+    expect(await contents(pair.source)).toEqual({ 'a.txt': 'source edit' });
+    expect(await contents(pair.destination)).toEqual({ 'a.txt': 'destination edit' });
+    expect((await pair.state.loadMetadata())?.pendingConflicts.map((record) => record.path)).toEqual([
+      'a.txt',
+    ]);
+
+    // Still pending next time, until a handler settles it.
+    const again = await run(pair, { conflictStrategy: 'MANUAL' });
+    expect(again.result.pendingConflicts.map((conflict) => conflict.path)).toEqual(['a.txt']);
+    const settled = await run(
+      pair,
+      { conflictStrategy: 'MANUAL' },
+      { onConflict: async () => 'destination' },
+    );
+    expect(settled.result.pendingConflicts).toEqual([]);
+    expect(await expectInSync(pair)).toEqual({ 'a.txt': 'destination edit' });
+    expect((await pair.state.loadMetadata())?.pendingConflicts).toEqual([]);
+  });
+
+  it('neither copies nor deletes ignored paths, from the pair patterns and .syncignore', async () => {
+    const pair = await backend.make();
+    await put(pair.source, '.syncignore', 'build/\n');
+    await put(pair.source, 'keep.txt', 'k');
+    await put(pair.source, 'scratch.tmp', 'tmp');
+    await put(pair.source, 'build/out.bin', 'bin');
+    await put(pair.destination, 'local.tmp', 'mine');
+    const { result } = await run(pair, { ignorePatterns: ['*.tmp'] });
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({
+      '.syncignore': 'build/\n',
+      'keep.txt': 'k',
+      'local.tmp': 'mine',
+    });
+    await pair.source.delete('scratch.tmp');
+    await run(pair, { ignorePatterns: ['*.tmp'] });
+    expect(await contents(pair.destination)).toEqual({
+      '.syncignore': 'build/\n',
+      'keep.txt': 'k',
+      'local.tmp': 'mine',
+    });
+    expect(await contents(pair.source)).toEqual({
+      '.syncignore': 'build/\n',
+      'build/': '',
+      'build/out.bin': 'bin',
+      'keep.txt': 'k',
+    });
+  });
+
+  it('creates and deletes empty directories like files', async () => {
+    const pair = await backend.make();
+    await pair.source.mkdir('empty/inner');
+    await run(pair);
+    expect(await contents(pair.destination)).toEqual({ 'empty/': '', 'empty/inner/': '' });
+    await pair.source.delete('empty/inner');
+    await pair.source.delete('empty');
+    const { result } = await run(pair);
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({});
+  });
+});
+
+/** A storage whose `write` fails on chosen calls (1-based), to break transfers mid-run. */
+function failingWrites(inner: Storage, shouldFail: (call: number) => SyncError | null): Storage {
+  let calls = 0;
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'write') {
+        return async (...args: Parameters<Storage['write']>) => {
+          calls++;
+          const error = shouldFail(calls);
+          if (error) {
+            for await (const _ of args[1]) {
+              // drain the source stream like a real backend would before failing
+            }
+            throw error;
+          }
+          return target.write(...args);
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('sync execution control (memory)', () => {
+  const makeFiles = async (storage: Storage, count: number) => {
+    for (let index = 0; index < count; index++)
+      await put(storage, `f${String(index).padStart(2, '0')}.txt`, `file ${index}`);
+  };
+
+  it('emits sync_start before any transfer and sync_complete last', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 3);
+    const { events } = await run(pair);
+    const types = events.map((event) => event.type);
+    expect(types[0]).toBe('scan_start');
+    expect(types.indexOf('scan_complete')).toBeLessThan(types.indexOf('plan_ready'));
+    expect(types.indexOf('plan_ready')).toBeLessThan(types.indexOf('sync_start'));
+    expect(types.indexOf('sync_start')).toBeLessThan(types.indexOf('upload_start'));
+    expect(types.filter((type) => type === 'upload_complete')).toHaveLength(3);
+    expect(types.at(-1)).toBe('sync_complete');
+    const complete = events.at(-1);
+    expect(complete?.type === 'sync_complete' && complete.stats.actions.UPLOAD_NEW).toBe(3);
+  });
+
+  it('pauses between operations and resumes where it stopped', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 6);
+    const controller = new SyncController();
+    const events: SyncEvent[] = [];
+    let uploads = 0;
+    let resumedAt = -1;
+    const running = sync({
+      ...pair,
+      controller,
+      config: { transfers: 1 },
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === 'upload_complete' && ++uploads === 2) {
+          controller.pause();
+          setTimeout(() => {
+            resumedAt = uploads;
+            controller.resume();
+          }, 50);
+        }
+      },
+    });
+    const result = await running;
+    expect(resumedAt).toBe(2);
+    expect(result.status).toBe('completed');
+    const types = events.map((event) => event.type);
+    expect(types).toContain('paused');
+    expect(types.indexOf('paused')).toBeLessThan(types.indexOf('resumed'));
+    expect(Object.keys(await contents(pair.destination))).toHaveLength(6);
+  });
+
+  it('stops on cancel, keeps what was done, and the next run moves only the rest', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 8);
+    const controller = new SyncController();
+    let uploads = 0;
+    const first = await sync({
+      ...pair,
+      controller,
+      config: { transfers: 1 },
+      onEvent: (event) => {
+        if (event.type === 'upload_complete' && ++uploads === 3) controller.cancel();
+      },
+    });
+    expect(first.status).toBe('cancelled');
+    expect(transfers(first)).toBe(3);
+    expect(Object.keys(await contents(pair.destination))).toHaveLength(3);
+
+    const second = await run(pair);
+    expect(second.result.status).toBe('completed');
+    expect(transfers(second.result)).toBe(5);
+    await expectInSync(pair);
+  });
+
+  it('records a failed transfer as an error, keeps going, and the next run converges with nothing lost', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 4);
+    await put(pair.destination, 'f01.txt', 'older destination copy', T0);
+    await run(pair);
+    for (let index = 0; index < 4; index++) await put(pair.source, `f0${index}.txt`, `edit ${index}`);
+    const broken = {
+      ...pair,
+      destination: failingWrites(pair.destination, (call) =>
+        call === 2 ? new SyncError('PERMISSION', 'disk says no') : null,
+      ),
+    };
+    const { result, events } = await run(broken, { transfers: 1 });
+    expect(result.status).toBe('failed');
+    expect(result.errors).toEqual([expect.objectContaining({ code: 'PERMISSION', path: 'f01.txt' })]);
+    expect(events.filter((event) => event.type === 'error')).toHaveLength(1);
+    expect(transfers(result)).toBe(3);
+    // The file that failed is still there in its previous version, not half-replaced.
+    expect(await readText(pair.destination, 'f01.txt')).toBe('file 1');
+
+    const next = await run(pair);
+    expect(next.result.status).toBe('completed');
+    expect(transfers(next.result)).toBe(1);
+    expect(await expectInSync(pair)).toEqual({
+      'f00.txt': 'edit 0',
+      'f01.txt': 'edit 1',
+      'f02.txt': 'edit 2',
+      'f03.txt': 'edit 3',
+    });
+  });
+
+  it('retries transient errors and succeeds', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 2);
+    const flaky = {
+      ...pair,
+      destination: failingWrites(pair.destination, (call) =>
+        call <= 2 ? new SyncError('TRANSIENT', 'connection reset') : null,
+      ),
+    };
+    const { result } = await run(flaky, { transfers: 1 });
+    expect(result.status).toBe('completed');
+    await expectInSync(pair);
+  });
+
+  it('does not record a file that changed while it was copied, and copies it next run', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'busy.txt', 'first');
+    await put(pair.source, 'calm.txt', 'calm');
+    const source = pair.source as MemoryStorage;
+    const sneaky: Storage = new Proxy(source, {
+      get(target, property, receiver) {
+        if (property === 'read') {
+          return async (path: string) => {
+            const stream = await target.read(path);
+            if (path === 'busy.txt') target.put('busy.txt', 'second!', { mtime: T0 + 999_000 });
+            return stream;
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { result } = await run({ ...pair, source: sneaky });
+    expect(result.status).toBe('failed');
+    expect(result.errors).toEqual([
+      expect.objectContaining({ code: 'CHANGED_DURING_TRANSFER', path: 'busy.txt' }),
+    ]);
+    expect(await contents(pair.destination)).toEqual({ 'calm.txt': 'calm' });
+    expect((await pair.state.load())?.source.has('busy.txt')).toBe(false);
+
+    const next = await run(pair);
+    expect(next.result.status).toBe('completed');
+    expect(await expectInSync(pair)).toEqual({ 'busy.txt': 'second!', 'calm.txt': 'calm' });
+  });
+
+  it('refuses HASH_ONLY when a side offers no hashes, naming it, before changing anything', async () => {
+    const pair = await memoryBackend.make();
+    const destination = new MemoryStorage({ description: 'hashless', capabilities: { hashAlgorithms: [] } });
+    await put(pair.source, 'a.txt', 'a');
+    await expect(run({ ...pair, destination }, { comparison: 'HASH_ONLY' })).rejects.toMatchObject({
+      code: 'HASH_UNAVAILABLE',
+      message: expect.stringContaining('hashless'),
+    });
+    expect(await contents(destination)).toEqual({});
+  });
+
+  it('rejects an invalid configuration before touching anything', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await expect(run(pair, { transfers: 0 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    expect(await contents(pair.destination)).toEqual({});
+  });
+
+  it('stops before any change when an access check file is missing on one side', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'CHECK', 'x');
+    await put(pair.source, 'a.txt', 'a');
+    await expect(run(pair, { accessCheckFiles: ['CHECK'] })).rejects.toMatchObject({ code: 'ACCESS_CHECK' });
+    expect(await contents(pair.destination)).toEqual({});
+    await put(pair.destination, 'CHECK', 'x');
+    expect((await run(pair, { accessCheckFiles: ['CHECK'] })).result.status).toBe('completed');
+  });
+
+  it('treats an unreadable state as a first sync, with a warning, deleting nothing', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await put(pair.destination, 'b.txt', 'b');
+    const corrupt: StateStore = {
+      ...pair.state,
+      load: async () => {
+        throw new SyncError('STATE_CORRUPT', 'source_tree.json is truncated');
+      },
+      save: (state) => pair.state.save(state),
+      update: (changes) => pair.state.update(changes),
+      loadMetadata: () => pair.state.loadMetadata(),
+      saveMetadata: (metadata) => pair.state.saveMetadata(metadata),
+    };
+    const { result, events } = await run({ ...pair, state: corrupt });
+    expect(result.status).toBe('completed');
+    expect(events.some((event) => event.type === 'warning' && event.message.includes('truncated'))).toBe(
+      true,
+    );
+    expect(await expectInSync(pair)).toEqual({ 'a.txt': 'a', 'b.txt': 'b' });
+  });
+
+  it('reports paths that differ only in case when a side is case-insensitive, and leaves them alone', async () => {
+    const source = new MemoryStorage();
+    const destination = new MemoryStorage({ capabilities: { caseSensitive: false } });
+    const pair = { source, destination, state: new MemoryStateStore() };
+    await put(source, 'Readme.md', 'one');
+    await put(source, 'README.md', 'two');
+    await put(source, 'other.txt', 'o');
+    const { result } = await run(pair);
+    expect(result.warnings.some((warning) => warning.includes('README.md'))).toBe(true);
+    expect(await contents(destination)).toEqual({ 'other.txt': 'o' });
+  });
+
+  it('deletes versions older than the retention period and keeps them forever with 0 days', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'a.txt', 'v1');
+    await run(pair);
+    await put(pair.source, 'a.txt', 'v2');
+    await sync({ ...pair, clock: { now: () => RUN_AT - 40 * 86_400_000 } });
+    expect(await versions(pair.destination)).toHaveLength(1);
+
+    await put(pair.source, 'b.txt', 'b');
+    await run(pair, { versions: { retentionDays: 0 } });
+    expect(await versions(pair.destination)).toHaveLength(1);
+
+    await put(pair.source, 'c.txt', 'c');
+    await run(pair, { versions: { retentionDays: 30 } });
+    expect(await versions(pair.destination)).toEqual([]);
+  });
+});

@@ -1,0 +1,443 @@
+import { createHash } from 'node:crypto';
+import type { SyncOptions, SyncResult, SyncRunError } from '../api.js';
+import { systemClock } from '../clock.js';
+import { resolveConfig, type SyncConfig } from '../config.js';
+import { SyncController } from '../controller.js';
+import { isSyncError, SyncError } from '../errors.js';
+import type { SyncEvent, SyncStatus } from '../events.js';
+import { canHashLocally, DEFAULT_HASH } from '../hash.js';
+import { createIgnoreMatcher } from '../ignore/index.js';
+import type { ConflictInfo, HashAlgorithm, LastKnownState, Plan, Side, SyncStats, Tree } from '../model.js';
+import { isSameOrBelow } from '../paths.js';
+import { findCaseCollisions, hashNeeds, inheritHashes, planSync } from '../planner/index.js';
+import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
+import type { Storage } from '../storage.js';
+import { Executor } from './executor.js';
+import { runPool } from './pool.js';
+import { scanSide } from './scan.js';
+import { composeState, isSameContent, StateRecorder } from './state-recorder.js';
+import { hashFile } from './transfer.js';
+import { pruneVersions, versionStamp } from './versions.js';
+
+const STATE_FORMAT_VERSION = 1;
+const SIDES = ['source', 'destination'] as const;
+
+/**
+ * Runs one sync of a pair: checks the configuration and the backends, loads the
+ * last-known state, scans both sides, hashes what the planner needs, plans, and (unless a
+ * dry run, or the max-delete guard stops it) executes the plan, recording each completed
+ * action and saving the full state at the end.
+ *
+ * Throws `SyncError` (INVALID_CONFIG, HASH_UNAVAILABLE, ACCESS_CHECK, …) when the run
+ * cannot start; nothing has been changed then. Failures of single actions do not throw:
+ * they are in `result.errors` and the status is `failed`.
+ */
+export async function sync(options: SyncOptions): Promise<SyncResult> {
+  const emit = (event: SyncEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A sink must not throw; if it does, the sync still goes on.
+    }
+  };
+  try {
+    return await runSync(options, emit);
+  } catch (error) {
+    if (isSyncError(error))
+      emit({ type: 'error', code: error.code, message: error.message, path: error.path });
+    throw error;
+  }
+}
+
+/** A dry run: scans, hashes and plans, changes nothing, and returns the plan. */
+export async function previewSync(options: SyncOptions): Promise<Plan> {
+  const result = await sync({ ...options, config: { ...options.config, dryRun: true } });
+  return result.plan;
+}
+
+async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): Promise<SyncResult> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const config = resolveConfig(options.config);
+  const storages: Record<Side, Storage> = { source: options.source, destination: options.destination };
+  const hashAlgorithm = checkCapabilities(config, storages);
+  const controller = options.controller ?? new SyncController();
+  const warnings: string[] = [];
+  const warn = (message: string, path?: string) => {
+    warnings.push(message);
+    emit(path === undefined ? { type: 'warning', message } : { type: 'warning', message, path });
+  };
+  const unsubscribe = controller.onChange((state) => {
+    if (state === 'paused') emit({ type: 'paused' });
+    if (state === 'resumed') emit({ type: 'resumed' });
+  });
+  try {
+    let lastKnown: LastKnownState | null;
+    try {
+      lastKnown = await options.state.load();
+    } catch (error) {
+      if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+      warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
+      lastKnown = null;
+    }
+    let metadata: SyncMetadata | null;
+    try {
+      metadata = await options.state.loadMetadata();
+    } catch (error) {
+      if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+      warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
+      metadata = null;
+    }
+
+    const matcher = await createIgnoreMatcher({
+      patterns: config.ignorePatterns,
+      storage: storages.source,
+      signal: controller.signal,
+    });
+    const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
+    const signal = controller.signal;
+    const [sourceTree, destinationTree] = await Promise.all(
+      SIDES.map((side) => scanSide({ side, storage: storages[side], include, signal, emit, warn })),
+    );
+    const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
+    await checkAccess(config, storages);
+
+    const excluded = excludeCaseCollisions(storages, trees, warn);
+    const planLastKnown = lastKnown && excluded.length > 0 ? withoutPaths(lastKnown, excluded) : lastKnown;
+    for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
+    const input = { source: trees.source, destination: trees.destination, lastKnown: planLastKnown, config };
+    if (hashAlgorithm) {
+      await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
+    }
+    if (controller.isCancelled) {
+      return finish(
+        emit,
+        startedAt,
+        clock.now(),
+        'cancelled',
+        emptyPlan(lastKnown === null),
+        [],
+        [],
+        warnings,
+      );
+    }
+    const plan = planSync(input);
+    for (const warning of plan.warnings) warn(warning);
+    emit({
+      type: 'plan_ready',
+      actions: plan.actions.length,
+      total_files: plan.totals.files,
+      total_bytes: plan.totals.bytes,
+    });
+
+    if (config.dryRun) return finish(emit, startedAt, clock.now(), 'completed', plan, [], [], warnings);
+
+    const guard = maxDeleteViolation(plan, trees, config);
+    if (guard) {
+      return finish(emit, startedAt, clock.now(), 'max-delete', plan, [guard], [], warnings);
+    }
+
+    emit({ type: 'sync_start', total_files: plan.totals.files, total_bytes: plan.totals.bytes });
+    const recorder = new StateRecorder(options.state, (error) =>
+      warn(`could not record progress: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    const executor = new Executor({
+      storages,
+      trees,
+      config,
+      gate: controller,
+      emit,
+      recorder,
+      versionStamp: versionStamp(startedAt),
+      startedAt,
+      hashAlgorithm: canHashLocally(hashAlgorithm ?? '') ? (hashAlgorithm as HashAlgorithm) : DEFAULT_HASH,
+      onConflict: options.onConflict,
+    });
+    await executor.run(plan.actions);
+    await recorder.flush();
+    const outcome = executor.outcome;
+    if (config.conflictStrategy === 'MANUAL' && !options.onConflict && outcome.pendingConflicts.length > 0) {
+      warn(`${outcome.pendingConflicts.length} conflict(s) left pending: no conflict handler for MANUAL`);
+    }
+
+    const touched = new Set<string>();
+    for (const action of plan.actions) {
+      touched.add(action.path);
+      if (action.to) touched.add(action.to);
+    }
+    const refreshed = refreshUnchanged(lastKnown, trees, touched);
+    await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
+
+    const status: SyncStatus = controller.isCancelled
+      ? 'cancelled'
+      : outcome.errors.length > 0
+        ? 'failed'
+        : 'completed';
+    if (!controller.isCancelled) {
+      for (const side of SIDES) {
+        try {
+          await pruneVersions(storages[side], config.versions.retentionDays, clock.now());
+        } catch (error) {
+          warn(
+            `could not prune old versions on the ${side} side: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+    }
+    // Re-read: a store may have written its own identity while recording this run.
+    const latest = await options.state.loadMetadata().catch(() => null);
+    await options.state.saveMetadata(
+      nextMetadata(latest ?? metadata, storages, outcome.pendingConflicts, startedAt, status),
+    );
+    const stats: SyncStats = {
+      actions: outcome.actions,
+      bytesUploaded: outcome.bytesUploaded,
+      bytesDownloaded: outcome.bytesDownloaded,
+      conflicts: outcome.conflicts,
+      conflictsPending: outcome.pendingConflicts.length,
+      errors: outcome.errors.length,
+      durationMs: clock.now() - startedAt,
+    };
+    emit({ type: 'sync_complete', stats, status });
+    return {
+      status,
+      plan,
+      stats,
+      errors: outcome.errors,
+      pendingConflicts: outcome.pendingConflicts,
+      warnings,
+    };
+  } finally {
+    unsubscribe();
+  }
+}
+
+function finish(
+  emit: (event: SyncEvent) => void,
+  startedAt: number,
+  now: number,
+  status: SyncStatus,
+  plan: Plan,
+  errors: SyncRunError[],
+  pendingConflicts: ConflictInfo[],
+  warnings: string[],
+): SyncResult {
+  const stats: SyncStats = {
+    actions: {},
+    bytesUploaded: 0,
+    bytesDownloaded: 0,
+    conflicts: 0,
+    conflictsPending: 0,
+    errors: errors.length,
+    durationMs: now - startedAt,
+  };
+  emit({ type: 'sync_complete', stats, status });
+  return { status, plan, stats, errors, pendingConflicts, warnings };
+}
+
+const emptyPlan = (isFirstSync: boolean): Plan => ({
+  actions: [],
+  totals: { files: 0, bytes: 0, deletes: { source: 0, destination: 0 } },
+  isFirstSync,
+  warnings: [],
+});
+
+/**
+ * Refuses comparison modes the backends cannot honour, naming the backend, and returns the
+ * hash algorithm both sides offer (null when they share none).
+ */
+function checkCapabilities(config: SyncConfig, storages: Record<Side, Storage>): HashAlgorithm | null {
+  const { source, destination } = storages;
+  const common = source.capabilities.hashAlgorithms.filter((algorithm) =>
+    destination.capabilities.hashAlgorithms.includes(algorithm),
+  );
+  if (config.comparison === 'HASH_ONLY' && common.length === 0) {
+    const lacking = SIDES.filter((side) => storages[side].capabilities.hashAlgorithms.length === 0);
+    const who =
+      lacking.length > 0
+        ? lacking.map((side) => `${side} ${storages[side].description} offers no content hashes`).join('; ')
+        : `${source.description} offers ${source.capabilities.hashAlgorithms.join(', ')} and ${destination.description} offers ${destination.capabilities.hashAlgorithms.join(', ')}`;
+    throw new SyncError('HASH_UNAVAILABLE', `HASH_ONLY needs a hash algorithm both sides offer: ${who}`);
+  }
+  if (config.comparison === 'MTIME_ONLY' || config.comparison === 'SIZE_AND_MTIME') {
+    for (const side of SIDES) {
+      if (storages[side].capabilities.mtimePrecisionMs === null) {
+        throw new SyncError(
+          'INVALID_CONFIG',
+          `${config.comparison} needs modification times, and the ${side} ${storages[side].description} keeps none`,
+        );
+      }
+    }
+  }
+  return common.find(canHashLocally) ?? common[0] ?? null;
+}
+
+/** Each sentinel file must exist on both sides with the same size, or nothing is changed. */
+async function checkAccess(config: SyncConfig, storages: Record<Side, Storage>): Promise<void> {
+  if (config.force) return;
+  for (const name of config.accessCheckFiles) {
+    const [source, destination] = await Promise.all(SIDES.map((side) => storages[side].stat(name)));
+    const missing = SIDES.filter((_, index) => !(index === 0 ? source : destination));
+    if (missing.length > 0) {
+      throw new SyncError(
+        'ACCESS_CHECK',
+        `access check file "${name}" is missing on ${missing.map((side) => `the ${side} side (${storages[side].description})`).join(' and ')}; is the right folder mounted? Use force to sync anyway`,
+        { path: name },
+      );
+    }
+    if (source!.isDir !== destination!.isDir || source!.size !== destination!.size) {
+      throw new SyncError(
+        'ACCESS_CHECK',
+        `access check file "${name}" differs between the two sides; is the right folder mounted? Use force to sync anyway`,
+        { path: name },
+      );
+    }
+  }
+}
+
+/**
+ * Where either side is case-insensitive, paths that differ only in case would overwrite
+ * each other there: they are reported and left out of this run (with everything below).
+ */
+function excludeCaseCollisions(
+  storages: Record<Side, Storage>,
+  trees: Record<Side, Tree>,
+  warn: (message: string, path?: string) => void,
+): string[] {
+  if (SIDES.every((side) => storages[side].capabilities.caseSensitive)) return [];
+  const union: Tree = new Map([...trees.destination, ...trees.source]);
+  const groups = findCaseCollisions(union);
+  if (groups.length === 0) return [];
+  const roots = groups.flat();
+  for (const group of groups) {
+    warn(
+      `paths differ only in case and would collide on a case-insensitive side: ${group.join(', ')}`,
+      group[0],
+    );
+  }
+  const excluded: string[] = [];
+  for (const side of SIDES) {
+    for (const path of [...trees[side].keys()]) {
+      if (roots.some((root) => isSameOrBelow(path, root))) {
+        trees[side].delete(path);
+        excluded.push(path);
+      }
+    }
+  }
+  return [...new Set([...excluded, ...roots])];
+}
+
+function withoutPaths(state: LastKnownState, paths: string[]): LastKnownState {
+  const source = new Map(state.source);
+  const destination = new Map(state.destination);
+  for (const path of paths) {
+    source.delete(path);
+    destination.delete(path);
+  }
+  return { source, destination };
+}
+
+async function computeHashes(
+  needs: { source: string[]; destination: string[] },
+  storages: Record<Side, Storage>,
+  trees: Record<Side, Tree>,
+  algorithm: HashAlgorithm,
+  config: SyncConfig,
+  controller: SyncController,
+  warn: (message: string, path?: string) => void,
+): Promise<void> {
+  const jobs = SIDES.flatMap((side) => needs[side].map((path) => ({ side, path })));
+  await runPool(
+    jobs,
+    config.transfers,
+    controller,
+    async ({ side, path }) => {
+      const entry = trees[side].get(path);
+      if (!entry || entry.isDir) return;
+      const hash = await hashFile(storages[side], path, algorithm, controller.signal);
+      trees[side].set(path, { ...entry, hash, hashAlgorithm: algorithm });
+    },
+    // A file that cannot be read now is planned without its hash (size and mtime decide;
+    // HASH_ONLY refuses to plan): one unreadable file must not stop the whole pair.
+    ({ side, path }, error) => {
+      if (controller.isCancelled) return;
+      warn(
+        `could not hash ${path} on the ${side} side: ${error instanceof Error ? error.message : String(error)}`,
+        path,
+      );
+    },
+  );
+}
+
+/** The max-delete guard: the violation, or null when the plan stays within the limit. */
+function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncConfig): SyncRunError | null {
+  if (config.force) return null;
+  for (const side of SIDES) {
+    const type = side === 'source' ? 'DELETE_SOURCE' : 'DELETE_DESTINATION';
+    let files = 0;
+    for (const entry of trees[side].values()) if (!entry.isDir) files++;
+    if (files === 0) continue;
+    const deletes = plan.actions.filter(
+      (action) => action.type === type && !(action.isDir ?? trees[side].get(action.path)?.isDir),
+    ).length;
+    const percent = (deletes / files) * 100;
+    if (percent > config.maxDeletePercent) {
+      return {
+        code: 'MAX_DELETE',
+        message: `stopped before changing anything: the run would delete ${deletes} of ${files} files (${percent.toFixed(1)} %) on the ${side} side, above maxDeletePercent ${config.maxDeletePercent} %; use force to run anyway`,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * Entries of paths no action touched whose content is the same as recorded: their new
+ * metadata (mtime, id, the hash just computed) is kept, so the next run need not hash them.
+ */
+function refreshUnchanged(
+  lastKnown: LastKnownState | null,
+  trees: Record<Side, Tree>,
+  touched: Set<string>,
+): Record<Side, Tree> {
+  const refreshed: Record<Side, Tree> = { source: new Map(), destination: new Map() };
+  if (!lastKnown) return refreshed;
+  for (const side of SIDES) {
+    for (const [path, before] of lastKnown[side]) {
+      if (touched.has(path)) continue;
+      const now = trees[side].get(path);
+      if (now && isSameContent(before, now)) refreshed[side].set(path, now);
+    }
+  }
+  return refreshed;
+}
+
+function nextMetadata(
+  previous: SyncMetadata | null,
+  storages: Record<Side, Storage>,
+  pending: ConflictInfo[],
+  now: number,
+  status: SyncStatus,
+): SyncMetadata {
+  const detected = new Map(previous?.pendingConflicts.map((record) => [record.path, record.detectedAt]));
+  const pendingConflicts: PendingConflictRecord[] = pending.map((conflict) => ({
+    path: conflict.path,
+    source: conflict.source,
+    destination: conflict.destination,
+    detectedAt: detected.get(conflict.path) ?? now,
+  }));
+  return {
+    pairId:
+      previous?.pairId ??
+      createHash('sha256')
+        .update(`${storages.source.description}\n${storages.destination.description}`)
+        .digest('hex')
+        .slice(0, 16),
+    sourceDescription: storages.source.description,
+    destinationDescription: storages.destination.description,
+    formatVersion: previous?.formatVersion ?? STATE_FORMAT_VERSION,
+    lastRunAt: now,
+    lastRunStatus: status,
+    pendingConflicts,
+  };
+}

@@ -1,0 +1,125 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { SyncError } from '../errors.js';
+import { createHasher } from '../hash.js';
+import type { Entry, HashAlgorithm } from '../model.js';
+import type { Storage } from '../storage.js';
+
+/** True when `now` is still the version of a path that `planned` described. */
+export function isSameVersion(planned: Entry | null, now: Entry | null): boolean {
+  if (!planned || !now) return planned === now;
+  if (planned.isDir || now.isDir) return planned.isDir === now.isDir;
+  return planned.size === now.size && Math.abs(planned.mtime - now.mtime) < 1;
+}
+
+export interface CopyResult {
+  /** The source entry the bytes came from, with the hash computed while reading. */
+  source: Entry;
+  /** The entry as written, with the same hash. */
+  written: Entry;
+}
+
+export interface CopyOptions {
+  /** The entry the plan saw at the source; a different file there now is not copied. */
+  planned: Entry;
+  /** Algorithm of the hash computed while copying. */
+  algorithm: HashAlgorithm;
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Copies one file between (or within) storages: streams it through a hashing step into an
+ * atomic `write`. The copy is refused with CHANGED_DURING_TRANSFER when the source is no
+ * longer the planned version, and aborted (leaving nothing at the target) when the source
+ * changes while it is read. After the write, size and (where the target reports one in
+ * the same algorithm) hash are checked.
+ */
+export async function copyFile(
+  from: Storage,
+  fromPath: string,
+  to: Storage,
+  toPath: string,
+  options: CopyOptions,
+): Promise<CopyResult> {
+  const before = await from.stat(fromPath);
+  if (!before || before.isDir || !isSameVersion(options.planned, before)) {
+    throw new SyncError(
+      'CHANGED_DURING_TRANSFER',
+      `${fromPath} changed since it was scanned; retried next run`,
+      {
+        path: fromPath,
+      },
+    );
+  }
+  const hasher = createHasher(options.algorithm);
+  let transferred = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hasher.update(chunk);
+      transferred += chunk.length;
+      options.onProgress?.(transferred);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      // The last chance to stop the atomic write: if the file moved on while it was read,
+      // failing here leaves the target untouched.
+      from.stat(fromPath).then(
+        (after) => {
+          if (transferred !== before.size || !isSameVersion(before, after)) {
+            callback(
+              new SyncError(
+                'CHANGED_DURING_TRANSFER',
+                `${fromPath} changed while it was copied; retried next run`,
+                {
+                  path: fromPath,
+                },
+              ),
+            );
+          } else callback();
+        },
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
+  });
+  const input = await from.read(fromPath);
+  input.on('error', (error) => hashing.destroy(error));
+  input.pipe(hashing);
+  let written: Entry;
+  try {
+    written = await to.write(toPath, hashing, { size: before.size, mtime: before.mtime });
+  } finally {
+    input.unpipe(hashing);
+    input.destroy();
+  }
+  const digest = hasher.digest();
+  if (written.size !== before.size) {
+    throw new SyncError('INTERNAL', `${toPath}: wrote ${written.size} bytes, expected ${before.size}`, {
+      path: toPath,
+    });
+  }
+  if (written.hash && written.hashAlgorithm === options.algorithm && written.hash !== digest) {
+    throw new SyncError('INTERNAL', `${toPath}: hash after writing differs from the source's`, {
+      path: toPath,
+    });
+  }
+  return {
+    source: { ...before, hash: digest, hashAlgorithm: options.algorithm },
+    // A hash the target reports itself (an S3 ETag) is kept: it is what its listings will show.
+    written: written.hash ? written : { ...written, hash: digest, hashAlgorithm: options.algorithm },
+  };
+}
+
+/** Hash of a file, by the backend where it can, else by reading it. */
+export async function hashFile(
+  storage: Storage,
+  path: string,
+  algorithm: HashAlgorithm,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (storage.hash && storage.capabilities.hashAlgorithms.includes(algorithm)) {
+    return storage.hash(path, algorithm, { signal });
+  }
+  const hasher = createHasher(algorithm);
+  const stream = await storage.read(path, { signal });
+  for await (const chunk of stream) hasher.update(chunk as Buffer);
+  return hasher.digest();
+}
