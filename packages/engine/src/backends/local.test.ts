@@ -13,6 +13,14 @@ describeStorageContract('LocalStorage', async () => {
   return { storage: new LocalStorage(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
+describeStorageContract('LocalStorage (async stats)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
+  return {
+    storage: new LocalStorage(dir, { statMode: 'async', statConcurrency: 7 }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;

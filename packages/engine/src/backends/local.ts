@@ -1,4 +1,12 @@
-import { constants, type Dirent, promises as fsp, type Stats, statSync } from 'node:fs';
+import {
+  constants,
+  type Dirent,
+  promises as fsp,
+  lstatSync,
+  readdirSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -24,7 +32,14 @@ export interface LocalStorageOptions {
   createRoot?: boolean;
   /** fsync each written file before renaming it into place (default true). */
   fsync?: boolean;
-  /** How many `lstat` calls `list()` runs at once (default 64). */
+  /**
+   * How `list()` reads folders and stats entries. `batched-sync` (default) uses synchronous
+   * calls in batches, handing the event loop back between batches: about three times
+   * faster on a local disk. `async` runs `statConcurrency` promise-based calls at once and
+   * never blocks the event loop, which suits network mounts that may stall.
+   */
+  statMode?: 'batched-sync' | 'async';
+  /** Entries stat'ed per batch (default 64 in `async` mode, 256 in `batched-sync` mode). */
   statConcurrency?: number;
 }
 
@@ -128,6 +143,8 @@ export class LocalStorage implements Storage {
   private realRoot: string | undefined;
   /** NFC path → path on disk, for listed names whose on-disk form differs. */
   private readonly aliases = new Map<string, string>();
+  /** Synchronous stats since `list()` last handed the event loop back. */
+  private statsSinceYield = 0;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = nodePath.resolve(root);
@@ -247,9 +264,12 @@ export class LocalStorage implements Storage {
 
   private async *walk(dirRel: string, dirDisk: string, options: ListOptions): AsyncGenerator<Entry> {
     abortIfNeeded(options.signal);
+    const isSyncMode = this.options.statMode !== 'async';
     let dirents: Dirent[];
     try {
-      dirents = await fsp.readdir(this.absolute(dirDisk), { withFileTypes: true });
+      dirents = isSyncMode
+        ? readdirSync(this.absolute(dirDisk), { withFileTypes: true })
+        : await fsp.readdir(this.absolute(dirDisk), { withFileTypes: true });
     } catch (error) {
       // A folder removed while the tree is walked is simply gone; anything else must stop
       // the scan, or its contents would look deleted.
@@ -299,17 +319,34 @@ export class LocalStorage implements Storage {
       candidates.push(candidate);
     }
 
-    const batchSize = Math.max(1, this.options.statConcurrency ?? 64);
+    const batchSize = Math.max(1, this.options.statConcurrency ?? (isSyncMode ? 256 : 64));
     for (let start = 0; start < candidates.length; start += batchSize) {
       abortIfNeeded(options.signal);
       const batch = candidates.slice(start, start + batchSize);
-      const stats = await Promise.all(
-        batch.map((candidate) =>
-          lstatOrNull(this.absolute(candidate.disk)).catch((error: unknown) => {
+      let stats: (Stats | null)[];
+      if (isSyncMode) {
+        stats = batch.map((candidate) => {
+          try {
+            return lstatSync(this.absolute(candidate.disk), { throwIfNoEntry: false }) ?? null;
+          } catch (error) {
+            if (isMissing(error)) return null;
             throw mapFsError(error, candidate.rel);
-          }),
-        ),
-      );
+          }
+        });
+        this.statsSinceYield += batch.length;
+        if (this.statsSinceYield >= batchSize) {
+          this.statsSinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } else {
+        stats = await Promise.all(
+          batch.map((candidate) =>
+            lstatOrNull(this.absolute(candidate.disk)).catch((error: unknown) => {
+              throw mapFsError(error, candidate.rel);
+            }),
+          ),
+        );
+      }
       for (let i = 0; i < batch.length; i++) {
         const candidate = batch[i]!;
         const stat = stats[i];
