@@ -118,7 +118,9 @@ export class Executor {
     const byDepth = new Map<number, PlannedAction[]>();
     for (const action of deletes) {
       const level = depth(action.path);
-      byDepth.set(level, [...(byDepth.get(level) ?? []), action]);
+      const group = byDepth.get(level);
+      if (group) group.push(action);
+      else byDepth.set(level, [action]);
     }
     for (const level of [...byDepth.keys()].sort((a, b) => b - a)) {
       if (gate.isCancelled) break;
