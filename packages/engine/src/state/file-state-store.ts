@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
-import { SyncError } from '../errors.js';
+import { isSyncError, SyncError } from '../errors.js';
 import type { Entry, LastKnownState, Tree } from '../model.js';
 import { tempNameFor } from '../paths.js';
 import type { PendingConflictRecord, StateChange, StateStore, SyncMetadata } from '../state-store.js';
@@ -153,7 +153,7 @@ export class FileStateStore implements StateStore {
   }
 
   async load(): Promise<LastKnownState | null> {
-    await this.loadMetadata();
+    await this.metadataOrNullIfCorrupt();
     const [sourceText, destinationText, journalText] = await Promise.all(
       [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map((name) => readOptional(this.file(name))),
     );
@@ -201,7 +201,7 @@ export class FileStateStore implements StateStore {
 
   async save(state: LastKnownState): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
-    if (this.options.pairId !== undefined && (await this.loadMetadata()) === null) {
+    if (this.options.pairId !== undefined && (await this.metadataOrNullIfCorrupt()) === null) {
       await this.saveMetadata({
         pairId: this.options.pairId,
         formatVersion: STATE_FORMAT_VERSION,
@@ -264,6 +264,19 @@ export class FileStateStore implements StateStore {
       await handle.sync();
     } finally {
       await handle.close();
+    }
+  }
+
+  /**
+   * Metadata, checked against the pair; damaged metadata reads as none here, so it does not
+   * cost intact trees (`loadMetadata()` still reports it).
+   */
+  private async metadataOrNullIfCorrupt(): Promise<SyncMetadata | null> {
+    try {
+      return await this.loadMetadata();
+    } catch (error) {
+      if (isSyncError(error, 'STATE_CORRUPT')) return null;
+      throw error;
     }
   }
 
