@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JsonReport } from './report.js';
+
+// The command runs from source in a child process, exactly as `pnpm syncengine` runs it,
+// on real temporary folders.
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let work: string;
+let src: string;
+let dst: string;
+
+function syncengine(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function put(root: string, path: string, content: string, mtime?: Date) {
+  const file = join(root, path);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, content);
+  if (mtime) await utimes(file, mtime, mtime);
+}
+
+/** Every file below root (not the engine's own folders), with its content. */
+async function tree(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (dir: string, prefix: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.name === '.syncengine' || entry.name === '.sync_state') continue;
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(join(dir, entry.name), rel);
+      else files[rel] = await readFile(join(dir, entry.name), 'utf8');
+    }
+  };
+  await walk(root, '');
+  return files;
+}
+
+const report = (run: Run) => JSON.parse(run.stdout) as JsonReport;
+const actionsOf = (run: Run) =>
+  report(run)
+    .actions.map((a) => `${a.action} ${a.path}${a.to ? ` ${a.to}` : ''}`)
+    .sort();
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'syncengine-cli-'));
+  src = join(work, 'src');
+  dst = join(work, 'dst');
+  await mkdir(src);
+  await mkdir(dst);
+});
+
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('syncengine sync', () => {
+  it('merges both folders on a first two-way sync and prints only the JSON document', async () => {
+    await put(src, 'docs/a.txt', 'from source');
+    await put(dst, 'b.txt', 'from destination');
+
+    const run = await syncengine(['sync', src, dst, '--json']);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(actionsOf(run)).toEqual(['DOWNLOAD_NEW b.txt', 'UPLOAD_NEW docs', 'UPLOAD_NEW docs/a.txt']);
+    const { stats } = report(run);
+    expect(stats).toMatchObject({ UPLOAD_NEW: 2, DOWNLOAD_NEW: 1, conflicts: 0, errors: 0 });
+    expect(stats.bytesUploaded).toBe('from source'.length);
+    expect(stats.bytesDownloaded).toBe('from destination'.length);
+    expect(typeof stats.durationMs).toBe('number');
+    const expected = { 'docs/a.txt': 'from source', 'b.txt': 'from destination' };
+    expect(await tree(src)).toEqual(expected);
+    expect(await tree(dst)).toEqual(expected);
+    // The pair's state lives under $XDG_STATE_HOME, not in either folder.
+    expect(await readdir(join(work, 'state', 'syncengine', 'pairs'))).toHaveLength(1);
+  });
+
+  it('carries edits, deletes and renames both ways on later runs, then reports nothing to do', async () => {
+    await put(src, 'keep.txt', 'v1');
+    await put(src, 'old-name.txt', 'renamed content');
+    await put(src, 'gone.txt', 'bye');
+    await put(src, 'x.txt', 'x');
+    expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
+
+    await put(dst, 'keep.txt', 'v2 from destination', new Date(Date.now() + 10_000));
+    await rm(join(src, 'gone.txt'));
+    await rm(join(src, 'old-name.txt'));
+    await put(src, 'new-name.txt', 'renamed content');
+    await put(dst, 'created-at-destination.txt', 'new');
+    const run = await syncengine(['sync', src, dst, '--json']);
+
+    expect(run.code).toBe(0);
+    expect(actionsOf(run)).toEqual([
+      'DELETE_DESTINATION gone.txt',
+      'DOWNLOAD_NEW created-at-destination.txt',
+      'DOWNLOAD_UPDATE keep.txt',
+      'RENAME_DESTINATION old-name.txt new-name.txt',
+    ]);
+    const converged = {
+      'keep.txt': 'v2 from destination',
+      'new-name.txt': 'renamed content',
+      'created-at-destination.txt': 'new',
+      'x.txt': 'x',
+    };
+    expect(await tree(src)).toEqual(converged);
+    expect(await tree(dst)).toEqual(converged);
+
+    const again = await syncengine(['sync', src, dst]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/Already in sync/);
+  });
+
+  it('describes the plan with --dry-run and changes nothing on disk', async () => {
+    await put(src, 'a.txt', 'a');
+    await put(dst, 'b.txt', 'b');
+
+    const run = await syncengine(['sync', src, dst, '--dry-run', '--json']);
+
+    expect(run.code).toBe(0);
+    expect(report(run).dryRun).toBe(true);
+    expect(actionsOf(run)).toEqual(['DOWNLOAD_NEW b.txt', 'UPLOAD_NEW a.txt']);
+    expect(report(run).stats).toMatchObject({ UPLOAD_NEW: 1, DOWNLOAD_NEW: 1, bytesUploaded: 1 });
+    expect(await tree(src)).toEqual({ 'a.txt': 'a' });
+    expect(await tree(dst)).toEqual({ 'b.txt': 'b' });
+    expect(existsSync(join(work, 'state', 'syncengine', 'pairs'))).toBe(false);
+  });
+
+  it('leaves ignored paths alone on both sides', async () => {
+    await put(src, 'a.txt', 'a');
+    await put(src, 'scratch.tmp', 'tmp');
+    await put(src, 'build/out.js', 'out');
+    await put(dst, 'cache.tmp', 'tmp at destination');
+
+    const run = await syncengine(['sync', src, dst, '--ignore', '*.tmp', '--ignore', 'build/', '--json']);
+
+    expect(run.code).toBe(0);
+    expect(actionsOf(run)).toEqual(['UPLOAD_NEW a.txt']);
+    expect(await tree(dst)).toEqual({ 'a.txt': 'a', 'cache.tmp': 'tmp at destination' });
+    expect(await tree(src)).toEqual({ 'a.txt': 'a', 'scratch.tmp': 'tmp', 'build/out.js': 'out' });
+  });
+
+  it('exits 3 and changes neither side when manual conflicts cannot be asked without a terminal', async () => {
+    await put(src, 'both.txt', 'source version');
+    await put(dst, 'both.txt', 'destination version!');
+
+    const run = await syncengine(['sync', src, dst, '--conflict', 'manual', '--json']);
+
+    expect(run.code).toBe(3);
+    expect(report(run).pendingConflicts).toEqual([{ path: 'both.txt' }]);
+    expect(report(run).stats.conflicts).toBe(1);
+    expect(await tree(src)).toEqual({ 'both.txt': 'source version' });
+    expect(await tree(dst)).toEqual({ 'both.txt': 'destination version!' });
+  });
+
+  it('exits 4 and deletes nothing when a run would delete more than --max-delete, until --force', async () => {
+    for (const name of ['1', '2', '3', '4']) await put(src, `${name}.txt`, name);
+    expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
+    for (const name of ['1', '2', '3']) await rm(join(src, `${name}.txt`));
+
+    const stopped = await syncengine(['sync', src, dst, '--max-delete', '50']);
+    expect(stopped.code).toBe(4);
+    expect(stopped.stderr).toMatch(/--force/);
+    expect(Object.keys(await tree(dst)).sort()).toEqual(['1.txt', '2.txt', '3.txt', '4.txt']);
+
+    const forced = await syncengine(['sync', src, dst, '--max-delete', '50', '--force', '--quiet']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe('');
+    expect(await tree(dst)).toEqual({ '4.txt': '4' });
+  });
+
+  it.each([
+    [['sync', 'SRC', 'DST', '--mode', 'sideways'], /sync mode "sideways"/],
+    [['sync', 'SRC', 'DST', '--transfers', '0'], /--transfers/],
+    [['sync', 'MISSING', 'DST'], /source folder .*missing.* does not exist/],
+    [['sync', 'SRC', 'SRC/inner'], /destination .* is inside the source/],
+    [['sync', 'SRC'], /missing required argument 'destination'/],
+  ])('exits 2 naming the problem for bad input: %j', async (args, message) => {
+    const resolved = args.map((arg) =>
+      arg === 'SRC'
+        ? src
+        : arg === 'DST'
+          ? dst
+          : arg === 'MISSING'
+            ? join(work, 'missing')
+            : arg.replace('SRC', src),
+    );
+    const run = await syncengine(resolved);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+    expect(await tree(dst)).toEqual({});
+  });
+});
+
+describe('syncengine --help', () => {
+  it('documents every sync option and the exit codes', async () => {
+    const run = await syncengine(['sync', '--help']);
+    expect(run.code).toBe(0);
+    for (const option of [
+      '--mode',
+      '--compare',
+      '--conflict',
+      '--state-dir',
+      '--ignore',
+      '--transfers',
+      '--operations',
+      '--max-delete',
+      '--force',
+      '--dry-run',
+      '--json',
+      '--quiet',
+    ]) {
+      expect(run.stdout).toContain(option);
+    }
+    expect(run.stdout).toMatch(/4 +stopped by the max-delete guard/);
+  });
+});

@@ -1,0 +1,228 @@
+import {
+  COMPARISON_MODES,
+  CONFLICT_STRATEGIES,
+  DEFAULT_CONFIG,
+  isSyncError,
+  parseComparisonMode,
+  parseConflictStrategy,
+  parseSyncMode,
+  SYNC_MODES,
+} from '@syncengine/engine';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CliError, EXIT, type ExitCode } from './exit-codes.js';
+import { planCommand } from './plan.command.js';
+import { type CliIo, exitCodeForError, type SyncCommandOptions, syncCommand } from './sync.command.js';
+import { VERSION } from './version.js';
+import { versionsListCommand, versionsRestoreCommand } from './versions.command.js';
+
+const kebab = (value: string) => value.toLowerCase().replaceAll('_', '-');
+
+/** Wraps an engine parser so a bad value is a usage error naming the option. */
+function enumParser<T>(parse: (input: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(isSyncError(error) ? error.message : String(error));
+    }
+  };
+}
+
+function integerParser(min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
+    }
+    return number;
+  };
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The options `sync` and `plan` share. */
+function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Command {
+  command
+    .addOption(
+      new Option(
+        '-m, --mode <mode>',
+        `sync mode: ${SYNC_MODES.map(kebab).join(', ')} (or tw, std, sb, dts, db)`,
+      )
+        .default(DEFAULT_CONFIG.mode, kebab(DEFAULT_CONFIG.mode))
+        .argParser(enumParser(parseSyncMode)),
+    )
+    .addOption(
+      new Option('-c, --compare <mode>', `how files are compared: ${COMPARISON_MODES.map(kebab).join(', ')}`)
+        .default(DEFAULT_CONFIG.comparison, kebab(DEFAULT_CONFIG.comparison))
+        .argParser(enumParser(parseComparisonMode)),
+    )
+    .addOption(
+      new Option(
+        '--conflict <strategy>',
+        `how conflicts are settled: ${CONFLICT_STRATEGIES.map(kebab).join(', ')}${
+          isPlan ? '' : ' (manual asks on a terminal; elsewhere conflicts are skipped and reported)'
+        }`,
+      )
+        .default(DEFAULT_CONFIG.conflictStrategy, kebab(DEFAULT_CONFIG.conflictStrategy))
+        .argParser(enumParser(parseConflictStrategy)),
+    )
+    .option(
+      '--state-dir <dir>',
+      "folder for the pair's last-known state (default: $XDG_STATE_HOME/syncengine/pairs/<pair id>, $XDG_STATE_HOME defaulting to ~/.local/state)",
+    )
+    .option(
+      '-i, --ignore <pattern>',
+      'gitignore-style pattern to leave alone on both sides; repeat for more (.syncignore files in the source apply too)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--transfers <n>', 'uploads and downloads at once')
+        .default(DEFAULT_CONFIG.transfers)
+        .argParser(integerParser(1, 1000)),
+    )
+    .addOption(
+      new Option('--operations <n>', 'deletes, renames and folder creations at once')
+        .default(DEFAULT_CONFIG.operations)
+        .argParser(integerParser(1, 1000)),
+    )
+    .addOption(
+      new Option(
+        '--max-delete <percent>',
+        "stop before deleting anything when a run would delete more than this share of a side's files",
+      )
+        .default(DEFAULT_CONFIG.maxDeletePercent)
+        .argParser(integerParser(0, 100)),
+    )
+    .addOption(
+      new Option(
+        '--keep-versions <days>',
+        "days to keep overwritten and deleted files in each side's .syncengine/versions folder",
+      )
+        .default(DEFAULT_CONFIG.versions.retentionDays)
+        .argParser(integerParser(0, 36_500)),
+    )
+    .option('--force', 'run even when the max-delete guard would stop it', false)
+    .option('--sftp-key <file>', 'private key for sftp:// locations (default: the SSH agent)')
+    .option('--sftp-host-key <key>', 'pinned host key for sftp:// locations, instead of ~/.ssh/known_hosts')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// locations (default: AWS)')
+    .option('--s3-region <region>', 'region for s3:// locations (default: $AWS_REGION or us-east-1)');
+  return command;
+}
+
+/**
+ * Builds the `syncengine` program. Action handlers store their exit code in `result`
+ * instead of exiting, so the caller decides how the process ends.
+ */
+export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Command {
+  const program = new Command('syncengine')
+    .description(
+      'Keep two folders in sync: two-way or one-way, with rename detection, conflict handling, versions of everything overwritten or deleted, and a guard against mass deletes.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+
+  addPairOptions(
+    program
+      .command('sync')
+      .summary('sync two folders')
+      .description(
+        `Sync <source> and <destination>. The first run merges both folders (it never deletes); later runs compare each side with the state recorded at the end of the last run, and copy, delete or rename what changed.
+
+Exit codes:
+  0  both sides are in sync
+  1  a runtime error (some actions failed, or the run was cancelled)
+  2  bad usage or bad input (unknown option value, missing source folder, overlapping folders)
+  3  finished, but conflicts remain unresolved
+  4  stopped by the max-delete guard; nothing was deleted`,
+      )
+      .argument('<source>', 'source folder, or a file://, sftp://, s3://, webdav:// or webdavs:// URL')
+      .argument('<destination>', 'destination folder (created on a first sync if missing), or a URL'),
+    { isPlan: false },
+  )
+    .option('-n, --dry-run', 'show what would be done, change nothing', false)
+    .option('--json', 'print only a JSON document (actions and stats) on stdout', false)
+    .option('-q, --quiet', 'print only errors', false)
+    .action(async (source: string, destination: string, options: SyncCommandOptions) => {
+      result.exitCode = await syncCommand(source, destination, options, io);
+    });
+
+  addPairOptions(
+    program
+      .command('plan')
+      .summary('show what a sync would do, as a table')
+      .description(
+        'Plan a sync of <source> and <destination> without changing anything, and print every action with its reason. Exit codes as for sync.',
+      )
+      .argument('<source>', 'source folder or URL')
+      .argument('<destination>', 'destination folder or URL'),
+    { isPlan: true },
+  )
+    .option('--json', 'print the plan as the same JSON document as sync --dry-run --json', false)
+    .action(async (source: string, destination: string, options: SyncCommandOptions) => {
+      result.exitCode = await planCommand(source, destination, options, io);
+    });
+
+  const versions = program
+    .command('versions')
+    .summary('list and restore the versions kept of overwritten and deleted files')
+    .description(
+      "Every file a sync overwrites or deletes is first moved to the .syncengine/versions folder of its own side, in a folder named after the run's start (UTC). These commands list and restore them.",
+    );
+  versions
+    .command('list')
+    .description('List the kept versions in <folder>, newest first.')
+    .argument('<folder>', 'a synced folder (either side of a pair)')
+    .argument('[path]', 'only versions of this file, or of the files below this folder')
+    .option('--json', 'print a JSON document instead of a table', false)
+    .action(async (folder: string, path: string | undefined, options: { json: boolean }) => {
+      result.exitCode = await versionsListCommand(folder, path, options, io);
+    });
+  versions
+    .command('restore')
+    .description(
+      'Put a kept version of <path> back into <folder> (the newest, unless --version says which). Whatever is at the target now is kept as a version first; the next sync carries the restored file to the other side.',
+    )
+    .argument('<folder>', 'the synced folder that holds the version')
+    .argument('<path>', 'the file to restore, relative to <folder>')
+    .option(
+      '--version <name>',
+      'the versions folder to restore from, as `versions list` shows it (e.g. 20261126T042800Z)',
+    )
+    .option('--to <path>', 'restore to this path instead, relative to <folder>')
+    .action(async (folder: string, path: string, options: { version?: string; to?: string }) => {
+      result.exitCode = await versionsRestoreCommand(folder, path, options, io);
+    });
+
+  return program;
+}
+
+/** Runs the command line and returns the exit code; never calls process.exit. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  const result: { exitCode: ExitCode } = { exitCode: EXIT.ok };
+  const program = createProgram(io, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with code 0; everything else commander rejects is bad usage.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const code = exitCodeForError(error);
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`syncengine: ${message}\n`);
+    if (code === EXIT.runtimeError && io.env.SYNCENGINE_DEBUG && error instanceof Error && error.stack) {
+      io.stderr.write(`${error.stack}\n`);
+    }
+    return code;
+  }
+}
+
+export { CliError };

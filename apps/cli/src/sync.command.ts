@@ -1,0 +1,317 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  FileStateStore,
+  isSyncError,
+  type SyncConfig,
+  SyncController,
+  type SyncResult,
+  sync,
+} from '@syncengine/engine';
+import { terminalConflictHandler } from './conflict-prompt.js';
+import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
+import { formatBytes, formatCount, formatDuration } from './format.js';
+import {
+  checkRootsApart,
+  createFolder,
+  type LocationSpec,
+  localPath,
+  openStorage,
+  resolveLocation,
+} from './locations.js';
+import { type OutputMode, ProgressReporter } from './progress.js';
+import { jsonReport } from './report.js';
+import { defaultStateDir, pairIdFor } from './state-dir.js';
+
+/** Options of `syncengine sync` (and `plan`), as commander parses them. */
+export interface SyncCommandOptions {
+  mode: SyncConfig['mode'];
+  compare: SyncConfig['comparison'];
+  conflict: SyncConfig['conflictStrategy'];
+  stateDir?: string;
+  ignore: string[];
+  transfers: number;
+  operations: number;
+  maxDelete: number;
+  keepVersions: number;
+  force: boolean;
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+  sftpKey?: string;
+  sftpHostKey?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+}
+
+/** The process's streams, so the command can be driven from tests or another program. */
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+}
+
+/** A pair's roots and where its state lives. */
+export interface PairLocations {
+  source: LocationSpec;
+  destination: LocationSpec;
+  pairId: string;
+  stateDir: string;
+}
+
+/** Resolves both roots, refuses overlapping ones and finds the pair's state folder. */
+export async function resolvePair(
+  sourceText: string,
+  destinationText: string,
+  options: Pick<SyncCommandOptions, 'stateDir' | 'sftpKey' | 'sftpHostKey' | 's3Endpoint' | 's3Region'>,
+  env: NodeJS.ProcessEnv,
+): Promise<PairLocations> {
+  const parseOptions = {
+    env,
+    ...(options.sftpKey ? { sftpKeyPath: options.sftpKey } : {}),
+    ...(options.sftpHostKey ? { sftpHostKey: options.sftpHostKey } : {}),
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.s3Region ? { s3Region: options.s3Region } : {}),
+  };
+  const source = await resolveLocation(sourceText, 'source', parseOptions);
+  const destination = await resolveLocation(destinationText, 'destination', parseOptions);
+  if (!source.exists) throw usageError(`source folder ${source.identity} does not exist`);
+  checkRootsApart(source, destination);
+  const pairId = pairIdFor(source.identity, destination.identity);
+  const stateDir = options.stateDir ? resolve(options.stateDir) : defaultStateDir(pairId, env);
+  for (const root of [source, destination]) {
+    const rootPath = localPath(root);
+    if (rootPath === undefined) continue;
+    const rel = relative(rootPath, stateDir);
+    const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+    // The engine always ignores its own `.sync_state` and `.syncengine` folders; anywhere
+    // else inside a root, the state would be synced along with the files.
+    if (inside && !/^(\.sync_state|\.syncengine)(\/|$)/.test(rel)) {
+      throw usageError(
+        `state folder ${stateDir} is inside the ${root.role} ${rootPath}; put it outside, or at ${join(
+          rootPath,
+          '.sync_state',
+        )}`,
+      );
+    }
+  }
+  return { source, destination, pairId, stateDir };
+}
+
+/** Maps an engine error to an exit code: bad input is the user's to fix (2). */
+export function exitCodeForError(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (isSyncError(error, 'MAX_DELETE')) return EXIT.maxDelete;
+  if (
+    isSyncError(error, 'INVALID_CONFIG') ||
+    isSyncError(error, 'HASH_UNAVAILABLE') ||
+    isSyncError(error, 'INVALID_PATH') ||
+    isSyncError(error, 'ACCESS_CHECK')
+  ) {
+    return EXIT.usage;
+  }
+  return EXIT.runtimeError;
+}
+
+/** The exit code of a finished run. */
+export function exitCodeForResult(result: SyncResult): ExitCode {
+  if (result.status === 'max-delete') return EXIT.maxDelete;
+  if (result.status === 'failed' || result.status === 'cancelled' || result.errors.length > 0) {
+    return EXIT.runtimeError;
+  }
+  if (result.pendingConflicts.length > 0) return EXIT.conflictsRemain;
+  return EXIT.ok;
+}
+
+/** The closing summary of a run, for people. */
+export function summaryLine(result: SyncResult, dryRun: boolean): string {
+  const counts = { upload: 0, download: 0, delete: 0, rename: 0, conflict: 0 };
+  for (const action of result.plan.actions) {
+    if (action.type.startsWith('UPLOAD')) counts.upload += 1;
+    else if (action.type.startsWith('DOWNLOAD')) counts.download += 1;
+    else if (action.type.startsWith('DELETE')) counts.delete += 1;
+    else if (action.type.startsWith('RENAME')) counts.rename += 1;
+    else if (action.type === 'CONFLICT') counts.conflict += 1;
+  }
+  const changes = counts.upload + counts.download + counts.delete + counts.rename + counts.conflict;
+  const took = formatDuration(result.stats.durationMs);
+  if (changes === 0) return `Already in sync (${took}).`;
+  const parts = [
+    counts.upload && `${formatCount(counts.upload)} to destination`,
+    counts.download && `${formatCount(counts.download)} to source`,
+    counts.delete && `${formatCount(counts.delete)} deleted`,
+    counts.rename && `${formatCount(counts.rename)} renamed`,
+    counts.conflict && `${formatCount(counts.conflict)} conflicts`,
+  ].filter(Boolean);
+  if (dryRun) return `Dry run, nothing changed. Would do: ${parts.join(', ')}.`;
+  const bytes = `${formatBytes(result.stats.bytesUploaded)} up, ${formatBytes(result.stats.bytesDownloaded)} down`;
+  return `Done: ${parts.join(', ')}; ${bytes} in ${took}.`;
+}
+
+/** The SyncConfig the options ask for. */
+export function configFromOptions(options: SyncCommandOptions): Partial<SyncConfig> {
+  return {
+    mode: options.mode,
+    comparison: options.compare,
+    conflictStrategy: options.conflict,
+    ignorePatterns: options.ignore,
+    transfers: options.transfers,
+    operations: options.operations,
+    maxDeletePercent: options.maxDelete,
+    force: options.force,
+    dryRun: options.dryRun,
+    versions: { retentionDays: options.keepVersions },
+  };
+}
+
+export interface RunSyncOutcome {
+  result: SyncResult;
+  exitCode: ExitCode;
+  reporter: ProgressReporter;
+}
+
+/**
+ * Runs one sync of a pair, reporting as the options say, and returns the result with the
+ * exit code. Throws CliError for bad input.
+ */
+export async function runSync(
+  pair: PairLocations,
+  options: SyncCommandOptions,
+  io: CliIo,
+  output: { mode: OutputMode },
+): Promise<RunSyncOutcome> {
+  const { source, destination } = pair;
+  const state = new FileStateStore(pair.stateDir, { pairId: pair.pairId });
+  const reporter = new ProgressReporter(output.mode, { stdout: io.stdout, stderr: io.stderr });
+
+  // A missing destination is created on a first sync only: after that, a missing root
+  // more likely means an unmounted drive, and syncing against it would delete everything.
+  let standIn: string | undefined;
+  if (!destination.exists) {
+    if ((await state.loadMetadata().catch(() => null)) !== null) {
+      throw usageError(
+        `destination folder ${destination.identity} does not exist, but this pair has been synced before (state in ${pair.stateDir}); is a drive unmounted? Create the folder to sync into it again`,
+      );
+    }
+    if (options.dryRun) {
+      // Plan against an empty stand-in, leaving the disk as it is.
+      standIn = await mkdtemp(join(tmpdir(), 'syncengine-plan-'));
+    } else {
+      await createFolder(destination);
+    }
+  }
+
+  const onSkip = (path: string, reason: string) => {
+    if (output.mode !== 'quiet') reporter.onEvent({ type: 'warning', path, message: `skipped: ${reason}` });
+  };
+  const sourceStorage = await openStorage(source, { env: io.env, onSkip });
+  const destinationStorage = await openStorage(
+    standIn ? { ...destination, location: { type: 'local', path: standIn } } : destination,
+    { env: io.env, onSkip },
+  ).catch(async (error: unknown) => {
+    await sourceStorage.close?.();
+    throw error;
+  });
+
+  const controller = new SyncController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      reporter.clear();
+      io.stderr.write('Cancelling: letting running transfers finish (Ctrl-C again to stop at once)…\n');
+      controller.cancel();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSigint);
+
+  const isManual = options.conflict === 'MANUAL';
+  const canAsk = isManual && !options.dryRun && Boolean(io.stdin.isTTY) && Boolean(io.stderr.isTTY);
+  const prompt = canAsk
+    ? terminalConflictHandler({
+        input: io.stdin as NodeJS.ReadableStream as import('node:stream').Readable,
+        output: io.stderr as NodeJS.WritableStream as import('node:stream').Writable,
+        beforePrompt: () => reporter.clear(),
+      })
+    : undefined;
+
+  try {
+    const result = await sync({
+      source: sourceStorage,
+      destination: destinationStorage,
+      state,
+      config: configFromOptions(options),
+      onEvent: reporter.onEvent,
+      controller,
+      ...(prompt ? { onConflict: prompt } : {}),
+    });
+    reporter.clear();
+    return { result, exitCode: exitCodeForResult(result), reporter };
+  } finally {
+    reporter.clear();
+    prompt?.close();
+    process.off('SIGINT', onSigint);
+    await Promise.allSettled([sourceStorage.close?.(), destinationStorage.close?.()]);
+    if (standIn) await rm(standIn, { recursive: true, force: true });
+  }
+}
+
+/** `syncengine sync <source> <destination>`. */
+export async function syncCommand(
+  sourceText: string,
+  destinationText: string,
+  options: SyncCommandOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const pair = await resolvePair(sourceText, destinationText, options, io.env);
+  const mode: OutputMode = options.quiet || options.json ? 'quiet' : io.stderr.isTTY ? 'tty' : 'plain';
+  const { result, exitCode, reporter } = await runSync(pair, options, io, { mode });
+
+  if (result.status !== 'max-delete') {
+    for (const error of result.errors) reporter.error(error.message, error.path);
+  }
+  if (options.json) {
+    const document = jsonReport(result, {
+      dryRun: options.dryRun,
+      failures: reporter.failures,
+      resolutions: reporter.resolutions,
+    });
+    io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else if (!options.quiet) {
+    io.stdout.write(`${summaryLine(result, options.dryRun)}\n`);
+  }
+  reportOutcome(result, exitCode, options, io);
+  return exitCode;
+}
+
+/** Explains, on stderr, why the command did not end in sync. */
+export function reportOutcome(
+  result: SyncResult,
+  exitCode: ExitCode,
+  options: SyncCommandOptions,
+  io: CliIo,
+) {
+  if (exitCode === EXIT.maxDelete) {
+    const why =
+      result.errors.find((error) => error.code === 'MAX_DELETE')?.message ??
+      `the run would delete more than ${options.maxDelete} % of a side's files`;
+    io.stderr.write(
+      `syncengine: ${why.replace(/; use force to run anyway$/, '')}.\nNothing was changed. Check that both folders are the right ones, then run again with --force (or a higher --max-delete).\n`,
+    );
+  } else if (exitCode === EXIT.conflictsRemain && !options.quiet) {
+    const paths = result.pendingConflicts.map((c) => `  ${c.path}`).join('\n');
+    const how =
+      options.conflict === 'MANUAL'
+        ? 'run again on a terminal to decide each one, or with --conflict newest-wins / source-wins / destination-wins'
+        : 'decide them with --conflict manual on a terminal';
+    io.stderr.write(
+      `${result.pendingConflicts.length} conflict(s) left unresolved:\n${paths}\nTo settle them, ${how}.\n`,
+    );
+  } else if (result.status === 'cancelled') {
+    io.stderr.write('Cancelled. What was done is recorded; the next run continues from there.\n');
+  }
+}

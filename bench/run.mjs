@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+// Times the syncengine CLI next to Unison, rclone bisync and rsync on the same tree of
+// small files: an initial sync, a sync with no change, and a sync after 1 % of the files
+// changed. Prints a table of wall-clock times and peak memory (max RSS).
+//
+//   node bench/run.mjs [--files 20000] [--dir /tmp/x] [--tools syncengine,unison,rclone,rsync]
+//
+// The CLI is run from apps/cli/dist (built first if missing). Each tool gets its own fresh
+// copy of the tree, so no tool benefits from another's work; the page cache is warm for all.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cliEntry = join(repoRoot, 'apps', 'cli', 'dist', 'main.js');
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '20000' },
+    dir: { type: 'string' },
+    tools: { type: 'string', default: 'syncengine,unison,rclone,rsync' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    'usage: node bench/run.mjs [--files N] [--dir DIR] [--tools syncengine,unison,rclone,rsync] [--keep]',
+  );
+  process.exit(0);
+}
+const fileCount = Number(values.files.replaceAll('_', ''));
+if (!Number.isInteger(fileCount) || fileCount < 100) {
+  console.error(`--files must be a whole number of at least 100, got ${values.files}`);
+  process.exit(2);
+}
+const workDir = values.dir ?? join(tmpdir(), `syncengine-bench-${fileCount}`);
+const tools = values.tools.split(',').map((tool) => tool.trim());
+const hasTimeV = existsSync('/usr/bin/time');
+
+const FILES_PER_DIR = 100;
+const DIRS_PER_DIR = 20;
+
+/** Deterministic small-file content: 200 B to ~4 kB. */
+function contentFor(index) {
+  const size = 200 + ((index * 7919) % 3900);
+  const line = `file ${index} `;
+  return line.repeat(Math.ceil(size / line.length)).slice(0, size);
+}
+
+/** The relative path of file `index`: 100 files per folder, folders nested 20 wide. */
+function pathFor(index) {
+  const folder = Math.floor(index / FILES_PER_DIR);
+  const outer = Math.floor(folder / DIRS_PER_DIR);
+  return `d${outer}/s${folder % DIRS_PER_DIR}/f${index}.txt`;
+}
+
+async function buildTree(root) {
+  const marker = join(root, '.complete');
+  if (existsSync(marker)) return;
+  await rm(root, { recursive: true, force: true });
+  const started = performance.now();
+  for (let index = 0; index < fileCount; index += 1) {
+    const path = join(root, pathFor(index));
+    if (index % FILES_PER_DIR === 0) await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, contentFor(index));
+  }
+  await writeFile(marker, '');
+  console.log(`built ${fileCount} files in ${((performance.now() - started) / 1000).toFixed(1)} s: ${root}`);
+}
+
+/** Changes 1 % of the files (every 100th), the same ones for every tool. */
+async function changeOnePercent(root) {
+  const stamp = new Date(Date.now() + 5_000);
+  const { utimes } = await import('node:fs/promises');
+  for (let index = 0; index < fileCount; index += 100) {
+    const path = join(root, pathFor(index));
+    await appendFile(path, `changed ${index}\n`);
+    await utimes(path, stamp, stamp);
+  }
+}
+
+async function countFiles(root) {
+  let count = 0;
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    const inside = entry.parentPath ?? entry.path;
+    if (entry.isFile() && !inside.includes('.syncengine') && !inside.includes('.sync_state')) count += 1;
+  }
+  return count;
+}
+
+/** Runs a command, returning seconds and peak RSS in MB; exits the bench on failure. */
+function timed(label, command, args, env = {}) {
+  const argv = hasTimeV ? ['-f', '__MAXRSS__%M', command, ...args] : args;
+  const started = performance.now();
+  const result = spawnSync(hasTimeV ? '/usr/bin/time' : command, argv, {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const rssMatch = /__MAXRSS__(\d+)/.exec(result.stderr ?? '');
+  const rssMb = rssMatch ? Number(rssMatch[1]) / 1024 : null;
+  if (result.status !== 0) {
+    console.error(`${label} failed (exit ${result.status}):\n${(result.stderr ?? '').slice(-2000)}`);
+    return { seconds, rssMb, failed: true };
+  }
+  return { seconds, rssMb, failed: false };
+}
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** Each tool: how to run one sync of src → dst, and how to prepare. */
+const TOOLS = {
+  syncengine: {
+    available: () => existsSync(cliEntry),
+    missing: 'apps/cli/dist/main.js is missing and could not be built (run `pnpm build`)',
+    run: (src, dst, state) => ['node', [cliEntry, 'sync', src, dst, '--quiet', '--state-dir', state]],
+  },
+  unison: {
+    available: () => has('unison'),
+    missing: 'unison is not installed (apt-get install -y unison)',
+    env: (state) => ({ UNISON: state }),
+    run: (src, dst) => [
+      'unison',
+      [src, dst, '-batch', '-auto', '-silent', '-times', '-confirmbigdel=false', '-ui', 'text'],
+    ],
+  },
+  rclone: {
+    available: () => has('rclone'),
+    missing: 'rclone is not installed (apt-get install -y rclone)',
+    run: (src, dst, state, isFirst) => [
+      'rclone',
+      [
+        'bisync',
+        src,
+        dst,
+        '--workdir',
+        state,
+        '--config',
+        '/dev/null',
+        '--log-level',
+        'ERROR',
+        ...(isFirst ? ['--resync'] : []),
+      ],
+    ],
+  },
+  rsync: {
+    available: () => has('rsync'),
+    missing: 'rsync is not installed (apt-get install -y rsync)',
+    run: (src, dst) => ['rsync', ['-a', `${src}/`, `${dst}/`]],
+  },
+};
+
+function ensureCliBuilt() {
+  if (existsSync(cliEntry)) return;
+  console.log('building the CLI (pnpm --filter @syncengine/cli... build)…');
+  spawnSync('pnpm', ['--filter', '@syncengine/cli...', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+async function benchTool(name, tree) {
+  const tool = TOOLS[name];
+  const base = join(workDir, name);
+  const src = join(base, 'src');
+  const dst = join(base, 'dst');
+  const state = join(base, 'state');
+  await rm(base, { recursive: true, force: true });
+  await mkdir(state, { recursive: true });
+  await mkdir(dst, { recursive: true });
+  await cp(tree, src, { recursive: true, filter: (path) => !path.endsWith('.complete') });
+  const env = tool.env?.(state) ?? {};
+  const step = (label, isFirst) => {
+    const [command, args] = tool.run(src, dst, state, isFirst);
+    return timed(`${name} ${label}`, command, args, env);
+  };
+
+  const initial = step('initial', true);
+  let copied = null;
+  if (name === 'syncengine') copied = await countFiles(dst);
+  const noChange = step('no change', false);
+  await changeOnePercent(src);
+  const changed = step('1 % changed', false);
+  if (!values.keep) await rm(base, { recursive: true, force: true });
+  return { name, initial, noChange, changed, copied };
+}
+
+const fmtSeconds = (run) => (run.failed ? 'failed' : `${run.seconds.toFixed(2)} s`);
+const fmtRss = (run) => (run.rssMb === null ? '?' : `${Math.round(run.rssMb)} MB`);
+
+async function main() {
+  await mkdir(workDir, { recursive: true });
+  const tree = join(workDir, 'tree');
+  await buildTree(tree);
+  if (tools.includes('syncengine')) ensureCliBuilt();
+
+  const results = [];
+  for (const name of tools) {
+    const tool = TOOLS[name];
+    if (!tool) {
+      console.error(`unknown tool ${name}; known: ${Object.keys(TOOLS).join(', ')}`);
+      continue;
+    }
+    if (!tool.available()) {
+      console.log(`skipping ${name}: ${tool.missing}`);
+      continue;
+    }
+    console.log(`running ${name}…`);
+    const result = await benchTool(name, tree);
+    results.push(result);
+    if (result.copied !== null && result.copied !== fileCount) {
+      console.error(`syncengine copied ${result.copied} of ${fileCount} files on the initial sync`);
+    }
+  }
+
+  const rows = [
+    ['tool', 'initial', 'no change', '1 % changed', 'peak RSS (max of the 3)'],
+    ...results.map((r) => [
+      r.name === 'rclone' ? 'rclone bisync' : r.name === 'rsync' ? 'rsync -a (one-way)' : r.name,
+      fmtSeconds(r.initial),
+      fmtSeconds(r.noChange),
+      fmtSeconds(r.changed),
+      [r.initial, r.noChange, r.changed].some((x) => x.rssMb === null)
+        ? '?'
+        : fmtRss({ rssMb: Math.max(r.initial.rssMb, r.noChange.rssMb, r.changed.rssMb) }),
+    ]),
+  ];
+  console.log(`\n${fileCount} files, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => '---').join('|')}|`);
+  for (const row of rows.slice(1)) console.log(`| ${row.join(' | ')} |`);
+
+  const ours = results.find((r) => r.name === 'syncengine');
+  const ratio = (a, b) => (a && b && !a.failed && !b.failed ? (a.seconds / b.seconds).toFixed(2) : 'n/a');
+  if (ours) {
+    const unison = results.find((r) => r.name === 'unison');
+    const rclone = results.find((r) => r.name === 'rclone');
+    const rsync = results.find((r) => r.name === 'rsync');
+    console.log('\ntargets (issue 3, meant at 100 000 files):');
+    console.log(`  no-change vs Unison:        ${ratio(ours.noChange, unison?.noChange)}× (target ≤ 1)`);
+    console.log(
+      `  no-change vs rclone bisync: ${ratio(rclone?.noChange, ours.noChange)}× faster (target ≥ 10)`,
+    );
+    console.log(`  initial vs rsync -a:        ${ratio(ours.initial, rsync?.initial)}× (target ≤ 1.5)`);
+    const peak = Math.max(ours.initial.rssMb ?? 0, ours.noChange.rssMb ?? 0, ours.changed.rssMb ?? 0);
+    console.log(`  peak memory:                ${Math.round(peak)} MB (target < 300 MB)`);
+  }
+  if (!values.keep) await rm(join(workDir, 'syncengine'), { recursive: true, force: true });
+}
+
+await main();
