@@ -13,10 +13,10 @@ describeStorageContract('LocalStorage', async () => {
   return { storage: new LocalStorage(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
-describeStorageContract('LocalStorage (async stats)', async () => {
+describeStorageContract('LocalStorage (async stats, no fsync)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
   return {
-    storage: new LocalStorage(dir, { statMode: 'async', statConcurrency: 7 }),
+    storage: new LocalStorage(dir, { statMode: 'async', statConcurrency: 7, fsync: false }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
