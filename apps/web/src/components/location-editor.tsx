@@ -71,6 +71,7 @@ export function LocationEditor({
           if (field.kind === 'number') {
             return (
               <NumberInput
+                clampBehavior="none"
                 key={field.key}
                 id={id}
                 label={label}

@@ -71,8 +71,14 @@ describe('validatePairForm', () => {
 
   it('offers every backend of the shared location union, with secrets as secret inputs', () => {
     const sftp = kinds.find((kind) => kind.type === 'sftp');
-    expect(sftp?.fields.find((field) => field.key === 'password')).toMatchObject({ isSecret: true, isRequired: false });
-    expect(sftp?.fields.find((field) => field.key === 'port')).toMatchObject({ kind: 'number', defaultValue: 22 });
+    expect(sftp?.fields.find((field) => field.key === 'password')).toMatchObject({
+      isSecret: true,
+      isRequired: false,
+    });
+    expect(sftp?.fields.find((field) => field.key === 'port')).toMatchObject({
+      kind: 'number',
+      defaultValue: 22,
+    });
     expect(sftp?.fields.find((field) => field.key === 'host')).toMatchObject({ isRequired: true });
   });
 

@@ -118,9 +118,11 @@ function readableMessage(issue: IssueLike): string {
   const isGeneric = /^(Too small|Too big|Invalid input)/.test(message);
   if (!isGeneric) text = message;
   else if (/expected number, received NaN/i.test(message)) text = 'Enter a number';
-  else if (issue.code === 'too_small' && issue.origin === 'string' && Number(issue.minimum) === 1) text = 'Required';
+  else if (issue.code === 'too_small' && issue.origin === 'string' && Number(issue.minimum) === 1)
+    text = 'Required';
   else if (/received undefined/i.test(message)) text = 'Required';
-  else if (issue.code === 'too_small' && issue.origin === 'number') text = `Must be at least ${String(issue.minimum)}`;
+  else if (issue.code === 'too_small' && issue.origin === 'number')
+    text = `Must be at least ${String(issue.minimum)}`;
   else if (issue.code === 'too_big' && issue.origin === 'number') {
     text = `Must be at most ${String((issue as { maximum?: unknown }).maximum)}`;
   }

@@ -217,6 +217,7 @@ function PairForm({ pair }: { pair?: Pair }) {
         <Fieldset legend="Limits">
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
             <NumberInput
+              clampBehavior="none"
               id="concurrency.transfers"
               label="Transfers at once"
               min={1}
@@ -226,6 +227,7 @@ function PairForm({ pair }: { pair?: Pair }) {
               error={errors['concurrency.transfers']}
             />
             <NumberInput
+              clampBehavior="none"
               id="concurrency.operations"
               label="Other operations at once"
               min={1}
@@ -235,6 +237,7 @@ function PairForm({ pair }: { pair?: Pair }) {
               error={errors['concurrency.operations']}
             />
             <NumberInput
+              clampBehavior="none"
               id="maxDeletePercent"
               label="Max. deletions (%)"
               description="A run that would delete more stops first."

@@ -1,0 +1,118 @@
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderPage } from '../test/render.js';
+import { PairFormPage } from './pair-form-page.js';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+/** Sets an input's value as typing would, in one event. */
+function type(element: Element, value: string) {
+  fireEvent.change(element, { target: { value } });
+}
+
+const routes = [
+  { path: '/pairs/new', element: <PairFormPage /> },
+  { path: '/pairs/:id', element: <p>pair page</p> },
+];
+
+describe('PairFormPage', () => {
+  it('shows the shared schema’s messages beside the wrong fields and sends nothing', async () => {
+    const fetchSpy = vi.fn();
+    vi.stubGlobal('fetch', fetchSpy);
+    const user = userEvent.setup();
+    renderPage('/pairs/new', routes);
+
+    type(screen.getAllByLabelText(/^Path/)[0]!, 'not/absolute');
+    type(screen.getByLabelText('Transfers at once'), '0');
+    type(screen.getByLabelText('Schedule (cron)'), '* *');
+    await user.click(screen.getByRole('button', { name: 'Create pair' }));
+
+    expect(await screen.findByText('The pair was not saved')).toBeTruthy();
+    expect(screen.getByText('name must not be empty')).toBeTruthy();
+    expect(screen.getByText('must be an absolute path')).toBeTruthy();
+    expect(screen.getByText('Must be at least 1')).toBeTruthy();
+    expect(screen.getAllByText(/5 or 6 fields/).length).toBeGreaterThan(0);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('posts a valid form and opens the new pair', async () => {
+    const fetchSpy = vi.fn(async (_url: string, init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body)) as Record<string, unknown>;
+      return new Response(JSON.stringify({ ...body, id: '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11' }), {
+        status: 201,
+        headers: { 'content-type': 'application/json' },
+      });
+    });
+    vi.stubGlobal('fetch', fetchSpy);
+    const user = userEvent.setup();
+    const { router } = renderPage('/pairs/new', routes);
+
+    type(screen.getByLabelText(/^Name/), 'Photos');
+    const paths = screen.getAllByLabelText(/^Path/);
+    type(paths[0]!, '/data/photos');
+    type(paths[1]!, '/backup/photos');
+    type(screen.getByLabelText('Schedule (cron)'), '0 3 * * *');
+    expect(screen.getByTestId('schedule-preview').textContent).toContain('At 03:00');
+    await user.click(screen.getByRole('button', { name: 'Create pair' }));
+
+    await waitFor(() =>
+      expect(router.state.location.pathname).toBe('/pairs/7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11'),
+    );
+    const [url, init] = fetchSpy.mock.calls[0]!;
+    expect(url).toBe('/api/v1/pairs');
+    expect(init?.method).toBe('POST');
+    expect(JSON.parse(String(init?.body))).toMatchObject({
+      name: 'Photos',
+      source: { type: 'local', path: '/data/photos' },
+      destination: { type: 'local', path: '/backup/photos' },
+      schedule: '0 3 * * *',
+      mode: 'TWO_WAY',
+    });
+  });
+
+  it('shows the server’s field errors when the server refuses the pair', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(
+            JSON.stringify({
+              statusCode: 422,
+              error: 'Unprocessable Entity',
+              message: 'source.path: not under an allowed root',
+              requestId: 'r1',
+              issues: [{ path: 'source.path', message: 'not under an allowed root' }],
+            }),
+            { status: 422, headers: { 'content-type': 'application/json' } },
+          ),
+      ),
+    );
+    const user = userEvent.setup();
+    renderPage('/pairs/new', routes);
+    type(screen.getByLabelText(/^Name/), 'Outside');
+    const paths = screen.getAllByLabelText(/^Path/);
+    type(paths[0]!, '/etc');
+    type(paths[1]!, '/var');
+    await user.click(screen.getByRole('button', { name: 'Create pair' }));
+
+    expect(await screen.findByText('not under an allowed root')).toBeTruthy();
+    expect(screen.getByText('source.path: not under an allowed root')).toBeTruthy();
+  });
+
+  it('renders the inputs of another backend, with secrets as password fields', async () => {
+    vi.stubGlobal('fetch', vi.fn());
+    const user = userEvent.setup();
+    renderPage('/pairs/new', routes);
+    const storages = screen.getAllByLabelText('Storage');
+    await user.click(storages[0]!);
+    await user.click((await screen.findAllByText('SFTP server'))[0]!);
+
+    expect(screen.getAllByLabelText(/^Host/)).toHaveLength(2);
+    expect((screen.getByLabelText(/^Port/) as HTMLInputElement).value).toBe('22');
+    expect((screen.getAllByLabelText(/^Password/)[0] as HTMLInputElement).type).toBe('password');
+  });
+});

@@ -1,0 +1,76 @@
+import { expect, test } from '@playwright/test';
+import {
+  adminApi,
+  createPair,
+  makeFolders,
+  readTree,
+  screenshot,
+  signIn,
+  url,
+  writeFiles,
+} from '../support.js';
+
+test('the preview lists the plan by action, and the run started from it copies the files', async ({
+  page,
+}) => {
+  const folders = makeFolders('sync');
+  writeFiles(folders.source, {
+    'a.txt': 'alpha',
+    'docs/b.txt': 'bravo bravo',
+    'docs/deep/c.txt': 'charlie',
+    'skip.tmp': 'ignored',
+  });
+  writeFiles(folders.destination, { 'from-destination.txt': 'delta' });
+  const api = await adminApi();
+  const pairId = await createPair(api, {
+    name: 'Sync flow',
+    source: { type: 'local', path: folders.source },
+    destination: { type: 'local', path: folders.destination },
+    ignorePatterns: ['*.tmp'],
+  });
+
+  await signIn(page);
+  await expect(page.getByRole('listitem', { name: 'Pair Sync flow' })).toBeVisible();
+  await screenshot(page, 'pairs-list');
+
+  await page.getByRole('listitem', { name: 'Pair Sync flow' }).getByRole('link', { name: 'Preview' }).click();
+  await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
+  const uploads = page.getByTestId('plan-group-UPLOAD_NEW');
+  await expect(uploads).toContainText('Copy new file to destination');
+  await expect(uploads).toContainText('3');
+  await expect(page.getByTestId('plan-group-DOWNLOAD_NEW')).toContainText('1');
+  await uploads.getByRole('button').first().click();
+  await expect(uploads.getByRole('cell', { name: 'docs/deep/c.txt' })).toBeVisible();
+  await expect(page.getByText('skip.tmp')).toHaveCount(0);
+  await screenshot(page, 'preview');
+  // The preview changed nothing.
+  expect(readTree(folders.destination)).toEqual({ 'from-destination.txt': 'delta' });
+
+  await page.getByRole('button', { name: 'Run now' }).click();
+  await expect(page).toHaveURL(/\/runs\//);
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 60_000 });
+  await expect(page.getByTestId('run-summary')).toContainText('4');
+  await expect(page.getByTestId('action-log')).toContainText('docs/deep/c.txt');
+  await screenshot(page, 'run-completed');
+
+  const expected = {
+    'a.txt': 'alpha',
+    'docs/b.txt': 'bravo bravo',
+    'docs/deep/c.txt': 'charlie',
+    'from-destination.txt': 'delta',
+  };
+  expect(readTree(folders.destination)).toEqual(expected);
+  expect(readTree(folders.source)).toEqual({ ...expected, 'skip.tmp': 'ignored' });
+
+  // The action log filters by action.
+  await page.getByLabel('Action').click();
+  await page.getByRole('option', { name: 'Copy new file to source' }).click();
+  await expect(page.getByTestId('action-log')).toContainText('from-destination.txt');
+  await expect(page.getByTestId('action-log')).not.toContainText('a.txt');
+
+  // History lists the run.
+  await page.goto(url(`/pairs/${pairId}`));
+  await expect(page.getByTestId('run-row').first()).toContainText('completed');
+  await screenshot(page, 'history');
+  await api.dispose();
+});
