@@ -6,10 +6,13 @@ import { defineConfig } from 'vitest/config';
  * a build first.
  */
 const conditions = ['source', 'module', 'node', 'development|production'];
+// Tests run in Node, which must not follow the bundler-only `module` condition: packages
+// such as the AWS SDK point it at extension-less ESM that Node cannot load.
+const nodeConditions = conditions.filter((condition) => condition !== 'module');
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions: nodeConditions, externalConditions: ['source'] } },
   test: {
     projects: [
       {

@@ -47,7 +47,22 @@ export async function openStorage(location: Location, options: OpenStorageOption
         env: options.env,
       });
     }
-    case 's3':
+    case 's3': {
+      const { S3Storage } = await import('@syncengine/storage-s3');
+      return new S3Storage({
+        bucket: location.bucket,
+        prefix: location.prefix,
+        endpoint: location.endpoint,
+        region: location.region,
+        forcePathStyle: location.forcePathStyle,
+        // Without credentials in the location, the SDK's chain applies (AWS_* variables, profiles, roles).
+        accessKeyId: location.accessKeyId,
+        secretAccessKey: location.secretAccessKey,
+        sessionToken: location.sessionToken,
+        connections: options.connections,
+        retry: options.retry,
+      });
+    }
     case 'webdav':
       throw new SyncError('INVALID_CONFIG', `The ${location.type} storage backend is not available yet`);
   }

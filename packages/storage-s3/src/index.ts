@@ -1,1 +1,2 @@
-export {};
+export { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
+export { MTIME_METADATA_KEY, S3Storage, type S3StorageOptions } from './s3-storage.js';
