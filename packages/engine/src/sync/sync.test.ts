@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SyncOptions, SyncResult } from '../api.js';
+import { LocalStorage } from '../backends/local.js';
 import { MemoryStorage } from '../backends/memory.js';
 import type { SyncConfig } from '../config.js';
 import { SyncController } from '../controller.js';
@@ -11,6 +12,7 @@ import { SyncError } from '../errors.js';
 import type { SyncEvent } from '../events.js';
 import type { ActionType } from '../model.js';
 import { VERSIONS_DIR } from '../paths.js';
+import { FileStateStore } from '../state/file-state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state-store.js';
 import type { Storage } from '../storage.js';
@@ -50,11 +52,8 @@ afterAll(async () => {
 const localBackend: Backend = {
   name: 'local folders',
   async make() {
-    const { LocalStorage } = await import('../backends/local.js');
-    const { FileStateStore } = await import('../state/index.js');
     const root = await mkdtemp(join(tmpdir(), 'syncengine-sync-'));
     tempRoots.push(root);
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(root, 'src'));
     await mkdir(join(root, 'dst'));
     return {
@@ -508,6 +507,23 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     });
   });
 
+  it('deletes versions older than the retention period and keeps them forever with 0 days', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'a.txt', 'v1');
+    await run(pair);
+    await put(pair.source, 'a.txt', 'v2');
+    await sync({ ...pair, clock: { now: () => RUN_AT - 40 * 86_400_000 } });
+    expect(await versions(pair.destination)).toHaveLength(1);
+
+    await put(pair.source, 'b.txt', 'b');
+    await run(pair, { versions: { retentionDays: 0 } });
+    expect(await versions(pair.destination)).toHaveLength(1);
+
+    await put(pair.source, 'c.txt', 'c');
+    await run(pair, { versions: { retentionDays: 30 } });
+    expect(await versions(pair.destination)).toEqual([]);
+  });
+
   it('creates and deletes empty directories like files', async () => {
     const pair = await backend.make();
     await pair.source.mkdir('empty/inner');
@@ -518,6 +534,28 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     const { result } = await run(pair);
     expect(result.status).toBe('completed');
     expect(await contents(pair.destination)).toEqual({});
+  });
+});
+
+describe('sync with a damaged state folder (local)', () => {
+  it('reports the damage and merges as on a first sync, deleting nothing', async () => {
+    const pair = await localBackend.make();
+    await put(pair.source, 'a.txt', 'a');
+    await put(pair.source, 'b.txt', 'b');
+    await run(pair);
+    await pair.source.delete('a.txt');
+    await put(pair.destination, 'c.txt', 'c');
+    if (!(pair.state instanceof FileStateStore)) throw new Error('expected a file state store');
+    await writeFile(join(pair.state.dir, 'source_tree.json'), '{"a.txt": {"size": 1, "mti');
+
+    const { result, events } = await run(pair);
+    expect(result.status).toBe('completed');
+    expect(events.some((event) => event.type === 'warning' && event.message.includes('unreadable'))).toBe(
+      true,
+    );
+    // a.txt is not seen as deleted: without a trustworthy state it is copied back.
+    expect(await expectInSync(pair)).toEqual({ 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+    expect(actionTypes((await run(pair)).result)).toEqual([]);
   });
 });
 
@@ -696,6 +734,18 @@ describe('sync execution control (memory)', () => {
     expect(await expectInSync(pair)).toEqual({ 'busy.txt': 'second!', 'calm.txt': 'calm' });
   });
 
+  it('ends as cancelled without changing anything when cancelled before it starts', async () => {
+    const pair = await memoryBackend.make();
+    await makeFiles(pair.source, 2);
+    const controller = new SyncController();
+    controller.cancel();
+    const { result, events } = await run(pair, {}, { controller });
+    expect(result.status).toBe('cancelled');
+    expect(events.at(-1)).toMatchObject({ type: 'sync_complete', status: 'cancelled' });
+    expect(await contents(pair.destination)).toEqual({});
+    expect(await pair.state.load()).toBeNull();
+  });
+
   it('refuses HASH_ONLY when a side offers no hashes, naming it, before changing anything', async () => {
     const pair = await memoryBackend.make();
     const destination = new MemoryStorage({ description: 'hashless', capabilities: { hashAlgorithms: [] } });
@@ -756,22 +806,5 @@ describe('sync execution control (memory)', () => {
     const { result } = await run(pair);
     expect(result.warnings.some((warning) => warning.includes('README.md'))).toBe(true);
     expect(await contents(destination)).toEqual({ 'other.txt': 'o' });
-  });
-
-  it('deletes versions older than the retention period and keeps them forever with 0 days', async () => {
-    const pair = await memoryBackend.make();
-    await put(pair.source, 'a.txt', 'v1');
-    await run(pair);
-    await put(pair.source, 'a.txt', 'v2');
-    await sync({ ...pair, clock: { now: () => RUN_AT - 40 * 86_400_000 } });
-    expect(await versions(pair.destination)).toHaveLength(1);
-
-    await put(pair.source, 'b.txt', 'b');
-    await run(pair, { versions: { retentionDays: 0 } });
-    expect(await versions(pair.destination)).toHaveLength(1);
-
-    await put(pair.source, 'c.txt', 'c');
-    await run(pair, { versions: { retentionDays: 30 } });
-    expect(await versions(pair.destination)).toEqual([]);
   });
 });

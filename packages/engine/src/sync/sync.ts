@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SyncOptions, SyncResult, SyncRunError } from '../api.js';
+import type { PlanInput, SyncOptions, SyncResult, SyncRunError } from '../api.js';
 import { systemClock } from '../clock.js';
 import { resolveConfig, type SyncConfig } from '../config.js';
 import { SyncController } from '../controller.js';
@@ -72,55 +72,19 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     if (state === 'resumed') emit({ type: 'resumed' });
   });
   try {
-    let lastKnown: LastKnownState | null;
+    let prepared: Prepared | null;
     try {
-      lastKnown = await options.state.load();
+      prepared = await prepare(options, config, storages, hashAlgorithm, controller, emit, warn);
     } catch (error) {
-      if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-      warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
-      lastKnown = null;
+      // A cancel during the scan surfaces as an aborted listing: that is a cancelled run.
+      if (!controller.isCancelled) throw error;
+      prepared = null;
     }
-    let metadata: SyncMetadata | null;
-    try {
-      metadata = await options.state.loadMetadata();
-    } catch (error) {
-      if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-      warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
-      metadata = null;
+    if (!prepared || controller.isCancelled) {
+      const plan = emptyPlan(prepared?.lastKnown === null);
+      return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-
-    const matcher = await createIgnoreMatcher({
-      patterns: config.ignorePatterns,
-      storage: storages.source,
-      signal: controller.signal,
-    });
-    const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
-    const signal = controller.signal;
-    const [sourceTree, destinationTree] = await Promise.all(
-      SIDES.map((side) => scanSide({ side, storage: storages[side], include, signal, emit, warn })),
-    );
-    const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
-    await checkAccess(config, storages);
-
-    const excluded = excludeCaseCollisions(storages, trees, warn);
-    const planLastKnown = lastKnown && excluded.length > 0 ? withoutPaths(lastKnown, excluded) : lastKnown;
-    for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
-    const input = { source: trees.source, destination: trees.destination, lastKnown: planLastKnown, config };
-    if (hashAlgorithm) {
-      await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
-    }
-    if (controller.isCancelled) {
-      return finish(
-        emit,
-        startedAt,
-        clock.now(),
-        'cancelled',
-        emptyPlan(lastKnown === null),
-        [],
-        [],
-        warnings,
-      );
-    }
+    const { lastKnown, metadata, trees, input } = prepared;
     const plan = planSync(input);
     for (const warning of plan.warnings) warn(warning);
     emit({
@@ -210,6 +174,68 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
   } finally {
     unsubscribe();
   }
+}
+
+interface Prepared {
+  lastKnown: LastKnownState | null;
+  metadata: SyncMetadata | null;
+  trees: Record<Side, Tree>;
+  input: PlanInput;
+}
+
+/** Loads the state, scans both sides and hashes what the planner needs. */
+async function prepare(
+  options: SyncOptions,
+  config: SyncConfig,
+  storages: Record<Side, Storage>,
+  hashAlgorithm: HashAlgorithm | null,
+  controller: SyncController,
+  emit: (event: SyncEvent) => void,
+  warn: (message: string, path?: string) => void,
+): Promise<Prepared> {
+  let lastKnown: LastKnownState | null;
+  try {
+    lastKnown = await options.state.load();
+  } catch (error) {
+    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+    warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
+    lastKnown = null;
+  }
+  let metadata: SyncMetadata | null;
+  try {
+    metadata = await options.state.loadMetadata();
+  } catch (error) {
+    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+    warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
+    metadata = null;
+  }
+
+  const signal = controller.signal;
+  const matcher = await createIgnoreMatcher({
+    patterns: config.ignorePatterns,
+    storage: storages.source,
+    signal,
+  });
+  const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
+  const [sourceTree, destinationTree] = await Promise.all(
+    SIDES.map((side) => scanSide({ side, storage: storages[side], include, signal, emit, warn })),
+  );
+  const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
+  await checkAccess(config, storages);
+
+  const excluded = excludeCaseCollisions(storages, trees, warn);
+  const planLastKnown = lastKnown && excluded.length > 0 ? withoutPaths(lastKnown, excluded) : lastKnown;
+  for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
+  const input: PlanInput = {
+    source: trees.source,
+    destination: trees.destination,
+    lastKnown: planLastKnown,
+    config,
+  };
+  if (hashAlgorithm) {
+    await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
+  }
+  return { lastKnown, metadata, trees, input };
 }
 
 function finish(
