@@ -78,7 +78,8 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('syncengine sync', () => {
+// Each case starts one to three Node processes; a loaded machine needs more than the default 5 s.
+describe('syncengine sync', { timeout: 30_000 }, () => {
   it('merges both folders on a first two-way sync and prints only the JSON document', async () => {
     await put(src, 'docs/a.txt', 'from source');
     await put(dst, 'b.txt', 'from destination');
@@ -217,7 +218,7 @@ describe('syncengine sync', () => {
   });
 });
 
-describe('syncengine --help', () => {
+describe('syncengine --help', { timeout: 30_000 }, () => {
   it('documents every sync option and the exit codes', async () => {
     const run = await syncengine(['sync', '--help']);
     expect(run.code).toBe(0);
