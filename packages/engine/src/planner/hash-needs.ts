@@ -44,7 +44,8 @@ function provisionalChange(entry: Entry, record: Entry | undefined, mode: Compar
  *   moved (when the record has a hash), and both sides of a path that both sides changed
  *   (or a first sync found on both) with equal sizes and mtimes more than 2 s apart;
  * - every mode, with rename detection: a new file whose size equals that of a file gone
- *   from the same side, unless their backend ids already tell (SPEC §2).
+ *   from the same side (and whose mtime does too, where the mode compares mtimes), unless
+ *   their backend ids already tell (SPEC §2).
  */
 export function hashNeeds(input: PlanInput): HashNeeds {
   const { config, lastKnown } = input;
@@ -100,9 +101,11 @@ export function hashNeeds(input: PlanInput): HashNeeds {
         if (!lacksHash(entry) || records[side].has(path)) continue;
         const gone = goneBySize.get(entry.size);
         if (!gone) continue;
-        // Matched by backend id already, or nothing gone has a hash to compare with.
-        if (gone.some((record) => isSameFile(entry, record))) continue;
-        if (gone.some((record) => record.hash !== undefined)) needs[side].add(path);
+        // Matched by backend id already, or nothing gone could match once hashed.
+        if (gone.some((record) => isSameFile(entry, record, mode))) continue;
+        const couldMatch = (record: Entry) =>
+          record.hash !== undefined && compareEntries(entry, record, mode) !== 'different';
+        if (gone.some(couldMatch)) needs[side].add(path);
       }
     }
   }

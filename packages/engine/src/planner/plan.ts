@@ -128,7 +128,7 @@ export function planSync(input: PlanInput): Plan {
   const handled = new Set<string>();
   if (config.detectRenames && !isFirstSync) {
     for (const side of ['source', 'destination'] as const) {
-      for (const [from, to] of findRenames(context.trees[side], context.records[side])) {
+      for (const [from, to] of findRenames(context.trees[side], context.records[side], config.comparison)) {
         if (handled.has(from) || handled.has(to)) continue;
         const planned = planRename(context, side, from, to);
         if (!planned) continue;

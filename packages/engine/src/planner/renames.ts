@@ -1,13 +1,17 @@
-import type { Entry, Tree } from '../model.js';
-import { hasComparableHashes, isSameMtime } from './compare.js';
+import type { ComparisonMode, Entry, Tree } from '../model.js';
+import { compareEntries, hasComparableHashes, isSameMtime } from './compare.js';
 
 /**
  * True when `created` holds the content that `deleted` (a last-known record) held: equal
  * hashes in the same algorithm, or, where hashes cannot be compared, the same backend id
- * with the same size and mtime (a rename keeps both; an edit would not).
+ * with the same size and mtime (a rename keeps both; an edit would not). The two must also
+ * be identical under the pair's comparison mode, so that a rename carried out leaves both
+ * sides identical by the pair's own rules (an MTIME_ONLY pair never renames a file whose
+ * mtime moved).
  */
-export function isSameFile(created: Entry, deleted: Entry): boolean {
+export function isSameFile(created: Entry, deleted: Entry, mode: ComparisonMode): boolean {
   if (created.isDir || deleted.isDir || created.size !== deleted.size) return false;
+  if (compareEntries(created, deleted, mode) === 'different') return false;
   if (hasComparableHashes(created, deleted)) return created.hash === deleted.hash;
   return created.id !== undefined && created.id === deleted.id && isSameMtime(created, deleted);
 }
@@ -32,7 +36,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
  * unambiguous pairs count (A matches B alone and B matches A alone); anything else is left
  * to the decision tables as a delete plus a create. Returns A → B.
  */
-export function findRenames(current: Tree, record: Tree): Map<string, string> {
+export function findRenames(current: Tree, record: Tree, mode: ComparisonMode): Map<string, string> {
   const byHash = new Map<string, Gone[]>();
   const byId = new Map<string, Gone[]>();
   for (const [path, entry] of record) {
@@ -52,7 +56,7 @@ export function findRenames(current: Tree, record: Tree): Map<string, string> {
       ...(entry.id !== undefined ? (byId.get(entry.id) ?? []) : []),
     ];
     for (const gone of pool) {
-      if (isSameFile(entry, gone.entry)) found.add(gone.path);
+      if (isSameFile(entry, gone.entry, mode)) found.add(gone.path);
     }
     if (found.size === 0) continue;
     candidatesOf.set(path, [...found]);
