@@ -9,8 +9,13 @@ export interface CompareContext {
   pinnedDates: Set<string>;
   /** rclone conflict suffixes in use (`conflict` by default, plus every `conflict-suffix=` value). */
   conflictSuffixes: string[];
-  /** Files in the versions areas of both sides. */
+  /**
+   * Files in the versions areas of both sides, plus versions a later scenario step overwrote
+   * at their live name (rclone had renamed them aside, so the same step created a new file there).
+   */
   versions: VersionedFile[];
+  /** rclone ran with --fix-case / --ignore-case-sync: its listing merges names that differ in case only. */
+  caseInsensitiveGolden?: boolean;
 }
 
 export interface ComparisonOutcome {
@@ -26,7 +31,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 /** `file5.txt.conflict1` → `file5.txt` for rclone's conflict copies (any suffix in use, numbered). */
 export function rcloneConflictBase(name: string, suffixes: string[]): string | null {
   const alternatives = suffixes.map(escapeRegExp).join('|');
-  const match = new RegExp(`^(.+)\\.(?:${alternatives})\\d+$`, 'u').exec(name);
+  const match = new RegExp(`^(.+?)\\.(?:${alternatives})\\d+$`, 'u').exec(name);
   return match ? (match[1] as string) : null;
 }
 
@@ -55,14 +60,17 @@ const describe = (file: ListedFile | undefined) =>
  * golden conflict copy (`NAME.conflict1`, …) is matched by any of: our file at NAME, our
  * conflict copy of NAME, or NAME in a versions area, holding the same version (mapping
  * CONFLICT-COPIES). Our files beyond the golden ones are allowed only at a conflict copy's
- * NAME (CONFLICT-COPIES), or as our conflict copy of a NAME whose live file matches golden
- * (EXTRA-CONFLICT-COPY: we kept a version rclone overwrote).
+ * NAME (CONFLICT-COPIES), or as our conflict copy of a NAME that golden has as a plain file
+ * (EXTRA-CONFLICT-COPY: we kept both versions where rclone silently kept one; the one rclone
+ * kept must be among ours).
  */
 export function compareListing(
   label: string,
   golden: Listing,
   ours: Listing,
   context: CompareContext,
+  /** Names written behind the engine's back during the last run: rclone's listing leaves them out. */
+  volatile: Set<string> = new Set(),
 ): ComparisonOutcome {
   const problems: string[] = [];
   const mappingsUsed = new Set<string>();
@@ -87,14 +95,29 @@ export function compareListing(
     } else ourPlain.set(name, file);
   }
 
+  const claimed = new Set<string>();
   for (const [name, file] of goldenPlain) {
     const mine = ourPlain.get(name);
-    if (!mine || !sameFile(file, mine, context)) {
-      problems.push(`${label}: ${name}: expected ${describe(file)}, got ${describe(mine)}`);
+    if (mine && sameFile(file, mine, context)) continue;
+    if (context.caseInsensitiveGolden) {
+      const variant = [...ourPlain].find(
+        ([ourName, kept]) => ourName.toLowerCase() === name.toLowerCase() && sameFile(file, kept, context),
+      );
+      if (variant) {
+        mappingsUsed.add('CASE-DISTINCT');
+        continue;
+      }
     }
+    // Both versions kept: rclone's pick is our conflict copy, the other version is at NAME.
+    const copy = (ourConflicts.get(name) ?? []).find(([, kept]) => sameFile(file, kept, context));
+    if (mine && copy) {
+      claimed.add(copy[0]);
+      mappingsUsed.add('EXTRA-CONFLICT-COPY');
+      continue;
+    }
+    problems.push(`${label}: ${name}: expected ${describe(file)}, got ${describe(mine)}`);
   }
 
-  const claimed = new Set<string>();
   for (const [base, group] of goldenConflicts) {
     mappingsUsed.add('CONFLICT-COPIES');
     for (const [name, file] of group) {
@@ -116,7 +139,14 @@ export function compareListing(
   }
 
   for (const [name, mine] of ourPlain) {
-    if (goldenPlain.has(name)) continue;
+    if (goldenPlain.has(name) || volatile.has(name)) continue;
+    if (
+      context.caseInsensitiveGolden &&
+      [...goldenPlain.keys()].some((g) => g.toLowerCase() === name.toLowerCase())
+    ) {
+      mappingsUsed.add('CASE-DISTINCT');
+      continue;
+    }
     const group = goldenConflicts.get(name);
     if (group?.some(([, file]) => sameFile(file, mine, context))) continue;
     problems.push(`${label}: unexpected ${name} (${describe(mine)})`);
@@ -124,9 +154,7 @@ export function compareListing(
   for (const [base, group] of ourConflicts) {
     for (const [name, mine] of group) {
       if (claimed.has(name)) continue;
-      const golden = goldenPlain.get(base);
-      const live = ourPlain.get(base);
-      if (golden && live && sameFile(golden, live, context)) {
+      if (goldenPlain.has(base) && ourPlain.has(base)) {
         mappingsUsed.add('EXTRA-CONFLICT-COPY');
         continue;
       }

@@ -23,7 +23,25 @@ export const DIFFERENCES: Difference[] = [
       'renames both versions to NAME.conflict1 / NAME.conflict2 (or its conflict-suffix / pathname form) on both sides, leaving no NAME; conflict-loser=delete deletes the loser',
     ours: 'keep-both leaves one version at NAME and the other as name.conflict-<UTC ts>-<side>.ext; a strategy with a winner puts the winner at NAME and moves the loser into the versions area',
     whySafe:
-      'every version rclone keeps is still there (live file, conflict copy, or versions area), checked version by version; and NAME keeps a valid file instead of vanishing',
+      'every version rclone keeps is still there (live file, conflict copy, or versions area), checked version by version; and NAME keeps a valid file instead of vanishing. (When a later scenario step writes NAME again, it replaces the version we kept there, where rclone had moved it aside; the runner counts a version that a scenario step replaced as kept, since the engine did not lose it.)',
+  },
+  {
+    id: 'CHANGED-DURING-RUN',
+    cases: 'test_concurrent, test_volatile',
+    rclone:
+      'copies a file that changed after it was listed as it is at copy time, records it, and reports success',
+    ours: 'notices the file changed since the scan, leaves it (and its conflict, if any) for the next run, records nothing for it, and reports the run as failed with CHANGED_DURING_TRANSFER',
+    whySafe:
+      'never records an unverified state as synced (SPEC §8); the next run syncs the file, and the final trees match',
+  },
+  {
+    id: 'CASE-DISTINCT',
+    cases: 'test_normalization',
+    rclone:
+      '--fix-case / --ignore-case-sync treat names differing only in case as one file, renaming to one spelling',
+    ours: 'on a case-sensitive file system names differing in case are distinct files and are both kept (SPEC §8 reports, and never merges, case collisions on case-insensitive sides); no option merges them',
+    whySafe:
+      'two distinct files are never merged into one, so neither version can be overwritten by the other',
   },
   {
     id: 'EXTRA-CONFLICT-COPY',

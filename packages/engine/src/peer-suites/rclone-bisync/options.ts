@@ -11,7 +11,8 @@
  * | `force` | `force` |
  * | `max-delete=N` | `maxDeletePercent: N` (rclone's default is 50, as ours) |
  * | default comparison (size + modtime) | SIZE_AND_MTIME |
- * | `size-only`, `nomodtime` | SIZE_ONLY |
+ * | `size-only` | SIZE_ONLY |
+ * | `nomodtime` | HASH_ONLY (rclone ignores mtimes and confirms both-sided changes by hash) |
  * | `ignore-size` | MTIME_ONLY |
  * | `checksum` | HASH_ONLY |
  * | `compare-all` (size, modtime and checksum) | HASH_THEN_MTIME (no exact equivalent: ours lets equal hashes win over differing mtimes) |
@@ -38,8 +39,6 @@ const RCLONE_INTERNAL_OPTIONS = new Set([
   'ignore-listing-checksum',
   'no-check-sync',
   'check-sync-only',
-  'norm',
-  'fix-case',
   'debugname',
   'no-cleanup',
   'resilient',
@@ -102,7 +101,10 @@ function strategyFor(rule: string): { strategy: ConflictStrategy; decide?: Decid
 function comparisonFor(names: Set<string>): ComparisonMode {
   if (names.has('checksum')) return 'HASH_ONLY';
   if (names.has('compare-all')) return 'HASH_THEN_MTIME';
-  if (names.has('size-only') || names.has('nomodtime')) return 'SIZE_ONLY';
+  // rclone's nomodtime compares sizes but confirms both-sided changes by content; HASH_ONLY
+  // is our mode that ignores mtimes and still compares content.
+  if (names.has('nomodtime')) return 'HASH_ONLY';
+  if (names.has('size-only')) return 'SIZE_ONLY';
   if (names.has('ignore-size')) return 'MTIME_ONLY';
   return 'SIZE_AND_MTIME';
 }
@@ -152,6 +154,10 @@ export function mapBisyncOptions(options: BisyncOption[]): MappedRun {
     'backupdir1',
     'backupdir2',
     'subdir',
+    // Ours always compares NFC-normalised names (SPEC §1).
+    'norm',
+    // No equivalent: names differing in case stay distinct files (differences.ts, CASE-DISTINCT).
+    'fix-case',
   ]);
   const mapped: MappedRun = {
     resync,

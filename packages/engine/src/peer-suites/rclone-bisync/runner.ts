@@ -3,7 +3,16 @@
  * compares what it left with rclone's golden listings, through the mappings of
  * differences.ts. Nothing is written into the suite folder.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ignore from 'ignore';
@@ -25,7 +34,14 @@ import {
 } from './listing.js';
 import { type MappedRun, mapBisyncOptions } from './options.js';
 import { parseRcloneLog, type RcloneBisyncOutcome, type RcloneLog } from './rclone-log.js';
-import { type ParsedStep, parseScenario, pinnedDates, type ScenarioDirs, type Step } from './scenario.js';
+import {
+  fsPath,
+  type ParsedStep,
+  parseScenario,
+  pinnedDates,
+  type ScenarioDirs,
+  type Step,
+} from './scenario.js';
 import {
   copyDir,
   copyFileKeepingMtime,
@@ -95,6 +111,12 @@ class ScenarioRun {
   #pendingTestFunc = false;
   #pendingConcurrentFunc = false;
   #last: RunRecord | null = null;
+  /** Names test-func wrote during the latest run, per side. */
+  #volatile: Record<1 | 2, Set<string>> = { 1: new Set(), 2: new Set() };
+  #lastStepWasMoveListings = false;
+  /** Files at path1/path2 that a scenario step replaced (see CompareContext.versions). */
+  #overwritten: VersionedFile[] = [];
+  #caseInsensitiveGolden = false;
 
   constructor(
     readonly name: string,
@@ -136,6 +158,9 @@ class ScenarioRun {
       }
     }
     this.conflictSuffixes = [...suffixes];
+    this.#caseInsensitiveGolden = this.steps.some(
+      ({ step }) => step.kind === 'bisync' && step.options.some((option) => option.name === 'fix-case'),
+    );
   }
 
   problem(where: ParsedStep | null, message: string): void {
@@ -148,23 +173,41 @@ class ScenarioRun {
     this.checkBackupDirs();
   }
 
+  /** Remembers the file a step is about to replace at `target`, when it lies in path1 or path2. */
+  #noteOverwrite(target: string): void {
+    for (const root of [this.dirs.path1, this.dirs.path2]) {
+      if (!target.startsWith(`${root}/`)) continue;
+      const bytes = fsPath(target);
+      if (!existsSync(bytes) || !lstatSync(bytes).isFile()) continue;
+      const { size, mtimeMs } = lstatSync(bytes);
+      this.#overwritten.push({ path: comparableName(target.slice(root.length + 1)), size, mtime: mtimeMs });
+    }
+  }
+
+  #copyInto(src: string, dstDir: string, name?: string): void {
+    const target = `${dstDir.replace(/\/$/, '')}/${name ?? src.slice(src.lastIndexOf('/') + 1)}`;
+    this.#noteOverwrite(target);
+    copyInto(src, dstDir, name);
+  }
+
   async execute(parsed: ParsedStep): Promise<void> {
     const step: Step = parsed.step;
+    if (step.kind !== 'test') this.#lastStepWasMoveListings = step.kind === 'move-listings';
     switch (step.kind) {
       case 'test':
         return;
       case 'copy-file':
-        return copyInto(step.src, step.dstDir);
+        return this.#copyInto(step.src, step.dstDir);
       case 'copy-as': {
         const normal = (text: string) => (step.form ? text.normalize(step.form) : text);
-        return copyInto(step.src, normal(step.dstDir), normal(step.name));
+        return this.#copyInto(step.src, normal(step.dstDir), normal(step.name));
       }
       case 'touch-glob':
         touchGlob(step.date, step.dir, step.glob);
         return;
       case 'touch-copy':
         touch(step.src, step.date);
-        return copyInto(step.src, step.dstDir);
+        return this.#copyInto(step.src, step.dstDir);
       case 'delete-file':
         return deleteFile(step.path);
       case 'delete-glob':
@@ -206,13 +249,18 @@ class ScenarioRun {
   #testFunc(): void {
     const source = join(this.dirs.datadir, 'file7.txt');
     for (let index = 0; index < 50; index++) {
+      this.#noteOverwrite(join(this.dirs.path2, `file${index}.txt`));
+      this.#noteOverwrite(join(this.dirs.path1, `file${100 - index}.txt`));
       copyFileKeepingMtime(source, join(this.dirs.path2, `file${index}.txt`));
       copyFileKeepingMtime(source, join(this.dirs.path1, `file${100 - index}.txt`));
+      this.#volatile[2].add(`file${index}.txt`);
+      this.#volatile[1].add(`file${100 - index}.txt`);
     }
   }
 
   /** rclone's concurrent-func: path2/file1.txt changes while the run is under way. */
   #concurrentFunc(): void {
+    this.#noteOverwrite(join(this.dirs.path2, 'file1.txt'));
     copyFileKeepingMtime(join(this.dirs.datadir, 'file7.txt'), join(this.dirs.path2, 'file1.txt'));
   }
 
@@ -242,6 +290,7 @@ class ScenarioRun {
     const runConcurrentFunc = this.#pendingConcurrentFunc;
     this.#pendingTestFunc = false;
     this.#pendingConcurrentFunc = false;
+    this.#volatile = { 1: new Set(), 2: new Set() };
     let hooked = false;
     const onEvent = (event: SyncEvent) => {
       // Both sides are scanned and the plan made: the moment rclone's hooks fire.
@@ -253,6 +302,7 @@ class ScenarioRun {
 
     let oursSucceeded = false;
     let ourError = '';
+    let onlyChangedDuringTransfer = false;
     try {
       const syncOptions: SyncOptions = {
         source: this.engine.createStorage(root1),
@@ -264,6 +314,8 @@ class ScenarioRun {
       if (mapped.onConflict) syncOptions.onConflict = mapped.onConflict;
       const result = await this.engine.sync(syncOptions);
       oursSucceeded = result.status === 'completed' && result.errors.length === 0;
+      onlyChangedDuringTransfer =
+        result.errors.length > 0 && result.errors.every((error) => error.code === 'CHANGED_DURING_TRANSFER');
       ourError = [result.status, ...result.errors.map((error) => `${error.code}: ${error.message}`)].join(
         '; ',
       );
@@ -282,7 +334,9 @@ class ScenarioRun {
       this.problem(parsed, "no matching bisync step in rclone's test.log");
       return;
     }
-    if (rclone.succeeded && !oursSucceeded) {
+    if (rclone.succeeded && !oursSucceeded && onlyChangedDuringTransfer) {
+      this.mappings.add('CHANGED-DURING-RUN');
+    } else if (rclone.succeeded && !oursSucceeded) {
       this.problem(parsed, `rclone's run succeeded, ours did not: ${ourError}`);
     } else if (!rclone.succeeded && !oursSucceeded) {
       const changes = [
@@ -338,26 +392,39 @@ class ScenarioRun {
     const context: CompareContext = {
       pinnedDates: this.pinned,
       conflictSuffixes: this.conflictSuffixes,
-      versions: this.#versions(),
+      versions: [...this.#versions(), ...this.#overwritten],
+      caseInsensitiveGolden: this.#caseInsensitiveGolden,
     };
-    for (const side of [1, 2] as const) {
-      const candidates: ListingSuffix[] = !last.rclone?.succeeded
-        ? ['lst-new', 'lst-err', 'lst']
-        : last.mapped.config.dryRun
-          ? ['lst-dry-new', 'lst']
-          : ['lst'];
-      let golden: Listing | null = null;
-      let used = '';
+    const read = (side: 1 | 2, suffix: ListingSuffix) => {
+      const file = findGoldenListing(this.goldenDir, prefix, side, suffix, last.session);
+      return file ? { file: file.slice(file.lastIndexOf('/') + 1), listing: readGoldenListing(file) } : null;
+    };
+    const hasEntries = (suffix: ListingSuffix) =>
+      ([1, 2] as const).some((side) => (read(side, suffix)?.listing.size ?? 0) > 0);
+    // After a refusal, `-new` is what rclone found when it started, unless it stopped before
+    // listing (both `-new` empty): then its last good listing, `-err`, is the best record.
+    const candidates: ListingSuffix[] = !last.rclone?.succeeded
+      ? hasEntries('lst-new')
+        ? ['lst-new']
+        : ['lst-err', 'lst']
+      : last.mapped.config.dryRun
+        ? hasEntries('lst-dry-new')
+          ? ['lst-dry-new']
+          : ['lst-dry', 'lst']
+        : ['lst'];
+    const found = ([1, 2] as const).map((side) => {
       for (const suffix of candidates) {
-        const file = findGoldenListing(this.goldenDir, prefix, side, suffix, last.session);
-        if (!file) continue;
-        const listing = readGoldenListing(file);
-        // An empty `-new` listing means rclone stopped before listing; fall through.
-        if (listing.size === 0 && suffix.endsWith('-new')) continue;
-        golden = listing;
-        used = file.slice(file.lastIndexOf('/') + 1);
-        break;
+        const golden = read(side, suffix);
+        if (golden) return golden;
       }
+      return null;
+    });
+    if (prefix === null && found.every((golden) => golden === null) && this.#lastStepWasMoveListings) {
+      // rclone moved its final listings away; the move-listings snapshot was the last comparison.
+      return;
+    }
+    for (const side of [1, 2] as const) {
+      const golden = found[side - 1];
       if (!golden) {
         this.problem(where, `no golden listing for ${prefix ?? 'the end'} path${side}`);
         continue;
@@ -366,7 +433,7 @@ class ScenarioRun {
         side === 1 ? last.root1 : last.root2,
         last.mapped.config.ignorePatterns ?? [],
       );
-      const outcome = compareListing(`${used}`, golden, ours, context);
+      const outcome = compareListing(golden.file, golden.listing, ours, context, this.#volatile[side]);
       for (const id of outcome.mappingsUsed) this.mappings.add(id);
       for (const message of outcome.problems) this.problem(where, message);
     }
