@@ -1,2 +1,61 @@
-// Entry point of the SyncEngine server. Replaced by the full Fastify service.
-process.stdout.write('SyncEngine server: not yet available\n');
+import { EnvError, parseEnv } from './env.js';
+import { createRuntime } from './runtime.js';
+
+/** Starts the server: parses the environment (refusing bad values by name), migrates, listens. */
+async function main() {
+  let config: ReturnType<typeof parseEnv>;
+  try {
+    config = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`SyncEngine cannot start: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  if (config.redisUrl && !config.embeddedWorker) {
+    process.stderr.write(
+      'SyncEngine: REDIS_URL is set; run jobs with the BullMQ workers (apps/worker) or set SYNCENGINE_EMBEDDED_WORKER=true\n',
+    );
+  }
+  const runtime = await createRuntime({ config, logger: { level: config.logLevel } });
+  const { generatedAdminPassword } = await runtime.start();
+  await runtime.app.listen({ port: config.port, host: config.host });
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;
+  const lines = [
+    '',
+    `SyncEngine is running at ${url}`,
+    `  API ${url}/api/v1   docs ${url}/docs`,
+    `  database: ${runtime.database.driver === 'pglite' ? `embedded (${config.dataDir}/pglite)` : 'Postgres'}, queue: ${runtime.queue.driver}`,
+    `  allowed roots: ${config.allowedRoots.join(', ')}`,
+  ];
+  if (generatedAdminPassword) {
+    lines.push(
+      '',
+      `  First start: created the user "admin" with the password  ${generatedAdminPassword}`,
+      '  (shown only this once; set SYNCENGINE_ADMIN_PASSWORD to choose it)',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    runtime.app.log.info(`${signal}: shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `SyncEngine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

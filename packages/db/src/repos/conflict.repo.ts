@@ -160,6 +160,14 @@ export function createConflictRepo(db: Database) {
       }
       return closed;
     },
+    /** Decisions on the pair's conflicts that no run has applied yet. */
+    async countUnappliedDecisions(pairId: string): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(conflicts)
+        .where(and(eq(conflicts.pairId, pairId), eq(conflicts.status, 'resolved'), isNull(conflicts.appliedAt)));
+      return row?.n ?? 0;
+    },
     async countPending(): Promise<number> {
       const [row] = await db.select({ n: count() }).from(conflicts).where(eq(conflicts.status, 'pending'));
       return row?.n ?? 0;

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyRequest } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { errorBody, errorHandler } from './errors.js';
+import { createRequestCounter } from './metrics.js';
+import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js';
+import { conflictRoutes } from './routes/conflicts.routes.js';
+import { pairRoutes } from './routes/pairs.routes.js';
+import { runRoutes } from './routes/runs.routes.js';
+import { healthRoutes, metricsRoutes } from './routes/system.routes.js';
+import type { AuthService } from './services/auth.service.js';
+import type { ConflictService } from './services/conflict.service.js';
+import type { PairService } from './services/pair.service.js';
+import type { RunService } from './services/run.service.js';
+import type { SystemService } from './services/system.service.js';
+import type { WsGateway } from './ws/gateway.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface ServerDeps {
+  services: {
+    auth: AuthService;
+    pairs: PairService;
+    runs: RunService;
+    conflicts: ConflictService;
+    system: SystemService;
+  };
+  gateway: Pick<WsGateway, 'attach'>;
+  /** Counts requests for `/metrics`; shared with the system service. */
+  requestCounter?: ReturnType<typeof createRequestCounter>;
+  /** The built dashboard (index.html + assets); served with an SPA fallback when it exists. */
+  webDist?: string | undefined;
+  cookieSecure?: boolean;
+  logger?: boolean | { level: string };
+  version?: string;
+}
+
+const bearerOf = (request: FastifyRequest): string | undefined => {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+};
+
+/**
+ * The HTTP API, WebSocket gateway, OpenAPI docs and (when built) the dashboard, on one
+ * Fastify app that is returned without listening: tests call `app.inject()`.
+ */
+export async function buildServer(deps: ServerDeps) {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1_048_576,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('user', null);
+
+  const counter = deps.requestCounter ?? createRequestCounter();
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    counter.record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'SyncEngine API',
+        version: deps.version ?? '0.1.0',
+        description:
+          'Sync pairs, runs and conflicts. Authenticate with the session cookie from POST /api/v1/auth/login, or `Authorization: Bearer <token>` from POST /api/v1/tokens. Live events: WebSocket /api/v1/ws.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const { services } = deps;
+  await app.register(
+    async (api) => {
+      const zapi = api.withTypeProvider<ZodTypeProvider>();
+      healthRoutes(zapi, services);
+      loginRoutes(zapi, { auth: services.auth, cookieSecure: deps.cookieSecure ?? false });
+
+      await zapi.register(async (secured) => {
+        const zsecured = secured.withTypeProvider<ZodTypeProvider>();
+        zsecured.addHook('onRequest', async (request, reply) => {
+          const user = await services.auth.authenticate({
+            bearer: bearerOf(request),
+            sessionToken: request.cookies[SESSION_COOKIE],
+          });
+          if (!user) {
+            return reply
+              .code(401)
+              .send(
+                errorBody(
+                  request,
+                  401,
+                  'authentication required: sign in or send Authorization: Bearer <token>',
+                ),
+              );
+          }
+          request.user = user;
+        });
+        authRoutes(zsecured, services);
+        pairRoutes(zsecured, services);
+        runRoutes(zsecured, services);
+        conflictRoutes(zsecured, services);
+        metricsRoutes(zsecured, services);
+        zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => {
+          void deps.gateway.attach(socket);
+        });
+      });
+    },
+    { prefix: API_PREFIX },
+  );
+  // Liveness for load balancers and container health checks, outside the API prefix.
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    const health = await services.system.health();
+    return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+  });
+
+  const webDist = deps.webDist;
+  const hasDashboard = webDist !== undefined && existsSync(join(webDist, 'index.html'));
+  if (hasDashboard) {
+    await app.register(fastifyStatic, { root: webDist, wildcard: false });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send('SyncEngine API: /api/v1 (documentation at /docs). The dashboard is not built.\n'),
+    );
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (hasDashboard && request.method === 'GET' && !path.startsWith('/api/') && path !== '/api') {
+      return reply.sendFile('index.html');
+    }
+    return reply.code(404).send(errorBody(request, 404, `no route for ${request.method} ${path}`));
+  });
+
+  return app;
+}
+export type SyncEngineServer = Awaited<ReturnType<typeof buildServer>>;

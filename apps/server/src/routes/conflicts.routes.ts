@@ -1,0 +1,38 @@
+import {
+  ConflictListQuerySchema,
+  ConflictListSchema,
+  ConflictSchema,
+  IdParamsSchema,
+  ResolveConflictSchema,
+} from '@syncengine/contracts';
+import type { ConflictService } from '../services/conflict.service.js';
+import { currentUser, errorResponses, type ZodApp } from './types.js';
+
+export function conflictRoutes(app: ZodApp, deps: { conflicts: ConflictService }) {
+  app.get(
+    '/conflicts',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: 'List conflicts, newest first',
+        querystring: ConflictListQuerySchema,
+        response: { 200: ConflictListSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => ({ items: await deps.conflicts.list(request.query) }),
+  );
+  app.post(
+    '/conflicts/:id/resolve',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: 'Decide a conflict: applied by the live run, or by a follow-up run queued now',
+        params: IdParamsSchema,
+        body: ResolveConflictSchema,
+        response: { 200: ConflictSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request) =>
+      deps.conflicts.resolve(request.params.id, request.body.resolution, currentUser(request).username),
+  );
+}

@@ -1,0 +1,121 @@
+import {
+  CreatePairSchema,
+  CreateRunSchema,
+  IdParamsSchema,
+  PairListSchema,
+  PairSchema,
+  PlanPreviewSchema,
+  RunListSchema,
+  RunSchema,
+  UpdatePairSchema,
+} from '@syncengine/contracts';
+import { z } from 'zod';
+import type { PairService } from '../services/pair.service.js';
+import type { RunService } from '../services/run.service.js';
+import { errorResponses, type ZodApp } from './types.js';
+
+export function pairRoutes(app: ZodApp, deps: { pairs: PairService; runs: RunService }) {
+  app.get(
+    '/pairs',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'List pairs',
+        response: { 200: PairListSchema, ...errorResponses(401) },
+      },
+    },
+    async () => ({ items: await deps.pairs.list() }),
+  );
+  app.post(
+    '/pairs',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'Create a pair',
+        description:
+          'Local paths must lie under SYNCENGINE_ALLOWED_ROOTS. Optional fields take the SPEC defaults.',
+        body: CreatePairSchema,
+        response: { 201: PairSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await deps.pairs.create(request.body)),
+  );
+  app.get(
+    '/pairs/:id',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'Get a pair',
+        params: IdParamsSchema,
+        response: { 200: PairSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => deps.pairs.get(request.params.id),
+  );
+  app.patch(
+    '/pairs/:id',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'Change a pair',
+        params: IdParamsSchema,
+        body: UpdatePairSchema,
+        response: { 200: PairSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => deps.pairs.update(request.params.id, request.body),
+  );
+  app.delete(
+    '/pairs/:id',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'Delete a pair with its state, runs and conflicts (refused with 409 while a run is active)',
+        params: IdParamsSchema,
+        response: { 204: z.null(), ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await deps.pairs.delete(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+  app.post(
+    '/pairs/:id/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Start a run (202). One run at a time per pair: 409 while another is queued, running or paused',
+        params: IdParamsSchema,
+        body: CreateRunSchema,
+        response: { 202: RunSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await deps.runs.trigger(request.params.id, request.body)),
+  );
+  app.get(
+    '/pairs/:id/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "A pair's runs, newest first (last 100)",
+        params: IdParamsSchema,
+        response: { 200: RunListSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => ({ items: await deps.runs.listByPair(request.params.id) }),
+  );
+  app.get(
+    '/pairs/:id/plan',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Dry-run preview: what a run would do now (changes nothing)',
+        params: IdParamsSchema,
+        response: { 200: PlanPreviewSchema, ...errorResponses(400, 401, 404, 422) },
+      },
+    },
+    async (request) => deps.runs.plan(request.params.id),
+  );
+}

@@ -1,0 +1,208 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Location } from '@syncengine/contracts';
+import {
+  createConflictRepo,
+  createDatabase,
+  createPairRepo,
+  createRunActionRepo,
+  createRunRepo,
+  createSessionRepo,
+  createTokenRepo,
+  createUserRepo,
+  type DatabaseHandle,
+  toPublicRun,
+} from '@syncengine/db';
+import { previewSync, type Storage, sync } from '@syncengine/engine';
+import { openStorage } from '@syncengine/locations';
+import {
+  createInProcessEventBus,
+  createInProcessQueue,
+  createRunExecutor,
+  createRunLauncher,
+  createSecretBox,
+  type EventBus,
+  type JobHandlers,
+  type JobQueue,
+  previewPlan,
+  type RunExecutorDeps,
+} from '@syncengine/runs';
+import { buildServer } from './app.js';
+import { createPathGuard } from './confinement.js';
+import type { ServerConfig } from './env.js';
+import { createRequestCounter } from './metrics.js';
+import { createAuthService } from './services/auth.service.js';
+import { createConflictService } from './services/conflict.service.js';
+import { createPairService } from './services/pair.service.js';
+import { createRunService } from './services/run.service.js';
+import { createSystemService } from './services/system.service.js';
+import { createWsGateway } from './ws/gateway.js';
+
+export const VERSION = '0.1.0';
+/** Where `pnpm --filter @syncengine/web build` puts the dashboard. */
+export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export interface RuntimeOptions {
+  config: ServerConfig;
+  /** Keep the embedded database in memory (tests); ignored with a DATABASE_URL. */
+  inMemoryDatabase?: boolean;
+  /**
+   * The queue and bus. Default: in-process ones. A deployment with Redis passes the
+   * BullMQ queue and the Redis bus here.
+   */
+  transport?: { queue: JobQueue; bus: EventBus };
+  executorOptions?: RunExecutorDeps['options'];
+  openStorage?: (location: Location) => Promise<Storage>;
+  logger?: boolean | { level: string };
+}
+
+/**
+ * The secret key for credentials: `SYNCENGINE_SECRET_KEY`, or in embedded mode (no
+ * DATABASE_URL) one generated once into `<dataDir>/secret.key` (mode 0600).
+ */
+export function resolveSecretKey(config: ServerConfig): string | undefined {
+  if (config.secretKey) return config.secretKey;
+  if (config.databaseUrl) return undefined;
+  const file = join(config.dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+/**
+ * Everything the server runs on, wired from its configuration: database (Postgres or
+ * embedded PGlite, migrated), queue and bus (in-process unless given), the run executor
+ * (when this process executes runs), services, the WebSocket gateway and the Fastify app.
+ */
+export async function createRuntime(options: RuntimeOptions) {
+  const { config } = options;
+  const database: DatabaseHandle = await createDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    inMemory: options.inMemoryDatabase ?? false,
+  });
+  const { db } = database;
+  const repos = {
+    users: createUserRepo(db),
+    sessions: createSessionRepo(db),
+    tokens: createTokenRepo(db),
+    pairs: createPairRepo(db),
+    runs: createRunRepo(db),
+    runActions: createRunActionRepo(db),
+    conflicts: createConflictRepo(db),
+  };
+  const secrets = createSecretBox(resolveSecretKey(config));
+  const inProcessQueue = options.transport ? null : createInProcessQueue();
+  const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
+  const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
+  const launcher = createRunLauncher({ runs: repos.runs, queue, bus });
+  const open = options.openStorage ?? ((location: Location) => openStorage(location));
+
+  const executor = createRunExecutor({
+    db,
+    pairs: repos.pairs,
+    runs: repos.runs,
+    runActions: repos.runActions,
+    conflicts: repos.conflicts,
+    bus,
+    launcher,
+    secrets,
+    openStorage: open,
+    engine: { sync },
+    ...(options.executorOptions ? { options: options.executorOptions } : {}),
+  });
+  const handlers: JobHandlers = {
+    'sync-run': (payload) => executor.execute(payload),
+    'scheduled-sync': async ({ pairId }) => {
+      const pair = await repos.pairs.get(pairId);
+      if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
+    },
+  };
+
+  const requestCounter = createRequestCounter();
+  const paths = createPathGuard(config.allowedRoots);
+  const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
+  const services = {
+    auth: createAuthService(repos),
+    pairs: pairService,
+    runs: createRunService({
+      runs: repos.runs,
+      runActions: repos.runActions,
+      launcher,
+      bus,
+      getPair: pairService.getRecord,
+      previewPlan: (pair) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair),
+    }),
+    conflicts: createConflictService({ conflicts: repos.conflicts, runs: repos.runs, launcher, bus }),
+    system: createSystemService({
+      version: VERSION,
+      database,
+      queue,
+      runs: repos.runs,
+      conflicts: repos.conflicts,
+      httpRequests: () => requestCounter.snapshot(),
+    }),
+  };
+  const gateway = createWsGateway({
+    bus,
+    snapshot: async () => ({
+      type: 'snapshot',
+      activeRuns: (await repos.runs.listActive()).map(toPublicRun),
+      pendingConflicts: await repos.conflicts.list({ status: 'pending' }),
+    }),
+  });
+  const app = await buildServer({
+    services,
+    gateway,
+    requestCounter,
+    webDist: config.webDist ?? DEFAULT_WEB_DIST,
+    cookieSecure: config.cookieSecure,
+    logger: options.logger ?? false,
+    version: VERSION,
+  });
+
+  return {
+    app,
+    database,
+    repos,
+    queue,
+    bus,
+    launcher,
+    executor,
+    services,
+    /** Jobs this process consumes when it hosts the worker (in-process queue). */
+    handlers,
+    /**
+     * Creates the admin user on first start, registers schedules, re-queues runs left
+     * unfinished by a previous process, and starts consuming jobs in-process.
+     */
+    async start(): Promise<{ generatedAdminPassword: string | null }> {
+      const admin = await services.auth.ensureAdmin(config.adminPassword);
+      for (const pair of await repos.pairs.listScheduled()) {
+        if (pair.schedule) await queue.upsertSchedule(pair.id, pair.schedule);
+      }
+      if (inProcessQueue && config.embeddedWorker) {
+        // Nothing else executes them: runs a previous process left behind resume here.
+        for (const run of await repos.runs.listActive()) {
+          await queue.enqueue('sync-run', { runId: run.id, pairId: run.pairId }, { jobId: run.id });
+        }
+        inProcessQueue.process(handlers);
+      }
+      return { generatedAdminPassword: admin.generatedPassword };
+    },
+    /** Waits until the in-process queue has nothing left to do (tests). */
+    idle: () => inProcessQueue?.idle() ?? Promise.resolve(),
+    async close() {
+      await app.close();
+      executor.close();
+      await queue.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+}
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

@@ -1,0 +1,73 @@
+import type { CreatedToken, Token, User } from '@syncengine/contracts';
+import type { SessionRepo, TokenRepo, UserRepo } from '@syncengine/db';
+import { AppError } from '../errors.js';
+import { hashPassword, randomSecret, sha256, verifyPassword } from '../password.js';
+
+export const ADMIN_USERNAME = 'admin';
+/** Sessions last 30 days. */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60_000;
+/** Prefix of API tokens, so a leaked one is recognisable. */
+const TOKEN_PREFIX = 'se_';
+const DUMMY_HASH = 'scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+export function createAuthService(deps: {
+  users: Pick<UserRepo, 'findByUsername' | 'createIfAbsent'>;
+  sessions: Pick<SessionRepo, 'create' | 'findUser' | 'delete' | 'deleteExpired'>;
+  tokens: Pick<TokenRepo, 'create' | 'list' | 'delete' | 'findUser'>;
+}) {
+  return {
+    /**
+     * Creates the `admin` user on first start, with the given password or a generated one.
+     * Returns the generated password (to print once), or null when none was generated.
+     */
+    async ensureAdmin(
+      password: string | undefined,
+    ): Promise<{ created: boolean; generatedPassword: string | null }> {
+      if (await deps.users.findByUsername(ADMIN_USERNAME)) return { created: false, generatedPassword: null };
+      const chosen = password ?? randomSecret(15);
+      const created = await deps.users.createIfAbsent(ADMIN_USERNAME, await hashPassword(chosen));
+      return { created, generatedPassword: created && password === undefined ? chosen : null };
+    },
+
+    /** Checks the credentials and opens a session; returns the cookie value. */
+    async login(
+      username: string,
+      password: string,
+    ): Promise<{ user: User; sessionToken: string; expiresAt: Date }> {
+      const user = await deps.users.findByUsername(username);
+      // Verify against a dummy hash when the user does not exist, so timing reveals nothing.
+      const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      if (!user || !isValid) throw new AppError('UNAUTHORIZED', 'invalid username or password');
+      const sessionToken = randomSecret();
+      const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+      await deps.sessions.create(sha256(sessionToken), user.id, expiresAt);
+      void deps.sessions.deleteExpired().catch(() => {});
+      return { user: { id: user.id, username: user.username }, sessionToken, expiresAt };
+    },
+
+    async logout(sessionToken: string): Promise<void> {
+      await deps.sessions.delete(sha256(sessionToken));
+    },
+
+    /** The user behind a session cookie or a bearer token, or null. */
+    async authenticate(credentials: {
+      sessionToken?: string | undefined;
+      bearer?: string | undefined;
+    }): Promise<User | null> {
+      if (credentials.bearer) return deps.tokens.findUser(sha256(credentials.bearer));
+      if (credentials.sessionToken) return deps.sessions.findUser(sha256(credentials.sessionToken));
+      return null;
+    },
+
+    async createToken(userId: string, name: string): Promise<CreatedToken> {
+      const token = `${TOKEN_PREFIX}${randomSecret()}`;
+      const created = await deps.tokens.create(userId, name, sha256(token));
+      return { ...created, token };
+    },
+    listTokens: (userId: string): Promise<Token[]> => deps.tokens.list(userId),
+    async deleteToken(userId: string, id: string): Promise<void> {
+      if (!(await deps.tokens.delete(userId, id))) throw new AppError('NOT_FOUND', `no token with id ${id}`);
+    },
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,106 @@
+import type { CreateRun, PageQuery, PlanPreview, Run, RunActionPage } from '@syncengine/contracts';
+import { type PairRecord, type RunActionRepo, type RunRepo, toPublicRun } from '@syncengine/db';
+import { isSyncError } from '@syncengine/engine';
+import type { EventBus, RunLauncher } from '@syncengine/runs';
+import { AppError } from '../errors.js';
+
+export function createRunService(deps: {
+  runs: Pick<RunRepo, 'get' | 'listByPair' | 'transition'>;
+  runActions: Pick<RunActionRepo, 'page'>;
+  launcher: Pick<RunLauncher, 'launch'>;
+  bus: Pick<EventBus, 'publish' | 'sendControl'>;
+  getPair(id: string): Promise<PairRecord>;
+  previewPlan(pair: PairRecord): Promise<PlanPreview>;
+}) {
+  async function getRun(id: string) {
+    const run = await deps.runs.get(id);
+    if (!run) throw new AppError('NOT_FOUND', `no run with id ${id}`);
+    return run;
+  }
+
+  return {
+    /**
+     * Queues a run. One run at a time per pair: while one is queued, running or paused,
+     * another trigger is rejected with 409 (naming the active run) rather than queued.
+     */
+    async trigger(pairId: string, body: CreateRun): Promise<Run> {
+      const pair = await deps.getPair(pairId);
+      if (!pair.enabled && !body.dryRun)
+        throw new AppError('CONFLICT', 'the pair is disabled; enable it to run it');
+      const result = await deps.launcher.launch(pairId, {
+        trigger: 'manual',
+        dryRun: body.dryRun,
+        force: body.force,
+      });
+      if (result.run) return toPublicRun(result.run);
+      const active = result.activeRun;
+      throw new AppError(
+        'CONFLICT',
+        active
+          ? `the pair already has an active run (${active.id}, ${active.status}); wait for it to finish or cancel it`
+          : 'the pair already has an active run',
+      );
+    },
+    async listByPair(pairId: string): Promise<Run[]> {
+      await deps.getPair(pairId);
+      return (await deps.runs.listByPair(pairId)).map(toPublicRun);
+    },
+    async get(id: string): Promise<Run> {
+      return toPublicRun(await getRun(id));
+    },
+    async actions(id: string, page: PageQuery): Promise<RunActionPage> {
+      await getRun(id);
+      return deps.runActions.page(id, page.cursor, page.limit);
+    },
+    /** Running operations finish, no new one starts; the run keeps its place. */
+    async pause(id: string): Promise<Run> {
+      const run = await getRun(id);
+      if (run.status === 'paused') return toPublicRun(run);
+      const paused = await deps.runs.transition(id, ['running'], 'paused');
+      if (!paused)
+        throw new AppError('CONFLICT', `only a running run can be paused; this one is ${run.status}`);
+      await deps.bus.sendControl({ type: 'pause', runId: id });
+      return toPublicRun(paused);
+    },
+    async resume(id: string): Promise<Run> {
+      const run = await getRun(id);
+      if (run.status === 'running') return toPublicRun(run);
+      const resumed = await deps.runs.transition(id, ['paused'], 'running');
+      if (!resumed)
+        throw new AppError('CONFLICT', `only a paused run can be resumed; this one is ${run.status}`);
+      await deps.bus.sendControl({ type: 'resume', runId: id });
+      return toPublicRun(resumed);
+    },
+    /**
+     * A queued run is cancelled at once. A running or paused one finishes its running
+     * operations and then ends `cancelled` (watch `run.cancelled`).
+     */
+    async cancel(id: string): Promise<Run> {
+      const run = await getRun(id);
+      const cancelled = await deps.runs.transition(id, ['queued'], 'cancelled', { finishedAt: new Date() });
+      if (cancelled) {
+        await deps.bus.publish({ type: 'run.cancelled', run: toPublicRun(cancelled) });
+        return toPublicRun(cancelled);
+      }
+      const current = await getRun(id);
+      if (current.status !== 'running' && current.status !== 'paused') {
+        throw new AppError(
+          'CONFLICT',
+          `the run has already ended (${run.status === current.status ? run.status : current.status})`,
+        );
+      }
+      await deps.bus.sendControl({ type: 'cancel', runId: id });
+      return toPublicRun(current);
+    },
+    async plan(pairId: string): Promise<PlanPreview> {
+      const pair = await deps.getPair(pairId);
+      try {
+        return await deps.previewPlan(pair);
+      } catch (error) {
+        if (isSyncError(error)) throw new AppError('UNPROCESSABLE', `cannot plan: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}
+export type RunService = ReturnType<typeof createRunService>;

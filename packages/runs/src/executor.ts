@@ -1,0 +1,384 @@
+import type { ConflictResolution, EntryMetadata, Location, RunStats, RunStatus } from '@syncengine/contracts';
+import {
+  type ConflictRepo,
+  type Database,
+  type PairRecord,
+  type PairRepo,
+  PostgresStateStore,
+  type RunActionRepo,
+  type RunRecord,
+  type RunRepo,
+  toPublicRun,
+} from '@syncengine/db';
+import type {
+  ConflictInfo,
+  Entry,
+  PlannedAction,
+  Storage,
+  SyncConfig,
+  SyncEvent,
+  SyncOptions,
+  SyncResult,
+} from '@syncengine/engine';
+import { SyncController } from '@syncengine/engine';
+import type { EventBus } from './bus.js';
+import type { RunLauncher } from './launcher.js';
+import { createThrottle, ProgressTracker } from './progress.js';
+import type { SecretBox } from './secrets.js';
+
+/** The engine entry points the executor calls (injected, so tests and workers share one path). */
+export interface SyncEngine {
+  sync(options: SyncOptions): Promise<SyncResult>;
+}
+
+export interface RunExecutorDeps {
+  db: Database;
+  pairs: Pick<PairRepo, 'get'>;
+  runs: Pick<RunRepo, 'get' | 'transition' | 'setProgress'>;
+  runActions: Pick<RunActionRepo, 'insertMany'>;
+  conflicts: Pick<
+    ConflictRepo,
+    'recordDetected' | 'markApplied' | 'closeUnseen' | 'get' | 'countUnappliedDecisions'
+  >;
+  bus: EventBus;
+  /** Starts follow-up runs for conflict decisions that arrive after their run. */
+  launcher: Pick<RunLauncher, 'launch'>;
+  secrets: Pick<SecretBox, 'open'>;
+  openStorage(location: Location): Promise<Storage>;
+  engine: SyncEngine;
+  options?: {
+    /** Minimum time between two `run.progress` events of a run (≤ 10 a second). */
+    progressIntervalMs?: number;
+    /** Minimum time between two progress writes to the database. */
+    progressWriteIntervalMs?: number;
+    /**
+     * How long a run waits for manual conflict decisions before leaving the remaining
+     * ones pending (counted from its first conflict, so the total wait is bounded).
+     */
+    conflictDecisionTimeoutMs?: number;
+    /** How often a waiting run re-reads decisions from the database (missed messages). */
+    conflictPollIntervalMs?: number;
+  };
+  log?: { warn(message: string): void; error(message: string): void };
+}
+
+/** A run executing in this process. */
+interface LiveRun {
+  controller: SyncController;
+  /** Conflict id → the waiting handler's resolve. */
+  decisions: Map<string, (resolution: ConflictResolution) => void>;
+}
+
+/** Settings of a pair as the engine takes them. */
+export function pairSyncConfig(
+  pair: PairRecord,
+  run?: { dryRun: boolean; force: boolean },
+): Partial<SyncConfig> {
+  return {
+    mode: pair.mode,
+    comparison: pair.comparisonMode,
+    conflictStrategy: pair.conflictResolution,
+    ignorePatterns: pair.ignorePatterns,
+    transfers: pair.concurrency.transfers,
+    operations: pair.concurrency.operations,
+    maxDeletePercent: pair.maxDeletePercent,
+    dryRun: run?.dryRun ?? false,
+    force: run?.force ?? false,
+  };
+}
+
+const toEntryMetadata = (entry: Entry | null): EntryMetadata | null =>
+  entry
+    ? {
+        path: entry.path,
+        size: entry.size,
+        mtime: entry.mtime,
+        isDir: entry.isDir,
+        ...(entry.hash !== undefined ? { hash: entry.hash } : {}),
+        ...(entry.hashAlgorithm !== undefined ? { hashAlgorithm: entry.hashAlgorithm } : {}),
+        ...(entry.id !== undefined ? { id: entry.id } : {}),
+      }
+    : null;
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Executes sync runs: the job handler behind `sync-run`, shared by the in-process runner
+ * and BullMQ workers. Loads the pair, opens both storages, runs the engine with the
+ * Postgres state store, and writes progress, the action log, conflicts and the outcome,
+ * publishing events as it goes. Pause, resume, cancel and conflict decisions arrive as
+ * control messages on the bus.
+ */
+export function createRunExecutor(deps: RunExecutorDeps) {
+  const progressIntervalMs = deps.options?.progressIntervalMs ?? 100;
+  const progressWriteIntervalMs = deps.options?.progressWriteIntervalMs ?? 1_000;
+  const conflictTimeoutMs = deps.options?.conflictDecisionTimeoutMs ?? 60_000;
+  const conflictPollMs = deps.options?.conflictPollIntervalMs ?? 1_000;
+  const live = new Map<string, LiveRun>();
+
+  const stopControl = deps.bus.onControl((message) => {
+    const run = live.get(message.runId);
+    if (!run) return;
+    switch (message.type) {
+      case 'pause':
+        run.controller.pause();
+        break;
+      case 'resume':
+        run.controller.resume();
+        break;
+      case 'cancel':
+        run.controller.cancel();
+        for (const decide of run.decisions.values()) decide('skip');
+        break;
+      case 'conflict.decision':
+        run.decisions.get(message.conflictId)?.(message.resolution);
+        break;
+    }
+  });
+
+  async function finish(
+    run: RunRecord,
+    status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled'>,
+    fields: { stats?: RunStats; error?: string | null },
+  ): Promise<RunRecord | null> {
+    const finished = await deps.runs.transition(run.id, ['queued', 'running', 'paused'], status, {
+      finishedAt: new Date(),
+      ...fields,
+    });
+    if (finished) {
+      const type =
+        status === 'completed' ? 'run.completed' : status === 'failed' ? 'run.failed' : 'run.cancelled';
+      await deps.bus.publish({ type, run: toPublicRun(finished) });
+    }
+    return finished;
+  }
+
+  async function execute(payload: { runId: string; pairId: string }): Promise<void> {
+    if (live.has(payload.runId)) return;
+    const queued = await deps.runs.get(payload.runId);
+    // Gone or already finished (a duplicate delivery, or cancelled while queued): nothing to do.
+    if (
+      !queued ||
+      queued.status === 'completed' ||
+      queued.status === 'failed' ||
+      queued.status === 'cancelled'
+    ) {
+      return;
+    }
+    const pair = await deps.pairs.get(queued.pairId);
+    if (!pair) {
+      await finish(queued, 'failed', { error: 'the pair no longer exists' });
+      return;
+    }
+    const run = await deps.runs.transition(queued.id, ['queued', 'running', 'paused'], 'running', {
+      startedAt: new Date(),
+    });
+    if (!run) return;
+    await deps.bus.publish({ type: 'run.started', run: toPublicRun(run) });
+
+    const liveRun: LiveRun = { controller: new SyncController(), decisions: new Map() };
+    live.set(run.id, liveRun);
+    const storages: Storage[] = [];
+    const work = createRunWork(run, pair, liveRun);
+    try {
+      const source = await deps.openStorage(deps.secrets.open(pair.source));
+      storages.push(source);
+      const destination = await deps.openStorage(deps.secrets.open(pair.destination));
+      storages.push(destination);
+      const result = await deps.engine.sync({
+        source,
+        destination,
+        state: new PostgresStateStore(deps.db, pair.id),
+        config: pairSyncConfig(pair, run),
+        controller: liveRun.controller,
+        onEvent: work.onEvent,
+        ...(pair.conflictResolution === 'MANUAL' ? { onConflict: work.onConflict } : {}),
+      });
+      await work.settle();
+      if (run.dryRun) await work.recordPlan(result.plan.actions);
+      if (!run.dryRun && result.status === 'completed') {
+        const closed = await deps.conflicts.closeUnseen(pair.id, [...work.conflictPaths], run.id);
+        for (const conflict of closed) await deps.bus.publish({ type: 'conflict.resolved', conflict });
+      }
+      const stats = result.stats as RunStats;
+      switch (result.status) {
+        case 'completed':
+          await finish(run, 'completed', { stats });
+          break;
+        case 'cancelled':
+          await finish(run, 'cancelled', { stats });
+          break;
+        case 'max-delete':
+          await finish(run, 'failed', {
+            stats,
+            error: result.errors[0]?.message ?? 'stopped by the max-delete guard; nothing was deleted',
+          });
+          break;
+        case 'failed': {
+          const first = result.errors[0];
+          const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+          await finish(run, 'failed', {
+            stats,
+            error: first ? `${first.path ? `${first.path}: ` : ''}${first.message}${more}` : 'the run failed',
+          });
+          break;
+        }
+      }
+    } catch (error) {
+      await work.settle().catch(() => {});
+      await finish(run, 'failed', { error: errorMessage(error) });
+    } finally {
+      live.delete(run.id);
+      for (const storage of storages) await storage.close?.().catch(() => {});
+    }
+    if (!run.dryRun) await launchFollowUpIfDecided(pair.id);
+  }
+
+  /** Decisions taken after their run stopped waiting are applied by a follow-up run. */
+  async function launchFollowUpIfDecided(pairId: string): Promise<void> {
+    if ((await deps.conflicts.countUnappliedDecisions(pairId)) === 0) return;
+    try {
+      await deps.launcher.launch(pairId, { trigger: 'conflict-resolution' });
+    } catch (error) {
+      deps.log?.error(`could not start a follow-up run for pair ${pairId}: ${errorMessage(error)}`);
+    }
+  }
+
+  function createRunWork(run: RunRecord, pair: PairRecord, liveRun: LiveRun) {
+    const tracker = new ProgressTracker();
+    const ref = { runId: run.id, pairId: pair.id };
+    const pendingWrites = new Set<Promise<unknown>>();
+    const track = (promise: Promise<unknown>) => {
+      const tracked = promise
+        .catch((error) => deps.log?.warn(`run ${run.id}: ${errorMessage(error)}`))
+        .finally(() => pendingWrites.delete(tracked));
+      pendingWrites.add(tracked);
+    };
+    const progressEvents = createThrottle(progressIntervalMs, () =>
+      track(deps.bus.publish({ type: 'run.progress', ...ref, progress: tracker.progress })),
+    );
+    const progressWrites = createThrottle(progressWriteIntervalMs, () =>
+      track(deps.runs.setProgress(run.id, tracker.progress)),
+    );
+    let actionBuffer: Parameters<RunActionRepo['insertMany']>[1] = [];
+    let actionTimer: NodeJS.Timeout | null = null;
+    const flushActions = () => {
+      if (actionTimer) clearTimeout(actionTimer);
+      actionTimer = null;
+      const batch = actionBuffer;
+      actionBuffer = [];
+      if (batch.length === 0) return;
+      track(
+        deps.runActions.insertMany(run.id, batch).then(async (rows) => {
+          for (const action of rows) await deps.bus.publish({ type: 'run.action', ...ref, action });
+        }),
+      );
+    };
+    const conflictPaths = new Set<string>();
+    let waitDeadline: number | null = null;
+
+    const onEvent = (event: SyncEvent) => {
+      if (event.type === 'paused' || event.type === 'resumed') {
+        track(deps.bus.publish({ type: event.type === 'paused' ? 'run.paused' : 'run.resumed', ...ref }));
+      }
+      if (event.type === 'action_complete' && event.action.type !== 'NO_ACTION') {
+        actionBuffer.push({
+          type: event.action.type,
+          path: event.action.path,
+          to: event.action.to ?? null,
+          reason: event.action.reason,
+          bytes: event.action.bytes,
+          status: event.error === undefined ? 'done' : 'failed',
+          error: event.error ?? null,
+        });
+        if (actionBuffer.length >= 500) flushActions();
+        else actionTimer ??= setTimeout(flushActions, 250);
+      }
+      if (tracker.apply(event)) {
+        progressEvents.push(undefined);
+        progressWrites.push(undefined);
+      }
+    };
+
+    const onConflict = async (info: ConflictInfo): Promise<ConflictResolution> => {
+      conflictPaths.add(info.path);
+      const detected = await deps.conflicts.recordDetected({
+        pairId: pair.id,
+        runId: run.id,
+        path: info.path,
+        source: toEntryMetadata(info.source),
+        destination: toEntryMetadata(info.destination),
+      });
+      if (detected.decision) {
+        await deps.conflicts.markApplied(detected.conflict.id, run.id);
+        return detected.decision;
+      }
+      if (detected.isNew) await deps.bus.publish({ type: 'conflict.created', conflict: detected.conflict });
+      if (liveRun.controller.isCancelled) return 'skip';
+      waitDeadline ??= Date.now() + conflictTimeoutMs;
+      const conflictId = detected.conflict.id;
+      const resolution = await new Promise<ConflictResolution>((resolve) => {
+        let isDone = false;
+        const done = (value: ConflictResolution) => {
+          if (isDone) return;
+          isDone = true;
+          clearTimeout(deadline);
+          clearInterval(poll);
+          liveRun.decisions.delete(conflictId);
+          resolve(value);
+        };
+        liveRun.decisions.set(conflictId, done);
+        const deadline = setTimeout(() => done('skip'), Math.max(0, waitDeadline! - Date.now()));
+        // Messages are best-effort: the decision is in the database in any case.
+        const poll = setInterval(() => {
+          deps.conflicts
+            .get(conflictId)
+            .then((current) => {
+              if (current?.status === 'resolved' && current.resolution) done(current.resolution);
+            })
+            .catch(() => {});
+        }, conflictPollMs);
+      });
+      if (resolution !== 'skip') await deps.conflicts.markApplied(conflictId, run.id);
+      return resolution;
+    };
+
+    return {
+      onEvent,
+      onConflict,
+      conflictPaths,
+      async recordPlan(actions: PlannedAction[]) {
+        const planned = actions
+          .filter((action) => action.type !== 'NO_ACTION')
+          .map((action) => ({
+            type: action.type,
+            path: action.path,
+            to: action.to ?? null,
+            reason: action.reason,
+            bytes: action.bytes,
+            status: 'planned' as const,
+            error: null,
+          }));
+        await deps.runActions.insertMany(run.id, planned);
+      },
+      /** Writes everything buffered and waits for it. */
+      async settle() {
+        flushActions();
+        progressEvents.flush();
+        progressWrites.flush();
+        while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
+      },
+    };
+  }
+
+  return {
+    execute,
+    /** Runs executing in this process. */
+    liveRunIds: () => [...live.keys()],
+    close() {
+      stopControl();
+      for (const run of live.values()) run.controller.cancel();
+    },
+  };
+}
+export type RunExecutor = ReturnType<typeof createRunExecutor>;
