@@ -64,23 +64,21 @@ export function hashNeeds(input: PlanInput): HashNeeds {
       for (const [path, entry] of trees[side]) if (lacksHash(entry)) needs[side].add(path);
     }
   } else if (mode === 'HASH_THEN_MTIME') {
-    const changes: Record<Side, Map<string, Provisional>> = { source: new Map(), destination: new Map() };
     for (const side of ['source', 'destination'] as const) {
       for (const [path, entry] of trees[side]) {
-        if (entry.isDir) continue;
-        const change = provisionalChange(entry, records[side].get(path), mode);
-        changes[side].set(path, change);
-        if (change === 'unknown') needs[side].add(path);
+        if (lacksHash(entry) && provisionalChange(entry, records[side].get(path), mode) === 'unknown') {
+          needs[side].add(path);
+        }
       }
     }
     for (const [path, source] of trees.source) {
       const destination = trees.destination.get(path);
       if (source.isDir || !destination || destination.isDir) continue;
-      const s = changes.source.get(path)!;
-      const d = changes.destination.get(path)!;
+      if (compareEntries(source, destination, mode) !== 'unknown') continue;
+      const s = provisionalChange(source, records.source.get(path), mode);
+      const d = provisionalChange(destination, records.destination.get(path), mode);
       // planSync compares the two sides only when both changed, or one side is new to the record.
-      const compared = (s !== 'unchanged' && d !== 'unchanged') || s === 'created' || d === 'created';
-      if (!compared || compareEntries(source, destination, mode) !== 'unknown') continue;
+      if ((s === 'unchanged' || d === 'unchanged') && s !== 'created' && d !== 'created') continue;
       if (source.hash === undefined) needs.source.add(path);
       if (destination.hash === undefined) needs.destination.add(path);
     }

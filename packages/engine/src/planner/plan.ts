@@ -139,10 +139,22 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
+  const comparison = config.comparison;
   for (const path of allPaths(context)) {
     if (handled.has(path)) continue;
-    const view = viewOf(context, path);
-    const action = planPath(context, view);
+    // Fast path for the common case, a path unchanged on both sides: no action in any mode.
+    const source = context.trees.source.get(path);
+    const destination = context.trees.destination.get(path);
+    if (
+      source &&
+      destination &&
+      source.isDir === destination.isDir &&
+      detectChange(source, context.records.source.get(path), comparison) === 'unchanged' &&
+      detectChange(destination, context.records.destination.get(path), comparison) === 'unchanged'
+    ) {
+      continue;
+    }
+    const action = planPath(context, viewOf(context, path));
     if (action) actions.push(action);
   }
 
@@ -151,12 +163,17 @@ export function planSync(input: PlanInput): Plan {
   return { actions, totals: totalsOf(actions), isFirstSync, warnings: [] };
 }
 
-function allPaths(context: Context): Set<string> {
-  const paths = new Set<string>(context.trees.source.keys());
-  for (const tree of [context.trees.destination, context.records.source, context.records.destination]) {
-    for (const path of tree.keys()) paths.add(path);
+/** Every path of both sides and both records, each once, without building a union set. */
+function* allPaths(context: Context): Generator<string> {
+  const { trees, records } = context;
+  yield* trees.source.keys();
+  for (const path of trees.destination.keys()) if (!trees.source.has(path)) yield path;
+  for (const path of records.source.keys()) {
+    if (!trees.source.has(path) && !trees.destination.has(path)) yield path;
   }
-  return paths;
+  for (const path of records.destination.keys()) {
+    if (!trees.source.has(path) && !trees.destination.has(path) && !records.source.has(path)) yield path;
+  }
 }
 
 function viewOf(context: Context, path: string): PathView {
