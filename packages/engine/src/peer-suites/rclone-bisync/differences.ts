@@ -45,11 +45,11 @@ export const DIFFERENCES: Difference[] = [
   },
   {
     id: 'EXTRA-CONFLICT-COPY',
-    cases: 'test_resync_modes',
+    cases: 'test_resync_modes, test_normalization',
     rclone:
-      'a resync whose resync-mode finds no winner (equal mtimes) silently copies one side over the other',
-    ours: 'a first sync resolves the differing pair as a conflict; NEWEST_WINS with equal mtimes keeps both (winner at NAME, the other as a conflict copy)',
-    whySafe: 'no version is overwritten; the file at NAME is the one rclone kept',
+      'keeps one version where ours keeps two: a resync whose resync-mode finds no winner (equal mtimes) silently copies one side over the other; and a file new or changed on both sides with equal content but different mtimes is confirmed equal by hash, and the newer mtime copied',
+    ours: "resolves the pair as a conflict: NEWEST_WINS with equal mtimes, or keep-both under SIZE_AND_MTIME (rclone's size+modtime comparison, which sees the mtimes differ), keeps both versions (one at NAME, the other as a conflict copy)",
+    whySafe: 'no version is overwritten; the version rclone kept is one of ours, checked by size and mtime',
   },
   {
     id: 'VERSIONS-AREA',

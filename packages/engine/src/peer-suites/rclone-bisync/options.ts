@@ -15,7 +15,7 @@
  * | `nomodtime` | HASH_ONLY (rclone ignores mtimes and confirms both-sided changes by hash) |
  * | `ignore-size` | MTIME_ONLY |
  * | `checksum` | HASH_ONLY |
- * | `compare-all` (size, modtime and checksum) | HASH_THEN_MTIME (no exact equivalent: ours lets equal hashes win over differing mtimes) |
+ * | `compare-all` (size, modtime and checksum) | SIZE_AND_MTIME (no exact equivalent: a same-size, same-mtime content change goes unseen, as with rclone's default) |
  * | `conflict-resolve=none` (default) | MANUAL with a handler answering keep-both: both versions stay visible, as in rclone |
  * | `conflict-resolve=path1` / `path2` / `newer` | SOURCE_WINS / DESTINATION_WINS / NEWEST_WINS |
  * | `conflict-resolve=older` / `larger` / `smaller` | no built-in strategy: MANUAL with a handler that decides the same way, keep-both on a tie |
@@ -100,7 +100,6 @@ function strategyFor(rule: string): { strategy: ConflictStrategy; decide?: Decid
 
 function comparisonFor(names: Set<string>): ComparisonMode {
   if (names.has('checksum')) return 'HASH_ONLY';
-  if (names.has('compare-all')) return 'HASH_THEN_MTIME';
   // rclone's nomodtime compares sizes but confirms both-sided changes by content; HASH_ONLY
   // is our mode that ignores mtimes and still compares content.
   if (names.has('nomodtime')) return 'HASH_ONLY';
