@@ -746,6 +746,39 @@ describe('sync execution control (memory)', () => {
     expect(await pair.state.load()).toBeNull();
   });
 
+  it('neither copies a source that changed after the scan nor overwrites a target that appeared since', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'edited.txt', 'scanned');
+    await put(pair.source, 'arrives.txt', 'from source');
+    const source = pair.source as MemoryStorage;
+    const destination = pair.destination as MemoryStorage;
+    const { result } = await run(
+      pair,
+      {},
+      {
+        onEvent: (event) => {
+          if (event.type !== 'sync_start') return;
+          source.put('edited.txt', 'edited after the scan', { mtime: T0 + 1 });
+          destination.put('arrives.txt', 'made at the destination meanwhile', { mtime: RUN_AT });
+        },
+      },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.errors.map((error) => [error.code, error.path]).sort()).toEqual([
+      ['CHANGED_DURING_TRANSFER', 'arrives.txt'],
+      ['CHANGED_DURING_TRANSFER', 'edited.txt'],
+    ]);
+    expect(await contents(destination)).toEqual({ 'arrives.txt': 'made at the destination meanwhile' });
+
+    const next = await run(pair);
+    expect(next.result.errors).toEqual([]);
+    expect(await expectInSync(pair)).toEqual({
+      'arrives.txt': 'made at the destination meanwhile',
+      'edited.txt': 'edited after the scan',
+    });
+    expect(await versions(pair.source)).toEqual([`${STAMP}/arrives.txt=from source`]);
+  });
+
   it('refuses HASH_ONLY when a side offers no hashes, naming it, before changing anything', async () => {
     const pair = await memoryBackend.make();
     const destination = new MemoryStorage({ description: 'hashless', capabilities: { hashAlgorithms: [] } });

@@ -7,7 +7,16 @@ import { isSyncError, SyncError } from '../errors.js';
 import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
-import type { ConflictInfo, HashAlgorithm, LastKnownState, Plan, Side, SyncStats, Tree } from '../model.js';
+import type {
+  ConflictInfo,
+  Entry,
+  HashAlgorithm,
+  LastKnownState,
+  Plan,
+  Side,
+  SyncStats,
+  Tree,
+} from '../model.js';
 import { isSameOrBelow } from '../paths.js';
 import { findCaseCollisions, hashNeeds, inheritHashes, planSync } from '../planner/index.js';
 import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
@@ -130,7 +139,13 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       if (action.to) touched.add(action.to);
     }
     const refreshed = refreshUnchanged(lastKnown, trees, touched);
-    await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
+    const isStateUnchanged =
+      lastKnown !== null &&
+      recorder.changes.length === 0 &&
+      refreshed.source.size === 0 &&
+      refreshed.destination.size === 0;
+    // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree).
+    if (!isStateUnchanged) await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
 
     const status: SyncStatus = controller.isCancelled
       ? 'cancelled'
@@ -421,6 +436,18 @@ function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncC
  * Entries of paths no action touched whose content is the same as recorded: their new
  * metadata (mtime, id, the hash just computed) is kept, so the next run need not hash them.
  */
+/** True when two records of one path say exactly the same. */
+function isSameRecord(a: Entry, b: Entry): boolean {
+  return (
+    a.size === b.size &&
+    a.mtime === b.mtime &&
+    a.isDir === b.isDir &&
+    a.hash === b.hash &&
+    a.hashAlgorithm === b.hashAlgorithm &&
+    a.id === b.id
+  );
+}
+
 function refreshUnchanged(
   lastKnown: LastKnownState | null,
   trees: Record<Side, Tree>,
@@ -432,7 +459,7 @@ function refreshUnchanged(
     for (const [path, before] of lastKnown[side]) {
       if (touched.has(path)) continue;
       const now = trees[side].get(path);
-      if (now && isSameContent(before, now)) refreshed[side].set(path, now);
+      if (now && !isSameRecord(before, now) && isSameContent(before, now)) refreshed[side].set(path, now);
     }
   }
   return refreshed;

@@ -1,5 +1,5 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import { SyncError } from '../errors.js';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { isSyncError, SyncError } from '../errors.js';
 import { createHasher } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import type { Storage } from '../storage.js';
@@ -28,9 +28,8 @@ export interface CopyOptions {
 
 /**
  * Copies one file between (or within) storages: streams it through a hashing step into an
- * atomic `write`. The copy is refused with CHANGED_DURING_TRANSFER when the source is no
- * longer the planned version, and aborted (leaving nothing at the target) when the source
- * changes while it is read. After the write, size and (where the target reports one in
+ * atomic `write`. The write is aborted with CHANGED_DURING_TRANSFER (leaving nothing at
+ * the target) when the source is no longer the planned version, before or while it is read. After the write, size and (where the target reports one in
  * the same algorithm) hash are checked.
  */
 export async function copyFile(
@@ -40,18 +39,13 @@ export async function copyFile(
   toPath: string,
   options: CopyOptions,
 ): Promise<CopyResult> {
-  const before = await from.stat(fromPath);
-  if (!before || before.isDir || !isSameVersion(options.planned, before)) {
-    throw new SyncError(
-      'CHANGED_DURING_TRANSFER',
-      `${fromPath} changed since it was scanned; retried next run`,
-      {
-        path: fromPath,
-      },
-    );
-  }
+  const { planned } = options;
+  const changed = (why: string) =>
+    new SyncError('CHANGED_DURING_TRANSFER', `${fromPath} ${why}; retried next run`, { path: fromPath });
+  if (planned.isDir) throw new SyncError('INTERNAL', `${fromPath} is a directory, not a file to copy`);
   const hasher = createHasher(options.algorithm);
   let transferred = 0;
+  const seen: { after: Entry | null } = { after: null };
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       hasher.update(chunk);
@@ -60,36 +54,37 @@ export async function copyFile(
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {
-      // The last chance to stop the atomic write: if the file moved on while it was read,
-      // failing here leaves the target untouched.
+      // The last chance to stop the atomic write: if the file is no longer the version the
+      // plan saw (changed before or while it was read), failing here leaves the target
+      // untouched. One stat after the read covers both.
       from.stat(fromPath).then(
-        (after) => {
-          if (transferred !== before.size || !isSameVersion(before, after)) {
-            callback(
-              new SyncError(
-                'CHANGED_DURING_TRANSFER',
-                `${fromPath} changed while it was copied; retried next run`,
-                {
-                  path: fromPath,
-                },
-              ),
-            );
+        (entry) => {
+          seen.after = entry;
+          if (transferred !== planned.size || !isSameVersion(planned, entry)) {
+            callback(changed('changed since it was scanned'));
           } else callback();
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
       );
     },
   });
-  const input = await from.read(fromPath);
+  let input: Readable;
+  try {
+    input = await from.read(fromPath);
+  } catch (error) {
+    if (isSyncError(error, 'NOT_FOUND')) throw changed('is gone since it was scanned');
+    throw error;
+  }
   input.on('error', (error) => hashing.destroy(error));
   input.pipe(hashing);
   let written: Entry;
   try {
-    written = await to.write(toPath, hashing, { size: before.size, mtime: before.mtime });
+    written = await to.write(toPath, hashing, { size: planned.size, mtime: planned.mtime });
   } finally {
     input.unpipe(hashing);
     input.destroy();
   }
+  const before: Entry = seen.after ?? planned;
   const digest = hasher.digest();
   if (written.size !== before.size) {
     throw new SyncError('INTERNAL', `${toPath}: wrote ${written.size} bytes, expected ${before.size}`, {
