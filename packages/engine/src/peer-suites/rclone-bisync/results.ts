@@ -28,7 +28,7 @@ export function resultsMarkdown(results: CaseResult[]): string {
   const failures = results
     .filter((result) => result.status === 'failed')
     .map((result) =>
-      [`### ${result.name}`, '', ...result.problems.map((problem) => `- ${problem}`)].join('\n'),
+      [`### ${result.name}`, '', ...result.problems.map((problem) => `- ${problem}`), ''].join('\n'),
     );
   return [
     '# rclone bisync scenario suite against the engine',

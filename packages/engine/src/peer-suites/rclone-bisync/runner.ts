@@ -168,7 +168,15 @@ class ScenarioRun {
   }
 
   async run(): Promise<void> {
-    for (const parsed of this.steps) await this.execute(parsed);
+    for (const parsed of this.steps) {
+      try {
+        await this.execute(parsed);
+      } catch (error) {
+        // Usually the echo of an earlier difference (a file the step needs is gone); go on,
+        // so that the report shows every later difference too.
+        this.problem(parsed, `step failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     this.compareSnapshot(null, null);
     this.checkBackupDirs();
   }
@@ -499,15 +507,19 @@ export async function runScenario(
     try {
       await run.run();
     } catch (error) {
-      run.problem(
-        null,
-        `runner stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      run.problem(null, `runner stopped: ${error instanceof Error ? error.message : String(error)}`);
     }
     const mappings = [...run.mappings].sort();
+    // Stable, readable messages: no temporary folder names, no run timestamps, raw bytes as \xHH.
+    const problems = run.problems.map((problem) =>
+      problem
+        .replaceAll(tmp, '<tmp>')
+        .replace(/\d{8}T\d{6}Z/g, '<UTC ts>')
+        .replace(/[\udc80-\udcff]/g, (char) => `\\x${(char.charCodeAt(0) - 0xdc00).toString(16)}`),
+    );
     const status: CaseStatus =
-      run.problems.length > 0 ? 'failed' : mappings.length > 0 ? 'mapped difference' : 'passed';
-    return { name, status, mappings, problems: run.problems, durationMs: Date.now() - started };
+      problems.length > 0 ? 'failed' : mappings.length > 0 ? 'mapped difference' : 'passed';
+    return { name, status, mappings, problems, durationMs: Date.now() - started };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
