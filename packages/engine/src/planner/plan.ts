@@ -311,46 +311,79 @@ function planPath(context: Context, view: PathView): PlannedAction | null {
   }
 }
 
-/** SPEC §3, with the first-sync merge (every change is `created`, so nothing is ever deleted). */
-function planTwoWay(context: Context, view: PathView): PlannedAction | null {
-  const { source, destination } = view.entries;
-  const { source: s, destination: d } = view.changes;
-  const cell = `${changeLabel(s)} / ${changeLabel(d)}`;
-  const act = (type: ActionType, reason: string) => makeAction(context, view, type, reason);
+/** A path's two changes, `source / destination` (or `authority / follower` in one-way modes). */
+type Cell = `${Change} / ${Change}`;
 
-  if (source && destination) {
-    if (s === 'unchanged' && d === 'unchanged') return null;
-    if (s === 'modified' && d === 'unchanged') return act('UPLOAD_UPDATE', cell);
-    if (s === 'unchanged' && d === 'modified') return act('DOWNLOAD_UPDATE', cell);
-    // Both sides changed (or hold a path the other side's record does not know): compare.
-    if (isIdentical(source, destination, context.config.comparison)) {
-      return act('NO_ACTION', context.isFirstSync ? 'identical on both sides' : `${cell}, identical`);
-    }
-    const reason = context.isFirstSync ? 'differs on both sides' : `${cell}, different`;
-    return conflictAction(context, view, reason, resolveConflict(context, source, destination));
-  }
-  if (source) {
-    if (d === 'deleted') {
-      if (s === 'unchanged') return act('DELETE_SOURCE', cell);
-      if (s === 'modified') return act('UPLOAD_RESTORE', `${cell} (the edit wins over the delete)`);
-      return act('UPLOAD_NEW', cell);
-    }
-    return act('UPLOAD_NEW', context.isFirstSync ? 'only at source' : cell);
-  }
-  if (destination) {
-    if (s === 'deleted') {
-      if (d === 'unchanged') return act('DELETE_DESTINATION', cell);
-      if (d === 'modified') return act('DOWNLOAD_RESTORE', `${cell} (the edit wins over the delete)`);
-      return act('DOWNLOAD_NEW', cell);
-    }
-    return act('DOWNLOAD_NEW', context.isFirstSync ? 'only at destination' : cell);
-  }
-  return act('NO_ACTION', `${cell} (forget the path)`);
+function unreachable(cell: never): never {
+  throw new SyncError('INTERNAL', `no decision for ${String(cell)}`);
 }
 
 /**
- * SPEC §4. `authority` is the side whose version wins; a mirror makes the other side equal
- * to it, a backup never deletes on the other side and keeps tracking what it kept there.
+ * SPEC §3, one case per pair of changes. A first sync sees every existing path as
+ * `created`, so it merges and never deletes. `absent` (no record, nothing there) only meets
+ * a recorded path on the other side when a backup mode kept a copy on one side: two-way
+ * copies it across.
+ */
+function planTwoWay(context: Context, view: PathView): PlannedAction | null {
+  const { source, destination } = view.entries;
+  const { source: s, destination: d } = view.changes;
+  const cell: Cell = `${s} / ${d}`;
+  const label = `${changeLabel(s)} / ${changeLabel(d)}`;
+  const act = (type: ActionType, reason: string) => makeAction(context, view, type, reason);
+  const first = context.isFirstSync;
+
+  switch (cell) {
+    case 'absent / absent':
+    case 'unchanged / unchanged':
+      return null;
+    case 'created / absent':
+    case 'unchanged / absent':
+    case 'modified / absent':
+    case 'created / deleted':
+      return act('UPLOAD_NEW', first ? 'only at source' : label);
+    case 'absent / created':
+    case 'absent / unchanged':
+    case 'absent / modified':
+    case 'deleted / created':
+      return act('DOWNLOAD_NEW', first ? 'only at destination' : label);
+    case 'modified / unchanged':
+      return act('UPLOAD_UPDATE', label);
+    case 'unchanged / modified':
+      return act('DOWNLOAD_UPDATE', label);
+    case 'deleted / unchanged':
+      return act('DELETE_DESTINATION', label);
+    case 'unchanged / deleted':
+      return act('DELETE_SOURCE', label);
+    case 'deleted / modified':
+      return act('DOWNLOAD_RESTORE', `${label} (the edit wins over the delete)`);
+    case 'modified / deleted':
+      return act('UPLOAD_RESTORE', `${label} (the edit wins over the delete)`);
+    case 'deleted / deleted':
+    case 'deleted / absent':
+    case 'absent / deleted':
+      return act('NO_ACTION', `${label} (forget the path)`);
+    case 'modified / modified':
+    case 'created / created':
+    case 'created / unchanged':
+    case 'created / modified':
+    case 'unchanged / created':
+    case 'modified / created': {
+      if (isIdentical(source!, destination!, context.config.comparison)) {
+        return act('NO_ACTION', first ? 'identical on both sides' : `${label}, identical`);
+      }
+      const reason = first ? 'differs on both sides' : `${label}, different`;
+      return conflictAction(context, view, reason, resolveConflict(context, source!, destination!));
+    }
+    default:
+      return unreachable(cell);
+  }
+}
+
+/**
+ * SPEC §4, one case per pair of changes (authority / follower). `authority` is the side
+ * whose version wins; a mirror makes the follower equal to it, a backup never deletes on
+ * the follower and keeps tracking what it kept there (NO_ACTION records the path as the
+ * sides hold it, one side empty), so the kept copy is not taken for a new file next time.
  */
 function planOneWay(
   context: Context,
@@ -363,52 +396,65 @@ function planOneWay(
   const copy = view.entries[follower];
   const a = view.changes[authority];
   const f = view.changes[follower];
+  const cell: Cell = `${a} / ${f}`;
   const act = (type: ActionType, reason: string) => makeAction(context, view, type, reason);
   const first = context.isFirstSync;
 
-  if (main && copy) {
-    if (a === 'unchanged' && f === 'unchanged') return null;
-    if (a === 'modified' && f === 'unchanged') {
+  switch (cell) {
+    case 'absent / absent':
+    case 'unchanged / unchanged':
+      return null;
+    case 'modified / unchanged':
       return act(copyType(authority, 'UPDATE'), `modified at ${authority}`);
-    }
-    if (a === 'unchanged' && f === 'modified') {
+    case 'unchanged / modified':
       return act(copyType(authority, 'UPDATE'), `modified at ${follower} (overwrite with ${authority}'s)`);
+    case 'modified / modified':
+    case 'created / created':
+    case 'created / unchanged':
+    case 'created / modified':
+    case 'unchanged / created':
+    case 'modified / created': {
+      const both = first
+        ? 'on both sides'
+        : `${changeLabel(a)} at ${authority}, ${changeLabel(f)} at ${follower}`;
+      if (isIdentical(main!, copy!, context.config.comparison)) return act('NO_ACTION', `${both}, identical`);
+      return act(copyType(authority, 'UPDATE'), `${both}, different (${authority} wins)`);
     }
-    const cell = first
-      ? 'on both sides'
-      : `${changeLabel(a)} at ${authority}, ${changeLabel(f)} at ${follower}`;
-    if (isIdentical(main, copy, context.config.comparison)) return act('NO_ACTION', `${cell}, identical`);
-    return act(copyType(authority, 'UPDATE'), `${cell}, different (${authority} wins)`);
-  }
-  if (main) {
-    if (f === 'deleted') {
-      if (a === 'created') return act(copyType(authority, 'NEW'), `created at ${authority}`);
-      return act(copyType(authority, 'RESTORE'), `deleted at ${follower}`);
-    }
-    if (a === 'created')
+    case 'created / absent':
       return act(copyType(authority, 'NEW'), first ? `only at ${authority}` : `created at ${authority}`);
-    if (a === 'modified') return act(copyType(authority, 'NEW'), `modified at ${authority}`);
-    // Recorded at the authority only: a backup chose not to follow a rename on the other side.
-    if (!isMirror) return null;
-    return act(copyType(authority, 'NEW'), `only at ${authority}`);
-  }
-  if (copy) {
-    if (isMirror) {
-      if (a === 'deleted') return act(deleteType(follower), `deleted at ${authority}`);
-      return act(
-        deleteType(follower),
-        first || f !== 'created' ? `only at ${follower}` : `created at ${follower}`,
-      );
-    }
-    if (a === 'deleted') return act('NO_ACTION', `deleted at ${authority} (backup kept)`);
-    if (f === 'created')
+    case 'created / deleted':
+      return act(copyType(authority, 'NEW'), `created at ${authority}`);
+    case 'modified / absent':
+      return act(copyType(authority, 'NEW'), `modified at ${authority}`);
+    case 'unchanged / deleted':
+    case 'modified / deleted':
+      return act(copyType(authority, 'RESTORE'), `deleted at ${follower}`);
+    case 'unchanged / absent':
+      // Recorded at the authority only: a backup chose not to follow a rename on the follower.
+      return isMirror ? act(copyType(authority, 'NEW'), `only at ${authority}`) : null;
+    case 'absent / created':
+      if (isMirror)
+        return act(deleteType(follower), first ? `only at ${follower}` : `created at ${follower}`);
       return act('NO_ACTION', first ? `only at ${follower} (kept)` : `created at ${follower} (kept)`);
-    if (f === 'modified') return act('NO_ACTION', `modified at ${follower} (kept)`);
-    return null;
+    case 'absent / unchanged':
+      return isMirror ? act(deleteType(follower), `only at ${follower}`) : null;
+    case 'absent / modified':
+      if (isMirror) return act(deleteType(follower), `only at ${follower}`);
+      return act('NO_ACTION', `modified at ${follower} (kept)`);
+    case 'deleted / created':
+    case 'deleted / unchanged':
+    case 'deleted / modified':
+      if (isMirror) return act(deleteType(follower), `deleted at ${authority}`);
+      return act('NO_ACTION', `deleted at ${authority} (backup kept)`);
+    case 'deleted / deleted':
+      return act('NO_ACTION', 'deleted at source and destination (forget the path)');
+    case 'deleted / absent':
+      return act('NO_ACTION', `deleted at ${authority} (forget the path)`);
+    case 'absent / deleted':
+      return act('NO_ACTION', `deleted at ${follower} (forget the path)`);
+    default:
+      return unreachable(cell);
   }
-  if (a === 'deleted' && f === 'deleted')
-    return act('NO_ACTION', 'deleted at source and destination (forget the path)');
-  return act('NO_ACTION', `deleted at ${a === 'deleted' ? authority : follower} (forget the path)`);
 }
 
 /**
