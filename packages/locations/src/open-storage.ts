@@ -1,5 +1,5 @@
 import type { Location } from '@syncengine/contracts';
-import { LocalStorage, type LocalStorageOptions, type Storage, SyncError } from '@syncengine/engine';
+import { LocalStorage, type LocalStorageOptions, type Storage } from '@syncengine/engine';
 
 /** Settings for opening a location's storage that are not part of the location itself. */
 export interface OpenStorageOptions {
@@ -63,7 +63,18 @@ export async function openStorage(location: Location, options: OpenStorageOption
         retry: options.retry,
       });
     }
-    case 'webdav':
-      throw new SyncError('INVALID_CONFIG', `The ${location.type} storage backend is not available yet`);
+    case 'webdav': {
+      const { WebdavStorage } = await import('@syncengine/storage-webdav');
+      const storage = new WebdavStorage({
+        url: location.url,
+        username: location.username,
+        password: location.password,
+        connections: options.connections,
+        retry: options.retry,
+      });
+      // Finds out whether the server keeps mtimes, so the capabilities are true before planning.
+      await storage.probe();
+      return storage;
+    }
   }
 }
