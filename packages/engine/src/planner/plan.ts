@@ -53,7 +53,7 @@ interface PathView {
   changes: Record<Side, Change>;
 }
 
-/** What the planner works with: the input plus rename maps and the reason prefix. */
+/** What the planner works with: both sides now, both sides' records, the settings and the reason prefix. */
 interface Context {
   trees: Record<Side, Tree>;
   records: Record<Side, Tree>;
@@ -195,8 +195,11 @@ function makeAction(context: Context, view: PathView, type: ActionType, reason: 
   let bytes = 0;
   if (type.startsWith('UPLOAD_')) bytes = fileBytes(source);
   else if (type.startsWith('DOWNLOAD_')) bytes = fileBytes(destination);
-  const entry = source ?? destination ?? context.records.source.get(view.path);
-  const isDir = (entry ?? context.records.destination.get(view.path))?.isDir ?? false;
+  const seen =
+    source ??
+    destination ??
+    context.records.source.get(view.path) ??
+    context.records.destination.get(view.path);
   return {
     type,
     path: view.path,
@@ -204,7 +207,7 @@ function makeAction(context: Context, view: PathView, type: ActionType, reason: 
     bytes,
     source: source ?? null,
     destination: destination ?? null,
-    isDir,
+    isDir: seen?.isDir ?? false,
   };
 }
 
