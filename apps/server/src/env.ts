@@ -71,12 +71,23 @@ export class EnvError extends Error {
   override readonly name = 'EnvError';
 }
 
-/** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` (POSIX paths); Windows drive colons survive. */
+/** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` (POSIX paths); Windows drive colons (`C:\\`) survive. */
 export function splitRoots(value: string): string[] {
-  return value
-    .split(/,|:(?![\\/])/)
-    .map((root) => root.trim())
-    .filter((root) => root.length > 0);
+  const roots: string[] = [];
+  for (const chunk of value.split(',')) {
+    const pieces = chunk.split(':');
+    for (let i = 0; i < pieces.length; i += 1) {
+      const piece = pieces[i]!.trim();
+      const next = pieces[i + 1];
+      if (/^[A-Za-z]$/.test(piece) && next !== undefined && /^[\\/]/.test(next)) {
+        roots.push(`${piece}:${next.trim()}`);
+        i += 1;
+      } else if (piece.length > 0) {
+        roots.push(piece);
+      }
+    }
+  }
+  return roots;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ServerConfig {

@@ -377,7 +377,10 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     liveRunIds: () => [...live.keys()],
     close() {
       stopControl();
-      for (const run of live.values()) run.controller.cancel();
+      for (const run of live.values()) {
+        run.controller.cancel();
+        for (const decide of run.decisions.values()) decide('skip');
+      }
     },
   };
 }

@@ -165,7 +165,9 @@ export function createConflictRepo(db: Database) {
       const [row] = await db
         .select({ n: count() })
         .from(conflicts)
-        .where(and(eq(conflicts.pairId, pairId), eq(conflicts.status, 'resolved'), isNull(conflicts.appliedAt)));
+        .where(
+          and(eq(conflicts.pairId, pairId), eq(conflicts.status, 'resolved'), isNull(conflicts.appliedAt)),
+        );
       return row?.n ?? 0;
     },
     async countPending(): Promise<number> {

@@ -1,0 +1,9 @@
+import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
+import { describe } from 'vitest';
+import { describeApi } from './testing/api-suite.js';
+
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+
+describe.skipIf(!hasPostgres)('on a fresh Postgres database', () => {
+  describeApi('postgres');
+});

@@ -1,0 +1,736 @@
+import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BusEvent, Conflict, Pair, Run, WsEvent } from '@syncengine/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestServer, type TestServer } from './test-server.js';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+const isRunEnd = (runId: string) => (event: BusEvent) =>
+  (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') &&
+  event.run.id === runId;
+
+/** Waits until `check` returns a value (polling), or fails after `timeoutMs`. */
+async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The API's behaviour, route by route, on a real database (`postgres`) or the embedded
+ * one (`pglite`), with runs executed in-process on real temporary folders.
+ */
+export function describeApi(driver: 'postgres' | 'pglite') {
+  describe(`API on ${driver}`, () => {
+    let server: TestServer;
+    const request = async (
+      method: Method,
+      url: string,
+      payload?: unknown,
+      headers?: Record<string, string>,
+    ) => {
+      const response = await server.runtime.app.inject({
+        method,
+        url,
+        headers: { cookie: server.cookie, ...headers },
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      });
+      return {
+        status: response.statusCode,
+        body: response.body ? response.json() : null,
+        headers: response.headers,
+      };
+    };
+    const anonymous = async (method: Method, url: string, payload?: unknown) => {
+      const response = await server.runtime.app.inject({
+        method,
+        url,
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      });
+      return { status: response.statusCode, body: response.json() };
+    };
+    const local = (path: string) => ({ type: 'local', path });
+    async function runToEnd(pairId: string, body: Record<string, unknown> = {}): Promise<Run> {
+      const started = await request('POST', `/api/v1/pairs/${pairId}/runs`, body);
+      expect(started.status).toBe(202);
+      const run = started.body as Run;
+      return eventually(async () => {
+        const current = (await request('GET', `/api/v1/runs/${run.id}`)).body as Run;
+        return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+      });
+    }
+
+    beforeAll(async () => {
+      server = await startTestServer({ driver, executorOptions: { conflictDecisionTimeoutMs: 2_500 } });
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    describe('authentication', () => {
+      const protectedRoutes: Array<[Method, string]> = [
+        ['GET', '/api/v1/pairs'],
+        ['POST', '/api/v1/pairs'],
+        ['GET', `/api/v1/pairs/${crypto.randomUUID()}`],
+        ['PATCH', `/api/v1/pairs/${crypto.randomUUID()}`],
+        ['DELETE', `/api/v1/pairs/${crypto.randomUUID()}`],
+        ['POST', `/api/v1/pairs/${crypto.randomUUID()}/runs`],
+        ['GET', `/api/v1/pairs/${crypto.randomUUID()}/runs`],
+        ['GET', `/api/v1/pairs/${crypto.randomUUID()}/plan`],
+        ['GET', `/api/v1/runs/${crypto.randomUUID()}`],
+        ['GET', `/api/v1/runs/${crypto.randomUUID()}/actions`],
+        ['POST', `/api/v1/runs/${crypto.randomUUID()}/pause`],
+        ['POST', `/api/v1/runs/${crypto.randomUUID()}/resume`],
+        ['POST', `/api/v1/runs/${crypto.randomUUID()}/cancel`],
+        ['GET', '/api/v1/conflicts'],
+        ['POST', `/api/v1/conflicts/${crypto.randomUUID()}/resolve`],
+        ['POST', '/api/v1/tokens'],
+        ['GET', '/api/v1/tokens'],
+        ['DELETE', `/api/v1/tokens/${crypto.randomUUID()}`],
+        ['GET', '/api/v1/metrics'],
+        ['GET', '/api/v1/auth/me'],
+        ['POST', '/api/v1/auth/logout'],
+        ['GET', '/api/v1/ws'],
+      ];
+      it.each(protectedRoutes)('refuses %s %s without a session or token', async (method, url) => {
+        const response = await anonymous(
+          method,
+          url,
+          method === 'GET' || method === 'DELETE' ? undefined : {},
+        );
+        expect(response.status).toBe(401);
+        expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+        expect(typeof response.body.requestId).toBe('string');
+      });
+
+      it('refuses a wrong password and a made-up bearer token', async () => {
+        const login = await anonymous('POST', '/api/v1/auth/login', { username: 'admin', password: 'wrong' });
+        expect(login.status).toBe(401);
+        const unknownUser = await anonymous('POST', '/api/v1/auth/login', { username: 'eve', password: 'x' });
+        expect(unknownUser.status).toBe(401);
+        const bearer = await server.runtime.app.inject({
+          method: 'GET',
+          url: '/api/v1/pairs',
+          headers: { authorization: 'Bearer se_not-a-token' },
+        });
+        expect(bearer.statusCode).toBe(401);
+      });
+
+      it('sets an httpOnly SameSite session cookie on login, and logout ends the session', async () => {
+        const login = await server.runtime.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'admin', password: 'correct horse battery' },
+        });
+        expect(login.statusCode).toBe(200);
+        expect(login.json()).toMatchObject({ username: 'admin' });
+        const setCookie = String(login.headers['set-cookie']);
+        expect(setCookie).toMatch(/HttpOnly/i);
+        expect(setCookie).toMatch(/SameSite=Lax/i);
+        const cookie = setCookie.split(';')[0]!;
+        expect((await request('GET', '/api/v1/auth/me', undefined, { cookie })).status).toBe(200);
+        expect((await request('POST', '/api/v1/auth/logout', undefined, { cookie })).status).toBe(204);
+        expect((await request('GET', '/api/v1/auth/me', undefined, { cookie })).status).toBe(401);
+      });
+
+      it('rejects a login body without a password, naming the field', async () => {
+        const response = await anonymous('POST', '/api/v1/auth/login', { username: 'admin' });
+        expect(response.status).toBe(400);
+        expect(response.body.message).toMatch(/password/);
+      });
+
+      it('creates a token shown once, accepts it as a bearer token, lists it without the secret and revokes it', async () => {
+        const created = await request('POST', '/api/v1/tokens', { name: 'ci' });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ name: 'ci', lastUsedAt: null });
+        const { token, id } = created.body as { token: string; id: string };
+        const bearer = { authorization: `Bearer ${token}`, cookie: '' };
+        expect((await request('GET', '/api/v1/pairs', undefined, bearer)).status).toBe(200);
+        const list = await request('GET', '/api/v1/tokens');
+        const listed = list.body.items.find((item: { id: string }) => item.id === id);
+        expect(listed).toBeDefined();
+        expect(listed.token).toBeUndefined();
+        expect(listed.lastUsedAt).not.toBeNull();
+        expect((await request('DELETE', `/api/v1/tokens/${id}`)).status).toBe(204);
+        expect((await request('GET', '/api/v1/pairs', undefined, bearer)).status).toBe(401);
+        expect((await request('DELETE', `/api/v1/tokens/${id}`)).status).toBe(404);
+        expect((await request('POST', '/api/v1/tokens', { name: '' })).status).toBe(400);
+      });
+    });
+
+    describe('system', () => {
+      it('reports database and queue state on /health without authentication', async () => {
+        const response = await anonymous('GET', '/api/v1/health');
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({
+          status: 'ok',
+          database: { status: 'up', driver },
+          queue: { status: 'up', driver: 'in-process' },
+        });
+      });
+
+      it('serves Prometheus metrics with run, conflict and request figures', async () => {
+        const response = await server.runtime.app.inject({
+          method: 'GET',
+          url: '/api/v1/metrics',
+          headers: { cookie: server.cookie },
+        });
+        expect(response.statusCode).toBe(200);
+        expect(response.headers['content-type']).toMatch(/^text\/plain/);
+        expect(response.body).toMatch(/^syncengine_runs\{status="completed"\} \d+$/m);
+        expect(response.body).toMatch(/^syncengine_conflicts_pending \d+$/m);
+        expect(response.body).toMatch(
+          /syncengine_http_requests_total\{method="GET",route="\/api\/v1\/health",status="200"\} \d+/,
+        );
+      });
+
+      it('serves the OpenAPI document generated from the schemas, and the docs UI', async () => {
+        const spec = await server.runtime.app.inject({ method: 'GET', url: '/docs/json' });
+        expect(spec.statusCode).toBe(200);
+        const document = spec.json();
+        expect(Object.keys(document.paths)).toEqual(
+          expect.arrayContaining([
+            '/api/v1/pairs',
+            '/api/v1/pairs/{id}/runs',
+            '/api/v1/conflicts/{id}/resolve',
+          ]),
+        );
+        expect(document.paths['/api/v1/pairs'].post.requestBody).toBeDefined();
+        const ui = await server.runtime.app.inject({ method: 'GET', url: '/docs/' });
+        expect(ui.statusCode).toBe(200);
+      });
+
+      it('answers unknown API routes with the error body', async () => {
+        const response = await request('GET', '/api/v1/nothing-here');
+        expect(response.status).toBe(404);
+        expect(response.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+      });
+    });
+
+    describe('pairs', () => {
+      it('creates a pair with the SPEC defaults and answers 201 with its id', async () => {
+        const { source, destination } = await server.folders('defaults');
+        const response = await request('POST', '/api/v1/pairs', {
+          name: 'Documents',
+          source: local(source),
+          destination: local(destination),
+        });
+        expect(response.status).toBe(201);
+        expect(response.body).toMatchObject({
+          name: 'Documents',
+          mode: 'TWO_WAY',
+          comparisonMode: 'HASH_THEN_MTIME',
+          conflictResolution: 'NEWEST_WINS',
+          ignorePatterns: [],
+          concurrency: { transfers: 5, operations: 10 },
+          maxDeletePercent: 50,
+          schedule: null,
+          enabled: true,
+          lastRun: null,
+        });
+        expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
+        const fetched = await request('GET', `/api/v1/pairs/${response.body.id}`);
+        expect(fetched.body).toEqual(response.body);
+        const list = await request('GET', '/api/v1/pairs');
+        expect(list.body.items.map((pair: Pair) => pair.id)).toContain(response.body.id);
+      });
+
+      it('names the invalid field', async () => {
+        const { source, destination } = await server.folders('invalid');
+        const badMode = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(source),
+          destination: local(destination),
+          mode: 'SIDEWAYS',
+        });
+        expect(badMode.status).toBe(400);
+        expect(badMode.body.message).toMatch(/^body\.mode/);
+        const missing = await request('POST', '/api/v1/pairs', { name: 'x', source: local(source) });
+        expect(missing.status).toBe(400);
+        expect(missing.body.message).toMatch(/destination/);
+        const concurrency = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(source),
+          destination: local(destination),
+          concurrency: { transfers: 0 },
+        });
+        expect(concurrency.body.message).toMatch(/^body\.concurrency\.transfers/);
+      });
+
+      it('confines local paths to the allowed roots', async () => {
+        const { source } = await server.folders('confined');
+        const outside = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(source),
+          destination: local('/etc'),
+        });
+        expect(outside.status).toBe(400);
+        expect(outside.body.message).toMatch(/destination\.path.*outside the allowed roots/);
+        const dotdot = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(`${server.root}/confined/../../escape`),
+          destination: local(source),
+        });
+        expect(dotdot.status).toBe(400);
+        expect(dotdot.body.message).toMatch(/source\.path.*\.\./);
+        const relative = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local('relative/path'),
+          destination: local(source),
+        });
+        expect(relative.status).toBe(400);
+        // A symlink inside the root that points outside is judged by its target.
+        const link = join(server.root, 'confined', 'link-to-tmp');
+        await symlink('/etc', link);
+        const viaLink = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(source),
+          destination: local(link),
+        });
+        expect(viaLink.status).toBe(400);
+        const nested = await request('POST', '/api/v1/pairs', {
+          name: 'x',
+          source: local(source),
+          destination: local(join(source, 'inside')),
+        });
+        expect(nested.status).toBe(400);
+        expect(nested.body.message).toMatch(/inside each other/);
+      });
+
+      it('patches only the given fields and refuses a path outside the roots', async () => {
+        const { source, destination } = await server.folders('patch');
+        const pair = await server.createPair({
+          name: 'before',
+          source: local(source),
+          destination: local(destination),
+        });
+        const patched = await request('PATCH', `/api/v1/pairs/${pair.id}`, {
+          name: 'after',
+          concurrency: { transfers: 2 },
+          schedule: '0 3 * * *',
+        });
+        expect(patched.status).toBe(200);
+        expect(patched.body).toMatchObject({
+          name: 'after',
+          concurrency: { transfers: 2, operations: 10 },
+          schedule: '0 3 * * *',
+          mode: 'TWO_WAY',
+        });
+        const outside = await request('PATCH', `/api/v1/pairs/${pair.id}`, { source: local('/usr') });
+        expect(outside.status).toBe(400);
+        const unknownField = await request('PATCH', `/api/v1/pairs/${pair.id}`, { colour: 'red' });
+        expect(unknownField.status).toBe(400);
+        const badCron = await request('PATCH', `/api/v1/pairs/${pair.id}`, { schedule: '99 99 * * *' });
+        expect(badCron.status).toBe(400);
+        expect(badCron.body.message).toMatch(/schedule/);
+        expect((await request('PATCH', `/api/v1/pairs/${crypto.randomUUID()}`, { name: 'x' })).status).toBe(
+          404,
+        );
+      });
+
+      it('answers 404 for an unknown pair and 400 for an id that is not a UUID', async () => {
+        expect((await request('GET', `/api/v1/pairs/${crypto.randomUUID()}`)).status).toBe(404);
+        const bad = await request('GET', '/api/v1/pairs/not-an-id');
+        expect(bad.status).toBe(400);
+        expect(bad.body.message).toMatch(/^params\.id/);
+        expect((await request('DELETE', `/api/v1/pairs/${crypto.randomUUID()}`)).status).toBe(404);
+        expect((await request('POST', `/api/v1/pairs/${crypto.randomUUID()}/runs`, {})).status).toBe(404);
+        expect((await request('GET', `/api/v1/pairs/${crypto.randomUUID()}/runs`)).status).toBe(404);
+        expect((await request('GET', `/api/v1/pairs/${crypto.randomUUID()}/plan`)).status).toBe(404);
+      });
+
+      it('deletes a pair', async () => {
+        const { source, destination } = await server.folders('delete');
+        const pair = await server.createPair({
+          name: 'gone',
+          source: local(source),
+          destination: local(destination),
+        });
+        expect((await request('DELETE', `/api/v1/pairs/${pair.id}`)).status).toBe(204);
+        expect((await request('GET', `/api/v1/pairs/${pair.id}`)).status).toBe(404);
+      });
+    });
+
+    describe('runs', () => {
+      it('syncs real folders through the API and records stats and the action log', async () => {
+        const { source, destination } = await server.folders('full-run');
+        await writeFile(join(source, 'a.txt'), 'alpha');
+        await writeFile(join(source, 'b.txt'), 'bravo!');
+        await writeFile(join(destination, 'c.txt'), 'charlie');
+        const pair = await server.createPair({
+          name: 'full',
+          source: local(source),
+          destination: local(destination),
+        });
+
+        const preview = await request('GET', `/api/v1/pairs/${pair.id}/plan`);
+        expect(preview.status).toBe(200);
+        expect(preview.body.isFirstSync).toBe(true);
+        expect(
+          preview.body.actions
+            .map((action: { type: string; path: string }) => `${action.type} ${action.path}`)
+            .sort(),
+        ).toEqual(['DOWNLOAD_NEW c.txt', 'UPLOAD_NEW a.txt', 'UPLOAD_NEW b.txt']);
+        await expect(stat(join(destination, 'a.txt'))).rejects.toThrow();
+
+        const run = await runToEnd(pair.id);
+        expect(run).toMatchObject({ status: 'completed', trigger: 'manual', dryRun: false, error: null });
+        expect(run.stats).toMatchObject({
+          actions: { UPLOAD_NEW: 2, DOWNLOAD_NEW: 1 },
+          bytesUploaded: 11,
+          bytesDownloaded: 7,
+        });
+        expect(run.startedAt).not.toBeNull();
+        expect(run.finishedAt).not.toBeNull();
+        expect(await readFile(join(destination, 'a.txt'), 'utf8')).toBe('alpha');
+        expect(await readFile(join(destination, 'b.txt'), 'utf8')).toBe('bravo!');
+        expect(await readFile(join(source, 'c.txt'), 'utf8')).toBe('charlie');
+
+        const first = await request('GET', `/api/v1/runs/${run.id}/actions?limit=2`);
+        expect(first.status).toBe(200);
+        expect(first.body.items).toHaveLength(2);
+        expect(first.body.nextCursor).not.toBeNull();
+        const second = await request(
+          'GET',
+          `/api/v1/runs/${run.id}/actions?limit=2&cursor=${first.body.nextCursor}`,
+        );
+        expect(second.body.items).toHaveLength(1);
+        expect(second.body.nextCursor).toBeNull();
+        const logged = [...first.body.items, ...second.body.items].map(
+          (action: { path: string; status: string }) => `${action.path}:${action.status}`,
+        );
+        expect(logged.sort()).toEqual(['a.txt:done', 'b.txt:done', 'c.txt:done']);
+
+        const runs = await request('GET', `/api/v1/pairs/${pair.id}/runs`);
+        expect(runs.body.items.map((item: Run) => item.id)).toEqual([run.id]);
+        expect((await request('GET', `/api/v1/pairs/${pair.id}`)).body.lastRun).toMatchObject({
+          id: run.id,
+          status: 'completed',
+        });
+
+        // A second run finds nothing to do; a change at the destination comes back.
+        await writeFile(join(destination, 'b.txt'), 'bravo, edited at the destination');
+        const next = await runToEnd(pair.id);
+        expect(next.status).toBe('completed');
+        expect(await readFile(join(source, 'b.txt'), 'utf8')).toBe('bravo, edited at the destination');
+      });
+
+      it('records a dry run as planned actions and changes nothing', async () => {
+        const { source, destination } = await server.folders('dry-run');
+        await writeFile(join(source, 'only-here.txt'), 'x');
+        const pair = await server.createPair({
+          name: 'dry',
+          source: local(source),
+          destination: local(destination),
+        });
+        const run = await runToEnd(pair.id, { dryRun: true });
+        expect(run).toMatchObject({ status: 'completed', dryRun: true });
+        await expect(stat(join(destination, 'only-here.txt'))).rejects.toThrow();
+        const actions = await request('GET', `/api/v1/runs/${run.id}/actions`);
+        expect(actions.body.items).toMatchObject([
+          { type: 'UPLOAD_NEW', path: 'only-here.txt', status: 'planned' },
+        ]);
+      });
+
+      it('fails a run whose folder has gone, with the reason', async () => {
+        const { source, destination } = await server.folders('vanishing');
+        const pair = await server.createPair({
+          name: 'vanish',
+          source: local(source),
+          destination: local(destination),
+        });
+        await import('node:fs/promises').then((fs) => fs.rm(source, { recursive: true }));
+        const run = await runToEnd(pair.id);
+        expect(run.status).toBe('failed');
+        expect(run.error).toBeTruthy();
+      });
+
+      it('answers 404 for unknown runs and 400 for a bad cursor', async () => {
+        const id = crypto.randomUUID();
+        expect((await request('GET', `/api/v1/runs/${id}`)).status).toBe(404);
+        expect((await request('GET', `/api/v1/runs/${id}/actions`)).status).toBe(404);
+        expect((await request('POST', `/api/v1/runs/${id}/pause`)).status).toBe(404);
+        expect((await request('POST', `/api/v1/runs/${id}/resume`)).status).toBe(404);
+        expect((await request('POST', `/api/v1/runs/${id}/cancel`)).status).toBe(404);
+        const bad = await request('GET', `/api/v1/runs/${id}/actions?cursor=abc`);
+        expect(bad.status).toBe(400);
+        expect(bad.body.message).toMatch(/^querystring\.cursor/);
+      });
+
+      it('refuses to pause, resume or cancel a run that has ended', async () => {
+        const { source, destination } = await server.folders('ended');
+        const pair = await server.createPair({
+          name: 'ended',
+          source: local(source),
+          destination: local(destination),
+        });
+        const run = await runToEnd(pair.id);
+        expect((await request('POST', `/api/v1/runs/${run.id}/pause`)).status).toBe(409);
+        expect((await request('POST', `/api/v1/runs/${run.id}/resume`)).status).toBe(409);
+        expect((await request('POST', `/api/v1/runs/${run.id}/cancel`)).status).toBe(409);
+      });
+    });
+
+    describe('manual conflicts', () => {
+      async function conflictedPair(name: string) {
+        const { source, destination } = await server.folders(name);
+        await writeFile(join(source, 'report.txt'), 'source version');
+        await writeFile(join(destination, 'report.txt'), 'destination version');
+        await writeFile(join(source, 'other.txt'), 'no conflict here');
+        const pair = await server.createPair({
+          name,
+          source: local(source),
+          destination: local(destination),
+          conflictResolution: 'MANUAL',
+          comparisonMode: 'SIZE_ONLY',
+        });
+        return { pair, source, destination };
+      }
+
+      it('applies a decision taken while the run is live, in that run', async () => {
+        const { pair, source, destination } = await conflictedPair('manual-live');
+        const created = server.nextEvent(
+          (event): event is Extract<BusEvent, { type: 'conflict.created' }> =>
+            event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+        );
+        const started = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
+        const runId = (started.body as Run).id;
+        const { conflict } = await created;
+        expect(conflict).toMatchObject({ path: 'report.txt', status: 'pending', runId });
+        expect(conflict.source?.size).toBe('source version'.length);
+        expect(conflict.destination?.size).toBe('destination version'.length);
+
+        // While the run waits for the decision it holds the pair: another trigger is refused.
+        const second = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
+        expect(second.status).toBe(409);
+        expect(second.body.message).toMatch(/already has an active run/);
+        // A pending conflict changes neither side.
+        expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('destination version');
+
+        const pending = await request('GET', `/api/v1/conflicts?status=pending&pairId=${pair.id}`);
+        expect(pending.body.items.map((item: Conflict) => item.id)).toEqual([conflict.id]);
+
+        const ended = server.nextEvent(isRunEnd(runId));
+        const resolved = await request('POST', `/api/v1/conflicts/${conflict.id}/resolve`, {
+          resolution: 'source',
+        });
+        expect(resolved.status).toBe(200);
+        expect(resolved.body).toMatchObject({
+          status: 'resolved',
+          resolution: 'source',
+          resolvedBy: 'admin',
+        });
+        expect(resolved.body.resolvedAt).not.toBeNull();
+        const end = (await ended) as Extract<BusEvent, { type: 'run.completed' }>;
+        expect(end.type).toBe('run.completed');
+        expect(end.run.stats?.conflicts).toBe(1);
+        expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('source version');
+        expect(await readFile(join(source, 'report.txt'), 'utf8')).toBe('source version');
+        const runs = await request('GET', `/api/v1/pairs/${pair.id}/runs`);
+        expect(runs.body.items).toHaveLength(1);
+
+        const again = await request('POST', `/api/v1/conflicts/${conflict.id}/resolve`, {
+          resolution: 'destination',
+        });
+        expect(again.status).toBe(409);
+      });
+
+      it('applies a decision taken after the run ended in a follow-up run', async () => {
+        const { pair, source, destination } = await conflictedPair('manual-later');
+        const run = await runToEnd(pair.id);
+        expect(run.status).toBe('completed');
+        expect(run.stats?.conflictsPending).toBe(1);
+        expect(await readFile(join(destination, 'other.txt'), 'utf8')).toBe('no conflict here');
+        expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('destination version');
+        const pending = await request('GET', `/api/v1/conflicts?status=pending&pairId=${pair.id}`);
+        expect(pending.body.items).toHaveLength(1);
+        const conflict = pending.body.items[0] as Conflict;
+
+        const followUp = server.nextEvent(
+          (event) => event.type === 'run.queued' && event.run.pairId === pair.id,
+        ) as Promise<Extract<BusEvent, { type: 'run.queued' }>>;
+        const resolved = await request('POST', `/api/v1/conflicts/${conflict.id}/resolve`, {
+          resolution: 'destination',
+        });
+        expect(resolved.status).toBe(200);
+        const queued = await followUp;
+        expect(queued.run.trigger).toBe('conflict-resolution');
+        const ended = await eventually(async () => {
+          const current = (await request('GET', `/api/v1/runs/${queued.run.id}`)).body as Run;
+          return current.status === 'completed' ? current : null;
+        });
+        expect(ended.stats?.conflicts).toBe(1);
+        expect(await readFile(join(source, 'report.txt'), 'utf8')).toBe('destination version');
+        expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('destination version');
+        const remaining = await request('GET', `/api/v1/conflicts?status=pending&pairId=${pair.id}`);
+        expect(remaining.body.items).toHaveLength(0);
+      });
+
+      it('pauses, resumes and cancels a live run', async () => {
+        const { pair } = await conflictedPair('manual-control');
+        const created = server.nextEvent(
+          (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+        );
+        const started = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
+        const runId = (started.body as Run).id;
+        await created;
+        const paused = await request('POST', `/api/v1/runs/${runId}/pause`);
+        expect(paused.status).toBe(202);
+        expect(paused.body.status).toBe('paused');
+        expect((await request('POST', `/api/v1/runs/${runId}/pause`)).body.status).toBe('paused');
+        const resumed = await request('POST', `/api/v1/runs/${runId}/resume`);
+        expect(resumed.body.status).toBe('running');
+        const ended = server.nextEvent(isRunEnd(runId));
+        expect((await request('POST', `/api/v1/runs/${runId}/cancel`)).status).toBe(202);
+        expect((await ended).type).toBe('run.cancelled');
+        expect((await request('GET', `/api/v1/runs/${runId}`)).body.status).toBe('cancelled');
+      });
+
+      it('answers 404 for an unknown conflict and 400 for an unknown resolution', async () => {
+        const id = crypto.randomUUID();
+        expect(
+          (await request('POST', `/api/v1/conflicts/${id}/resolve`, { resolution: 'source' })).status,
+        ).toBe(404);
+        const bad = await request('POST', `/api/v1/conflicts/${id}/resolve`, { resolution: 'mine' });
+        expect(bad.status).toBe(400);
+        expect(bad.body.message).toMatch(/^body\.resolution/);
+        expect((await request('GET', '/api/v1/conflicts?status=open')).status).toBe(400);
+      });
+
+      it('refuses to delete a pair while its run is active', async () => {
+        const { pair } = await conflictedPair('manual-delete');
+        const created = server.nextEvent(
+          (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+        );
+        const started = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
+        await created;
+        const refused = await request('DELETE', `/api/v1/pairs/${pair.id}`);
+        expect(refused.status).toBe(409);
+        const ended = server.nextEvent(isRunEnd((started.body as Run).id));
+        await request('POST', `/api/v1/runs/${(started.body as Run).id}/cancel`);
+        await ended;
+        expect((await request('DELETE', `/api/v1/pairs/${pair.id}`)).status).toBe(204);
+      });
+    });
+
+    describe('WebSocket', () => {
+      let baseUrl: string;
+      beforeAll(async () => {
+        const address = await server.runtime.app.listen({ port: 0, host: '127.0.0.1' });
+        baseUrl = address.replace(/^http/, 'ws');
+      });
+
+      function connect(headers: Record<string, string>) {
+        const socket = new WebSocket(`${baseUrl}/api/v1/ws`, { headers });
+        const messages: WsEvent[] = [];
+        const waiters: Array<() => void> = [];
+        socket.on('message', (data) => {
+          messages.push(JSON.parse(String(data)) as WsEvent);
+          for (const wake of waiters.splice(0)) wake();
+        });
+        const waitFor = async (match: (event: WsEvent) => boolean, timeoutMs = 15_000) => {
+          const deadline = Date.now() + timeoutMs;
+          for (;;) {
+            const found = messages.find(match);
+            if (found) return found;
+            if (Date.now() > deadline) throw new Error('no such WebSocket message');
+            await new Promise<void>((resolve) => {
+              waiters.push(resolve);
+              setTimeout(resolve, 100);
+            });
+          }
+        };
+        return { socket, messages, waitFor };
+      }
+
+      it('refuses an unauthenticated connection', async () => {
+        const socket = new WebSocket(`${baseUrl}/api/v1/ws`);
+        const status = await new Promise<number>((resolve) => {
+          socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+          socket.on('open', () => resolve(101));
+        });
+        expect(status).toBe(401);
+      });
+
+      it('sends a snapshot, then the events of a run, to a client authenticated by bearer token', async () => {
+        const token = (await request('POST', '/api/v1/tokens', { name: 'ws' })).body.token as string;
+        const client = connect({ authorization: `Bearer ${token}` });
+        const snapshot = await client.waitFor((event) => event.type === 'snapshot');
+        expect(snapshot).toMatchObject({
+          type: 'snapshot',
+          activeRuns: expect.any(Array),
+          pendingConflicts: expect.any(Array),
+        });
+        expect(client.messages[0]?.type).toBe('snapshot');
+
+        const { source, destination } = await server.folders('ws-run');
+        await writeFile(join(source, 'live.txt'), 'streamed');
+        const pair = await server.createPair({
+          name: 'ws',
+          source: local(source),
+          destination: local(destination),
+        });
+        await client.waitFor((event) => event.type === 'pair.updated' && event.pair.id === pair.id);
+        const run = (await request('POST', `/api/v1/pairs/${pair.id}/runs`, {})).body as Run;
+        const completed = await client.waitFor(
+          (event) => event.type === 'run.completed' && event.run.id === run.id,
+        );
+        expect(completed).toMatchObject({ run: { status: 'completed' } });
+        const types = client.messages
+          .filter(
+            (event) =>
+              ('run' in event && event.run.id === run.id) || ('runId' in event && event.runId === run.id),
+          )
+          .map((event) => event.type);
+        expect(types[0]).toBe('run.queued');
+        expect(types).toContain('run.started');
+        expect(types).toContain('run.action');
+        expect(types).toContain('run.progress');
+        expect(types.indexOf('run.started')).toBeLessThan(types.indexOf('run.completed'));
+        const action = client.messages.find((event) => event.type === 'run.action' && event.runId === run.id);
+        expect(action).toMatchObject({ action: { path: 'live.txt', type: 'UPLOAD_NEW', status: 'done' } });
+        client.socket.close();
+      });
+
+      it('accepts the session cookie and includes active runs and pending conflicts in the snapshot', async () => {
+        const { source, destination } = await server.folders('ws-snapshot');
+        await writeFile(join(source, 'clash.txt'), 'one');
+        await writeFile(join(destination, 'clash.txt'), 'three');
+        const pair = await server.createPair({
+          name: 'ws-snapshot',
+          source: local(source),
+          destination: local(destination),
+          conflictResolution: 'MANUAL',
+        });
+        const created = server.nextEvent(
+          (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+        );
+        const run = (await request('POST', `/api/v1/pairs/${pair.id}/runs`, {})).body as Run;
+        await created;
+        const client = connect({ cookie: server.cookie });
+        const snapshot = (await client.waitFor((event) => event.type === 'snapshot')) as Extract<
+          WsEvent,
+          { type: 'snapshot' }
+        >;
+        expect(snapshot.activeRuns.map((active) => active.id)).toContain(run.id);
+        expect(snapshot.pendingConflicts.map((conflict) => conflict.pairId)).toContain(pair.id);
+        const conflictId = snapshot.pendingConflicts.find((conflict) => conflict.pairId === pair.id)!.id;
+        await request('POST', `/api/v1/conflicts/${conflictId}/resolve`, { resolution: 'keep-both' });
+        await client.waitFor(
+          (event) => event.type === 'conflict.resolved' && event.conflict.id === conflictId,
+        );
+        await client.waitFor((event) => event.type === 'run.completed' && event.run.id === run.id);
+        client.socket.close();
+      });
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createThrottle, ProgressTracker } from './progress.js';
+
+describe('ProgressTracker', () => {
+  it('counts files and bytes done against the plan, with the current file and the rate', () => {
+    let now = 0;
+    const tracker = new ProgressTracker(() => now);
+    tracker.apply({ type: 'scan_start', side: 'source' });
+    expect(tracker.progress.phase).toBe('scanning');
+    tracker.apply({ type: 'plan_ready', actions: 3, total_files: 2, total_bytes: 300 });
+    tracker.apply({ type: 'sync_start', total_files: 2, total_bytes: 300 });
+    tracker.apply({ type: 'upload_start', path: 'a', total_bytes: 200 });
+    now = 1_000;
+    tracker.apply({ type: 'upload_progress', path: 'a', bytes_transferred: 100, total_bytes: 200 });
+    expect(tracker.progress).toMatchObject({
+      phase: 'transferring',
+      filesTotal: 3,
+      bytesTotal: 300,
+      bytesDone: 100,
+      currentFile: 'a',
+      rateBytesPerSecond: 100,
+    });
+    now = 2_000;
+    tracker.apply({ type: 'upload_complete', path: 'a', bytes: 200 });
+    tracker.apply({
+      type: 'action_complete',
+      action: { type: 'UPLOAD_NEW', path: 'a', reason: 'r', bytes: 200 },
+    });
+    expect(tracker.progress).toMatchObject({ bytesDone: 200, filesDone: 1 });
+    tracker.apply({ type: 'sync_complete', status: 'completed', stats: {} as never });
+    expect(tracker.progress).toMatchObject({ phase: 'finishing', currentFile: null });
+  });
+
+  it('ignores events that say nothing about progress', () => {
+    const tracker = new ProgressTracker();
+    expect(tracker.apply({ type: 'warning', message: 'x' })).toBe(false);
+  });
+});
+
+describe('createThrottle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('sends at most once per interval, and the latest value at the end of it', () => {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const throttle = createThrottle<number>(100, (value) => sent.push(value));
+    for (let i = 1; i <= 50; i += 1) throttle.push(i);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([1, 50]);
+    for (let i = 0; i < 10; i += 1) {
+      throttle.push(100 + i);
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(200);
+    expect(sent.length).toBeLessThanOrEqual(4);
+    expect(sent.at(-1)).toBe(109);
+  });
+});
