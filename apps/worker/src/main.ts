@@ -1,0 +1,56 @@
+import { EnvError, parseWorkerEnv, type WorkerConfig } from './env.js';
+import { startWorker, type WorkerLog } from './worker.js';
+
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** One JSON line per message on stdout, so logs can be collected and searched. */
+function createLog(level: WorkerConfig['logLevel']): WorkerLog {
+  const threshold = level === 'silent' ? -1 : LEVELS.indexOf(level);
+  const write = (at: (typeof LEVELS)[number], msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS.indexOf(at) > threshold) return;
+    process.stdout.write(
+      `${JSON.stringify({ level: at, time: Date.now(), pid: process.pid, msg, ...fields })}\n`,
+    );
+  };
+  return {
+    info: (message, fields) => write('info', message, fields),
+    warn: (message) => write('warn', message),
+    error: (message) => write('error', message),
+  };
+}
+
+/** Starts a worker: parses the environment (refusing bad values by name), connects, consumes. */
+async function main() {
+  let config: WorkerConfig;
+  try {
+    config = parseWorkerEnv(process.env);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`SyncEngine worker cannot start: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const log = createLog(config.logLevel);
+  const worker = await startWorker(config, log);
+  log.info('worker ready', { concurrency: config.concurrency, prefix: config.queuePrefix });
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    log.info(`${signal}: finishing running jobs`, { runIds: worker.liveRunIds() });
+    const { isDrained } = await worker.stop(config.shutdownTimeoutMs);
+    log.info(isDrained ? 'stopped' : 'stopped; unfinished runs resume on another worker');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `SyncEngine worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

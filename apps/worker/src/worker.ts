@@ -1,0 +1,138 @@
+import type { JobPayload } from '@syncengine/contracts';
+import {
+  createConflictRepo,
+  createDatabase,
+  createPairRepo,
+  createRunActionRepo,
+  createRunRepo,
+  toPublicRun,
+} from '@syncengine/db';
+import { sync } from '@syncengine/engine';
+import { openStorage } from '@syncengine/locations';
+import {
+  createBullQueue,
+  createBullWorker,
+  createPostgresPairLock,
+  createRedisEventBus,
+} from '@syncengine/queue-redis';
+import {
+  createRunExecutor,
+  createRunLauncher,
+  createSecretBox,
+  type JobHandlers,
+  UnrecoverableJobError,
+} from '@syncengine/runs';
+import type { WorkerConfig } from './env.js';
+import { findPairConfigProblem } from './pair-check.js';
+
+export interface WorkerLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * A worker process's parts: the Postgres database and repositories, the Redis event bus,
+ * a producer queue (for scheduled runs and conflict follow-ups), the shared run executor
+ * and the BullMQ consumer that feeds it.
+ */
+export async function startWorker(config: WorkerConfig, log: WorkerLog) {
+  const database = await createDatabase({ url: config.databaseUrl, maxConnections: config.concurrency + 4 });
+  const { db } = database;
+  const pairs = createPairRepo(db);
+  const runs = createRunRepo(db);
+  const connection = config.redisUrl;
+  const prefix = config.queuePrefix;
+  const bus = createRedisEventBus({ connection, prefix, log });
+  const queue = createBullQueue({ connection, prefix, log });
+  const launcher = createRunLauncher({ runs, queue, bus });
+  const secrets = createSecretBox(config.secretKey);
+  const executor = createRunExecutor({
+    db,
+    pairs,
+    runs,
+    runActions: createRunActionRepo(db),
+    conflicts: createConflictRepo(db),
+    bus,
+    launcher,
+    secrets,
+    openStorage: (location) => openStorage(location),
+    engine: { sync },
+    log,
+  });
+
+  const runSync = async (payload: JobPayload<'sync-run'>) => {
+    const pair = await pairs.get(payload.pairId);
+    const problem = pair ? findPairConfigProblem(pair, { secrets, allowedRoots: config.allowedRoots }) : null;
+    if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
+    const startedAt = Date.now();
+    log.info('run started', { runId: payload.runId, pairId: payload.pairId, at: startedAt });
+    try {
+      await executor.execute(payload);
+    } finally {
+      log.info('run stopped', { runId: payload.runId, pairId: payload.pairId, at: Date.now(), startedAt });
+    }
+  };
+  const handlers: JobHandlers = {
+    'sync-run': runSync,
+    'scheduled-sync': async ({ pairId }) => {
+      const pair = await pairs.get(pairId);
+      if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
+    },
+  };
+
+  const pairLock = createPostgresPairLock({ url: config.databaseUrl, maxHeld: config.concurrency });
+  const worker = createBullWorker({
+    connection,
+    prefix,
+    handlers,
+    concurrency: config.concurrency,
+    pairLock,
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+    log,
+    // A run whose job failed for good must not stay active: it would hold its pair forever.
+    async onFailed({ name, payload, error }) {
+      if (name !== 'sync-run' || payload === null) return;
+      const { runId } = payload as JobPayload<'sync-run'>;
+      const failed = await runs.transition(runId, ['queued', 'running', 'paused'], 'failed', {
+        finishedAt: new Date(),
+        error: error.message,
+      });
+      if (failed) await bus.publish({ type: 'run.failed', run: toPublicRun(failed) });
+    },
+  });
+  await worker.ready();
+
+  let isStopped = false;
+  const closeRest = async () => {
+    await pairLock.close().catch(() => {});
+    await queue.close().catch(() => {});
+    await bus.close().catch(() => {});
+    await database.close().catch(() => {});
+  };
+  return {
+    /** Runs executing here now. */
+    liveRunIds: () => executor.liveRunIds(),
+    /**
+     * Stops taking jobs and lets running ones finish for up to `timeoutMs`; runs still
+     * going then are left as they are (status running, per-action state saved) and their
+     * jobs stall, so another worker resumes them.
+     */
+    async stop(timeoutMs: number): Promise<{ isDrained: boolean }> {
+      if (isStopped) return { isDrained: true };
+      isStopped = true;
+      let timer: NodeJS.Timeout | undefined;
+      const isDrained = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!isDrained) await worker.abandon().catch(() => {});
+      await closeRest();
+      return { isDrained };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { isJobName, JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
+import { type JobHandlers, UnrecoverableJobError } from '@syncengine/runs';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { z } from 'zod';
+import { DEFAULT_PREFIX } from './bull-queue.js';
+import { CONSUMER_OPTIONS, closeRedis, openRedis, type RedisConnection } from './connection.js';
+import type { PairLock } from './pair-lock.js';
+
+export interface BullWorkerOptions {
+  connection: RedisConnection;
+  /** Must match the producer's prefix. */
+  prefix?: string;
+  handlers: JobHandlers;
+  /** Jobs executed at once by this worker. */
+  concurrency: number;
+  /**
+   * Keeps two workers from running the same pair at once (a stalled job picked up while
+   * its first worker still runs it, racing deliveries). Without one, only the database's
+   * one-active-run-per-pair rule applies.
+   */
+  pairLock?: PairLock;
+  /** How long a job waits before trying again when its pair is busy (ms). */
+  busyRetryDelayMs?: number;
+  /**
+   * How long a worker's claim on a job lasts without renewal (ms). A worker that dies is
+   * noticed after this long, and its job handed to another worker.
+   */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for (ms). */
+  stalledIntervalMs?: number;
+  /**
+   * Called when a job has failed for good (no retries left, or unrecoverable), with its
+   * parsed payload when there is one, so the caller can record the failure on the run.
+   */
+  onFailed?: (failure: { name: string; payload: unknown; error: Error }) => Promise<void> | void;
+  log?: { info?(message: string): void; warn(message: string): void; error(message: string): void };
+}
+
+export interface BullWorker {
+  readonly worker: Worker;
+  /** Resolves once the worker is connected and taking jobs. */
+  ready(): Promise<void>;
+  /** Stops taking jobs and waits for the running ones to finish (`worker.close()`). */
+  close(): Promise<void>;
+  /** Stops at once; running jobs stall and another worker picks them up. */
+  abandon(): Promise<void>;
+}
+
+/** The pair a job is about, when it must run alone for its pair. */
+function exclusiveKey(name: JobName, payload: unknown): string | null {
+  return name === 'sync-run' ? (payload as { pairId: string }).pairId : null;
+}
+
+/**
+ * A BullMQ consumer of the job catalog. Payloads are parsed again here (a job that does not
+ * parse fails without retries, as does an UnrecoverableJobError from a handler); other
+ * errors are retried as the catalog says. Sync runs hold their pair's lock while they run;
+ * a run whose pair is busy waits, without using up an attempt.
+ */
+export function createBullWorker(options: BullWorkerOptions): BullWorker {
+  const log = options.log;
+  const busyRetryDelayMs = options.busyRetryDelayMs ?? 500;
+  let lastError = '';
+  const client = openRedis(options.connection, CONSUMER_OPTIONS, (error) => {
+    if (error.message !== lastError) log?.warn(`worker: Redis error: ${error.message}`);
+    lastError = error.message;
+  });
+
+  const process = async (job: Job, token?: string): Promise<void> => {
+    const name = job.name;
+    if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}"`);
+    const parsed = JOBS[name].payload.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid ${name} payload: ${z.prettifyError(parsed.error)}`);
+    }
+    const payload = parsed.data;
+    const key = exclusiveKey(name, payload);
+    const release = key !== null && options.pairLock ? await options.pairLock.tryAcquire(key) : null;
+    if (key !== null && options.pairLock && release === null) {
+      // Someone else is running this pair; look again shortly, without spending an attempt.
+      await job.moveToDelayed(Date.now() + busyRetryDelayMs, token);
+      throw new DelayedError();
+    }
+    try {
+      const handler = options.handlers[name] as (payload: unknown) => Promise<void>;
+      await handler(payload);
+    } catch (error) {
+      if (error instanceof UnrecoverableJobError) throw new UnrecoverableError(error.message);
+      throw error;
+    } finally {
+      await release?.().catch((error: Error) =>
+        log?.warn(`could not release the lock of pair ${key}: ${error.message}`),
+      );
+    }
+  };
+
+  const worker = new Worker(SYNC_QUEUE, process, {
+    connection: client,
+    prefix: options.prefix ?? DEFAULT_PREFIX,
+    concurrency: options.concurrency,
+    ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
+    // A job whose worker died twice is failed rather than handed around forever.
+    maxStalledCount: 2,
+  });
+  worker.on('error', (error) => {
+    if (error.message !== lastError) log?.warn(`worker: ${error.message}`);
+  });
+  worker.on('failed', (job, error) => {
+    if (!job || error instanceof DelayedError) return;
+    void (async () => {
+      const isFinal = error instanceof UnrecoverableError || (await job.isFailed().catch(() => false));
+      log?.warn(`job ${job.name} ${job.id} failed${isFinal ? '' : ', will retry'}: ${error.message}`);
+      if (!isFinal || !options.onFailed) return;
+      const parsed = isJobName(job.name) ? JOBS[job.name].payload.safeParse(job.data) : null;
+      await options.onFailed({ name: job.name, payload: parsed?.success ? parsed.data : null, error });
+    })().catch((failure: Error) =>
+      log?.error(`could not record the failure of job ${job.id}: ${failure.message}`),
+    );
+  });
+
+  let isClosed = false;
+  return {
+    worker,
+    ready: () => worker.waitUntilReady().then(() => {}),
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      await worker.close();
+      await closeRedis(client);
+    },
+    async abandon() {
+      if (isClosed) return;
+      isClosed = true;
+      await worker.close(true);
+      client.disconnect();
+    },
+  };
+}

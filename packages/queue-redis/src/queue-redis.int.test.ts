@@ -1,0 +1,234 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BusEvent, RunControlMessage } from '@syncengine/contracts';
+import {
+  canReachPostgres,
+  createTestDatabase,
+  requireService,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '@syncengine/db/testing';
+import type { JobHandlers } from '@syncengine/runs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBullQueue } from './bull-queue.js';
+import { createBullWorker } from './bull-worker.js';
+import { RedisUnavailableError } from './connection.js';
+import { createPostgresPairLock } from './pair-lock.js';
+import { createRedisEventBus } from './redis-event-bus.js';
+
+async function canReachRedis(url: string): Promise<string | null> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (error) {
+    return `${url}: ${(error as Error).message}`;
+  } finally {
+    client.disconnect();
+  }
+}
+
+const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+
+/** Deletes every key under this file's prefix (and nothing else). */
+async function flushPrefix(prefix: string) {
+  const client = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
+  const prefix = `se-test-qr-${randomBytes(4).toString('hex')}`;
+  afterAll(() => flushPrefix(prefix));
+
+  it('fails an enqueue at once, with a clear error, when Redis is unreachable', async () => {
+    const queue = createBullQueue({ connection: 'redis://127.0.0.1:1', prefix, connectTimeoutMs: 300 });
+    try {
+      const startedAt = Date.now();
+      await expect(
+        queue.enqueue('sync-run', { runId: randomUUID(), pairId: randomUUID() }),
+      ).rejects.toBeInstanceOf(RedisUnavailableError);
+      expect(Date.now() - startedAt).toBeLessThan(1_500);
+      expect(await queue.isHealthy()).toBe(false);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('runs each job once per job id, retries failures as the catalog says, and never retries a bad payload', async () => {
+    const queue = createBullQueue({ connection: TEST_REDIS_URL, prefix });
+    const seen: string[] = [];
+    const failures: Array<{ name: string; message: string }> = [];
+    let failOnce = true;
+    const handlers: JobHandlers = {
+      'sync-run': async ({ runId }) => {
+        seen.push(runId);
+      },
+      'scheduled-sync': async ({ pairId }) => {
+        seen.push(`scheduled:${pairId}`);
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('transient');
+        }
+      },
+    };
+    const worker = createBullWorker({
+      connection: TEST_REDIS_URL,
+      prefix,
+      handlers,
+      concurrency: 2,
+      onFailed: ({ name, error }) => {
+        failures.push({ name, message: error.message });
+      },
+    });
+    try {
+      expect(await queue.isHealthy()).toBe(true);
+      const runId = randomUUID();
+      const pairId = randomUUID();
+      await Promise.all([
+        queue.enqueue('sync-run', { runId, pairId }, { jobId: runId }),
+        queue.enqueue('sync-run', { runId, pairId }, { jobId: runId }),
+      ]);
+      await expect(queue.enqueue('sync-run', { runId: 'nope', pairId })).rejects.toThrow();
+      // A malformed job that bypassed the producer's validation.
+      await queue.queueFor('sync-run').add('sync-run', { runId: 'not-a-uuid' }, { attempts: 3 });
+      await waitFor(() => seen.includes(runId) && failures.length === 1);
+      expect(seen.filter((id) => id === runId)).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ name: 'sync-run' });
+      expect(failures[0]!.message).toMatch(/invalid sync-run payload/);
+      // scheduled-sync has one attempt in the catalog: its failure is final.
+      await queue.enqueue('scheduled-sync', { pairId });
+      await waitFor(() => failures.length === 2);
+      expect(failures[1]).toEqual({ name: 'scheduled-sync', message: 'transient' });
+      expect(seen.filter((id) => id === `scheduled:${pairId}`)).toHaveLength(1);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+
+  it('fires a pair schedule through a job scheduler and stops when it is removed', async () => {
+    const queue = createBullQueue({ connection: TEST_REDIS_URL, prefix: `${prefix}-s` });
+    const fired: number[] = [];
+    const worker = createBullWorker({
+      connection: TEST_REDIS_URL,
+      prefix: `${prefix}-s`,
+      concurrency: 1,
+      handlers: {
+        'sync-run': async () => {},
+        'scheduled-sync': async () => {
+          fired.push(Date.now());
+        },
+      },
+    });
+    try {
+      const pairId = randomUUID();
+      await queue.upsertSchedule(pairId, '* * * * * *');
+      await waitFor(() => fired.length >= 2, 5_000);
+      await queue.removeSchedule(pairId);
+      const countAfterRemoval = fired.length;
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      // At most one already-queued occurrence may still run.
+      expect(fired.length - countAfterRemoval).toBeLessThanOrEqual(1);
+      await expect(queue.upsertSchedule(pairId, 'not a cron')).rejects.toThrow();
+    } finally {
+      await worker.close();
+      await queue.close();
+      await flushPrefix(`${prefix}-s`);
+    }
+  });
+
+  it('carries events and run-control messages between processes within a second', async () => {
+    const server = createRedisEventBus({ connection: TEST_REDIS_URL, prefix });
+    const worker = createRedisEventBus({ connection: TEST_REDIS_URL, prefix });
+    const other = createRedisEventBus({ connection: TEST_REDIS_URL, prefix: `${prefix}-other` });
+    const events: BusEvent[] = [];
+    const controls: RunControlMessage[] = [];
+    const strayControls: RunControlMessage[] = [];
+    try {
+      server.subscribe((event) => events.push(event));
+      worker.onControl((message) => controls.push(message));
+      other.onControl((message) => strayControls.push(message));
+      await Promise.all([server.ready(), worker.ready(), other.ready()]);
+      const runId = randomUUID();
+      const pairId = randomUUID();
+      const sentAt = Date.now();
+      await server.sendControl({ type: 'pause', runId });
+      await worker.publish({ type: 'run.paused', runId, pairId });
+      await waitFor(() => controls.length === 1 && events.length === 1, 1_000);
+      expect(Date.now() - sentAt).toBeLessThan(1_000);
+      expect(controls).toEqual([{ type: 'pause', runId }]);
+      expect(events).toEqual([{ type: 'run.paused', runId, pairId }]);
+      expect(strayControls).toEqual([]);
+      await expect(server.sendControl({ type: 'pause', runId: 'x' } as RunControlMessage)).rejects.toThrow();
+    } finally {
+      await Promise.all([server.close(), worker.close(), other.close()]);
+    }
+  });
+});
+
+describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database?.drop());
+
+  it('lets one holder at a time hold a pair, across connections, until released', async () => {
+    const first = createPostgresPairLock({ url: database.url, maxHeld: 2 });
+    const second = createPostgresPairLock({ url: database.url, maxHeld: 2 });
+    try {
+      const pairId = randomUUID();
+      const results = await Promise.all([first.tryAcquire(pairId), second.tryAcquire(pairId)]);
+      const held = results.filter((release) => release !== null);
+      expect(held).toHaveLength(1);
+      expect(await second.tryAcquire(pairId)).toBeNull();
+      const otherPair = await second.tryAcquire(randomUUID());
+      expect(otherPair).not.toBeNull();
+      await held[0]!();
+      const again = await second.tryAcquire(pairId);
+      expect(again).not.toBeNull();
+      await again!();
+      await otherPair!();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('frees a pair when the holder’s connection dies', async () => {
+    const dying = createPostgresPairLock({ url: database.url, maxHeld: 1 });
+    const survivor = createPostgresPairLock({ url: database.url, maxHeld: 1 });
+    try {
+      const pairId = randomUUID();
+      expect(await dying.tryAcquire(pairId)).not.toBeNull();
+      expect(await survivor.tryAcquire(pairId)).toBeNull();
+      await dying.close();
+      const release = await survivor.tryAcquire(pairId);
+      expect(release).not.toBeNull();
+      await release!();
+    } finally {
+      await survivor.close();
+    }
+  });
+});
