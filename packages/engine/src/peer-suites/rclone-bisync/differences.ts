@@ -68,7 +68,7 @@ export const DIFFERENCES: Difference[] = [
   },
   {
     id: 'LOCKOUT',
-    cases: 'test_check_access, test_filtersfile_checks, test_resync',
+    cases: 'test_check_access, test_filtersfile_checks',
     rclone:
       'after a critical abort, renames its listings and refuses every run ("cannot find prior listings") until --resync',
     ours: 'keeps its last-known state and evaluates every guard (access check, max-delete) again on each run',

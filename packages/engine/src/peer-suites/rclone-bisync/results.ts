@@ -8,7 +8,9 @@ export function resultsTable(results: CaseResult[]): string {
       result.status === 'not applicable'
         ? (result.reason ?? '')
         : result.status === 'failed'
-          ? (result.problems[0] ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ')
+          ? `${result.reason ? `known engine gap (${result.reason}); ` : ''}${result.problems[0] ?? ''}`
+              .replaceAll('|', '\\|')
+              .replaceAll('\n', ' ')
           : result.mappings.join(', ');
     return `| ${result.name} | ${result.status} | ${detail} |`;
   });
