@@ -55,10 +55,11 @@ export async function openStorage(location: Location, options: OpenStorageOption
         endpoint: location.endpoint,
         region: location.region,
         forcePathStyle: location.forcePathStyle,
-        // Without credentials in the location, the SDK's chain applies (AWS_* variables, profiles, roles).
-        accessKeyId: location.accessKeyId,
-        secretAccessKey: location.secretAccessKey,
-        sessionToken: location.sessionToken,
+        // Without credentials in the location: those of `options.env` when given, else the
+        // SDK's own chain (AWS_* variables, profiles, instance roles).
+        accessKeyId: location.accessKeyId ?? options.env?.AWS_ACCESS_KEY_ID,
+        secretAccessKey: location.secretAccessKey ?? options.env?.AWS_SECRET_ACCESS_KEY,
+        sessionToken: location.sessionToken ?? options.env?.AWS_SESSION_TOKEN,
         connections: options.connections,
         retry: options.retry,
       });
