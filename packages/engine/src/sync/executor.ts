@@ -53,8 +53,8 @@ export interface ExecutionOutcome {
 }
 
 /**
- * Carries out a plan, SPEC §9: renames, then transfers (conflicts, directories, files),
- * then deletes (deepest first), with `operations` and `transfers` as the concurrency limits. Every
+ * Carries out a plan, SPEC §9: conflicts, renames, then transfers (directories first), then
+ * deletes (deepest first), with `operations` and `transfers` as the concurrency limits. Every
  * overwritten or deleted file goes to the versions area of its side first. Each action
  * that completes is recorded at once; one that fails is reported and the rest go on.
  */
@@ -107,10 +107,10 @@ export class Executor {
 
     const onError = (action: PlannedAction, error: unknown) => this.#fail(action, error);
     const step = (action: PlannedAction) => this.#perform(action);
-    await runPool(renames, config.operations, gate, step, onError);
-    // Conflicts before the other transfers: settling a file-versus-directory clash makes
-    // room for what is copied into that directory.
+    // Conflicts first: settling a file-versus-directory clash makes room for what is
+    // renamed or copied into that directory. A conflict never involves a rename's paths.
     await runPool(conflicts, config.transfers, gate, step, onError);
+    await runPool(renames, config.operations, gate, step, onError);
     await runPool(directories, config.operations, gate, step, onError);
     await runPool(transfers, config.transfers, gate, step, onError);
     // Deletes go by depth, one level at a time, so a directory is only removed once

@@ -16,7 +16,7 @@ export class StateRecorder {
   constructor(
     private readonly store: StateStore,
     private readonly onFailure: (error: unknown) => void,
-    private readonly delayMs = 10,
+    private readonly delayMs = 50,
     private readonly maxBatch = 256,
   ) {}
 

@@ -388,6 +388,20 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     expect(actionTypes((await run(pair)).result)).toEqual([]);
   });
 
+  it('keeps both a folder and a file of the same name, renaming the file', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'x/inside.txt', 'in the folder');
+    await put(pair.destination, 'x', 'a file named x');
+    const { result } = await run(pair);
+    expect(result.errors).toEqual([]);
+    expect(await expectInSync(pair)).toEqual({
+      'x/': '',
+      'x/inside.txt': 'in the folder',
+      [`x.conflict-${STAMP}-destination`]: 'a file named x',
+    });
+    expect(actionTypes((await run(pair)).result)).toEqual([]);
+  });
+
   it('stops before changing anything when a run would delete more than maxDeletePercent', async () => {
     const pair = await backend.make();
     for (const name of ['a', 'b', 'c', 'd']) await put(pair.source, `${name}.txt`, name);
