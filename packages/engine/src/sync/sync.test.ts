@@ -551,6 +551,18 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
   });
 });
 
+describe('sync with a state store bound to a pair (local)', () => {
+  it('keeps the identity the store was given', async () => {
+    const pair = await localBackend.make();
+    if (!(pair.state instanceof FileStateStore)) throw new Error('expected a file state store');
+    const state = new FileStateStore(pair.state.dir, { pairId: 'pair-1', fsync: false });
+    await put(pair.source, 'a.txt', 'a');
+    expect((await run({ ...pair, state })).result.status).toBe('completed');
+    expect((await run({ ...pair, state })).result.status).toBe('completed');
+    expect((await state.loadMetadata())?.pairId).toBe('pair-1');
+  });
+});
+
 describe('sync with a damaged state folder (local)', () => {
   it('reports the damage and merges as on a first sync, deleting nothing', async () => {
     const pair = await localBackend.make();
@@ -791,6 +803,30 @@ describe('sync execution control (memory)', () => {
       'edited.txt': 'edited after the scan',
     });
     expect(await versions(pair.source)).toEqual([`${STAMP}/arrives.txt=from source`]);
+  });
+
+  it('reports a copy whose hash at the target differs from the source, and does not record it', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'a.txt', 'a');
+    const lying: Storage = new Proxy(pair.destination, {
+      get(target, property, receiver) {
+        if (property === 'write') {
+          return async (...args: Parameters<Storage['write']>) => ({
+            ...(await target.write(...args)),
+            hash: '0000000000000000',
+            hashAlgorithm: 'xxh3-64',
+          });
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { result } = await run({ ...pair, destination: lying });
+    expect(result.status).toBe('failed');
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: 'a.txt', message: expect.stringContaining('hash') }),
+    ]);
+    expect((await pair.state.load())?.destination.has('a.txt') ?? false).toBe(false);
   });
 
   it('refuses HASH_ONLY when a side offers no hashes, naming it, before changing anything', async () => {
