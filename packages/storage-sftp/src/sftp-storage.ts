@@ -566,8 +566,12 @@ export class SftpStorage implements Storage {
           callback(null, chunk);
         },
       });
+      const target = session.sftp.createWriteStream(temp, { flags: 'w' });
+      const targetClosed = new Promise<void>((resolve) => {
+        target.once('close', () => resolve());
+      });
       try {
-        await pipeline(data, counter, session.sftp.createWriteStream(temp, { flags: 'w' }));
+        await pipeline(data, counter, target);
         if (options.size !== undefined && size !== options.size) {
           throw new SyncError(
             'CHANGED_DURING_TRANSFER',
@@ -584,9 +588,18 @@ export class SftpStorage implements Storage {
         await this.replace(session, temp, full);
       } catch (error) {
         if (session.isAlive) {
-          await this.call<void>(session, (sftp, done) => sftp.unlink(temp, (e) => done(e, undefined))).catch(
-            () => undefined,
-          );
+          // Some servers (rclone) create the file when its handle closes, so wait for the
+          // close, then remove the temporary file until it stays gone.
+          target.destroy();
+          await Promise.race([targetClosed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+          for (let attempt = 0; attempt < 5; attempt++) {
+            await this.call<void>(session, (sftp, done) =>
+              sftp.unlink(temp, (e) => done(e, undefined)),
+            ).catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+            const left = await this.lstat(session, temp).catch(() => null);
+            if (!left && attempt >= 1) break;
+          }
         }
         throw error;
       }

@@ -149,3 +149,91 @@ export async function startSshd(sshd: string): Promise<SshdServer> {
     },
   };
 }
+
+/** `rclone serve sftp` on 127.0.0.1 with a user name and password, for integration tests. */
+export interface RcloneSftpServer {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  /** The server's host key, `ssh-ed25519 AAAA…`. */
+  hostPublicKey: string;
+  knownHostsPath: string;
+  /** The folder on disk that the server serves (its `/`). */
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** True when an `rclone` binary is on the PATH. */
+export function hasRclone(): boolean {
+  try {
+    execFileSync('rclone', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `rclone serve sftp` over a temporary folder, with password authentication. */
+export async function startRcloneSftp(): Promise<RcloneSftpServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'syncengine-rclone-sftp-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir);
+  const port = await freePort();
+  const username = 'sync';
+  const password = 'pass with spaces & symbols!';
+  const child = spawn(
+    'rclone',
+    [
+      'serve',
+      'sftp',
+      dataDir,
+      '--addr',
+      `127.0.0.1:${port}`,
+      '--user',
+      username,
+      '--pass',
+      password,
+      '--key',
+      join(dir, 'host_key'),
+      '--dir-cache-time',
+      '0s',
+      '--config',
+      join(dir, 'rclone.conf'),
+      '--log-level',
+      'ERROR',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    await waitForPort(port, child);
+  } catch (error) {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`rclone serve sftp did not start: ${String(error)}\n${stderr}`);
+  }
+  const hostPublicKey = readFileSync(join(dir, 'host_key.pub'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+  return {
+    host: '127.0.0.1',
+    port,
+    username,
+    password,
+    hostPublicKey,
+    knownHostsPath: join(dir, 'known_hosts'),
+    dataDir,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
