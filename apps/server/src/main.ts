@@ -5,7 +5,9 @@ import { createRuntime } from './runtime.js';
 async function main() {
   let config: ReturnType<typeof parseEnv>;
   try {
-    config = parseEnv(process.env);
+    // Relative paths are taken from where the user started the command (`pnpm start` at the
+    // repository root runs this in apps/server; pnpm passes the original folder as INIT_CWD).
+    config = parseEnv(process.env, process.env.INIT_CWD ?? process.cwd());
   } catch (error) {
     if (error instanceof EnvError) {
       process.stderr.write(`SyncEngine cannot start: ${error.message}\n`);

@@ -88,11 +88,15 @@ export function pairRoutes(app: ZodApp, deps: { pairs: PairService; runs: RunSer
         summary:
           'Start a run (202). One run at a time per pair: 409 while another is queued, running or paused',
         params: IdParamsSchema,
-        body: CreateRunSchema,
+        // The body is optional: a bare POST starts a normal run.
+        body: CreateRunSchema.nullish(),
         response: { 202: RunSchema, ...errorResponses(400, 401, 404, 409) },
       },
     },
-    async (request, reply) => reply.code(202).send(await deps.runs.trigger(request.params.id, request.body)),
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(await deps.runs.trigger(request.params.id, request.body ?? { dryRun: false, force: false })),
   );
   app.get(
     '/pairs/:id/runs',

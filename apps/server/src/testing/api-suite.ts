@@ -382,7 +382,17 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         ).toEqual(['DOWNLOAD_NEW c.txt', 'UPLOAD_NEW a.txt', 'UPLOAD_NEW b.txt']);
         await expect(stat(join(destination, 'a.txt'))).rejects.toThrow();
 
-        const run = await runToEnd(pair.id);
+        // A bare POST (no body, no content type) starts a normal run.
+        const bare = await server.runtime.app.inject({
+          method: 'POST',
+          url: `/api/v1/pairs/${pair.id}/runs`,
+          headers: { cookie: server.cookie },
+        });
+        expect(bare.statusCode).toBe(202);
+        const run = await eventually(async () => {
+          const current = (await request('GET', `/api/v1/runs/${bare.json().id}`)).body as Run;
+          return current.status === 'completed' || current.status === 'failed' ? current : null;
+        });
         expect(run).toMatchObject({ status: 'completed', trigger: 'manual', dryRun: false, error: null });
         expect(run.stats).toMatchObject({
           actions: { UPLOAD_NEW: 2, DOWNLOAD_NEW: 1 },
