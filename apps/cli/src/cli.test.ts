@@ -218,6 +218,36 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
   });
 });
 
+describe('syncengine plan and versions', { timeout: 30_000 }, () => {
+  it('prints the plan as a table with reasons and changes nothing', async () => {
+    await put(src, 'a.txt', 'a');
+
+    const run = await syncengine(['plan', src, dst]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ACTION +PATH +SIZE +REASON/);
+    expect(run.stdout).toMatch(/UPLOAD_NEW +a\.txt +1 B +first sync: only at source/);
+    expect(await tree(dst)).toEqual({});
+  });
+
+  it('lists the version a sync kept of an overwritten file and restores it', async () => {
+    await put(src, 'doc.txt', 'first draft');
+    expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
+    await put(dst, 'doc.txt', 'second draft', new Date(Date.now() + 10_000));
+    expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
+    expect(await tree(src)).toEqual({ 'doc.txt': 'second draft' });
+
+    const list = await syncengine(['versions', 'list', src, '--json']);
+    expect(list.code).toBe(0);
+    const { versions } = JSON.parse(list.stdout) as { versions: Array<{ path: string; size: number }> };
+    expect(versions).toEqual([expect.objectContaining({ path: 'doc.txt', size: 'first draft'.length })]);
+
+    const restore = await syncengine(['versions', 'restore', src, 'doc.txt']);
+    expect(restore.code).toBe(0);
+    expect(await readFile(join(src, 'doc.txt'), 'utf8')).toBe('first draft');
+  });
+});
+
 describe('syncengine --help', { timeout: 30_000 }, () => {
   it('documents every sync option and the exit codes', async () => {
     const run = await syncengine(['sync', '--help']);

@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { ConflictHandler, ConflictResolution, Entry } from '@syncengine/engine';
 import { formatBytes, formatTime } from './format.js';
@@ -30,21 +30,40 @@ const describe = (entry: Entry | null) =>
 export function terminalConflictHandler(io: {
   input: Readable;
   output: Writable;
-  /** Called before each question, e.g. to clear a progress line. */
+  /** Called before each question, e.g. to hide a progress line. */
   beforePrompt?: () => void;
+  /** Called after each answer. */
+  afterPrompt?: () => void;
 }): ConflictHandler & { close(): void } {
-  const rl = createInterface({ input: io.input, output: io.output, terminal: true });
+  // Created at the first question, so nothing typed before it is taken as an answer.
+  let rl: Interface | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let forAll: ConflictResolution | null = null;
   let closed = false;
-  rl.on('close', () => {
-    closed = true;
-  });
+  const open = (): Interface => {
+    if (rl) return rl;
+    rl = createInterface({ input: io.input, output: io.output, terminal: true });
+    rl.on('close', () => {
+      closed = true;
+    });
+    return rl;
+  };
 
   const ask = async (conflict: Parameters<ConflictHandler>[0]): Promise<ConflictResolution> => {
     if (forAll) return forAll;
     if (closed) return 'skip';
     io.beforePrompt?.();
+    try {
+      return await askOnce(open(), conflict);
+    } finally {
+      io.afterPrompt?.();
+    }
+  };
+
+  const askOnce = async (
+    rl: Interface,
+    conflict: Parameters<ConflictHandler>[0],
+  ): Promise<ConflictResolution> => {
     io.output.write(
       `\nConflict: ${conflict.path}\n  source:      ${describe(conflict.source)}\n  destination: ${describe(
         conflict.destination,
@@ -74,5 +93,5 @@ export function terminalConflictHandler(io: {
     queue = next.catch(() => undefined);
     return next;
   };
-  return Object.assign(handler, { close: () => rl.close() });
+  return Object.assign(handler, { close: () => rl?.close() });
 }

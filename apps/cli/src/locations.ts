@@ -1,10 +1,10 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import { isSyncError, LocalStorage, type Storage } from '@syncengine/engine';
+import { isSyncError, type Storage } from '@syncengine/engine';
 import {
   describeLocation,
   type Location,
-  openStorage as openRemoteStorage,
+  openStorage as openLocationStorage,
   type ParseLocationOptions,
   parseLocationUrl,
 } from '@syncengine/locations';
@@ -85,12 +85,10 @@ export async function createFolder(spec: LocationSpec): Promise<void> {
   if (path !== undefined) await mkdir(path, { recursive: true });
 }
 
-/** Opens the backend for a resolved location. */
-export async function openStorage(
+/** Opens the backend for a resolved location (remote clients are loaded only when needed). */
+export function openStorage(
   spec: LocationSpec,
   options: { env: NodeJS.ProcessEnv; onSkip?: (path: string, reason: string) => void },
 ): Promise<Storage> {
-  const path = localPath(spec);
-  if (path !== undefined) return new LocalStorage(path, { onSkip: options.onSkip });
-  return openRemoteStorage(spec.location, options);
+  return openLocationStorage(spec.location, options);
 }

@@ -57,6 +57,7 @@ export class ProgressReporter {
   #lastDraw = 0;
   #frame = 0;
   #lineShown = false;
+  #isHeld = false;
   /** Errors already shown, so the closing summary does not repeat them. */
   readonly shownErrors = new Set<string>();
   /** Actions that failed, with the reason, for the `--json` document. */
@@ -75,7 +76,7 @@ export class ProgressReporter {
   readonly onEvent = (event: SyncEvent): void => {
     switch (event.type) {
       case 'scan_start':
-        this.#phase = `scanning ${event.side}`;
+        this.#phase = 'scanning';
         break;
       case 'scan_progress':
         this.#scanned[event.side] = event.files;
@@ -146,7 +147,17 @@ export class ProgressReporter {
     this.#message(text);
   }
 
-  /** Removes the status line, e.g. before a prompt or the closing summary. */
+  /** Removes the status line and stops redrawing it until `release()`, e.g. while asking the user. */
+  hold(): void {
+    this.clear();
+    this.#isHeld = true;
+  }
+
+  release(): void {
+    this.#isHeld = false;
+  }
+
+  /** Removes the status line, e.g. before the closing summary. */
   clear(): void {
     if (this.#lineShown) {
       this.#stderr.write('\r\x1b[2K');
@@ -181,14 +192,14 @@ export class ProgressReporter {
   }
 
   #maybeDraw(): void {
-    if (this.#mode !== 'tty') return;
+    if (this.#mode !== 'tty' || this.#isHeld) return;
     const now = this.#now();
     if (now - this.#lastDraw < REDRAW_EVERY_MS) return;
     this.#lastDraw = now;
     this.#frame = (this.#frame + 1) % SPINNER.length;
     const [status, current] = this.#status(now);
     const line = `${SPINNER[this.#frame]} ${status}`;
-    const width = (this.#stderr.columns ?? 80) - 1;
+    const width = (this.#stderr.columns || 80) - 1;
     const room = width - line.length - 2;
     const fitted = room > 8 && current ? `${line}  ${fitEnd(current, room)}` : line.slice(0, width);
     this.#stderr.write(`\r\x1b[2K${fitted}`);
@@ -197,9 +208,9 @@ export class ProgressReporter {
 
   /** The status figures, and the file being worked on. */
   #status(now: number): [string, string] {
-    if (this.#phase.startsWith('scanning')) {
+    if (this.#phase === 'scanning') {
       const counts = `${formatCount(this.#scanned.source)} source, ${formatCount(this.#scanned.destination)}`;
-      return [`${this.#phase}: ${counts} destination entries`, ''];
+      return [`scanning: ${counts} destination entries`, ''];
     }
     if (this.#phase !== 'syncing' && this.#phase !== 'paused') return [`${this.#phase}…`, ''];
     let bytes = this.#doneBytes;

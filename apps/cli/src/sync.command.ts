@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
@@ -97,6 +97,8 @@ export async function resolvePair(
       );
     }
   }
+  const stateInfo = await stat(stateDir).catch(() => null);
+  if (stateInfo && !stateInfo.isDirectory()) throw usageError(`state folder ${stateDir} is not a folder`);
   return { source, destination, pairId, stateDir };
 }
 
@@ -235,7 +237,8 @@ export async function runSync(
     ? terminalConflictHandler({
         input: io.stdin as NodeJS.ReadableStream as import('node:stream').Readable,
         output: io.stderr as NodeJS.WritableStream as import('node:stream').Writable,
-        beforePrompt: () => reporter.clear(),
+        beforePrompt: () => reporter.hold(),
+        afterPrompt: () => reporter.release(),
       })
     : undefined;
 
