@@ -857,6 +857,21 @@ describe('sync execution control (memory)', () => {
     expect((await run(pair, { accessCheckFiles: ['CHECK'] })).result.status).toBe('completed');
   });
 
+  it('stops before any change when a sentinel in a subfolder is missing on one side, unless ignored there', async () => {
+    const pair = await memoryBackend.make();
+    for (const side of [pair.source, pair.destination]) await put(side, 'CHECK', 'x');
+    await put(pair.source, 'sub/CHECK', 'x');
+    await put(pair.source, 'a.txt', 'a');
+    await expect(run(pair, { accessCheckFiles: ['CHECK'] })).rejects.toMatchObject({
+      code: 'ACCESS_CHECK',
+      message: expect.stringContaining('"sub/CHECK" missing on the destination side'),
+    });
+    expect(await contents(pair.destination)).toEqual({ CHECK: 'x' });
+    const ignored = await run(pair, { accessCheckFiles: ['CHECK'], ignorePatterns: ['/sub/'] });
+    expect(ignored.result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ CHECK: 'x', 'a.txt': 'a' });
+  });
+
   it('treats an unreadable state as a first sync, with a warning, deleting nothing', async () => {
     const pair = await memoryBackend.make();
     await put(pair.source, 'a.txt', 'a');

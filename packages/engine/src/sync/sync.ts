@@ -21,6 +21,7 @@ import { isSameOrBelow } from '../paths.js';
 import { findCaseCollisions, hashNeeds, inheritHashes, planSync } from '../planner/index.js';
 import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
 import type { Storage } from '../storage.js';
+import { checkAccess } from './access-check.js';
 import { Executor } from './executor.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
@@ -236,7 +237,7 @@ async function prepare(
     SIDES.map((side) => scanSide({ side, storage: storages[side], include, signal, emit, warn })),
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
-  await checkAccess(config, storages);
+  checkAccess(config, storages, trees);
 
   const excluded = excludeCaseCollisions(storages, trees, warn);
   const planLastKnown = lastKnown && excluded.length > 0 ? withoutPaths(lastKnown, excluded) : lastKnown;
@@ -311,29 +312,6 @@ function checkCapabilities(config: SyncConfig, storages: Record<Side, Storage>):
     }
   }
   return common.find(canHashLocally) ?? common[0] ?? null;
-}
-
-/** Each sentinel file must exist on both sides with the same size, or nothing is changed. */
-async function checkAccess(config: SyncConfig, storages: Record<Side, Storage>): Promise<void> {
-  if (config.force) return;
-  for (const name of config.accessCheckFiles) {
-    const [source, destination] = await Promise.all(SIDES.map((side) => storages[side].stat(name)));
-    const missing = SIDES.filter((_, index) => !(index === 0 ? source : destination));
-    if (missing.length > 0) {
-      throw new SyncError(
-        'ACCESS_CHECK',
-        `access check file "${name}" is missing on ${missing.map((side) => `the ${side} side (${storages[side].description})`).join(' and ')}; is the right folder mounted? Use force to sync anyway`,
-        { path: name },
-      );
-    }
-    if (source!.isDir !== destination!.isDir || source!.size !== destination!.size) {
-      throw new SyncError(
-        'ACCESS_CHECK',
-        `access check file "${name}" differs between the two sides; is the right folder mounted? Use force to sync anyway`,
-        { path: name },
-      );
-    }
-  }
 }
 
 /**

@@ -51,14 +51,6 @@ const SCENARIOS = [
  * owners), each with the reason. Filled only with gaps that the engine must close.
  */
 const KNOWN_ENGINE_GAPS: Record<string, string> = {
-  // The access check only stats `<root>/<name>`; rclone (and a careful user) expects every
-  // file of that name anywhere in the tree, after ignore patterns, to exist on both sides.
-  // Deleting path2/subdir/RCLONE_TEST must stop the run; ours runs and propagates the delete.
-  test_check_access:
-    'engine: access check looks at the root sentinel only, not at every sentinel in the tree',
-  test_check_filename:
-    'engine: access check looks at the root sentinel only, not at every sentinel in the tree',
-  test_ext_paths: 'engine: access check looks at the root sentinel only, not at every sentinel in the tree',
   // LocalStorage silently leaves out names that are not valid UTF-8 (`file3_\x19_\x81_\xfe`):
   // the file is never copied and the run reports `completed` with no warning.
   test_extended_filenames: 'engine: a file whose name is not valid UTF-8 is skipped silently',
