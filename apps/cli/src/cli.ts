@@ -11,6 +11,7 @@ import {
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { planCommand } from './plan.command.js';
+import { statusCommand } from './status.command.js';
 import { type CliIo, exitCodeForError, type SyncCommandOptions, syncCommand } from './sync.command.js';
 import { VERSION } from './version.js';
 import { versionsListCommand, versionsRestoreCommand } from './versions.command.js';
@@ -38,7 +39,16 @@ function integerParser(min: number, max: number) {
   };
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  both sides are in sync
+  1  a runtime error (some actions failed, or the run was cancelled)
+  2  bad usage or bad input (unknown option value, missing source folder,
+     overlapping folders)
+  3  finished, but conflicts remain unresolved
+  4  stopped by the max-delete guard; nothing was deleted`;
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** The options `sync` and `plan` share. */
 function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Command {
@@ -74,7 +84,6 @@ function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Comm
       '-i, --ignore <pattern>',
       'gitignore-style pattern to leave alone on both sides; repeat for more (.syncignore files in the source apply too)',
       collect,
-      [],
     )
     .addOption(
       new Option('--transfers <n>', 'uploads and downloads at once')
@@ -102,7 +111,7 @@ function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Comm
         .default(DEFAULT_CONFIG.versions.retentionDays)
         .argParser(integerParser(0, 36_500)),
     )
-    .option('--force', 'run even when the max-delete guard would stop it', false)
+    .option('--force', 'run even when the max-delete guard would stop it')
     .option('--sftp-key <file>', 'private key for sftp:// locations (default: the SSH agent)')
     .option('--sftp-host-key <key>', 'pinned host key for sftp:// locations, instead of ~/.ssh/known_hosts')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// locations (default: AWS)')
@@ -133,22 +142,16 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
       .command('sync')
       .summary('sync two folders')
       .description(
-        `Sync <source> and <destination>. The first run merges both folders (it never deletes); later runs compare each side with the state recorded at the end of the last run, and copy, delete or rename what changed.
-
-Exit codes:
-  0  both sides are in sync
-  1  a runtime error (some actions failed, or the run was cancelled)
-  2  bad usage or bad input (unknown option value, missing source folder, overlapping folders)
-  3  finished, but conflicts remain unresolved
-  4  stopped by the max-delete guard; nothing was deleted`,
+        `Sync <source> and <destination>. The first run merges both folders (it never deletes); later runs compare each side with the state recorded at the end of the last run, and copy, delete or rename what changed. Every file overwritten or deleted is kept in the .syncengine/versions folder of its side.`,
       )
+      .addHelpText('after', EXIT_CODES_HELP)
       .argument('<source>', 'source folder, or a file://, sftp://, s3://, webdav:// or webdavs:// URL')
       .argument('<destination>', 'destination folder (created on a first sync if missing), or a URL'),
     { isPlan: false },
   )
-    .option('-n, --dry-run', 'show what would be done, change nothing', false)
-    .option('--json', 'print only a JSON document (actions and stats) on stdout', false)
-    .option('-q, --quiet', 'print only errors', false)
+    .option('-n, --dry-run', 'show what would be done, change nothing')
+    .option('--json', 'print only a JSON document (actions and stats) on stdout')
+    .option('-q, --quiet', 'print only errors')
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
       result.exitCode = await syncCommand(source, destination, options, io);
     });
@@ -158,15 +161,30 @@ Exit codes:
       .command('plan')
       .summary('show what a sync would do, as a table')
       .description(
-        'Plan a sync of <source> and <destination> without changing anything, and print every action with its reason. Exit codes as for sync.',
+        'Plan a sync of <source> and <destination> without changing anything, and print every action with its reason.',
       )
+      .addHelpText('after', EXIT_CODES_HELP.replace('both sides are in sync', 'the plan was made'))
       .argument('<source>', 'source folder or URL')
       .argument('<destination>', 'destination folder or URL'),
     { isPlan: true },
   )
-    .option('--json', 'print the plan as the same JSON document as sync --dry-run --json', false)
+    .option('--json', 'print the plan as the same JSON document as sync --dry-run --json')
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
       result.exitCode = await planCommand(source, destination, options, io);
+    });
+
+  program
+    .command('status')
+    .summary("show a pair's last run and pending conflicts")
+    .description(
+      'Show what the state of the pair <source> → <destination> records: the last run, how many files are tracked, and conflicts still pending. Scans neither side. Exit code 3 when conflicts are pending.',
+    )
+    .argument('<source>', 'source folder or URL')
+    .argument('<destination>', 'destination folder or URL')
+    .option('--state-dir <dir>', 'the state folder, when sync was run with --state-dir')
+    .option('--json', 'print a JSON document')
+    .action(async (source: string, destination: string, options: { stateDir?: string; json?: boolean }) => {
+      result.exitCode = await statusCommand(source, destination, options, io);
     });
 
   const versions = program
@@ -180,23 +198,23 @@ Exit codes:
     .description('List the kept versions in <folder>, newest first.')
     .argument('<folder>', 'a synced folder (either side of a pair)')
     .argument('[path]', 'only versions of this file, or of the files below this folder')
-    .option('--json', 'print a JSON document instead of a table', false)
-    .action(async (folder: string, path: string | undefined, options: { json: boolean }) => {
+    .option('--json', 'print a JSON document instead of a table')
+    .action(async (folder: string, path: string | undefined, options: { json?: boolean }) => {
       result.exitCode = await versionsListCommand(folder, path, options, io);
     });
   versions
     .command('restore')
     .description(
-      'Put a kept version of <path> back into <folder> (the newest, unless --version says which). Whatever is at the target now is kept as a version first; the next sync carries the restored file to the other side.',
+      'Put a kept version of <path> back into <folder> (the newest, unless --from says which). Whatever is at the target now is kept as a version first; the next sync carries the restored file to the other side.',
     )
     .argument('<folder>', 'the synced folder that holds the version')
     .argument('<path>', 'the file to restore, relative to <folder>')
     .option(
-      '--version <name>',
+      '--from <version>',
       'the versions folder to restore from, as `versions list` shows it (e.g. 20261126T042800Z)',
     )
     .option('--to <path>', 'restore to this path instead, relative to <folder>')
-    .action(async (folder: string, path: string, options: { version?: string; to?: string }) => {
+    .action(async (folder: string, path: string, options: { from?: string; to?: string }) => {
       result.exitCode = await versionsRestoreCommand(folder, path, options, io);
     });
 

@@ -30,15 +30,15 @@ export interface SyncCommandOptions {
   compare: SyncConfig['comparison'];
   conflict: SyncConfig['conflictStrategy'];
   stateDir?: string;
-  ignore: string[];
+  ignore?: string[];
   transfers: number;
   operations: number;
   maxDelete: number;
   keepVersions: number;
-  force: boolean;
-  dryRun: boolean;
-  json: boolean;
-  quiet: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  quiet?: boolean;
   sftpKey?: string;
   sftpHostKey?: string;
   s3Endpoint?: string;
@@ -158,12 +158,12 @@ export function configFromOptions(options: SyncCommandOptions): Partial<SyncConf
     mode: options.mode,
     comparison: options.compare,
     conflictStrategy: options.conflict,
-    ignorePatterns: options.ignore,
+    ignorePatterns: options.ignore ?? [],
     transfers: options.transfers,
     operations: options.operations,
     maxDeletePercent: options.maxDelete,
-    force: options.force,
-    dryRun: options.dryRun,
+    force: options.force ?? false,
+    dryRun: options.dryRun ?? false,
     versions: { retentionDays: options.keepVersions },
   };
 }
@@ -279,13 +279,13 @@ export async function syncCommand(
   }
   if (options.json) {
     const document = jsonReport(result, {
-      dryRun: options.dryRun,
+      dryRun: options.dryRun ?? false,
       failures: reporter.failures,
       resolutions: reporter.resolutions,
     });
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else if (!options.quiet) {
-    io.stdout.write(`${summaryLine(result, options.dryRun)}\n`);
+    io.stdout.write(`${summaryLine(result, options.dryRun ?? false)}\n`);
   }
   reportOutcome(result, exitCode, options, io);
   return exitCode;

@@ -56,7 +56,7 @@ export async function listVersions(storage: Storage, filter?: string): Promise<S
 export async function versionsListCommand(
   folder: string,
   path: string | undefined,
-  options: { json: boolean },
+  options: { json?: boolean },
   io: CliIo,
 ): Promise<ExitCode> {
   const location = await resolveLocation(folder, 'source', { env: io.env });
@@ -86,7 +86,7 @@ export async function versionsListCommand(
 export async function versionsRestoreCommand(
   folder: string,
   path: string,
-  options: { version?: string; to?: string },
+  options: { from?: string; to?: string },
   io: CliIo,
 ): Promise<ExitCode> {
   const location = await resolveLocation(folder, 'source', { env: io.env });
@@ -95,12 +95,12 @@ export async function versionsRestoreCommand(
   try {
     const wanted = path.replace(/^\/+|\/+$/g, '');
     const candidates = (await listVersions(storage, wanted)).filter(
-      (v) => v.path === wanted && (options.version === undefined || v.stamp === options.version),
+      (v) => v.path === wanted && (options.from === undefined || v.stamp === options.from),
     );
     const chosen = candidates[0];
     if (!chosen) {
       throw usageError(
-        `no kept version of ${wanted}${options.version ? ` from ${options.version}` : ''} in ${location.identity} (see: syncengine versions list ${folder})`,
+        `no kept version of ${wanted}${options.from ? ` from ${options.from}` : ''} in ${location.identity} (see: syncengine versions list ${folder})`,
       );
     }
     const target = (options.to ?? wanted).replace(/^\/+|\/+$/g, '');
