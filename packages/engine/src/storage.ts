@@ -29,6 +29,12 @@ export interface ListOptions {
    * relative to the root.
    */
   include?: (path: string, isDir: boolean) => boolean;
+  /**
+   * Told about each path the listing leaves out although it exists (a symbolic link that is
+   * not followed, a socket or device, a name the backend cannot represent), with a short
+   * machine-readable reason such as `symlink` or `special-file`.
+   */
+  onSkip?: (path: string, reason: string) => void;
   signal?: AbortSignal;
 }
 

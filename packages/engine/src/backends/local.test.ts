@@ -61,6 +61,25 @@ describe('LocalStorage on a real folder', () => {
     ]);
   });
 
+  it('reports skipped entries to the onSkip of the listing as well as the constructor', async () => {
+    await writeFile(join(root, 'real.txt'), 'real');
+    await symlink(join(outside, 'secret.txt'), join(root, 'link.txt'));
+    const fromConstructor: string[] = [];
+    const fromListing: string[] = [];
+    const storage = new LocalStorage(root, {
+      onSkip: (path, reason) => fromConstructor.push(`${path}:${reason}`),
+    });
+    const paths: string[] = [];
+    for await (const entry of storage.list({
+      onSkip: (path, reason) => fromListing.push(`${path}:${reason}`),
+    })) {
+      paths.push(entry.path);
+    }
+    expect(paths).toEqual(['real.txt']);
+    expect(fromListing).toEqual(['link.txt:symlink']);
+    expect(fromConstructor).toEqual(['link.txt:symlink']);
+  });
+
   it('skips FIFOs and other special files', async () => {
     execFileSync('mkfifo', [join(root, 'pipe')]);
     const skipped: string[] = [];

@@ -257,6 +257,12 @@ export class LocalStorage implements Storage {
     };
   }
 
+  /** Reports a path `list()` leaves out, to the listing's and the constructor's `onSkip`. */
+  #skip(options: ListOptions, path: string, reason: LocalSkipReason): void {
+    this.options.onSkip?.(path, reason);
+    options.onSkip?.(path, reason);
+  }
+
   async *list(options: ListOptions = {}): AsyncIterable<Entry> {
     await this.getRealRoot();
     yield* this.walk('', '', options);
@@ -283,7 +289,7 @@ export class LocalStorage implements Storage {
       const name = dirent.name.normalize('NFC');
       const rel = joinPath(dirRel, name);
       if (dirent.isSymbolicLink()) {
-        this.options.onSkip?.(rel, 'symlink');
+        this.#skip(options, rel, 'symlink');
         continue;
       }
       const isDir = dirent.isDirectory() ? true : dirent.isFile() ? false : null;
@@ -291,7 +297,7 @@ export class LocalStorage implements Storage {
         isDir === null &&
         (dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice())
       ) {
-        this.options.onSkip?.(rel, 'special-file');
+        this.#skip(options, rel, 'special-file');
         continue;
       }
       const exact = name === dirent.name;
@@ -299,12 +305,9 @@ export class LocalStorage implements Storage {
       if (previous) {
         // Two names on disk, one NFC path: keep the one already in NFC, report the other.
         if (exact && !previous.exact) {
-          this.options.onSkip?.(
-            joinPath(dirRel, nodePath.basename(previous.disk)),
-            'normalization-collision',
-          );
+          this.#skip(options, joinPath(dirRel, nodePath.basename(previous.disk)), 'normalization-collision');
         } else {
-          this.options.onSkip?.(joinPath(dirRel, dirent.name), 'normalization-collision');
+          this.#skip(options, joinPath(dirRel, dirent.name), 'normalization-collision');
           continue;
         }
       }
@@ -352,12 +355,12 @@ export class LocalStorage implements Storage {
         const stat = stats[i];
         if (!stat) continue; // removed since the folder was read
         if (stat.isSymbolicLink()) {
-          this.options.onSkip?.(candidate.rel, 'symlink');
+          this.#skip(options, candidate.rel, 'symlink');
           continue;
         }
         const isDir = stat.isDirectory();
         if (!isDir && !stat.isFile()) {
-          this.options.onSkip?.(candidate.rel, 'special-file');
+          this.#skip(options, candidate.rel, 'special-file');
           continue;
         }
         if (candidate.isDir === null && options.include && !options.include(candidate.rel, isDir)) continue;

@@ -5,6 +5,14 @@ import type { Storage } from '../storage.js';
 
 const PROGRESS_EVERY_MS = 250;
 
+/** Wording of the skip reasons backends report (`ListOptions.onSkip`). */
+const SKIP_REASONS: Record<string, string> = {
+  symlink: 'a symbolic link, which is not followed',
+  'special-file': 'not a regular file or folder (a socket, FIFO or device)',
+  'normalization-collision': 'another name in its folder normalises to the same path',
+  'invalid-name': 'its name cannot be represented',
+};
+
 export interface ScanOptions {
   side: Side;
   storage: Storage;
@@ -26,7 +34,14 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
   let lastProgress = Date.now();
   const include = (path: string, isDir: boolean) =>
     !isEngineInternalPath(path) && (options.include?.(path, isDir) ?? true);
-  for await (const entry of storage.list({ include, signal: options.signal })) {
+  const onSkip = (path: string, reason: string) => {
+    if (!include(path, false)) return;
+    options.warn(
+      `skipped ${JSON.stringify(path)} on the ${side} side: ${SKIP_REASONS[reason] ?? reason}`,
+      path,
+    );
+  };
+  for await (const entry of storage.list({ include, onSkip, signal: options.signal })) {
     let path: string;
     try {
       path = normalizeRelativePath(entry.path);

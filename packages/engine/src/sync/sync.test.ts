@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -904,5 +904,22 @@ describe('sync execution control (memory)', () => {
     const { result } = await run(pair);
     expect(result.warnings.some((warning) => warning.includes('README.md'))).toBe(true);
     expect(await contents(destination)).toEqual({ 'other.txt': 'o' });
+  });
+});
+
+describe('sync over local folders with entries it does not sync', () => {
+  it('warns about each skipped symbolic link, in events and in the result, unless it is ignored', async () => {
+    const pair = await localBackend.make();
+    const root = (pair.source as LocalStorage).root;
+    await writeFile(join(root, 'a.txt'), 'a');
+    await symlink(join(root, 'a.txt'), join(root, 'link.txt'));
+    await mkdir(join(root, 'build'));
+    await symlink(join(root, 'a.txt'), join(root, 'build', 'ignored-link'));
+    const { result, events } = await run(pair, { ignorePatterns: ['build/'] });
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ 'a.txt': 'a' });
+    const skipped = result.warnings.filter((warning) => warning.includes('symbolic link'));
+    expect(skipped).toEqual([expect.stringContaining('"link.txt" on the source side')]);
+    expect(events).toContainEqual({ type: 'warning', message: skipped[0], path: 'link.txt' });
   });
 });
