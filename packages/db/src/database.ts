@@ -15,8 +15,12 @@ export type Schema = typeof schema;
 /** A drizzle database on either driver; repositories use only what both offer. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
-/** The generated SQL migrations, at the repository's top level. */
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url));
+/**
+ * The generated SQL migrations: the repository's top-level `migrations/`, or
+ * `SYNCENGINE_MIGRATIONS_DIR` where a deployment keeps them elsewhere (the Docker images).
+ */
+export const MIGRATIONS_FOLDER =
+  process.env.SYNCENGINE_MIGRATIONS_DIR ?? fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 export interface DatabaseOptions {
   /** A postgres:// URL. Without one, an embedded PGlite database under `dataDir` is used. */
