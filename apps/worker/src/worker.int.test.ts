@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BusEvent, CreatePairSchema } from '@syncengine/contracts';
 import {
+  createConflictRepo,
   createDatabase,
   createPairRepo,
   createRunRepo,
@@ -48,6 +49,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
   let database: DatabaseHandle;
   let pairs: ReturnType<typeof createPairRepo>;
   let runs: ReturnType<typeof createRunRepo>;
+  let conflicts: ReturnType<typeof createConflictRepo>;
   let queue: BullJobQueue;
   let bus: RedisEventBus;
   let launcher: RunLauncher;
@@ -67,7 +69,12 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
   const createPair = async (
     name: string,
     files: Record<string, Buffer | string>,
-    overrides: Partial<{ transfers: number; sourcePath: string }> = {},
+    overrides: Partial<{
+      transfers: number;
+      sourcePath: string;
+      destinationFiles: Record<string, string>;
+      conflictResolution: 'MANUAL';
+    }> = {},
   ): Promise<PairRecord & { sourceDir: string; destinationDir: string }> => {
     const sourceDir = overrides.sourcePath ?? join(root, name, 'source');
     const destinationDir = join(root, name, 'destination');
@@ -77,12 +84,16 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
       await mkdir(join(sourceDir, path, '..'), { recursive: true });
       await writeFile(join(sourceDir, path), content);
     }
+    for (const [path, content] of Object.entries(overrides.destinationFiles ?? {})) {
+      await writeFile(join(destinationDir, path), content);
+    }
     const input = CreatePairSchema.parse({
       name,
       source: { type: 'local', path: sourceDir },
       destination: { type: 'local', path: destinationDir },
       concurrency: { transfers: overrides.transfers ?? 2, operations: 4 },
       maxDeletePercent: 100,
+      ...(overrides.conflictResolution ? { conflictResolution: overrides.conflictResolution } : {}),
     });
     const pair = await pairs.create({ ...input, source: input.source, destination: input.destination });
     return { ...pair, sourceDir, destinationDir };
@@ -113,6 +124,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     database = await createDatabase({ url: testDb.url });
     pairs = createPairRepo(database.db);
     runs = createRunRepo(database.db);
+    conflicts = createConflictRepo(database.db);
     queue = createBullQueue({ connection: TEST_REDIS_URL, prefix });
     bus = createRedisEventBus({ connection: TEST_REDIS_URL, prefix });
     bus.subscribe((event) => events.push(event));
@@ -328,6 +340,40 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     expect(run.status).toBe('completed');
     expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
     await startWorker('d');
+  });
+
+  it('applies a manual conflict decision sent to the worker that runs the pair', async () => {
+    const pair = await createPair(
+      'manual',
+      { 'both.txt': 'the source version', 'plain.txt': 'plain' },
+      { conflictResolution: 'MANUAL', destinationFiles: { 'both.txt': 'the destination version!' } },
+    );
+    const launched = await launcher.launch(pair.id, { trigger: 'manual' });
+    const runId = launched.run!.id;
+    const created = await waitForEvent(
+      (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+      15_000,
+    );
+    if (created.type !== 'conflict.created') throw new Error('unexpected event');
+    expect(created.conflict).toMatchObject({ path: 'both.txt', status: 'pending', runId });
+    // A pending conflict changes neither side.
+    expect(await treeDigest(pair.destinationDir)).not.toEqual(await treeDigest(pair.sourceDir));
+
+    // As the API does: record the decision, then tell the live run.
+    expect(await conflicts.resolve(created.conflict.id, 'source', 'admin')).not.toBeNull();
+    const sentAt = Date.now();
+    await bus.sendControl({
+      type: 'conflict.decision',
+      runId,
+      conflictId: created.conflict.id,
+      path: 'both.txt',
+      resolution: 'source',
+    });
+    const run = await waitForRun(runId, 10_000);
+    expect(run.status).toBe('completed');
+    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
+    expect((await conflicts.get(created.conflict.id))?.status).toBe('resolved');
   });
 
   it('fires a pair schedule on the workers, and removing the schedule stops it', async () => {
