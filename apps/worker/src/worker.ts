@@ -5,7 +5,6 @@ import {
   createPairRepo,
   createRunActionRepo,
   createRunRepo,
-  toPublicRun,
 } from '@syncengine/db';
 import { sync } from '@syncengine/engine';
 import { openStorage } from '@syncengine/locations';
@@ -14,6 +13,7 @@ import {
   createBullWorker,
   createPostgresPairLock,
   createRedisEventBus,
+  failRunsOfFailedJobs,
 } from '@syncengine/queue-redis';
 import {
   createRunExecutor,
@@ -92,15 +92,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     stalledIntervalMs: config.stalledIntervalMs,
     log,
     // A run whose job failed for good must not stay active: it would hold its pair forever.
-    async onFailed({ name, payload, error }) {
-      if (name !== 'sync-run' || payload === null) return;
-      const { runId } = payload as JobPayload<'sync-run'>;
-      const failed = await runs.transition(runId, ['queued', 'running', 'paused'], 'failed', {
-        finishedAt: new Date(),
-        error: error.message,
-      });
-      if (failed) await bus.publish({ type: 'run.failed', run: toPublicRun(failed) });
-    },
+    onFailed: failRunsOfFailedJobs({ runs, bus }),
   });
   await worker.ready();
 

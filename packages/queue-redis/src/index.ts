@@ -3,3 +3,4 @@ export * from './bull-worker.js';
 export * from './connection.js';
 export * from './pair-lock.js';
 export * from './redis-event-bus.js';
+export * from './run-failure.js';
