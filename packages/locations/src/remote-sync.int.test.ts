@@ -159,6 +159,7 @@ describe.each(remotes)('two-way sync: local ↔ $name', (remote) => {
 
       // Nothing changed: nothing moves.
       const idle = await run();
+      expect(idle.plan.actions.filter((action) => action.type !== 'NO_ACTION')).toEqual([]);
       expect(idle.stats.bytesUploaded + idle.stats.bytesDownloaded).toBe(0);
 
       // modified / unchanged → UPLOAD_UPDATE; unchanged / deleted → DELETE_SOURCE;

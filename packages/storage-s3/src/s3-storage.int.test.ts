@@ -35,7 +35,7 @@ describeStorageContract(
   'S3Storage (s3rver)',
   async () => ({ storage: new S3Storage(await makeOptions()), cleanup: async () => undefined }),
   {
-    largeTreeSize: 600,
+    largeTreeSize: 500,
     dropConnection: async (storage) => {
       (storage as S3Storage).dropConnections();
     },
@@ -59,7 +59,8 @@ describe('S3Storage against s3rver', () => {
   it('lists the ETag as the md5 hash and the stored mtime', async () => {
     const storage = await open();
     await writeText(storage, 'a/b.txt', 'abc', 1_600_000_000_123);
-    const [entry] = await listAll(storage);
+    const [folder, entry] = await listAll(storage);
+    expect(folder).toMatchObject({ path: 'a', isDir: true });
     expect(entry).toEqual({
       path: 'a/b.txt',
       size: 3,
@@ -93,8 +94,42 @@ describe('S3Storage against s3rver', () => {
     const storage = await open();
     await writeText(storage, 'from/a.txt', 'a');
     await writeText(storage, 'from/sub/b.txt', 'b');
+    await storage.mkdir('from/empty');
     await storage.rename('from', 'to');
-    expect((await listAll(storage)).map((entry) => entry.path).sort()).toEqual(['to/a.txt', 'to/sub/b.txt']);
+    expect((await listAll(storage)).map((entry) => entry.path)).toEqual([
+      'to',
+      'to/a.txt',
+      'to/empty',
+      'to/sub',
+      'to/sub/b.txt',
+    ]);
+  });
+
+  it('keeps an empty folder with a marker object, and deletes it only when empty', async () => {
+    const storage = await open();
+    await storage.mkdir('empty');
+    expect(await listAll(storage)).toEqual([{ path: 'empty', size: 0, mtime: 0, isDir: true }]);
+    expect(await storage.stat('empty')).toMatchObject({ isDir: true });
+    await writeText(storage, 'empty/now-full.txt', 'x');
+    await expect(storage.delete('empty')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await storage.delete('empty/now-full.txt');
+    await storage.delete('empty');
+    expect(await listAll(storage)).toEqual([]);
+  });
+
+  it('lists across pages, folders before their contents', async () => {
+    const storage = await open({ pageSize: 7 });
+    const names = Array.from({ length: 30 }, (_, i) => `k${i % 3}/${String(i).padStart(2, '0')}.txt`);
+    await Promise.all(names.map((name) => writeText(storage, name, 'x')));
+    const listed = (await listAll(storage)).map((entry) => entry.path);
+    expect(listed).toEqual([
+      'k0',
+      ...names.filter((n) => n.startsWith('k0/')),
+      'k1',
+      ...names.filter((n) => n.startsWith('k1/')),
+      'k2',
+      ...names.filter((n) => n.startsWith('k2/')),
+    ]);
   });
 
   it('stays inside its prefix', async () => {
@@ -126,6 +161,7 @@ describe('S3Storage against s3rver', () => {
     expect(storage.capabilities).toMatchObject({ canSetMtime: false, mtimePrecisionMs: 1000 });
     await writeText(storage, 'x.txt', 'x', 1_000_000_000_000);
     const [entry] = await listAll(storage);
+    expect(entry?.path).toBe('x.txt');
     expect(Math.abs(entry!.mtime - Date.now())).toBeLessThan(60_000);
   });
 });

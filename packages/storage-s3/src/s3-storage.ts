@@ -10,6 +10,7 @@ import {
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -54,6 +55,8 @@ export interface S3StorageOptions {
    * whole seconds) and mtimes cannot be preserved.
    */
   listMtimes?: boolean;
+  /** Keys per listing request (S3 allows up to 1 000, the default). */
+  pageSize?: number;
   retry?: Partial<RetryPolicy>;
   /** Per-request timeout. Default 60 s. */
   requestTimeoutMs?: number;
@@ -164,8 +167,9 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
 }
 
 /**
- * A `Storage` on an S3-compatible bucket under a key prefix. Objects have no directories
- * (`hasDirectories: false`): folders exist only as key prefixes, empty ones cannot be kept.
+ * A `Storage` on an S3-compatible bucket under a key prefix. S3 has no directories
+ * (`hasDirectories: false`): folders are the prefixes of keys, and `mkdir` writes a `dir/`
+ * marker object (as S3 consoles do) so that the engine's empty folders survive.
  *
  * Writes are single PUTs, or multipart uploads above `partSize`; either way the object
  * appears only when complete, so a failed write leaves the previous content. The file's
@@ -184,6 +188,7 @@ export class S3Storage implements Storage {
   private readonly partSize: number;
   private readonly partConcurrency: number;
   private readonly listMtimes: boolean;
+  private readonly pageSize: number;
   private readonly retry: RetryPolicy;
   private readonly agents: (HttpAgent | HttpsAgent)[];
 
@@ -193,6 +198,7 @@ export class S3Storage implements Storage {
     this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024);
     this.partConcurrency = options.partConcurrency ?? 4;
     this.listMtimes = options.listMtimes ?? true;
+    this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     const where = options.endpoint ? ` at ${options.endpoint}` : '';
     this.description = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}${where}`;
@@ -286,22 +292,31 @@ export class S3Storage implements Storage {
     return entry;
   }
 
-  /** True when some object lives below `rel/`. */
-  private async hasChildren(rel: string): Promise<boolean> {
+  /** Keys below `rel/` (at most `limit`), the folder's own marker `rel/` included. */
+  private async keysBelow(rel: string, limit: number): Promise<string[]> {
     const page = await this.run('list', rel, () =>
       this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.key(rel)}/`, MaxKeys: 1 }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.key(rel)}/`, MaxKeys: limit }),
       ),
     );
-    return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
+    return (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
+  }
+
+  /** True when some object lives below `rel/` (a folder marker or any key). */
+  private async hasChildren(rel: string): Promise<boolean> {
+    return (await this.keysBelow(rel, 1)).length > 0;
   }
 
   // --- Storage -----------------------------------------------------------------------
 
+  /**
+   * One flat, paginated listing of the prefix. Folders come from the keys: every prefix
+   * of a key is a folder (offered to include() and reported once, before its contents),
+   * and `dir/` marker objects keep empty folders.
+   */
   async *list(options: ListOptions = {}): AsyncIterable<Entry> {
     const base = this.prefix === '' ? '' : `${this.prefix}/`;
     let token: string | undefined;
-    /** Folders already offered to include(), and those it rejected. */
     const seenDirs = new Set<string>();
     const skipped: string[] = [];
     const isSkipped = (path: string): boolean => skipped.some((dir) => path.startsWith(`${dir}/`));
@@ -312,61 +327,77 @@ export class S3Storage implements Storage {
         '',
         () =>
           this.client.send(
-            new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token }),
+            new ListObjectsV2Command({
+              Bucket: this.bucket,
+              Prefix: base,
+              ContinuationToken: token,
+              MaxKeys: this.pageSize,
+            }),
           ),
         options.signal,
       );
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      const files: { rel: string; size: number; etag?: string; lastModified: number }[] = [];
+      /** This page's entries in order; files still to be completed by a HEAD carry `pending`. */
+      const out: { entry: Entry; pending: boolean }[] = [];
+      const offerDir = (dir: string): boolean => {
+        if (seenDirs.has(dir)) return !skipped.includes(dir) && !isSkipped(dir);
+        seenDirs.add(dir);
+        if (options.include && !options.include(dir, true)) {
+          skipped.push(dir);
+          return false;
+        }
+        out.push({ entry: { path: dir, size: 0, mtime: 0, isDir: true }, pending: false });
+        return true;
+      };
       for (const object of page.Contents ?? []) {
-        const rel = object.Key === undefined ? null : this.relative(object.Key);
-        // Folder markers (`dir/`) and keys that are not valid relative paths are not files.
-        if (!rel || rel.endsWith('/')) continue;
+        const raw = object.Key === undefined ? null : this.relative(object.Key);
+        if (!raw) continue;
+        const isMarker = raw.endsWith('/');
         let path: string;
         try {
-          path = normalizeRelativePath(rel);
+          path = normalizeRelativePath(isMarker ? raw.slice(0, -1) : raw);
         } catch {
+          // Keys that are not valid relative paths (`a//b`, `../x`) are never synced.
           continue;
         }
-        if (path !== rel.normalize('NFC') || isSkipped(path)) continue;
-        // Offer each folder on the way to include() once, outermost first.
+        if (path !== (isMarker ? raw.slice(0, -1) : raw).normalize('NFC') || isSkipped(path)) continue;
         const segments = path.split('/');
         let isRejected = false;
-        for (let depth = 1; depth < segments.length; depth++) {
-          const dir = segments.slice(0, depth).join('/');
-          if (seenDirs.has(dir)) continue;
-          seenDirs.add(dir);
-          if (options.include && !options.include(dir, true)) {
-            skipped.push(dir);
-            isRejected = true;
-            break;
-          }
+        for (let depth = 1; depth < segments.length && !isRejected; depth++) {
+          isRejected = !offerDir(segments.slice(0, depth).join('/'));
         }
-        if (isRejected || (options.include && !options.include(path, false))) continue;
-        files.push({
-          rel: path,
+        if (isRejected) continue;
+        if (isMarker) {
+          offerDir(path);
+          continue;
+        }
+        if (options.include && !options.include(path, false)) continue;
+        const entry: Entry = {
+          path,
           size: object.Size ?? 0,
-          etag: object.ETag,
-          lastModified: object.LastModified?.getTime() ?? 0,
-        });
+          mtime: object.LastModified?.getTime() ?? 0,
+          isDir: false,
+        };
+        const md5 = md5FromEtag(object.ETag);
+        if (md5) {
+          entry.hash = md5;
+          entry.hashAlgorithm = 'md5';
+        }
+        out.push({ entry, pending: this.listMtimes });
       }
       if (this.listMtimes) {
-        const entries = await mapLimit(files, 16, async (file) => {
-          const head = await this.head(file.rel);
-          return head ? this.entryFromHead(file.rel, head) : null;
-        });
-        for (const entry of entries) if (entry) yield entry;
-      } else {
-        for (const file of files) {
-          const entry: Entry = { path: file.rel, size: file.size, mtime: file.lastModified, isDir: false };
-          const md5 = md5FromEtag(file.etag);
-          if (md5) {
-            entry.hash = md5;
-            entry.hashAlgorithm = 'md5';
-          }
-          yield entry;
-        }
+        // The stored mtime is only in each object's metadata: one HEAD per file.
+        await mapLimit(
+          out.filter((item) => item.pending),
+          16,
+          async (item) => {
+            const head = await this.head(item.entry.path);
+            // Deleted between the listing and the HEAD: left out.
+            item.entry = head ? this.entryFromHead(item.entry.path, head) : { ...item.entry, path: '' };
+          },
+        );
       }
+      for (const item of out) if (item.entry.path !== '') yield item.entry;
     } while (token);
   }
 
@@ -374,7 +405,7 @@ export class S3Storage implements Storage {
     const rel = normalizeRelativePath(path);
     const head = await this.head(rel);
     if (head) return this.entryFromHead(rel, head);
-    // A folder exists as long as something lives below it.
+    // A folder exists while a marker or anything else lives below it.
     if (await this.hasChildren(rel)) return { path: rel, size: 0, mtime: 0, isDir: true };
     return null;
   }
@@ -489,19 +520,22 @@ export class S3Storage implements Storage {
   async delete(path: string): Promise<void> {
     const rel = normalizeRelativePath(path);
     const head = await this.head(rel);
-    if (!head) {
-      if (await this.hasChildren(rel)) {
-        throw new SyncError('CONFLICT', `folder "${rel}" is not empty`, { path: rel });
-      }
-      // An explicit folder marker, if a tool made one.
+    if (head) {
       await this.run('delete', rel, () =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.key(rel)}/` })),
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) })),
       );
       return;
     }
-    await this.run('delete', rel, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) })),
-    );
+    const marker = `${this.key(rel)}/`;
+    const below = await this.keysBelow(rel, 2);
+    if (below.some((key) => key !== marker)) {
+      throw new SyncError('CONFLICT', `folder "${rel}" is not empty`, { path: rel });
+    }
+    if (below.length > 0) {
+      await this.run('delete', rel, () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: marker })),
+      );
+    }
   }
 
   /** Server-side copy of one object, keeping its metadata (and so its mtime). */
@@ -550,29 +584,48 @@ export class S3Storage implements Storage {
       );
       return;
     }
-    // A folder: move every object below it.
-    const moved: string[] = [];
-    for await (const entry of this.list({
-      include: (path) => path === source || path.startsWith(`${source}/`),
-    })) {
-      if (entry.path.startsWith(`${source}/`)) moved.push(entry.path);
-    }
-    if (moved.length === 0) throw new SyncError('NOT_FOUND', `"${source}" does not exist`, { path: source });
-    await mapLimit(moved, 8, async (path) => {
-      const destination = target + path.slice(source.length);
-      await this.copyObject(path, destination);
-      await this.run('delete', path, () =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(path) })),
+    // A folder: move every object below it, its marker included.
+    const sourceKey = `${this.key(source)}/`;
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.run('list', source, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: sourceKey, ContinuationToken: token }),
+        ),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (keys.length === 0) throw new SyncError('NOT_FOUND', `"${source}" does not exist`, { path: source });
+    const targetKey = `${this.key(target)}/`;
+    await mapLimit(keys, 8, async (key) => {
+      const destination = targetKey + key.slice(sourceKey.length);
+      await this.run('copy', source, () =>
+        this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: destination,
+            CopySource: copySource(this.bucket, key),
+            MetadataDirective: 'COPY',
+          }),
+        ),
+      );
+      await this.run('delete', source, () =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
       );
     });
   }
 
+  /** Keeps a folder, even an empty one, with a `dir/` marker object, as S3 consoles do. */
   async mkdir(path: string): Promise<void> {
-    // Folders exist only through the objects below them; nothing to create. A file in the way still conflicts.
     const rel = normalizeRelativePath(path);
     if (await this.head(rel)) {
       throw new SyncError('CONFLICT', `cannot create folder "${rel}": a file is there`, { path: rel });
     }
+    await this.run('create folder', rel, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(rel)}/`, Body: '' })),
+    );
   }
 
   async setMtime(path: string, mtime: number): Promise<void> {
