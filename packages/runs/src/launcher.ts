@@ -22,6 +22,9 @@ export function createRunLauncher(deps: {
       pairId: string,
       options: { trigger: RunTrigger; dryRun?: boolean; force?: boolean },
     ): Promise<LaunchResult> {
+      // The common refusal is answered without a failing insert; the insert still decides races.
+      const active = await deps.runs.activeForPair(pairId);
+      if (active) return { activeRun: active };
       const run = await deps.runs.createQueued({
         pairId,
         trigger: options.trigger,

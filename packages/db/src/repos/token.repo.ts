@@ -4,6 +4,9 @@ import type { Database } from '../database.js';
 import { apiTokens, users } from '../schema/index.js';
 import { iso, isoOrNull } from './errors.js';
 
+/** How precisely `lastUsedAt` is kept. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 const toToken = (row: typeof apiTokens.$inferSelect): Token => ({
   id: row.id,
   name: row.name,
@@ -33,15 +36,30 @@ export function createTokenRepo(db: Database) {
         .returning({ id: apiTokens.id });
       return rows.length > 0;
     },
-    /** The user a token belongs to; records the use. */
+    /**
+     * The user a token belongs to. Records the use, at most once a minute per token, so
+     * that authenticating is a read and not a write on every request.
+     */
     async findUser(tokenHash: string): Promise<{ id: string; username: string } | null> {
       const [row] = await db
-        .update(apiTokens)
-        .set({ lastUsedAt: new Date() })
-        .from(users)
-        .where(and(eq(apiTokens.tokenHash, tokenHash), eq(users.id, apiTokens.userId)))
-        .returning({ id: users.id, username: users.username });
-      return row ?? null;
+        .select({
+          id: users.id,
+          username: users.username,
+          tokenId: apiTokens.id,
+          lastUsedAt: apiTokens.lastUsedAt,
+        })
+        .from(apiTokens)
+        .innerJoin(users, eq(users.id, apiTokens.userId))
+        .where(eq(apiTokens.tokenHash, tokenHash));
+      if (!row) return null;
+      const now = Date.now();
+      if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+        await db
+          .update(apiTokens)
+          .set({ lastUsedAt: new Date(now) })
+          .where(eq(apiTokens.id, row.tokenId));
+      }
+      return { id: row.id, username: row.username };
     },
   };
 }

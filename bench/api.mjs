@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// Measures the server's HTTP throughput with autocannon: `GET /api/v1/pairs` (a list of
+// pairs with their last run) and `POST /api/v1/pairs/:id/runs` (queue a run; the runs then
+// execute in-process on tiny folders). The server runs from apps/server/dist (built first
+// if missing) in a child process, with the embedded database (PGlite) by default or the
+// Postgres at --database-url.
+//
+//   node bench/api.mjs [--pairs 50] [--duration 10] [--connections 10] [--database-url postgres://…] [--queue-only]
+//
+// POST /runs allows one active run per pair: a trigger for a pair whose run is still
+// queued or running answers 409. The requests rotate over the pairs; the figures give the
+// rate of all answers and the split between 202 (queued) and 409 (pair busy).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const serverEntry = join(repoRoot, 'apps', 'server', 'dist', 'main.js');
+const autocannon = createRequire(join(repoRoot, 'apps', 'server', 'package.json'))('autocannon');
+
+const { values } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    port: { type: 'string', default: '18_090' },
+    'database-url': { type: 'string' },
+    /** Do not execute runs (SYNCENGINE_EMBEDDED_WORKER=false): measures the API path alone. */
+    'queue-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    'usage: node bench/api.mjs [--pairs 50] [--duration 10] [--connections 10] [--database-url URL] [--queue-only]',
+  );
+  process.exit(0);
+}
+const pairCount = Number(values.pairs);
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const port = Number(values.port.replaceAll('_', ''));
+const password = 'bench password';
+
+if (!existsSync(serverEntry)) {
+  console.log('building the server…');
+  const build = spawnSync('pnpm', ['--filter', '@syncengine/server...', 'build'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const work = await mkdtemp(join(tmpdir(), 'syncengine-api-bench-'));
+const server = spawn(process.execPath, [serverEntry], {
+  cwd: work,
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SYNCENGINE_DATA_DIR: join(work, 'data'),
+    SYNCENGINE_ALLOWED_ROOTS: work,
+    SYNCENGINE_ADMIN_PASSWORD: password,
+    LOG_LEVEL: 'warn',
+    SYNCENGINE_EMBEDDED_WORKER: values['queue-only'] ? 'false' : 'true',
+    ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : { DATABASE_URL: '' }),
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const stop = async () => {
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await rm(work, { recursive: true, force: true });
+};
+
+try {
+  await new Promise((resolve, reject) => {
+    let output = '';
+    server.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('SyncEngine is running')) resolve();
+    });
+    server.once('exit', (code) =>
+      reject(new Error(`the server exited (${code}) before listening:\n${output}`)),
+    );
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const api = async (method, path, body, headers = {}) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { token } = await api('POST', '/api/v1/tokens', { name: 'bench' }, { cookie });
+  const auth = { authorization: `Bearer ${token}` };
+
+  const pairIds = [];
+  for (let i = 0; i < pairCount; i += 1) {
+    const source = join(work, `p${i}`, 'source');
+    const destination = join(work, `p${i}`, 'destination');
+    await mkdir(source, { recursive: true });
+    await mkdir(destination, { recursive: true });
+    await writeFile(join(source, 'note.txt'), `pair ${i}\n`);
+    const pair = await api(
+      'POST',
+      '/api/v1/pairs',
+      {
+        name: `bench ${i}`,
+        source: { type: 'local', path: source },
+        destination: { type: 'local', path: destination },
+      },
+      auth,
+    );
+    pairIds.push(pair.id);
+  }
+  // One run per pair first, so the list shows a last run for every pair.
+  for (const id of pairIds) await api('POST', `/api/v1/pairs/${id}/runs`, {}, auth);
+
+  const measure = (title, path, options = {}) =>
+    new Promise((resolve, reject) => {
+      autocannon(
+        { url: `${base}${path}`, connections, duration, headers: auth, ...options },
+        (error, result) => {
+          if (error) reject(error);
+          else resolve({ title, result });
+        },
+      );
+    });
+
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const list = await measure(`GET /api/v1/pairs (${pairCount} pairs)`, '/api/v1/pairs');
+  let next = 0;
+  const trigger = await measure('POST /api/v1/pairs/:id/runs', '/api/v1/pairs', {
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({
+          ...request,
+          path: `/api/v1/pairs/${pairIds[next++ % pairIds.length]}/runs`,
+          headers: { ...request.headers, ...auth, 'content-type': 'application/json' },
+          body: '{}',
+        }),
+      },
+    ],
+  });
+
+  const database = values['database-url'] ? 'Postgres' : 'PGlite (embedded)';
+  const execution = values['queue-only'] ? 'runs queued, not executed' : 'runs executed in-process';
+  console.log(
+    `\nSyncEngine API throughput — ${database}, ${execution}, ${connections} connections, ${duration} s each\n`,
+  );
+  console.log('| request | req/s (mean) | latency p50 | latency p99 | answers |');
+  console.log('|---|---|---|---|---|');
+  for (const { title, result } of [list, trigger]) {
+    const codes = Object.entries(result.statusCodeStats ?? {})
+      .map(([code, { count }]) => `${count}×${code}`)
+      .join(', ');
+    console.log(
+      `| ${title} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} ms | ${result.latency.p99} ms | ${codes} |`,
+    );
+  }
+} finally {
+  await stop();
+}
