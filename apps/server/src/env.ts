@@ -42,6 +42,13 @@ const EnvSchema = z.object({
   SYNCENGINE_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Run sync jobs inside the server process (default: yes without REDIS_URL). */
   SYNCENGINE_EMBEDDED_WORKER: booleanFlag.optional(),
+  /** Jobs the embedded worker runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int().min(1).max(64).default(2),
+  /** BullMQ key and channel prefix; the workers must use the same. */
+  SYNCENGINE_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain letters, digits, ".", "_" and "-"')
+    .default('syncengine'),
   /** Mark the session cookie `Secure` (set when serving over HTTPS). */
   SYNCENGINE_COOKIE_SECURE: booleanFlag.default(false),
   /** The built dashboard to serve; default apps/web/dist when it exists. */
@@ -61,6 +68,8 @@ export interface ServerConfig {
   allowedRoots: string[];
   secretKey: string | undefined;
   embeddedWorker: boolean;
+  workerConcurrency: number;
+  queuePrefix: string;
   cookieSecure: boolean;
   webDist: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -119,6 +128,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): S
     allowedRoots: roots.map((root) => resolve(root)),
     secretKey: parsed.SYNCENGINE_SECRET_KEY,
     embeddedWorker: parsed.SYNCENGINE_EMBEDDED_WORKER ?? parsed.REDIS_URL === undefined,
+    workerConcurrency: parsed.WORKER_CONCURRENCY,
+    queuePrefix: parsed.SYNCENGINE_QUEUE_PREFIX,
     cookieSecure: parsed.SYNCENGINE_COOKIE_SECURE,
     webDist: parsed.SYNCENGINE_WEB_DIST ? resolve(cwd, parsed.SYNCENGINE_WEB_DIST) : undefined,
     logLevel: parsed.LOG_LEVEL,

@@ -1,4 +1,5 @@
 import { EnvError, parseEnv } from './env.js';
+import { createRedisTransport, startEmbeddedBullWorker } from './redis-transport.js';
 import { createRuntime } from './runtime.js';
 
 /** Starts the server: parses the environment (refusing bad values by name), migrates, listens. */
@@ -15,13 +16,34 @@ async function main() {
     }
     throw error;
   }
-  if (config.redisUrl && !config.embeddedWorker) {
-    process.stderr.write(
-      'SyncEngine: REDIS_URL is set; run jobs with the BullMQ workers (apps/worker) or set SYNCENGINE_EMBEDDED_WORKER=true\n',
-    );
-  }
-  const runtime = await createRuntime({ config, logger: { level: config.logLevel } });
+  const bootLog = {
+    info: (message: string) => process.stdout.write(`${message}\n`),
+    warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
+    error: (message: string) => process.stderr.write(`error: ${message}\n`),
+  };
+  // With REDIS_URL, jobs go to BullMQ and events travel over Redis; otherwise both stay in-process.
+  const transport = config.redisUrl
+    ? await createRedisTransport({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log: bootLog })
+    : undefined;
+  const runtime = await createRuntime({
+    config,
+    logger: { level: config.logLevel },
+    ...(transport ? { transport } : {}),
+  });
   const { generatedAdminPassword } = await runtime.start();
+  const bullWorker =
+    config.redisUrl && config.embeddedWorker
+      ? await startEmbeddedBullWorker({
+          redisUrl: config.redisUrl,
+          prefix: config.queuePrefix,
+          databaseUrl: config.databaseUrl,
+          concurrency: config.workerConcurrency,
+          handlers: runtime.handlers,
+          runs: runtime.repos.runs,
+          bus: runtime.bus,
+          log: bootLog,
+        })
+      : null;
   await runtime.app.listen({ port: config.port, host: config.host });
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;
@@ -29,7 +51,9 @@ async function main() {
     '',
     `SyncEngine is running at ${url}`,
     `  API ${url}/api/v1   docs ${url}/docs`,
-    `  database: ${runtime.database.driver === 'pglite' ? `embedded (${config.dataDir}/pglite)` : 'Postgres'}, queue: ${runtime.queue.driver}`,
+    `  database: ${runtime.database.driver === 'pglite' ? `embedded (${config.dataDir}/pglite)` : 'Postgres'}, queue: ${runtime.queue.driver}${
+      config.embeddedWorker ? ' (runs execute in this process)' : ' (runs execute on the workers)'
+    }`,
     `  allowed roots: ${config.allowedRoots.join(', ')}`,
   ];
   if (generatedAdminPassword) {
@@ -48,6 +72,7 @@ async function main() {
     runtime.app.log.info(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    await bullWorker?.close().catch(() => {});
     await runtime.close();
     process.exit(0);
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BusEvent, Pair } from '@syncengine/contracts';
 import { createTestDatabase, type TestDatabase } from '@syncengine/db/testing';
 import type { ServerConfig } from '../env.js';
+import { createRedisTransport, startEmbeddedBullWorker } from '../redis-transport.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery';
@@ -31,6 +32,8 @@ export interface TestServer {
 export async function startTestServer(options: {
   driver: 'postgres' | 'pglite';
   executorOptions?: RuntimeOptions['executorOptions'];
+  /** Queue on BullMQ and events over Redis (with a worker inside the server), under this key prefix. */
+  redis?: { url: string; prefix: string };
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -46,15 +49,34 @@ export async function startTestServer(options: {
     allowedRoots: [root],
     secretKey: undefined,
     embeddedWorker: true,
+    workerConcurrency: 2,
+    queuePrefix: 'syncengine',
     cookieSecure: false,
     webDist: join(root, 'no-dashboard'),
     logLevel: 'silent',
   };
+  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+  const transport = options.redis
+    ? await createRedisTransport({ redisUrl: options.redis.url, prefix: options.redis.prefix, log: quiet })
+    : undefined;
   const runtime = await createRuntime({
     config,
     executorOptions: { conflictPollIntervalMs: 200, ...options.executorOptions },
+    ...(transport ? { transport } : {}),
   });
   await runtime.start();
+  const worker = options.redis
+    ? await startEmbeddedBullWorker({
+        redisUrl: options.redis.url,
+        prefix: options.redis.prefix,
+        databaseUrl: testDb?.url,
+        concurrency: 2,
+        handlers: runtime.handlers,
+        runs: runtime.repos.runs,
+        bus: runtime.bus,
+        log: quiet,
+      })
+    : null;
   const login = await runtime.app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
@@ -99,6 +121,7 @@ export async function startTestServer(options: {
       });
     },
     async close() {
+      await worker?.close();
       await runtime.close();
       await testDb?.drop();
       await rm(root, { recursive: true, force: true });

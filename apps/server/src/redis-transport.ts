@@ -1,0 +1,64 @@
+import type { RunRepo } from '@syncengine/db';
+import {
+  type BullWorker,
+  createBullQueue,
+  createBullWorker,
+  createPostgresPairLock,
+  createRedisEventBus,
+  failRunsOfFailedJobs,
+  type PairLock,
+} from '@syncengine/queue-redis';
+import type { EventBus, JobHandlers, JobQueue } from '@syncengine/runs';
+
+type Log = { info(message: string): void; warn(message: string): void; error(message: string): void };
+
+/**
+ * The queue and bus on Redis (BullMQ producer, pub/sub bus), for a server whose runs
+ * execute on BullMQ workers. Enqueueing fails fast while Redis is down.
+ */
+export async function createRedisTransport(options: {
+  redisUrl: string;
+  prefix: string;
+  log: Log;
+}): Promise<{ queue: JobQueue; bus: EventBus }> {
+  const bus = createRedisEventBus({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
+  await bus.ready();
+  const queue = createBullQueue({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
+  return { queue, bus };
+}
+
+/**
+ * A BullMQ worker inside the server process (`SYNCENGINE_EMBEDDED_WORKER=true` with
+ * REDIS_URL), executing the same job handlers as `apps/worker`. With Postgres, runs hold
+ * the pair's advisory lock like on a separate worker.
+ */
+export async function startEmbeddedBullWorker(options: {
+  redisUrl: string;
+  prefix: string;
+  databaseUrl: string | undefined;
+  concurrency: number;
+  handlers: JobHandlers;
+  runs: Pick<RunRepo, 'transition'>;
+  bus: EventBus;
+  log: Log;
+}): Promise<{ close(): Promise<void> }> {
+  const pairLock: PairLock | undefined = options.databaseUrl
+    ? createPostgresPairLock({ url: options.databaseUrl, maxHeld: options.concurrency })
+    : undefined;
+  const worker: BullWorker = createBullWorker({
+    connection: options.redisUrl,
+    prefix: options.prefix,
+    handlers: options.handlers,
+    concurrency: options.concurrency,
+    ...(pairLock ? { pairLock } : {}),
+    log: options.log,
+    onFailed: failRunsOfFailedJobs({ runs: options.runs, bus: options.bus }),
+  });
+  await worker.ready();
+  return {
+    async close() {
+      await worker.close();
+      await pairLock?.close();
+    },
+  };
+}

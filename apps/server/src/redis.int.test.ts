@@ -1,0 +1,81 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BusEvent, Run } from '@syncengine/contracts';
+import { canReachPostgres, requireService, TEST_DATABASE_URL, TEST_REDIS_URL } from '@syncengine/db/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestServer, type TestServer } from './testing/test-server.js';
+
+async function canReachRedis(url: string): Promise<string | null> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (error) {
+    return `${url}: ${(error as Error).message}`;
+  } finally {
+    client.disconnect();
+  }
+}
+
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
+
+describe.skipIf(!hasPostgres || !hasRedis)('server with REDIS_URL (BullMQ queue, Redis event bus)', () => {
+  const prefix = `se_test_server_${crypto.randomUUID().slice(0, 8)}`;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ driver: 'postgres', redis: { url: TEST_REDIS_URL, prefix } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    const redis = new Redis(TEST_REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('reports the BullMQ queue on /health', async () => {
+    const response = await server.runtime.app.inject({ method: 'GET', url: '/api/v1/health' });
+    expect(response.json()).toMatchObject({ status: 'ok', queue: { status: 'up', driver: 'bullmq' } });
+  });
+
+  it('runs a sync through BullMQ and relays its events from Redis to a WebSocket client', async () => {
+    const address = await server.runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = new WebSocket(`${address.replace(/^http/, 'ws')}/api/v1/ws`, {
+      headers: { cookie: server.cookie },
+    });
+    const messages: BusEvent[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+
+    const { source, destination } = await server.folders('redis-run');
+    await writeFile(join(source, 'queued.txt'), 'through bullmq');
+    const pair = await server.createPair({
+      name: 'redis',
+      source: { type: 'local', path: source },
+      destination: { type: 'local', path: destination },
+    });
+    const started = await server.runtime.app.inject({
+      method: 'POST',
+      url: `/api/v1/pairs/${pair.id}/runs`,
+      headers: { cookie: server.cookie },
+      payload: {},
+    });
+    expect(started.statusCode).toBe(202);
+    const runId = (started.json() as Run).id;
+    const deadline = Date.now() + 20_000;
+    while (!messages.some((event) => event.type === 'run.completed' && event.run.id === runId)) {
+      if (Date.now() > deadline)
+        throw new Error(`run did not complete; got ${messages.map((e) => e.type).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await readFile(join(destination, 'queued.txt'), 'utf8')).toBe('through bullmq');
+    const types = messages.map((event) => event.type);
+    expect(types).toContain('run.queued');
+    expect(types).toContain('run.started');
+    socket.close();
+  });
+});
