@@ -339,7 +339,6 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     const run = await waitForRun(runId, 30_000);
     expect(run.status).toBe('completed');
     expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
-    await startWorker('d');
   });
 
   it('applies a manual conflict decision sent to the worker that runs the pair', async () => {
