@@ -348,6 +348,75 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect((await request('GET', `/api/v1/pairs/${crypto.randomUUID()}/plan`)).status).toBe(404);
       });
 
+      it('fires a cron schedule as runs triggered by the schedule, and stops when it is removed', async () => {
+        const { source, destination } = await server.folders('scheduled');
+        await writeFile(join(source, 'tick.txt'), 'tick');
+        const pair = await server.createPair({
+          name: 'cron',
+          source: local(source),
+          destination: local(destination),
+        });
+        const queued = server.nextEvent(
+          (event) => event.type === 'run.queued' && event.run.pairId === pair.id,
+        ) as Promise<Extract<BusEvent, { type: 'run.queued' }>>;
+        // Six fields: every second.
+        expect((await request('PATCH', `/api/v1/pairs/${pair.id}`, { schedule: '* * * * * *' })).status).toBe(
+          200,
+        );
+        const { run } = await queued;
+        expect(run.trigger).toBe('schedule');
+        expect((await request('PATCH', `/api/v1/pairs/${pair.id}`, { schedule: null })).status).toBe(200);
+        await eventually(async () => {
+          const runs = (await request('GET', `/api/v1/pairs/${pair.id}/runs`)).body.items as Run[];
+          return runs.every((item) => ['completed', 'failed', 'cancelled'].includes(item.status));
+        });
+        const settled = ((await request('GET', `/api/v1/pairs/${pair.id}/runs`)).body.items as Run[]).length;
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(((await request('GET', `/api/v1/pairs/${pair.id}/runs`)).body.items as Run[]).length).toBe(
+          settled,
+        );
+        expect(await readFile(join(destination, 'tick.txt'), 'utf8')).toBe('tick');
+      });
+
+      it('encrypts remote credentials at rest and never returns them', async () => {
+        const body = {
+          name: 'remote',
+          source: {
+            type: 'sftp',
+            host: 'files.example.org',
+            username: 'alice',
+            password: 'hunter2',
+            path: '/data',
+          },
+          destination: local((await server.folders('remote')).destination),
+        };
+        const response = await request('POST', '/api/v1/pairs', body);
+        if (driver === 'postgres') {
+          // With DATABASE_URL and no SYNCENGINE_SECRET_KEY there is no key to encrypt with.
+          expect(response.status).toBe(400);
+          expect(response.body.message).toMatch(/SYNCENGINE_SECRET_KEY/);
+          return;
+        }
+        expect(response.status).toBe(201);
+        expect(JSON.stringify(response.body)).not.toContain('hunter2');
+        expect(response.body.source).toMatchObject({
+          type: 'sftp',
+          host: 'files.example.org',
+          username: 'alice',
+        });
+        expect(response.body.source.password).toBeUndefined();
+        const stored = await server.runtime.repos.pairs.get(response.body.id);
+        expect(String(stored?.source.password)).toMatch(/^enc:v1:/);
+        // A change that leaves the password out keeps the stored one.
+        const patched = await request('PATCH', `/api/v1/pairs/${response.body.id}`, {
+          source: { type: 'sftp', host: 'files.example.org', username: 'bob', path: '/data' },
+        });
+        expect(patched.status).toBe(200);
+        const restored = await server.runtime.repos.pairs.get(response.body.id);
+        expect(String(restored?.source.password)).toMatch(/^enc:v1:/);
+        expect(restored?.source.username).toBe('bob');
+      });
+
       it('deletes a pair', async () => {
         const { source, destination } = await server.folders('delete');
         const pair = await server.createPair({
