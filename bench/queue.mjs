@@ -2,7 +2,8 @@
 // Measures BullMQ worker throughput: 200 queued runs of small pairs, executed by 1, 2 and
 // 4 worker processes (apps/worker/dist, WORKER_CONCURRENCY each). Prints runs per second
 // (first trigger → last run finished) and the queue latency (trigger → run started, from
-// the runs table) at p50 and p95.
+// the runs table) at p50 and p95, while the runs wait in a backlog; then the latency of
+// the queue itself, with runs triggered one at a time on an idle worker.
 //
 //   node bench/queue.mjs [--runs 200] [--workers 1,2,4] [--concurrency 2]
 //                        [--database-url postgres://…] [--redis-url redis://…]
@@ -122,11 +123,11 @@ function whenReady(child) {
   });
 }
 
-async function round(workerCount) {
+async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
   const prefix = `se-bench-${randomBytes(3).toString('hex')}`;
   prefixes.push(prefix);
   const roundPairs = [];
-  for (let index = 0; index < runCount; index += 1) {
+  for (let index = 0; index < count; index += 1) {
     const dir = join(work, prefix, String(index));
     await mkdir(join(dir, 'source'), { recursive: true });
     await mkdir(join(dir, 'destination'), { recursive: true });
@@ -155,7 +156,10 @@ async function round(workerCount) {
   await Promise.all(workers.map(whenReady));
 
   const runIds = [];
-  for (const pair of roundPairs) runIds.push((await launcher.launch(pair.id, { trigger: 'manual' })).run.id);
+  for (const pair of roundPairs) {
+    runIds.push((await launcher.launch(pair.id, { trigger: 'manual' })).run.id);
+    if (paceMs > 0) await sleep(paceMs);
+  }
   let finished = [];
   for (const deadline = Date.now() + 300_000; ; await sleep(200)) {
     finished = await Promise.all(runIds.map((id) => runs.get(id)));
@@ -180,7 +184,7 @@ async function round(workerCount) {
     .sort((x, y) => x - y);
   return {
     workers: workerCount,
-    runsPerSecond: runCount / ((lastFinished - firstQueued) / 1_000),
+    runsPerSecond: count / ((lastFinished - firstQueued) / 1_000),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     failed: failed.length,
@@ -188,6 +192,7 @@ async function round(workerCount) {
 }
 
 const results = [];
+let idle = null;
 try {
   for (const count of workerCounts) {
     process.stdout.write(`${count} worker(s)… `);
@@ -195,6 +200,10 @@ try {
     results.push(result);
     console.log(`${result.runsPerSecond.toFixed(1)} runs/s`);
   }
+  // Latency of the queue itself: runs triggered one at a time while a worker is idle.
+  process.stdout.write('idle latency, 1 worker… ');
+  idle = await round(1, { paceMs: 300, count: 30 });
+  console.log(`p50 ${idle.p50} ms`);
 } finally {
   for (const child of children) child.kill('SIGKILL');
   await database.close();
@@ -221,3 +230,6 @@ for (const r of results) {
     `${String(r.workers).padEnd(7)} | ${r.runsPerSecond.toFixed(1).padStart(6)} | ${`${r.p50} ms`.padStart(17)} | ${`${r.p95} ms`.padStart(8)} | ${r.failed}`,
   );
 }
+console.log(
+  `\nTrigger → start on an idle worker (30 runs, one every 300 ms): p50 ${idle.p50} ms, p95 ${idle.p95} ms`,
+);
