@@ -85,6 +85,14 @@ export interface Storage {
   copy?(from: string, to: string): Promise<void>;
   /** Sets a file's or directory's mtime, where `capabilities.canSetMtime`. */
   setMtime?(path: string, mtime: number): Promise<void>;
+  /**
+   * Makes everything written, renamed or deleted so far durable (for local disk: fsync of
+   * the files written and of the folders changed). The engine calls it before it records
+   * completed actions in the state store, so a backend may defer durability of `write()`
+   * until then. Backends whose writes are durable when they return need not implement it.
+   * After a failed flush, every later flush must fail too.
+   */
+  flush?(): Promise<void>;
   /** Releases connections. */
   close?(): Promise<void>;
 }

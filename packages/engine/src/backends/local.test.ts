@@ -80,6 +80,37 @@ describe('LocalStorage on a real folder', () => {
     expect(fromConstructor).toEqual(['link.txt:symlink']);
   });
 
+  it('writes into a folder again after it was removed behind its back', async () => {
+    const storage = new LocalStorage(root);
+    await writeText(storage, 'sub/deeper/a.txt', 'a');
+    await rm(join(root, 'sub'), { recursive: true });
+    await writeText(storage, 'sub/deeper/b.txt', 'b');
+    await storage.flush();
+    expect(await readFile(join(root, 'sub/deeper/b.txt'), 'utf8')).toBe('b');
+  });
+
+  it('flushes files that were moved or deleted since they were written without failing', async () => {
+    const storage = new LocalStorage(root);
+    await writeText(storage, 'a.txt', 'a');
+    await writeText(storage, 'dir/b.txt', 'b');
+    await storage.rename('a.txt', 'moved/a.txt');
+    await storage.delete('dir/b.txt');
+    await storage.delete('dir');
+    await expect(storage.flush()).resolves.toBeUndefined();
+    expect(await readdir(root)).toEqual(['moved']);
+  });
+
+  it('checks folders again on each listing: a folder replaced by an outside symlink is refused', async () => {
+    const storage = new LocalStorage(root);
+    await writeText(storage, 'sub/a.txt', 'a');
+    await listAll(storage);
+    await rm(join(root, 'sub'), { recursive: true });
+    await symlink(outside, join(root, 'sub'));
+    await listAll(storage);
+    await expect(codeOf(writeText(storage, 'sub/b.txt', 'b'))).resolves.toBe('INVALID_PATH');
+    expect(await readdir(outside)).toEqual(['secret.txt']);
+  });
+
   it('skips FIFOs and other special files', async () => {
     execFileSync('mkfifo', [join(root, 'pipe')]);
     const skipped: string[] = [];

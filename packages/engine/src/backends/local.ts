@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
 import { createHasher, LOCAL_HASH_ALGORITHMS } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
@@ -44,6 +44,78 @@ export interface LocalStorageOptions {
 }
 
 const READ_CHUNK = 1 << 20;
+/** Files up to this size are read with one call and handed over as a single chunk. */
+const SMALL_FILE = 256 * 1024;
+/** Written files waiting for `flush()` before a write flushes them itself, bounding memory. */
+const MAX_UNFLUSHED = 8192;
+const FLUSH_CONCURRENCY = 32;
+
+/** Runs `work` over `items`, at most `limit` at once; the first failure rejects (after the others settle). */
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const runner = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  if (failure) throw failure.error;
+}
+
+/** fsyncs a file or folder by path; gone is fine (moved or deleted since), as is a folder that cannot be fsync'ed. */
+async function fsyncPath(abs: string, isDir: boolean): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(abs, constants.O_RDONLY | (isDir ? constants.O_DIRECTORY : constants.O_NOFOLLOW));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (isMissing(error) || code === 'ELOOP' || (isDir && (code === 'EISDIR' || code === 'EACCES'))) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!(isDir && (code === 'EINVAL' || code === 'ENOTSUP' || code === 'EBADF'))) throw error;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * A stream of an open file's bytes that closes the handle. A small file is read at once
+ * into one chunk (no stream machinery per read); anything larger, or a file that grew
+ * since it was stat'ed, continues with a regular read stream.
+ */
+async function readSmallFile(handle: FileHandle, size: number): Promise<Readable> {
+  if (size > SMALL_FILE) return handle.createReadStream({ highWaterMark: 256 * 1024 });
+  const buffer = Buffer.allocUnsafe(size + 1);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  if (filled <= size) {
+    await handle.close();
+    return Readable.from(filled === 0 ? [] : [buffer.subarray(0, filled)], { objectMode: false });
+  }
+  // It grew: hand over what was read, then the rest.
+  const rest = handle.createReadStream({ start: filled, highWaterMark: 256 * 1024 });
+  return Readable.from(
+    (async function* () {
+      yield buffer;
+      yield* rest;
+    })(),
+    { objectMode: false },
+  );
+}
 
 /** Maps a Node.js file system error to a `SyncError`; anything else is returned unchanged. */
 export function mapFsError(error: unknown, path: string): unknown {
@@ -145,6 +217,18 @@ export class LocalStorage implements Storage {
   private readonly aliases = new Map<string, string>();
   /** Synchronous stats since `list()` last handed the event loop back. */
   private statsSinceYield = 0;
+  /**
+   * Absolute folders known to exist as real folders below the root (listed, made or checked
+   * during this instance's life), so writes need no `mkdir` and paths below them no
+   * `realpath`. A folder removed behind the engine's back is noticed when a write into it
+   * fails, and then created again.
+   */
+  readonly #knownDirs = new Set<string>();
+  /** Files written and folders changed since the last `flush()`, to be made durable there. */
+  #unflushedFiles = new Set<string>();
+  #unflushedDirs = new Set<string>();
+  /** A failed fsync; every later `flush()` fails too (Linux reports a lost write only once). */
+  #flushError: unknown;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = nodePath.resolve(root);
@@ -211,8 +295,11 @@ export class LocalStorage implements Storage {
    */
   private async assertInsideRoot(absDir: string, rel: string): Promise<void> {
     const realRoot = await this.getRealRoot();
+    if (this.#knownDirs.has(absDir)) return;
     let probe = absDir;
     while (probe.length > this.root.length) {
+      // Below a folder already confirmed: nothing between it and the root can lead outside.
+      if (probe !== absDir && this.#knownDirs.has(probe)) return;
       let real: string;
       try {
         real = await fsp.realpath(probe);
@@ -232,7 +319,43 @@ export class LocalStorage implements Storage {
           },
         );
       }
+      if (probe === absDir) this.#knownDirs.add(absDir);
       return;
+    }
+  }
+
+  /** Forgets cached folders at or below `absDir` (it was deleted, moved, or found missing). */
+  #forgetDirs(absDir: string): void {
+    this.#knownDirs.delete(absDir);
+    const prefix = absDir + nodePath.sep;
+    for (const known of this.#knownDirs) if (known.startsWith(prefix)) this.#knownDirs.delete(known);
+  }
+
+  /** Notes a changed file (and its folder) whose durability `flush()` must ensure. */
+  #changed(absFile: string | null, absDir: string): void {
+    if (this.options.fsync === false) return;
+    if (absFile !== null) this.#unflushedFiles.add(absFile);
+    this.#unflushedDirs.add(absDir);
+  }
+
+  /**
+   * Makes every file written and every folder changed since the last call durable: each
+   * file is fsync'ed (in parallel), then each changed folder once, so the renames that put
+   * the files in place survive a power loss. The executor calls this before it records
+   * completed actions, so nothing is recorded as synced before its bytes are on disk.
+   */
+  async flush(): Promise<void> {
+    if (this.#flushError !== undefined) throw this.#flushError;
+    const files = [...this.#unflushedFiles];
+    const dirs = [...this.#unflushedDirs];
+    this.#unflushedFiles = new Set();
+    this.#unflushedDirs = new Set();
+    try {
+      await forEachLimited(files, FLUSH_CONCURRENCY, (file) => fsyncPath(file, false));
+      await forEachLimited(dirs, FLUSH_CONCURRENCY, (dir) => fsyncPath(dir, true));
+    } catch (error) {
+      this.#flushError = mapFsError(error, 'flush');
+      throw this.#flushError;
     }
   }
 
@@ -265,6 +388,8 @@ export class LocalStorage implements Storage {
 
   async *list(options: ListOptions = {}): AsyncIterable<Entry> {
     await this.getRealRoot();
+    // A new listing is a new look at the disk: folders cached earlier are checked again.
+    this.#knownDirs.clear();
     yield* this.walk('', '', options);
   }
 
@@ -371,7 +496,11 @@ export class LocalStorage implements Storage {
           this.aliases.set(candidate.rel, candidate.disk);
         }
         yield this.toEntry(candidate.rel, stat);
-        if (isDir) yield* this.walk(candidate.rel, candidate.disk, options);
+        if (isDir) {
+          // Reached from the root through real folders only: below the root by construction.
+          this.#knownDirs.add(this.absolute(candidate.disk));
+          yield* this.walk(candidate.rel, candidate.disk, options);
+        }
       }
     }
   }
@@ -391,6 +520,10 @@ export class LocalStorage implements Storage {
 
   /** Opens a regular file for reading without following a symlink at the path itself. */
   private async openFile(rel: string, abs: string): Promise<FileHandle> {
+    return (await this.openFileWithStats(rel, abs)).handle;
+  }
+
+  private async openFileWithStats(rel: string, abs: string): Promise<{ handle: FileHandle; stats: Stats }> {
     let handle: FileHandle;
     try {
       handle = await fsp.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -401,7 +534,7 @@ export class LocalStorage implements Storage {
       const stats = await handle.stat();
       if (!stats.isFile())
         throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
-      return handle;
+      return { handle, stats };
     } catch (error) {
       await handle.close().catch(() => {});
       throw mapFsError(error, rel);
@@ -411,18 +544,25 @@ export class LocalStorage implements Storage {
   async read(path: string, options?: { signal?: AbortSignal }): Promise<Readable> {
     const { rel, abs } = await this.locate(path);
     abortIfNeeded(options?.signal);
-    const handle = await this.openFile(rel, abs);
-    const stream = handle.createReadStream({ highWaterMark: 256 * 1024 });
+    const { handle, stats } = await this.openFileWithStats(rel, abs);
+    let stream: Readable;
+    try {
+      stream = await readSmallFile(handle, stats.size);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw mapFsError(error, rel);
+    }
     return options?.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 
   /** Creates `absDir` and its parents below the root, refusing to create through an outside symlink. */
   private async ensureDirectory(absDir: string, rel: string): Promise<void> {
     await this.getRealRoot(true);
-    if (absDir === this.root) return;
+    if (absDir === this.root || this.#knownDirs.has(absDir)) return;
     await this.assertInsideRoot(absDir, rel);
+    let made: string | undefined;
     try {
-      await fsp.mkdir(absDir, { recursive: true });
+      made = await fsp.mkdir(absDir, { recursive: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' || isMissing(error)) {
         throw new SyncError(
@@ -436,6 +576,16 @@ export class LocalStorage implements Storage {
       }
       throw mapFsError(error, rel);
     }
+    if (made !== undefined) {
+      // Every folder from the first one made down to absDir is new: note each, and its parent
+      // as changed, so flush() makes the new entries durable.
+      for (let dir = absDir; ; dir = nodePath.dirname(dir)) {
+        this.#knownDirs.add(dir);
+        this.#changed(null, nodePath.dirname(dir));
+        if (dir.length <= made.length || dir.length <= this.root.length) break;
+      }
+    }
+    this.#knownDirs.add(absDir);
   }
 
   async write(
@@ -461,8 +611,17 @@ export class LocalStorage implements Storage {
 
     const temp = nodePath.join(dir, tempNameFor(nodePath.basename(abs)));
     let handle: FileHandle | undefined;
+    let written: Stats;
     try {
-      handle = await fsp.open(temp, 'wx', 0o666);
+      try {
+        handle = await fsp.open(temp, 'wx', 0o666);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        // The folder was known, but has been removed since: make it again.
+        this.#forgetDirs(dir);
+        await this.ensureDirectory(dir, rel);
+        handle = await fsp.open(temp, 'wx', 0o666);
+      }
       let size = 0;
       for await (const chunk of data) {
         abortIfNeeded(options.signal);
@@ -483,8 +642,7 @@ export class LocalStorage implements Storage {
         );
       }
       if (options.mtime !== undefined) await handle.utimes(new Date(), options.mtime / 1000);
-      if (this.options.fsync !== false) await handle.sync();
-      const written = await handle.stat();
+      written = await handle.stat();
       if (written.size !== size) {
         throw new SyncError(
           'TRANSIENT',
@@ -502,11 +660,10 @@ export class LocalStorage implements Storage {
       await fsp.rm(temp, { force: true }).catch(() => {});
       throw mapFsError(error, rel);
     }
-    try {
-      return this.toEntry(rel, await fsp.lstat(abs));
-    } catch (error) {
-      throw mapFsError(error, rel);
-    }
+    // Durable at the next flush(); a rename keeps the inode, size and mtime just stat'ed.
+    this.#changed(abs, dir);
+    if (this.#unflushedFiles.size >= MAX_UNFLUSHED) await this.flush();
+    return this.toEntry(rel, written);
   }
 
   async delete(path: string): Promise<void> {
@@ -514,8 +671,11 @@ export class LocalStorage implements Storage {
     try {
       const stats = await lstatOrNull(abs);
       if (!stats) return;
-      if (stats.isDirectory()) await fsp.rmdir(abs);
-      else await fsp.unlink(abs);
+      if (stats.isDirectory()) {
+        this.#forgetDirs(abs);
+        await fsp.rmdir(abs);
+      } else await fsp.unlink(abs);
+      this.#changed(null, nodePath.dirname(abs));
     } catch (error) {
       if (isMissing(error)) return;
       const code = (error as NodeJS.ErrnoException).code;
@@ -570,11 +730,14 @@ export class LocalStorage implements Storage {
         path: target,
       });
     }
+    if (sourceStats.isDirectory()) this.#forgetDirs(source.abs);
     try {
       await fsp.rename(source.abs, targetAbs);
     } catch (error) {
       throw mapFsError(error, source.rel);
     }
+    this.#changed(null, nodePath.dirname(source.abs));
+    this.#changed(null, nodePath.dirname(targetAbs));
     this.moveAliases(source.rel, this.diskPath(source.rel), target, targetDisk);
   }
 

@@ -13,12 +13,21 @@ export class StateRecorder {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
+  /**
+   * @param beforeWrite runs before each batch is written, e.g. to make the storages' writes
+   *   durable: nothing is recorded as synced before its bytes are on disk. When it fails,
+   *   the batch is not written and `failed` is set.
+   */
   constructor(
     private readonly store: StateStore,
     private readonly onFailure: (error: unknown) => void,
     private readonly delayMs = 50,
     private readonly maxBatch = 256,
+    private readonly beforeWrite?: () => Promise<void>,
   ) {}
+
+  /** The first failure of `beforeWrite`, if any: the changes from then on are not durable. */
+  durabilityError: unknown;
 
   record(...changes: StateChange[]): void {
     this.changes.push(...changes);
@@ -35,7 +44,19 @@ export class StateRecorder {
     if (batch.length > 0) {
       // A failed update is reported, not fatal: the full save at the end of the run
       // writes the same changes again.
-      this.#writing = this.#writing.then(() => this.store.update(batch)).catch(this.onFailure);
+      this.#writing = this.#writing
+        .then(async () => {
+          if (this.beforeWrite) {
+            try {
+              await this.beforeWrite();
+            } catch (error) {
+              this.durabilityError ??= error;
+              throw error;
+            }
+          }
+          await this.store.update(batch);
+        })
+        .catch(this.onFailure);
     }
     return this.#writing;
   }

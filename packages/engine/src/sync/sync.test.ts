@@ -923,3 +923,77 @@ describe('sync over local folders with entries it does not sync', () => {
     expect(events).toContainEqual({ type: 'warning', message: skipped[0], path: 'link.txt' });
   });
 });
+
+describe('sync durability', () => {
+  it('flushes the storages before each recorded batch, so nothing is recorded before it is durable', async () => {
+    const pair = await memoryBackend.make();
+    for (let i = 0; i < 40; i++) await put(pair.source, `dir${i % 4}/f${i}.txt`, `content ${i}`);
+    const written = new Set<string>();
+    const durable = new Set<string>();
+    let flushes = 0;
+    const destination = new Proxy(pair.destination, {
+      get(target, property, receiver) {
+        if (property === 'write') {
+          return async (...args: Parameters<Storage['write']>) => {
+            const entry = await target.write(...args);
+            written.add(entry.path);
+            return entry;
+          };
+        }
+        if (property === 'flush') {
+          return async () => {
+            flushes++;
+            for (const path of written) durable.add(path);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const recordedBeforeDurable: string[] = [];
+    let recorded = 0;
+    const check = (path: string, entry: { isDir: boolean } | null) => {
+      if (entry && !entry.isDir && !durable.has(path)) recordedBeforeDurable.push(path);
+    };
+    const state: StateStore = {
+      load: () => pair.state.load(),
+      loadMetadata: () => pair.state.loadMetadata(),
+      saveMetadata: (metadata) => pair.state.saveMetadata(metadata),
+      update: async (changes) => {
+        for (const change of changes) check(change.path, change.destination);
+        recorded += changes.length;
+        await pair.state.update(changes);
+      },
+      save: async (saved) => {
+        for (const [path, entry] of saved.destination) check(path, entry);
+        await pair.state.save(saved);
+      },
+    };
+    const { result } = await run({ source: pair.source, destination, state });
+    expect(result.status).toBe('completed');
+    expect(recorded).toBeGreaterThanOrEqual(40);
+    expect(flushes).toBeGreaterThan(0);
+    expect(recordedBeforeDurable).toEqual([]);
+    expect(Object.keys(await contents(destination)).filter((path) => !path.endsWith('/'))).toHaveLength(40);
+  });
+
+  it('records nothing more and fails the run when a storage cannot make its writes durable', async () => {
+    const pair = await memoryBackend.make();
+    await put(pair.source, 'a.txt', 'a');
+    const destination = new Proxy(pair.destination, {
+      get(target, property, receiver) {
+        if (property === 'flush') {
+          return async () => {
+            throw new SyncError('INTERNAL', 'fsync failed: EIO');
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { result } = await run({ ...pair, destination });
+    expect(result.status).toBe('failed');
+    expect(result.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('EIO') })]);
+    expect((await pair.state.load())?.destination.has('a.txt') ?? false).toBe(false);
+  });
+});

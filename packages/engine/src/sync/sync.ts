@@ -112,8 +112,17 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     }
 
     emit({ type: 'sync_start', total_files: plan.totals.files, total_bytes: plan.totals.bytes });
-    const recorder = new StateRecorder(options.state, (error) =>
-      warn(`could not record progress: ${error instanceof Error ? error.message : String(error)}`),
+    // Storages may defer the durability of their writes to flush(): it runs before every
+    // recorded batch and before the final save, so nothing is recorded before it is durable.
+    const flushStorages = async () => {
+      await Promise.all(SIDES.map((side) => storages[side].flush?.()));
+    };
+    const recorder = new StateRecorder(
+      options.state,
+      (error) => warn(`could not record progress: ${messageOf(error)}`),
+      undefined,
+      undefined,
+      flushStorages,
     );
     const executor = new Executor({
       storages,
@@ -130,6 +139,20 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     await executor.run(plan.actions);
     await recorder.flush();
     const outcome = executor.outcome;
+    let durabilityError: unknown = recorder.durabilityError;
+    if (durabilityError === undefined) {
+      try {
+        await flushStorages();
+      } catch (error) {
+        durabilityError = error;
+      }
+    }
+    if (durabilityError !== undefined) {
+      const code = isSyncError(durabilityError) ? durabilityError.code : 'INTERNAL';
+      const message = `written files could not be made durable (${messageOf(durabilityError)}); what this run did after that is not recorded and is checked again next run`;
+      outcome.errors.push({ code, message });
+      emit({ type: 'error', code, message });
+    }
     if (config.conflictStrategy === 'MANUAL' && !options.onConflict && outcome.pendingConflicts.length > 0) {
       warn(`${outcome.pendingConflicts.length} conflict(s) left pending: no conflict handler for MANUAL`);
     }
@@ -146,7 +169,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       refreshed.source.size === 0 &&
       refreshed.destination.size === 0;
     // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree).
-    if (!isStateUnchanged) await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
+    if (!isStateUnchanged && durabilityError === undefined) {
+      await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
+    }
 
     const status: SyncStatus = controller.isCancelled
       ? 'cancelled'
@@ -387,6 +412,8 @@ async function computeHashes(
     },
   );
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The max-delete guard: the violation, or null when the plan stays within the limit. */
 function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncConfig): SyncRunError | null {

@@ -76,6 +76,9 @@ export async function copyFile(
     throw error;
   }
   input.on('error', (error) => hashing.destroy(error));
+  // The write consumes `hashing` and sees its error; a small file can be read and checked
+  // before the write starts iterating, and an 'error' without a listener would crash.
+  hashing.on('error', () => {});
   input.pipe(hashing);
   let written: Entry;
   try {
