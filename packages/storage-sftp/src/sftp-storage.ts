@@ -153,6 +153,12 @@ export class SftpStorage implements Storage {
   private connecting: Promise<Session> | null = null;
   private rootPath: string | null = null;
   private canExec = true;
+  /**
+   * Absolute paths of folders known to exist, so that writes into them skip the `lstat`
+   * per level. Cleared whenever this storage removes or moves something that may be a
+   * folder, and after a failed write.
+   */
+  private readonly knownDirs = new Set<string>();
   private isClosed = false;
 
   constructor(options: SftpStorageOptions) {
@@ -437,6 +443,12 @@ export class SftpStorage implements Storage {
 
   /** `mkdir -p` of an absolute server path; a file in the way is a CONFLICT. */
   private async mkdirs(session: Session, full: string, rel: string): Promise<void> {
+    if (this.knownDirs.has(full)) return;
+    await this.createDirs(session, full, rel);
+    this.knownDirs.add(full);
+  }
+
+  private async createDirs(session: Session, full: string, rel: string): Promise<void> {
     const existing = await this.lstat(session, full);
     if (existing) {
       if (existing.isDirectory()) return;
@@ -587,6 +599,7 @@ export class SftpStorage implements Storage {
         }
         await this.replace(session, temp, full);
       } catch (error) {
+        this.knownDirs.clear();
         if (session.isAlive) {
           // Some servers (rclone) create the file when its handle closes, so wait for the
           // close, then remove the temporary file until it stays gone.
@@ -602,6 +615,10 @@ export class SftpStorage implements Storage {
           }
         }
         throw error;
+      }
+      // With an mtime given, the stored entry is known without asking (whole seconds).
+      if (options.mtime !== undefined) {
+        return { path: rel, size, mtime: Math.floor(options.mtime / 1000) * 1000, isDir: false };
       }
       const stats = await this.lstat(session, full);
       if (!stats)
@@ -655,6 +672,7 @@ export class SftpStorage implements Storage {
     await this.run('delete', rel, async (session) => {
       const stats = await this.lstat(session, full);
       if (!stats) return;
+      if (stats.isDirectory()) this.knownDirs.clear();
       try {
         if (stats.isDirectory()) {
           await this.call<void>(session, (sftp, done) => sftp.rmdir(full, (e) => done(e, undefined)));
@@ -694,6 +712,7 @@ export class SftpStorage implements Storage {
         });
       }
       await this.ensureParent(session, fullTo, target);
+      this.knownDirs.clear();
       await this.call<void>(session, (sftp, done) =>
         sftp.rename(fullFrom, fullTo, (e) => done(e, undefined)),
       );
