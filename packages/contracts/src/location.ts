@@ -121,7 +121,11 @@ export function describeLocation(location: Location): string {
       return location.path;
     case 'sftp': {
       const port = location.port === 22 ? '' : `:${location.port}`;
-      const path = location.path.startsWith('/') ? location.path : `/~/${location.path}`;
+      const path = location.path.startsWith('/')
+        ? location.path
+        : location.path === '.' || location.path === ''
+          ? '/~'
+          : `/~/${location.path}`;
       return `sftp://${location.username}@${location.host}${port}${path}`;
     }
     case 's3': {

@@ -45,7 +45,9 @@ describe('parseLocationUrl', () => {
       port: 22,
       path: 'backup',
     });
-    expect(parseLocationUrl('sftp://bob@example.org', { env })).toMatchObject({ path: '.' });
+    const home = parseLocationUrl('sftp://bob@example.org', { env });
+    expect(home).toMatchObject({ path: '.' });
+    expect(describeLocation(home)).toBe('sftp://bob@example.org/~');
   });
 
   it('takes the sftp password from SYNCENGINE_SFTP_PASSWORD, the URL winning over it', () => {
