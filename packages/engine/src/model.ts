@@ -111,6 +111,11 @@ export interface PlannedAction {
   destination?: Entry | null;
   isDir?: boolean;
   conflict?: ConflictInfo;
+  /**
+   * NO_ACTION on a pair found identical by hash whose mtimes differ, under a comparison mode
+   * that looks at mtimes: the mtime to give the file on `side`, so both sides agree again.
+   */
+  setMtime?: { side: Side; mtime: number };
 }
 
 export interface Plan {

@@ -4,27 +4,49 @@ import { compareEntries, detectChange, isNewer } from './compare.js';
 import { planSync } from './plan.js';
 import { file, planInput, scenario, T0 } from './test-fixtures.js';
 
-/** Per comparison mode: a source/destination pair it holds identical, and one it holds different (source newer). */
+/**
+ * Per comparison mode: a source/destination pair it holds identical, and one it holds different
+ * (source newer). Modes that need no hash are shown without one: with comparable hashes, the
+ * hashes decide between two changed sides (see the tests below).
+ */
 const PAIRS: Record<ComparisonMode, { identical: [Entry, Entry]; different: [Entry, Entry] }> = {
   HASH_THEN_MTIME: {
     identical: [file('f', 'same', { mtime: T0 + 60_000 }), file('f', 'same', { mtime: T0 })],
     different: [file('f', 'abcd', { mtime: T0 + 60_000 }), file('f', 'wxyz', { mtime: T0 })],
   },
   SIZE_ONLY: {
-    identical: [file('f', 'abcd', { mtime: T0 + 60_000 }), file('f', 'wxyz', { mtime: T0 })],
-    different: [file('f', 'abcde', { mtime: T0 + 60_000 }), file('f', 'wxyz', { mtime: T0 })],
+    identical: [
+      file('f', 'abcd', { mtime: T0 + 60_000, noHash: true }),
+      file('f', 'wxyz', { mtime: T0, noHash: true }),
+    ],
+    different: [
+      file('f', 'abcde', { mtime: T0 + 60_000, noHash: true }),
+      file('f', 'wxyz', { mtime: T0, noHash: true }),
+    ],
   },
   HASH_ONLY: {
     identical: [file('f', 'same', { mtime: T0 + 60_000 }), file('f', 'same', { mtime: T0 })],
     different: [file('f', 'abcd', { mtime: T0 + 60_000 }), file('f', 'wxyz', { mtime: T0 + 60_000 })],
   },
   MTIME_ONLY: {
-    identical: [file('f', 'abc', { mtime: T0 + 1_500 }), file('f', 'wxyz', { mtime: T0 })],
-    different: [file('f', 'same', { mtime: T0 + 10_000 }), file('f', 'same', { mtime: T0 })],
+    identical: [
+      file('f', 'abc', { mtime: T0 + 1_500, noHash: true }),
+      file('f', 'wxyz', { mtime: T0, noHash: true }),
+    ],
+    different: [
+      file('f', 'same', { mtime: T0 + 10_000, noHash: true }),
+      file('f', 'same', { mtime: T0, noHash: true }),
+    ],
   },
   SIZE_AND_MTIME: {
-    identical: [file('f', 'abcd', { mtime: T0 + 2_000 }), file('f', 'wxyz', { mtime: T0 })],
-    different: [file('f', 'same', { mtime: T0 + 10_000 }), file('f', 'same', { mtime: T0 })],
+    identical: [
+      file('f', 'abcd', { mtime: T0 + 2_000, noHash: true }),
+      file('f', 'wxyz', { mtime: T0, noHash: true }),
+    ],
+    different: [
+      file('f', 'same', { mtime: T0 + 10_000, noHash: true }),
+      file('f', 'same', { mtime: T0, noHash: true }),
+    ],
   },
 };
 
@@ -293,5 +315,56 @@ describe('conflicts (SPEC §6)', () => {
     expect(plan.actions.map((a) => [a.type, a.reason])).toEqual([
       ['CONFLICT', 'two-way: created / created, different'],
     ]);
+  });
+});
+
+describe('both sides changed, with comparable hashes', () => {
+  const MODES_WITHOUT_HASHING: ComparisonMode[] = [
+    'HASH_THEN_MTIME',
+    'SIZE_ONLY',
+    'MTIME_ONLY',
+    'SIZE_AND_MTIME',
+  ];
+
+  it.each(MODES_WITHOUT_HASHING)(
+    '%s: the same content with different mtimes is recorded as synced, not a conflict',
+    (mode) => {
+      const plan = firstSync(
+        [file('f', 'same', { mtime: T0 + 60_000 }), file('f', 'same', { mtime: T0 })],
+        mode,
+      );
+      expect(plan.actions.map((a) => a.type)).toEqual(['NO_ACTION']);
+      // Modes that compare mtimes give the older side the newer mtime, so the sides agree again.
+      const aligns = mode === 'MTIME_ONLY' || mode === 'SIZE_AND_MTIME';
+      expect(plan.actions[0]?.setMtime).toEqual(
+        aligns ? { side: 'destination', mtime: T0 + 60_000 } : undefined,
+      );
+    },
+  );
+
+  it.each(MODES_WITHOUT_HASHING)('%s: different content of the same size and mtime is a conflict', (mode) => {
+    const plan = firstSync([file('f', 'abcd', { mtime: T0 }), file('f', 'wxyz', { mtime: T0 })], mode);
+    expect(plan.actions.map((a) => a.type)).toEqual(['CONFLICT']);
+  });
+
+  it('SIZE_ONLY: both sides modified to different content of the same size is a conflict, kept both', () => {
+    const record = file('f', 'old', { mtime: T0 });
+    const plan = planSync(
+      planInput({
+        source: [file('f', 'abcd', { mtime: T0 + 60_000 })],
+        destination: [file('f', 'wxyz', { mtime: T0 + 30_000 })],
+        lastKnown: { source: [record], destination: [record] },
+        config: { comparison: 'SIZE_ONLY' },
+      }),
+    );
+    expect(plan.actions.map((a) => [a.type, a.conflict?.resolution])).toEqual([['CONFLICT', 'keep-both']]);
+  });
+
+  it('falls back to the mode when the two hashes are in different algorithms', () => {
+    const plan = firstSync(
+      [file('f', 'abcd', { mtime: T0, algorithm: 'md5' }), file('f', 'wxyz', { mtime: T0 })],
+      'SIZE_AND_MTIME',
+    );
+    expect(plan.actions.map((a) => a.type)).toEqual(['NO_ACTION']);
   });
 });

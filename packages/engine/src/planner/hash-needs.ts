@@ -1,6 +1,6 @@
 import type { HashNeeds, PlanInput } from '../api.js';
 import type { ComparisonMode, Entry, Side, Tree } from '../model.js';
-import { compareEntries, detectChange } from './compare.js';
+import { compareEntries, detectChange, isSameMtime } from './compare.js';
 import { isSameFile } from './renames.js';
 
 /**
@@ -41,8 +41,10 @@ function provisionalChange(entry: Entry, record: Entry | undefined, mode: Compar
  *
  * - HASH_ONLY: every file (a file without a hash cannot be compared at all);
  * - HASH_THEN_MTIME: a file whose size equals its last-known record's but whose mtime
- *   moved (when the record has a hash), and both sides of a path that both sides changed
- *   (or a first sync found on both) with equal sizes and mtimes more than 2 s apart;
+ *   moved (when the record has a hash);
+ * - every other mode: both sides of a path that both sides changed (or a first sync found
+ *   on both) with equal sizes and mtimes more than 2 s apart (under SIZE_ONLY, whatever
+ *   the mtimes);
  * - every mode, with rename detection: a new file whose size equals that of a file gone
  *   from the same side (and whose mtime does too, where the mode compares mtimes), unless
  *   their backend ids already tell (SPEC §2).
@@ -71,10 +73,18 @@ export function hashNeeds(input: PlanInput): HashNeeds {
         }
       }
     }
+  }
+  if (mode !== 'HASH_ONLY') {
+    // Both sides of a path that both sides changed (or a first sync found on both) with equal
+    // sizes: planSync lets hashes decide there in every mode, so identical content is not a
+    // conflict and different content of the same size is not taken for identical. Equal
+    // mtimes settle it without hashing, except under SIZE_ONLY, which ignores mtimes.
     for (const [path, source] of trees.source) {
       const destination = trees.destination.get(path);
       if (source.isDir || !destination || destination.isDir) continue;
-      if (compareEntries(source, destination, mode) !== 'unknown') continue;
+      if (source.size !== destination.size) continue;
+      if (source.hash !== undefined && destination.hash !== undefined) continue;
+      if (mode !== 'SIZE_ONLY' && isSameMtime(source, destination)) continue;
       const s = provisionalChange(source, records.source.get(path), mode);
       const d = provisionalChange(destination, records.destination.get(path), mode);
       // planSync compares the two sides only when both changed, or one side is new to the record.

@@ -32,6 +32,50 @@ describe('hashNeeds', () => {
     expect(needs).toEqual({ source: ['touched.txt'], destination: [] });
   });
 
+  it.each(['SIZE_AND_MTIME', 'MTIME_ONLY', 'SIZE_ONLY'] as ComparisonMode[])(
+    '%s: asks for both sides of a same-size pair new on both sides whose mtimes differ',
+    (comparison) => {
+      const needs = hashNeeds(
+        planInput({
+          source: [bare('a.txt', 'abc', T0 + 60_000), bare('big.txt', 'abcd', T0 + 60_000)],
+          destination: [bare('a.txt', 'abc'), bare('big.txt', 'abc')],
+          lastKnown: null,
+          config: { comparison },
+        }),
+      );
+      expect(needs).toEqual({ source: ['a.txt'], destination: ['a.txt'] });
+    },
+  );
+
+  it('SIZE_ONLY: asks for both sides of a same-size pair both sides modified, even with equal mtimes', () => {
+    const record = file('f.txt', 'ab');
+    const needs = hashNeeds(
+      planInput({
+        source: [bare('f.txt', 'abc', T0), bare('quiet.txt', 'abc')],
+        destination: [bare('f.txt', 'xyz', T0), bare('quiet.txt', 'abc')],
+        lastKnown: {
+          source: [record, file('quiet.txt', 'abc')],
+          destination: [record, file('quiet.txt', 'abc')],
+        },
+        config: { comparison: 'SIZE_ONLY' },
+      }),
+    );
+    expect(needs).toEqual({ source: ['f.txt'], destination: ['f.txt'] });
+  });
+
+  it('SIZE_AND_MTIME: asks for nothing where a path changed on one side only, or size and mtime agree', () => {
+    const record = file('one.txt', 'ab');
+    const needs = hashNeeds(
+      planInput({
+        source: [bare('one.txt', 'abc', T0 + 60_000), bare('agree.txt', 'abc')],
+        destination: [bare('one.txt', 'ab'), bare('agree.txt', 'xyz')],
+        lastKnown: { source: [record], destination: [record] },
+        config: { comparison: 'SIZE_AND_MTIME' },
+      }),
+    );
+    expect(needs).toEqual({ source: [], destination: [] });
+  });
+
   it('asks for both sides on a first sync where sizes are equal and mtimes differ', () => {
     const needs = hashNeeds(
       planInput({

@@ -11,7 +11,14 @@ import type {
   SyncMode,
   Tree,
 } from '../model.js';
-import { type Change, detectChange, isIdentical, isNewer } from './compare.js';
+import {
+  type Change,
+  detectChange,
+  hasComparableHashes,
+  isIdentical,
+  isNewer,
+  isSameMtime,
+} from './compare.js';
 import { findRenames } from './renames.js';
 
 const MODE_LABELS: Record<SyncMode, string> = {
@@ -314,6 +321,40 @@ function planPath(context: Context, view: PathView): PlannedAction | null {
   }
 }
 
+/**
+ * Whether both sides hold the same content now, where both changed (or a first sync found
+ * both). Hashes in the same algorithm decide in every mode: equal content is never a
+ * conflict (even when the mtimes differ), and different content of the same size is never
+ * taken for identical (SIZE_ONLY). Without comparable hashes, the comparison mode decides.
+ */
+function isSameContentNow(source: Entry, destination: Entry, mode: SyncConfig['comparison']): boolean {
+  if (!source.isDir && !destination.isDir && hasComparableHashes(source, destination)) {
+    return source.size === destination.size && source.hash === destination.hash;
+  }
+  return isIdentical(source, destination, mode);
+}
+
+/**
+ * For two files with the same content whose mtimes differ, under a mode that compares
+ * mtimes: which side takes the other's mtime (the side the conflict strategy would have
+ * overwritten, else the older one), so the next run does not see them differ. Null where
+ * nothing needs aligning.
+ */
+function mtimeToAlign(context: Context, source: Entry, destination: Entry): PlannedAction['setMtime'] | null {
+  const comparison = context.config.comparison;
+  if (comparison !== 'MTIME_ONLY' && comparison !== 'SIZE_AND_MTIME') return null;
+  if (source.isDir || destination.isDir || isSameMtime(source, destination)) return null;
+  const resolution = resolveConflict(context, source, destination);
+  const winner: Side =
+    resolution === 'source' || resolution === 'destination'
+      ? resolution
+      : isNewer(source, destination)
+        ? 'source'
+        : 'destination';
+  const loser = other(winner);
+  return { side: loser, mtime: (winner === 'source' ? source : destination).mtime };
+}
+
 /** A path's two changes, `source / destination` (or `authority / follower` in one-way modes). */
 type Cell = `${Change} / ${Change}`;
 
@@ -371,8 +412,14 @@ function planTwoWay(context: Context, view: PathView): PlannedAction | null {
     case 'created / modified':
     case 'unchanged / created':
     case 'modified / created': {
-      if (isIdentical(source!, destination!, context.config.comparison)) {
-        return act('NO_ACTION', first ? 'identical on both sides' : `${label}, identical`);
+      if (isSameContentNow(source!, destination!, context.config.comparison)) {
+        const action = act('NO_ACTION', first ? 'identical on both sides' : `${label}, identical`);
+        const align = mtimeToAlign(context, source!, destination!);
+        if (align) {
+          action.setMtime = align;
+          action.reason += `; the ${align.side}'s mtime set to the ${other(align.side)}'s`;
+        }
+        return action;
       }
       const reason = first ? 'differs on both sides' : `${label}, different`;
       return conflictAction(context, view, reason, resolveConflict(context, source!, destination!));

@@ -85,7 +85,8 @@ export class Executor {
     for (const action of actions) {
       switch (action.type) {
         case 'NO_ACTION':
-          this.#recordAsIs(action.path);
+          if (action.setMtime) transfers.push(action);
+          else this.#recordAsIs(action.path);
           break;
         case 'RENAME_SOURCE':
         case 'RENAME_DESTINATION':
@@ -169,7 +170,9 @@ export class Executor {
         break;
       }
       case 'NO_ACTION':
-        this.#recordAsIs(action.path);
+        if (action.setMtime) this.#record(await this.#alignMtime(action.path, action.setMtime));
+        else this.#recordAsIs(action.path);
+        this.#o.emit({ type: 'action_complete', action });
         return;
     }
     this.outcome.actions[action.type] = (this.outcome.actions[action.type] ?? 0) + 1;
@@ -250,6 +253,26 @@ export class Executor {
       }
       throw error;
     }
+  }
+
+  /** Gives an identical file on `side` the other side's mtime, where the backend can set one; records the pair. */
+  async #alignMtime(path: string, target: { side: Side; mtime: number }): Promise<StateChange> {
+    const { trees, storages } = this.#o;
+    const storage = storages[target.side];
+    const planned = trees[target.side].get(path);
+    const change: StateChange = {
+      path,
+      source: trees.source.get(path) ?? null,
+      destination: trees.destination.get(path) ?? null,
+    };
+    if (!planned || !storage.setMtime || !storage.capabilities.canSetMtime) return change;
+    await this.#checkUnchanged(target.side, path);
+    await this.#call(() => storage.setMtime!(path, target.mtime));
+    const now = await this.#call(() => storage.stat(path));
+    if (!now) return change;
+    // The bytes did not change: the hash the plan compared still holds.
+    const entry: Entry = { ...now, hash: planned.hash, hashAlgorithm: planned.hashAlgorithm };
+    return target.side === 'source' ? { ...change, source: entry } : { ...change, destination: entry };
   }
 
   #change(from: Side, fromEntry: Entry, toEntry: Entry, path: string): StateChange {

@@ -857,6 +857,29 @@ describe('sync execution control (memory)', () => {
     expect((await run(pair, { accessCheckFiles: ['CHECK'] })).result.status).toBe('completed');
   });
 
+  it.each(['SIZE_AND_MTIME', 'MTIME_ONLY', 'SIZE_ONLY'] as const)(
+    '%s: a file new on both sides with the same content is recorded as synced, without a conflict copy',
+    async (comparison) => {
+      const pair = await memoryBackend.make();
+      await put(pair.source, 'same.txt', 'identical', T0 + 60_000);
+      await put(pair.destination, 'same.txt', 'identical', T0);
+      await put(pair.source, 'differs.txt', 'abcd', T0 + 60_000);
+      await put(pair.destination, 'differs.txt', 'wxyz', T0 + 30_000);
+      const { result } = await run(pair, { comparison });
+      expect(result.status).toBe('completed');
+      const byPath = Object.fromEntries(result.plan.actions.map((action) => [action.path, action.type]));
+      expect(byPath).toEqual({ 'same.txt': 'NO_ACTION', 'differs.txt': 'CONFLICT' });
+      expect(Object.keys(await contents(pair.destination)).filter((path) => path.startsWith('same'))).toEqual(
+        ['same.txt'],
+      );
+      expect((await pair.state.load())?.source.has('same.txt')).toBe(true);
+      const mtimes = await Promise.all([pair.source.stat('same.txt'), pair.destination.stat('same.txt')]);
+      if (comparison !== 'SIZE_ONLY')
+        expect(mtimes.map((entry) => entry?.mtime)).toEqual([T0 + 60_000, T0 + 60_000]);
+      expect(actionTypes((await run(pair, { comparison })).result)).toEqual([]);
+    },
+  );
+
   it('stops before any change when a sentinel in a subfolder is missing on one side, unless ignored there', async () => {
     const pair = await memoryBackend.make();
     for (const side of [pair.source, pair.destination]) await put(side, 'CHECK', 'x');
