@@ -40,8 +40,9 @@ async function main() {
     if (isStopping) return;
     isStopping = true;
     log.info(`${signal}: finishing running jobs`, { runIds: worker.liveRunIds() });
-    const { isDrained } = await worker.stop(config.shutdownTimeoutMs);
-    log.info(isDrained ? 'stopped' : 'stopped; unfinished runs resume on another worker');
+    const { isDrained, handedBack } = await worker.stop(config.shutdownTimeoutMs);
+    log.info(isDrained ? 'stopped' : 'stopped; unfinished runs resume on another worker', { handedBack });
+    // Ending now stops runs that were handed back, and Postgres releases their pair locks.
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -107,12 +107,13 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     /** Runs executing here now. */
     liveRunIds: () => executor.liveRunIds(),
     /**
-     * Stops taking jobs and lets running ones finish for up to `timeoutMs`; runs still
-     * going then are left as they are (status running, per-action state saved) and their
-     * jobs stall, so another worker resumes them.
+     * Stops taking jobs and lets running ones finish for up to `timeoutMs`. Runs still
+     * going then are handed back to the queue as they are (status running, per-action
+     * state saved) for another worker to resume; the caller must then end the process at
+     * once, which stops them here and releases their pair locks.
      */
-    async stop(timeoutMs: number): Promise<{ isDrained: boolean }> {
-      if (isStopped) return { isDrained: true };
+    async stop(timeoutMs: number): Promise<{ isDrained: boolean; handedBack: number }> {
+      if (isStopped) return { isDrained: true, handedBack: 0 };
       isStopped = true;
       let timer: NodeJS.Timeout | undefined;
       const isDrained = await Promise.race([
@@ -122,9 +123,9 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
         }),
       ]);
       clearTimeout(timer);
-      if (!isDrained) await worker.abandon().catch(() => {});
+      if (!isDrained) return { isDrained, ...(await worker.abandon()) };
       await closeRest();
-      return { isDrained };
+      return { isDrained, handedBack: 0 };
     },
   };
 }

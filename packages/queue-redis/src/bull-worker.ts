@@ -42,8 +42,13 @@ export interface BullWorker {
   ready(): Promise<void>;
   /** Stops taking jobs and waits for the running ones to finish (`worker.close()`). */
   close(): Promise<void>;
-  /** Stops at once; running jobs stall and another worker picks them up. */
-  abandon(): Promise<void>;
+  /**
+   * Stops at once and hands the running jobs back to the queue, so another worker resumes
+   * them without waiting for the stalled-job check. Their handlers are not stopped: the
+   * caller must end the process right after (which also drops its pair locks), or another
+   * worker could resume a run still executing here.
+   */
+  abandon(): Promise<{ handedBack: number }>;
 }
 
 /** The pair a job is about, when it must run alone for its pair. */
@@ -66,6 +71,9 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
     lastError = error.message;
   });
 
+  /** Jobs being processed now, with the lock token each was taken with. */
+  const active = new Map<string, { job: Job; token: string | undefined }>();
+
   const process = async (job: Job, token?: string): Promise<void> => {
     const name = job.name;
     if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}"`);
@@ -81,6 +89,8 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       await job.moveToDelayed(Date.now() + busyRetryDelayMs, token);
       throw new DelayedError();
     }
+    const activeKey = job.id ?? String(job.timestamp);
+    active.set(activeKey, { job, token });
     try {
       const handler = options.handlers[name] as (payload: unknown) => Promise<void>;
       await handler(payload);
@@ -88,6 +98,7 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       if (error instanceof UnrecoverableJobError) throw new UnrecoverableError(error.message);
       throw error;
     } finally {
+      active.delete(activeKey);
       await release?.().catch((error: Error) =>
         log?.warn(`could not release the lock of pair ${key}: ${error.message}`),
       );
@@ -130,10 +141,23 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       await closeRedis(client);
     },
     async abandon() {
-      if (isClosed) return;
       isClosed = true;
-      await worker.close(true);
-      client.disconnect();
+      // Stop fetching first, so nothing new starts while the running jobs are handed back.
+      const closing = worker.close(true).catch(() => {});
+      let handedBack = 0;
+      for (const { job, token } of [...active.values()]) {
+        try {
+          await job.moveToWait(token);
+          handedBack += 1;
+        } catch (error) {
+          log?.warn(
+            `could not hand job ${job.id} back: ${(error as Error).message}; it resumes after the stalled-job check`,
+          );
+        }
+      }
+      // The caller ends the process now; waiting for the close would let handed-back runs go on here.
+      void closing.finally(() => client.disconnect());
+      return { handedBack };
     },
   };
 }
