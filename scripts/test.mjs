@@ -74,6 +74,9 @@ if (wants('vitest')) {
   countReport('vitest', report, status);
 }
 
+// The Docker images' build and start commands, outside Docker (needs Postgres and Redis).
+if (wants('image')) check('image', process.execPath, ['scripts/image-check.mjs']);
+
 if (wants('e2e') && existsSync(join(root, 'e2e', 'playwright.config.ts'))) {
   const report = join(root, '.playwright-report.json');
   rmSync(report, { force: true });
