@@ -624,7 +624,14 @@ export class S3Storage implements Storage {
       throw new SyncError('CONFLICT', `cannot create folder "${rel}": a file is there`, { path: rel });
     }
     await this.run('create folder', rel, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(rel)}/`, Body: '' })),
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: `${this.key(rel)}/`,
+          Body: new Uint8Array(0),
+          ContentLength: 0,
+        }),
+      ),
     );
   }
 
