@@ -162,3 +162,20 @@ describe('detectChange with a record that has no hash', () => {
     expect(detectChange(file('f', 'abc', { mtime: T0 + 60_000 }), record, 'HASH_ONLY')).toBe('modified');
   });
 });
+
+describe('a folder kept on one side', () => {
+  it.each(['TWO_WAY', 'SOURCE_TO_DESTINATION', 'SOURCE_BACKUP'] as const)(
+    '%s: a folder recorded and present on one side only is neither deleted again nor copied back',
+    (mode) => {
+      const plan = planSync(
+        planInput({
+          source: [],
+          destination: [dir('kept')],
+          lastKnown: { source: [], destination: [dir('kept')] },
+          config: { mode },
+        }),
+      );
+      expect(plan.actions).toEqual([]);
+    },
+  );
+});

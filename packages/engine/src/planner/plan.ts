@@ -293,11 +293,27 @@ function typeClash(context: Context, view: PathView, source: Entry, destination:
   return conflictAction(context, view, reason, resolution);
 }
 
+/**
+ * A directory recorded on one side only, still there unchanged, with nothing at that path
+ * on the other side: a folder kept on purpose (its delete found ignored files inside it, or
+ * a backup mode kept it). It is left alone rather than deleted again or copied back.
+ */
+function isKeptDirectory(context: Context, view: PathView): boolean {
+  for (const side of ['source', 'destination'] as const) {
+    const entry = view.entries[side];
+    if (!entry?.isDir || view.changes[side] !== 'unchanged' || view.changes[other(side)] !== 'absent')
+      continue;
+    if (context.records[side].get(view.path)?.isDir) return true;
+  }
+  return false;
+}
+
 function planPath(context: Context, view: PathView): PlannedAction | null {
   const { source, destination } = view.entries;
   if (source && destination && source.isDir !== destination.isDir) {
     return typeClash(context, view, source, destination);
   }
+  if (isKeptDirectory(context, view)) return null;
   if (!context.config.syncEmptyDirectories) {
     const seen = [
       source,

@@ -323,7 +323,22 @@ export class Executor {
     const storage = this.#o.storages[side];
     this.#o.emit({ type: 'delete_start', path, side });
     if (current?.isDir) {
-      await this.#call(() => storage.delete(path));
+      try {
+        await this.#call(() => storage.delete(path));
+      } catch (error) {
+        if (!isSyncError(error, 'CONFLICT')) throw error;
+        // Not empty, though the plan removed everything the scan saw below it: it holds
+        // ignored files (or something new since the scan). The folder stays, recorded on
+        // this side only, so that the planner keeps it rather than deleting it again.
+        this.#o.emit({
+          type: 'warning',
+          message: `kept folder ${path} on the ${side} side: it still holds ignored files`,
+          path,
+        });
+        return side === 'source'
+          ? { path, source: current, destination: null }
+          : { path, source: null, destination: current };
+      }
     } else if (current) {
       await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
     }

@@ -679,6 +679,7 @@ describe('sync execution control (memory)', () => {
     expect(Object.keys(await contents(pair.destination))).toHaveLength(3);
 
     const second = await run(pair);
+    expect(second.result.errors).toEqual([]);
     expect(second.result.status).toBe('completed');
     expect(transfers(second.result)).toBe(5);
     await expectInSync(pair);
@@ -1018,5 +1019,30 @@ describe('sync durability', () => {
     expect(result.status).toBe('failed');
     expect(result.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('EIO') })]);
     expect((await pair.state.load())?.destination.has('a.txt') ?? false).toBe(false);
+  });
+});
+
+describe('sync over local folders with ignored files inside a deleted folder', () => {
+  it('keeps the folder without an error, and plans nothing for it on the next run', async () => {
+    const pair = await localBackend.make();
+    const config = { ignorePatterns: ['*.tmp'] };
+    await put(pair.source, 'd/a.txt', 'a');
+    await put(pair.source, 'keep.txt', 'k');
+    expect((await run(pair, config)).result.status).toBe('completed');
+    const destinationRoot = (pair.destination as LocalStorage).root;
+    await writeFile(join(destinationRoot, 'd', 'cache.tmp'), 'ignored');
+    await rm(join((pair.source as LocalStorage).root, 'd'), { recursive: true });
+
+    const second = await run(pair, config);
+    expect(second.result.errors).toEqual([]);
+    expect(second.result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({ 'd/': '', 'd/cache.tmp': 'ignored', 'keep.txt': 'k' });
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'warning', path: 'd' }));
+
+    const third = await run(pair, config);
+    expect(third.result.status).toBe('completed');
+    expect(third.result.plan.actions).toEqual([]);
+    expect(await contents(pair.source)).toEqual({ 'keep.txt': 'k' });
+    expect(await contents(pair.destination)).toEqual({ 'd/': '', 'd/cache.tmp': 'ignored', 'keep.txt': 'k' });
   });
 });
