@@ -222,6 +222,10 @@ export class S3Storage implements Storage {
       forcePathStyle: options.forcePathStyle ?? false,
       // Retries are ours (withRetry), so that every backend has the same budget and message.
       maxAttempts: 1,
+      // The SDK's default CRC checksums (aws-chunked uploads with trailers) are not
+      // understood by many S3-compatible servers; checksums only where S3 requires them.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: {
         httpAgent,
         httpsAgent,
