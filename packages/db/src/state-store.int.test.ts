@@ -109,6 +109,30 @@ function describeStateStore(
       expect((await store.load())?.source.size).toBe(1);
     });
 
+    it('saves a loaded state by its differences, which a fresh store reads back exactly', async () => {
+      const store = await newStore();
+      const tree = new Map<string, Entry>();
+      for (let i = 0; i < 50; i += 1) tree.set(`f${i}`, file(`f${i}`, { size: i }));
+      await store.save({ source: tree, destination: new Map(tree) });
+
+      const run = new PostgresStateStore(handle.db, store.pairId);
+      const loaded = (await run.load())!;
+      loaded.source.delete('f1');
+      loaded.destination.delete('f1');
+      loaded.source.set('f2', file('f2', { size: 999, hash: 'new' }));
+      loaded.destination.set('added', file('added'));
+      await run.update([{ path: 'f3', source: null, destination: null }]);
+      loaded.source.delete('f3');
+      loaded.destination.delete('f3');
+      await run.save(loaded);
+
+      const fresh = await new PostgresStateStore(handle.db, store.pairId).load();
+      expect(fresh).toEqual(loaded);
+      expect(fresh?.source.get('f2')).toMatchObject({ size: 999, hash: 'new' });
+      expect(fresh?.source.has('f1')).toBe(false);
+      expect(fresh?.destination.has('added')).toBe(true);
+    });
+
     it('keeps metadata per pair', async () => {
       const store = await newStore();
       const other = await newStore();

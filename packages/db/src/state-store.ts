@@ -39,13 +39,48 @@ const toRow = (side: Side, entry: Entry): StateRow => ({
   file_id: entry.id ?? null,
 });
 
+/** What a `pair_state` row holds about an entry (a private copy, never shared with the engine). */
+interface Snapshot {
+  size: number;
+  mtime: number;
+  isDir: boolean;
+  hash: string | undefined;
+  hashAlgorithm: string | undefined;
+  id: string | undefined;
+}
+const snapshot = (entry: Entry): Snapshot => ({
+  size: entry.size,
+  mtime: entry.mtime,
+  isDir: entry.isDir,
+  hash: entry.hash,
+  hashAlgorithm: entry.hashAlgorithm,
+  id: entry.id,
+});
+const isSame = (stored: Snapshot | undefined, entry: Entry): boolean =>
+  stored !== undefined &&
+  stored.size === entry.size &&
+  stored.mtime === entry.mtime &&
+  stored.isDir === entry.isDir &&
+  stored.hash === entry.hash &&
+  stored.hashAlgorithm === entry.hashAlgorithm &&
+  stored.id === entry.id;
+
+type Snapshots = Record<Side, Map<string, Snapshot>>;
+
 /**
  * The engine's `StateStore` on Postgres (or PGlite): the last-known state of one pair in
  * `pair_state`, its metadata in `pair_metadata`. Writes go in batches of
  * {@link STATE_BATCH_SIZE} rows, each batch one statement whose rows travel as a single
  * JSON parameter (so the parameter limit never applies); `update()` upserts.
+ *
+ * After `load()`, the store remembers what the database holds (a copy of each row), so
+ * `save()` at the end of a run writes only the rows that differ instead of the whole state:
+ * a run that changed ten files of a million writes ten rows. One store instance serves one
+ * run; the pair's single active run is the only writer.
  */
 export class PostgresStateStore implements StateStore {
+  #persisted: Snapshots | null = null;
+
   constructor(
     private readonly db: Database,
     readonly pairId: string,
@@ -56,11 +91,20 @@ export class PostgresStateStore implements StateStore {
       .select({ hasState: pairMetadata.hasState })
       .from(pairMetadata)
       .where(eq(pairMetadata.pairId, this.pairId));
-    if (!meta?.hasState) return null;
-    return { source: await this.#loadSide('source'), destination: await this.#loadSide('destination') };
+    if (!meta?.hasState) {
+      this.#persisted = { source: new Map(), destination: new Map() };
+      return null;
+    }
+    const persisted: Snapshots = { source: new Map(), destination: new Map() };
+    const state = {
+      source: await this.#loadSide('source', persisted.source),
+      destination: await this.#loadSide('destination', persisted.destination),
+    };
+    this.#persisted = persisted;
+    return state;
   }
 
-  async #loadSide(side: Side): Promise<Tree> {
+  async #loadSide(side: Side, persisted: Map<string, Snapshot>): Promise<Tree> {
     const tree: Tree = new Map();
     let after: string | null = null;
     for (;;) {
@@ -81,6 +125,7 @@ export class PostgresStateStore implements StateStore {
         if (row.hashAlgorithm !== null) entry.hashAlgorithm = row.hashAlgorithm;
         if (row.fileId !== null) entry.id = row.fileId;
         tree.set(row.path, entry);
+        persisted.set(row.path, snapshot(entry));
       }
       if (rows.length < LOAD_PAGE_SIZE) return tree;
       after = rows[rows.length - 1]!.path;
@@ -88,17 +133,37 @@ export class PostgresStateStore implements StateStore {
   }
 
   async save(state: LastKnownState): Promise<void> {
+    const persisted = this.#persisted;
+    const upserts: StateRow[] = [];
+    const deletes: Array<{ side: Side; path: string }> = [];
+    if (persisted) {
+      for (const side of SIDES) {
+        for (const [path, entry] of state[side]) {
+          if (!isSame(persisted[side].get(path), entry)) upserts.push(toRow(side, entry));
+        }
+        for (const path of persisted[side].keys()) if (!state[side].has(path)) deletes.push({ side, path });
+      }
+    }
     await this.db.transaction(async (tx) => {
-      await tx.delete(pairState).where(eq(pairState.pairId, this.pairId));
-      const rows = function* (): Generator<StateRow> {
-        for (const entry of state.source.values()) yield toRow('source', entry);
-        for (const entry of state.destination.values()) yield toRow('destination', entry);
-      };
-      for (const batch of batches(rows(), STATE_BATCH_SIZE)) {
-        await tx.execute(this.#upsert(batch));
+      if (!persisted) {
+        // Nothing known about what is stored: replace it all.
+        await tx.delete(pairState).where(eq(pairState.pairId, this.pairId));
+        const rows = function* (): Generator<StateRow> {
+          for (const side of SIDES) for (const entry of state[side].values()) yield toRow(side, entry);
+        };
+        for (const batch of batches(rows(), STATE_BATCH_SIZE)) await tx.execute(this.#upsert(batch));
+      } else {
+        for (const batch of batches(deletes, STATE_BATCH_SIZE)) await tx.execute(this.#delete(batch));
+        for (const batch of batches(upserts, STATE_BATCH_SIZE)) await tx.execute(this.#upsert(batch));
       }
       await tx.execute(this.#markHasState());
     });
+    if (persisted) {
+      for (const { side, path } of deletes) persisted[side].delete(path);
+      for (const row of upserts) persisted[row.side].set(row.path, snapshot(state[row.side].get(row.path)!));
+    } else {
+      this.#persisted = { source: snapshots(state.source), destination: snapshots(state.destination) };
+    }
   }
 
   async update(changes: StateChange[]): Promise<void> {
@@ -112,17 +177,20 @@ export class PostgresStateStore implements StateStore {
       else deletes.push({ side: 'destination', path: change.path });
     }
     await this.db.transaction(async (tx) => {
-      for (const batch of batches(deletes, STATE_BATCH_SIZE)) {
-        await tx.execute(sql`
-          delete from pair_state s
-          using jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as d(side text, path text)
-          where s.pair_id = ${this.pairId} and s.side = d.side and s.path = d.path`);
-      }
-      for (const batch of batches(upserts, STATE_BATCH_SIZE)) {
-        await tx.execute(this.#upsert(batch));
-      }
+      for (const batch of batches(deletes, STATE_BATCH_SIZE)) await tx.execute(this.#delete(batch));
+      for (const batch of batches(upserts, STATE_BATCH_SIZE)) await tx.execute(this.#upsert(batch));
       await tx.execute(this.#markHasState());
     });
+    const persisted = this.#persisted;
+    if (persisted) {
+      for (const change of changes) {
+        for (const side of SIDES) {
+          const entry = change[side];
+          if (entry) persisted[side].set(change.path, snapshot(entry));
+          else persisted[side].delete(change.path);
+        }
+      }
+    }
   }
 
   async loadMetadata(): Promise<SyncMetadata | null> {
@@ -158,11 +226,26 @@ export class PostgresStateStore implements StateStore {
         hash_algorithm = excluded.hash_algorithm, file_id = excluded.file_id`;
   }
 
+  #delete(rows: Array<{ side: Side; path: string }>) {
+    return sql`
+      delete from pair_state s
+      using jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as d(side text, path text)
+      where s.pair_id = ${this.pairId} and s.side = d.side and s.path = d.path`;
+  }
+
   #markHasState() {
     return sql`
       insert into pair_metadata (pair_id, has_state) values (${this.pairId}, true)
       on conflict (pair_id) do update set has_state = true, updated_at = now()`;
   }
+}
+
+const SIDES: readonly Side[] = ['source', 'destination'];
+
+function snapshots(tree: Tree): Map<string, Snapshot> {
+  const copies = new Map<string, Snapshot>();
+  for (const [path, entry] of tree) copies.set(path, snapshot(entry));
+  return copies;
 }
 
 function* batches<T>(items: Iterable<T>, size: number): Generator<T[]> {
