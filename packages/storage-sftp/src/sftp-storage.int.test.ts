@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isSyncError } from '@syncengine/engine';
@@ -139,6 +141,25 @@ describe.skipIf(!sshd)('SftpStorage against OpenSSH', () => {
   it('accepts a host whose key matches the pinned one, without known_hosts', async () => {
     const storage = open({ hostKey: server.hostPublicKey, knownHostsPath: '/nonexistent' });
     expect(await storage.stat('nothing')).toBeNull();
+  });
+
+  it('logs in with a key held by ssh-agent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syncengine-agent-'));
+    const socket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+      execFileSync('ssh-add', [server.privateKeyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        stdio: 'ignore',
+      });
+      const storage = open({ privateKey: undefined, agent: socket, env: { HOME: '/nonexistent' } });
+      await storage.write('via-agent.txt', Readable.from([Buffer.from('agent')]));
+      expect(await storage.stat('via-agent.txt')).toMatchObject({ size: 5 });
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reconnects after the connection drops', async () => {
