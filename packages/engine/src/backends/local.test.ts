@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors.js';
 import { describeStorageContract, listAll, readAll, writeText } from '../testing/storage-contract.js';
-import { LocalStorage, mapFsError } from './local.js';
+import { decodeFileName, diskName, LocalStorage, mapFsError } from './local.js';
 
 describeStorageContract('LocalStorage', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
@@ -109,6 +109,39 @@ describe('LocalStorage on a real folder', () => {
     await listAll(storage);
     await expect(codeOf(writeText(storage, 'sub/b.txt', 'b'))).resolves.toBe('INVALID_PATH');
     expect(await readdir(outside)).toEqual(['secret.txt']);
+  });
+
+  it('lists, reads and writes names that are not valid UTF-8 byte for byte', async () => {
+    const raw = Buffer.concat([Buffer.from('file_'), Buffer.from([0x81, 0xfe]), Buffer.from('_é.txt')]);
+    const rawDir = Buffer.concat([Buffer.from('dir_'), Buffer.from([0xff])]);
+    const rootBytes = Buffer.from(root);
+    await mkdir(Buffer.concat([rootBytes, Buffer.from('/'), rawDir]));
+    await writeFile(Buffer.concat([rootBytes, Buffer.from('/'), rawDir, Buffer.from('/'), raw]), 'raw');
+    const storage = new LocalStorage(root);
+    const paths = (await listAll(storage)).map((entry) => entry.path);
+    expect(paths).toEqual(['dir_\udcff', 'dir_\udcff/file_\udc81\udcfe_é.txt']);
+    expect((await readAll(storage, paths[1]!)).toString()).toBe('raw');
+
+    const copy = join(base, 'copy');
+    await mkdir(copy);
+    const target = new LocalStorage(copy);
+    await writeText(target, paths[1]!, 'copied');
+    await target.flush();
+    const onDisk = await readdir(Buffer.from(copy), { encoding: 'buffer' });
+    expect(onDisk).toEqual([rawDir]);
+    expect(
+      await readdir(Buffer.concat([Buffer.from(copy), Buffer.from('/'), rawDir]), { encoding: 'buffer' }),
+    ).toEqual([raw]);
+    await target.rename(paths[1]!, 'plain.txt');
+    await target.delete(paths[0]!);
+    expect(await readdir(copy)).toEqual(['plain.txt']);
+  });
+
+  it('decodes valid UTF-8, including a real U+FFFD, unchanged', () => {
+    expect(decodeFileName(Buffer.from('naïve \uFFFD 😀.txt'))).toBe('naïve \uFFFD 😀.txt');
+    expect(decodeFileName(Buffer.from([0x61, 0xc3, 0x28]))).toBe('a\udcc3(');
+    expect(diskName('a\udcc3(')).toEqual(Buffer.from([0x61, 0xc3, 0x28]));
+    expect(diskName('plain/😀')).toBe('plain/😀');
   });
 
   it('skips FIFOs and other special files', async () => {

@@ -50,6 +50,66 @@ const SMALL_FILE = 256 * 1024;
 const MAX_UNFLUSHED = 8192;
 const FLUSH_CONCURRENCY = 32;
 
+/**
+ * File names that are not valid UTF-8 (any byte sequence is allowed on Linux) are kept
+ * byte-exact: each byte that is not part of a valid UTF-8 sequence becomes the lone
+ * surrogate U+DC80–U+DCFF (the "surrogateescape" convention), and `diskName` turns such a
+ * path back into the original bytes for every file system call.
+ */
+export function decodeFileName(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (!text.includes('\uFFFD')) return text;
+  let result = '';
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index] as number;
+    const length =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead < 0xe0
+          ? 2
+          : lead >= 0xe0 && lead < 0xf0
+            ? 3
+            : lead >= 0xf0 && lead < 0xf5
+              ? 4
+              : 0;
+    if (length > 0 && index + length <= bytes.length) {
+      const sequence = bytes.subarray(index, index + length);
+      const decoded = sequence.toString('utf8');
+      // Valid only when it decodes to one code point without replacement (rejects overlongs and surrogates).
+      if (!decoded.includes('\uFFFD') || (length === 3 && sequence.equals(REPLACEMENT_BYTES))) {
+        result += decoded;
+        index += length;
+        continue;
+      }
+    }
+    result += String.fromCharCode(0xdc00 + lead);
+    index++;
+  }
+  return result;
+}
+
+const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd]);
+/** A low surrogate U+DC80–U+DCFF not preceded by a high surrogate: an escaped raw byte. */
+const ESCAPED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+
+/** The path to hand to the file system: the string itself, or its bytes when it holds escaped raw bytes. */
+export function diskName(path: string): string | Buffer {
+  if (!ESCAPED_BYTE.test(path)) return path;
+  const parts: Buffer[] = [];
+  let plain = '';
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    const isHighBefore = i > 0 && path.charCodeAt(i - 1) >= 0xd800 && path.charCodeAt(i - 1) <= 0xdbff;
+    if (code >= 0xdc80 && code <= 0xdcff && !isHighBefore) {
+      parts.push(Buffer.from(plain, 'utf8'), Buffer.from([code - 0xdc00]));
+      plain = '';
+    } else plain += path[i];
+  }
+  parts.push(Buffer.from(plain, 'utf8'));
+  return Buffer.concat(parts);
+}
+
 /** Runs `work` over `items`, at most `limit` at once; the first failure rejects (after the others settle). */
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -72,7 +132,10 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
 async function fsyncPath(abs: string, isDir: boolean): Promise<void> {
   let handle: FileHandle;
   try {
-    handle = await fsp.open(abs, constants.O_RDONLY | (isDir ? constants.O_DIRECTORY : constants.O_NOFOLLOW));
+    handle = await fsp.open(
+      diskName(abs),
+      constants.O_RDONLY | (isDir ? constants.O_DIRECTORY : constants.O_NOFOLLOW),
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (isMissing(error) || code === 'ELOOP' || (isDir && (code === 'EISDIR' || code === 'EACCES'))) return;
@@ -165,7 +228,7 @@ const isMissing = (error: unknown) => {
 
 async function lstatOrNull(abs: string): Promise<Stats | null> {
   try {
-    return await fsp.lstat(abs);
+    return await fsp.lstat(diskName(abs));
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
@@ -302,7 +365,7 @@ export class LocalStorage implements Storage {
       if (probe !== absDir && this.#knownDirs.has(probe)) return;
       let real: string;
       try {
-        real = await fsp.realpath(probe);
+        real = await fsp.realpath(diskName(probe));
       } catch (error) {
         if (isMissing(error)) {
           probe = nodePath.dirname(probe);
@@ -396,22 +459,23 @@ export class LocalStorage implements Storage {
   private async *walk(dirRel: string, dirDisk: string, options: ListOptions): AsyncGenerator<Entry> {
     abortIfNeeded(options.signal);
     const isSyncMode = this.options.statMode !== 'async';
-    let dirents: Dirent[];
+    let dirents: Dirent<Buffer>[];
     try {
       dirents = isSyncMode
-        ? readdirSync(this.absolute(dirDisk), { withFileTypes: true })
-        : await fsp.readdir(this.absolute(dirDisk), { withFileTypes: true });
+        ? readdirSync(diskName(this.absolute(dirDisk)), { withFileTypes: true, encoding: 'buffer' })
+        : await fsp.readdir(diskName(this.absolute(dirDisk)), { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       // A folder removed while the tree is walked is simply gone; anything else must stop
       // the scan, or its contents would look deleted.
       if (dirRel !== '' && isMissing(error)) return;
       throw mapFsError(error, dirRel);
     }
-    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const named = dirents.map((dirent) => ({ dirent, diskName: decodeFileName(dirent.name) }));
+    named.sort((a, b) => (a.diskName < b.diskName ? -1 : a.diskName > b.diskName ? 1 : 0));
 
     const byName = new Map<string, Candidate & { exact: boolean }>();
-    for (const dirent of dirents) {
-      const name = dirent.name.normalize('NFC');
+    for (const { dirent, diskName: onDisk } of named) {
+      const name = onDisk.normalize('NFC');
       const rel = joinPath(dirRel, name);
       if (dirent.isSymbolicLink()) {
         this.#skip(options, rel, 'symlink');
@@ -425,18 +489,18 @@ export class LocalStorage implements Storage {
         this.#skip(options, rel, 'special-file');
         continue;
       }
-      const exact = name === dirent.name;
+      const exact = name === onDisk;
       const previous = byName.get(name);
       if (previous) {
         // Two names on disk, one NFC path: keep the one already in NFC, report the other.
         if (exact && !previous.exact) {
           this.#skip(options, joinPath(dirRel, nodePath.basename(previous.disk)), 'normalization-collision');
         } else {
-          this.#skip(options, joinPath(dirRel, dirent.name), 'normalization-collision');
+          this.#skip(options, joinPath(dirRel, onDisk), 'normalization-collision');
           continue;
         }
       }
-      byName.set(name, { rel, disk: joinPath(dirDisk, dirent.name), isDir, exact });
+      byName.set(name, { rel, disk: joinPath(dirDisk, onDisk), isDir, exact });
     }
 
     const candidates: Candidate[] = [];
@@ -455,7 +519,7 @@ export class LocalStorage implements Storage {
       if (isSyncMode) {
         stats = batch.map((candidate) => {
           try {
-            return lstatSync(this.absolute(candidate.disk), { throwIfNoEntry: false }) ?? null;
+            return lstatSync(diskName(this.absolute(candidate.disk)), { throwIfNoEntry: false }) ?? null;
           } catch (error) {
             if (isMissing(error)) return null;
             throw mapFsError(error, candidate.rel);
@@ -526,7 +590,7 @@ export class LocalStorage implements Storage {
   private async openFileWithStats(rel: string, abs: string): Promise<{ handle: FileHandle; stats: Stats }> {
     let handle: FileHandle;
     try {
-      handle = await fsp.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+      handle = await fsp.open(diskName(abs), constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (error) {
       throw mapFsError(error, rel);
     }
@@ -562,7 +626,7 @@ export class LocalStorage implements Storage {
     await this.assertInsideRoot(absDir, rel);
     let made: string | undefined;
     try {
-      made = await fsp.mkdir(absDir, { recursive: true });
+      made = await fsp.mkdir(diskName(absDir), { recursive: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' || isMissing(error)) {
         throw new SyncError(
@@ -577,12 +641,12 @@ export class LocalStorage implements Storage {
       throw mapFsError(error, rel);
     }
     if (made !== undefined) {
-      // Every folder from the first one made down to absDir is new: note each, and its parent
-      // as changed, so flush() makes the new entries durable.
-      for (let dir = absDir; ; dir = nodePath.dirname(dir)) {
+      // Folders were made between the nearest known one and absDir: note each, and its
+      // parent as changed, so flush() makes the new entries durable.
+      for (let dir = absDir; dir.length > this.root.length && !this.#knownDirs.has(dir); ) {
         this.#knownDirs.add(dir);
-        this.#changed(null, nodePath.dirname(dir));
-        if (dir.length <= made.length || dir.length <= this.root.length) break;
+        dir = nodePath.dirname(dir);
+        this.#changed(null, dir);
       }
     }
     this.#knownDirs.add(absDir);
@@ -614,13 +678,13 @@ export class LocalStorage implements Storage {
     let written: Stats;
     try {
       try {
-        handle = await fsp.open(temp, 'wx', 0o666);
+        handle = await fsp.open(diskName(temp), 'wx', 0o666);
       } catch (error) {
         if (!isMissing(error)) throw error;
         // The folder was known, but has been removed since: make it again.
         this.#forgetDirs(dir);
         await this.ensureDirectory(dir, rel);
-        handle = await fsp.open(temp, 'wx', 0o666);
+        handle = await fsp.open(diskName(temp), 'wx', 0o666);
       }
       let size = 0;
       for await (const chunk of data) {
@@ -654,10 +718,10 @@ export class LocalStorage implements Storage {
       }
       await handle.close();
       handle = undefined;
-      await fsp.rename(temp, abs);
+      await fsp.rename(diskName(temp), diskName(abs));
     } catch (error) {
       await handle?.close().catch(() => {});
-      await fsp.rm(temp, { force: true }).catch(() => {});
+      await fsp.rm(diskName(temp), { force: true }).catch(() => {});
       throw mapFsError(error, rel);
     }
     // Durable at the next flush(); a rename keeps the inode, size and mtime just stat'ed.
@@ -673,8 +737,8 @@ export class LocalStorage implements Storage {
       if (!stats) return;
       if (stats.isDirectory()) {
         this.#forgetDirs(abs);
-        await fsp.rmdir(abs);
-      } else await fsp.unlink(abs);
+        await fsp.rmdir(diskName(abs));
+      } else await fsp.unlink(diskName(abs));
       this.#changed(null, nodePath.dirname(abs));
     } catch (error) {
       if (isMissing(error)) return;
@@ -732,7 +796,7 @@ export class LocalStorage implements Storage {
     }
     if (sourceStats.isDirectory()) this.#forgetDirs(source.abs);
     try {
-      await fsp.rename(source.abs, targetAbs);
+      await fsp.rename(diskName(source.abs), diskName(targetAbs));
     } catch (error) {
       throw mapFsError(error, source.rel);
     }
@@ -780,7 +844,7 @@ export class LocalStorage implements Storage {
   async setMtime(path: string, mtime: number): Promise<void> {
     const { rel, abs } = await this.locate(path);
     try {
-      await fsp.lutimes(abs, new Date(), mtime / 1000);
+      await fsp.lutimes(diskName(abs), new Date(), mtime / 1000);
     } catch (error) {
       throw mapFsError(error, rel);
     }

@@ -50,11 +50,7 @@ const SCENARIOS = [
  * Cases expected to fail because of a genuine engine gap (reported to the engine's
  * owners), each with the reason. Filled only with gaps that the engine must close.
  */
-const KNOWN_ENGINE_GAPS: Record<string, string> = {
-  // LocalStorage silently leaves out names that are not valid UTF-8 (`file3_\x19_\x81_\xfe`):
-  // the file is never copied and the run reports `completed` with no warning.
-  test_extended_filenames: 'engine: a file whose name is not valid UTF-8 is skipped silently',
-};
+const KNOWN_ENGINE_GAPS: Record<string, string> = {};
 
 /** The engine pieces, looked up at run time so this file also runs while parts are missing. */
 function bindEngine(): EngineBinding | null {
