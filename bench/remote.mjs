@@ -13,7 +13,7 @@
 // turned off: it costs about 0.2 s per file on OpenSSH, and syncengine checks sizes only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -260,6 +260,9 @@ for (let i = 0; i < fileCount; i++) {
 }
 
 const rows = [];
+process.on('exit', () => {
+  if (!values.keep) spawnSync('rm', ['-rf', work]);
+});
 for (const backend of backends) {
   const server = await startServer(backend, work);
   if (!server) {
@@ -299,4 +302,3 @@ for (const row of rows) {
     `| ${row.backend} | ${seconds(row.engineInitial)} | ${seconds(row.engineNoChange)} | ${seconds(row.rcloneInitial)} | ${seconds(row.rcloneNoChange)} |`,
   );
 }
-if (!values.keep) await rm(work, { recursive: true, force: true });
