@@ -180,6 +180,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     live.set(run.id, liveRun);
     const storages: Storage[] = [];
     const work = createRunWork(run, pair, liveRun);
+    let isCompleted = false;
     try {
       const source = await deps.openStorage(deps.secrets.open(pair.source));
       storages.push(source);
@@ -204,6 +205,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       switch (result.status) {
         case 'completed':
           await finish(run, 'completed', { stats });
+          isCompleted = true;
           break;
         case 'cancelled':
           await finish(run, 'cancelled', { stats });
@@ -231,7 +233,9 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       live.delete(run.id);
       for (const storage of storages) await storage.close?.().catch(() => {});
     }
-    if (!run.dryRun) await launchFollowUpIfDecided(pair.id);
+    // Only after a complete run: a run that failed (a folder gone) would fail again, and a
+    // follow-up of each would loop. The decision stays recorded for the next run.
+    if (!run.dryRun && isCompleted) await launchFollowUpIfDecided(pair.id);
   }
 
   /** Decisions taken after their run stopped waiting are applied by a follow-up run. */

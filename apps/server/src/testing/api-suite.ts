@@ -179,6 +179,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
       });
 
       it('serves Prometheus metrics with run, conflict and request figures', async () => {
+        await anonymous('GET', '/api/v1/health');
         const response = await server.runtime.app.inject({
           method: 'GET',
           url: '/api/v1/metrics',
