@@ -22,9 +22,9 @@ export const url = (path: string) => `${stack().baseUrl}${path}`;
 export async function signIn(page: Page): Promise<void> {
   await page.goto(url('/login'));
   await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(stack().password);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(stack().password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Sync pairs' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Sync pairs', exact: true })).toBeVisible();
 }
 
 /** An API client signed in as admin (for setting up what a test is not about). */

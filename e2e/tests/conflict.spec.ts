@@ -46,7 +46,10 @@ test('a MANUAL conflict waits in the inbox and the chosen version lands on both 
   await page.getByRole('button', { name: 'Run now' }).click();
   await expect(page).toHaveURL(/\/runs\//);
 
-  await page.getByRole('link', { name: 'Conflicts' }).click();
+  await page
+    .getByRole('navigation')
+    .getByRole('link', { name: /^Conflicts/ })
+    .click();
   const card = page.getByRole('listitem', { name: 'Conflict on report.txt' });
   await expect(card).toBeVisible({ timeout: 30_000 });
   await expect(card.getByLabel('Source version')).toContainText('20 B');

@@ -13,9 +13,9 @@ import {
   writeFiles,
 } from '../support.js';
 
-/** Enough data, copied one file at a time, for a run that lasts several seconds. */
-const FILE_COUNT = Number(process.env.E2E_LONG_RUN_FILES ?? 400);
-const FILE_SIZE = Number(process.env.E2E_LONG_RUN_FILE_SIZE ?? 512 * 1024);
+/** Enough files, copied one at a time, for a run that lasts several seconds. */
+const FILE_COUNT = Number(process.env.E2E_LONG_RUN_FILES ?? 4000);
+const FILE_SIZE = Number(process.env.E2E_LONG_RUN_FILE_SIZE ?? 4096);
 
 const name = (index: number) => `file-${String(index).padStart(4, '0')}.bin`;
 
@@ -41,6 +41,8 @@ test('a long run can be paused, stays still while paused, resumes, and cancels w
   await expect(page).toHaveURL(/\/runs\//);
   const status = page.getByTestId('run-status');
   await expect(status).toHaveText('running', { timeout: 30_000 });
+  await expect(page.getByTestId('files-progress')).toBeVisible();
+  await screenshot(page, 'run-live');
 
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(status).toHaveText('paused');
@@ -56,8 +58,7 @@ test('a long run can be paused, stays still while paused, resumes, and cancels w
 
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(status).toHaveText('running');
-  await expect(page.getByTestId('files-progress')).toBeVisible();
-  await screenshot(page, 'run-live');
+  await expect.poll(() => listSizes(folders.destination).size).toBeGreaterThan(whilePaused.size);
 
   await page.getByRole('button', { name: 'Cancel run' }).click();
   await expect(status).toHaveText('cancelled', { timeout: 30_000 });

@@ -8,7 +8,7 @@ async function fillLocation(page: Page, legend: 'Source' | 'Destination', path: 
 test('a bad form shows a message beside each wrong field and creates nothing', async ({ page }) => {
   await signIn(page);
   await page.getByRole('link', { name: 'New pair' }).first().click();
-  await expect(page.getByRole('heading', { name: 'New sync pair' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'New sync pair', exact: true })).toBeVisible();
 
   await fillLocation(page, 'Source', 'relative/folder');
   await page.getByLabel('Transfers at once').fill('0');
@@ -59,7 +59,7 @@ test('a pair created through the form is listed with its settings', async ({ pag
   await screenshot(page, 'pair-form');
 
   await page.getByRole('button', { name: 'Create pair' }).click();
-  await expect(page.getByRole('heading', { name: 'Documents' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Documents', exact: true })).toBeVisible();
   await expect(page.getByText('Backup source → destination')).toBeVisible();
   await expect(page.getByText('Every hour')).toBeVisible();
 
@@ -69,7 +69,7 @@ test('a pair created through the form is listed with its settings', async ({ pag
   await expect(page.getByLabel('Patterns (gitignore syntax, one per line)')).toHaveValue('*.tmp\n/build/');
   await page.getByLabel('Name').fill('Documents backup');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await expect(page.getByRole('heading', { name: 'Documents backup' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Documents backup', exact: true })).toBeVisible();
 
   await page.goto(url('/pairs'));
   await expect(page.getByRole('listitem', { name: 'Pair Documents backup' })).toBeVisible();

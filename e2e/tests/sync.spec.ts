@@ -34,7 +34,7 @@ test('the preview lists the plan by action, and the run started from it copies t
   await screenshot(page, 'pairs-list');
 
   await page.getByRole('listitem', { name: 'Pair Sync flow' }).getByRole('link', { name: 'Preview' }).click();
-  await expect(page.getByRole('heading', { name: 'Preview' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Preview', exact: true })).toBeVisible();
   const uploads = page.getByTestId('plan-group-UPLOAD_NEW');
   await expect(uploads).toContainText('Copy new file to destination');
   await expect(uploads).toContainText('3');
@@ -49,7 +49,8 @@ test('the preview lists the plan by action, and the run started from it copies t
   await page.getByRole('button', { name: 'Run now' }).click();
   await expect(page).toHaveURL(/\/runs\//);
   await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 60_000 });
-  await expect(page.getByTestId('run-summary')).toContainText('4');
+  // 5 + 11 + 7 bytes up, 5 down.
+  await expect(page.getByTestId('run-summary')).toContainText('28 B');
   await expect(page.getByTestId('action-log')).toContainText('docs/deep/c.txt');
   await screenshot(page, 'run-completed');
 
@@ -63,7 +64,7 @@ test('the preview lists the plan by action, and the run started from it copies t
   expect(readTree(folders.source)).toEqual({ ...expected, 'skip.tmp': 'ignored' });
 
   // The action log filters by action.
-  await page.getByLabel('Action').click();
+  await page.getByRole('combobox', { name: 'Action', exact: true }).click();
   await page.getByRole('option', { name: 'Copy new file to source' }).click();
   await expect(page.getByTestId('action-log')).toContainText('from-destination.txt');
   await expect(page.getByTestId('action-log')).not.toContainText('a.txt');
@@ -72,5 +73,18 @@ test('the preview lists the plan by action, and the run started from it copies t
   await page.goto(url(`/pairs/${pairId}`));
   await expect(page.getByTestId('run-row').first()).toContainText('completed');
   await screenshot(page, 'history');
+
+  // Phone width: the navigation folds into a menu button and the page still reads.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(url('/pairs'));
+  await expect(page.getByRole('listitem', { name: 'Pair Sync flow' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Toggle navigation' })).toBeVisible();
+  await screenshot(page, 'pairs-phone');
+  await page.getByRole('button', { name: 'Toggle navigation' }).click();
+  await page
+    .getByRole('navigation')
+    .getByRole('link', { name: /^Conflicts/ })
+    .click();
+  await expect(page.getByRole('heading', { name: 'Conflicts', exact: true })).toBeVisible();
   await api.dispose();
 });

@@ -79,11 +79,12 @@ export function Layout() {
             component={RouterNavLink}
             to={link.to}
             label={link.label}
+            aria-label={link.badge ? `${link.label}, ${link.badge} pending` : link.label}
             active={location.pathname.startsWith(link.to)}
             onClick={close}
             rightSection={
               link.badge ? (
-                <Badge size="sm" color="orange" circle aria-label={`${link.badge} pending`}>
+                <Badge size="sm" color="orange" circle aria-hidden>
                   {link.badge}
                 </Badge>
               ) : null

@@ -63,11 +63,10 @@ export function RunProgressBars({
           size={compact ? 'sm' : 'md'}
         />
       </div>
-      {progress.currentFile && (
-        <Text size="xs" c="dimmed" truncate="start" title={progress.currentFile}>
-          Current: {progress.currentFile}
-        </Text>
-      )}
+      {/* Always rendered, so the buttons below do not jump between files. */}
+      <Text size="xs" c="dimmed" truncate="start" title={progress.currentFile ?? undefined}>
+        Current: {progress.currentFile ?? '—'}
+      </Text>
     </Stack>
   );
 }

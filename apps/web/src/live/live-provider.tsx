@@ -6,6 +6,9 @@ import { API_BASE } from '../api/client.js';
 import { keys } from '../api/hooks.js';
 import { initialLiveState, type LiveState, liveReducer, reconnectDelay } from './live-state.js';
 
+/** How long events are gathered before the view updates (at most 10 updates a second). */
+const BATCH_MS = 100;
+
 const LiveContext = createContext<LiveState>(initialLiveState);
 
 /** The live state fed by the WebSocket: active runs, their progress and actions, pending conflicts. */
@@ -32,6 +35,16 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let socket: WebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let stopped = false;
+    let pending: WsEvent[] = [];
+    let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      flushTimer = null;
+      const events = pending;
+      pending = [];
+      if (events.length === 0) return;
+      dispatch({ type: 'events', events });
+      for (const event of events) onEvent(event);
+    };
 
     const onEvent = (event: WsEvent) => {
       switch (event.type) {
@@ -87,11 +100,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         }
         const parsed = WsEventSchema.safeParse(data);
         if (!parsed.success) return;
-        dispatch({ type: 'event', event: parsed.data });
-        onEvent(parsed.data);
+        pending.push(parsed.data);
+        // A busy run sends hundreds of actions a second: render them in batches.
+        flushTimer ??= setTimeout(flush, BATCH_MS);
       };
       socket.onclose = () => {
         socket = null;
+        flush();
         if (stopped) return;
         dispatch({ type: 'socket.closed' });
         const delay = reconnectDelay(attemptRef.current);
@@ -104,6 +119,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     return () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (flushTimer) clearTimeout(flushTimer);
       socket?.close();
     };
   }, [client]);

@@ -136,6 +136,22 @@ describe('liveReducer', () => {
     expect(pendingConflictsByPair(after)).toEqual({ 'pair-2': 1 });
   });
 
+  it('applies a batch of events in order, as one update', () => {
+    const batched = liveReducer(initialLiveState, {
+      type: 'events',
+      events: [
+        { type: 'run.started', run: run('run-1', 'running') },
+        { type: 'run.action', runId: 'run-1', pairId: 'pair-1', action: action('a') },
+        { type: 'run.progress', runId: 'run-1', pairId: 'pair-1', progress: progress(1) },
+        { type: 'run.progress', runId: 'run-1', pairId: 'pair-1', progress: progress(2) },
+        { type: 'run.completed', run: run('run-1', 'completed') },
+      ],
+    });
+    expect(batched.runs['run-1']?.run?.status).toBe('completed');
+    expect(batched.runs['run-1']?.progress?.filesDone).toBe(2);
+    expect(batched.runs['run-1']?.actions).toHaveLength(1);
+  });
+
   it('drops a conflict once it is resolved', () => {
     const state = reduce([
       { type: 'event', event: { type: 'conflict.created', conflict: conflict('c1') } },

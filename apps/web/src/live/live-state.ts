@@ -27,7 +27,9 @@ export type LiveMessage =
   | { type: 'socket.connecting' }
   | { type: 'socket.open' }
   | { type: 'socket.closed' }
-  | { type: 'event'; event: WsEvent };
+  | { type: 'event'; event: WsEvent }
+  /** Events received together, applied in order in one update. */
+  | { type: 'events'; events: WsEvent[] };
 
 export const initialLiveState: LiveState = {
   connection: 'connecting',
@@ -80,6 +82,8 @@ export function liveReducer(state: LiveState, message: LiveMessage): LiveState {
       return { ...state, connection: 'reconnecting', attempt: state.attempt + 1 };
     case 'event':
       return applyEvent(state, message.event);
+    case 'events':
+      return message.events.reduce(applyEvent, state);
   }
 }
 

@@ -157,7 +157,7 @@ function RunSummary({ run }: { run: Run }) {
         </Alert>
       )}
       <SimpleGrid cols={{ base: 2, sm: 4 }} data-testid="run-summary">
-        <Figure label="Files changed" value={String(filesMoved(run.stats))} />
+        <Figure label="Changes" value={String(filesMoved(run.stats))} />
         <Figure label="Data moved" value={formatBytes(bytesMoved(run.stats))} />
         <Figure label="Duration" value={duration === null ? '—' : formatDuration(duration)} />
         <Figure
