@@ -54,6 +54,18 @@ const bearerOf = (request: FastifyRequest): string | undefined => {
   return match?.[1];
 };
 
+/** An `Origin` (when a browser sent one) on the same host name as the request. */
+function isSameSiteOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return true;
+  try {
+    const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return new URL(origin).hostname.replace(/^\[|\]$/g, '') === host;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The HTTP API, WebSocket gateway, OpenAPI docs and (when built) the dashboard, on one
  * Fastify app that is returned without listening: tests call `app.inject()`.
@@ -113,8 +125,9 @@ export async function buildServer(deps: ServerDeps) {
       await zapi.register(async (secured) => {
         const zsecured = secured.withTypeProvider<ZodTypeProvider>();
         zsecured.addHook('onRequest', async (request, reply) => {
+          const bearer = bearerOf(request);
           const user = await services.auth.authenticate({
-            bearer: bearerOf(request),
+            bearer,
             sessionToken: request.cookies[SESSION_COOKIE],
           });
           if (!user) {
@@ -127,6 +140,16 @@ export async function buildServer(deps: ServerDeps) {
                   'authentication required: sign in or send Authorization: Bearer <token>',
                 ),
               );
+          }
+          if (
+            !bearer &&
+            request.headers.upgrade?.toLowerCase() === 'websocket' &&
+            !isSameSiteOrigin(request)
+          ) {
+            // Browsers send the session cookie with cross-site WebSocket handshakes too.
+            return reply
+              .code(403)
+              .send(errorBody(request, 403, 'WebSocket connections from other sites are refused'));
           }
           request.user = user;
         });

@@ -741,6 +741,25 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect(status).toBe(401);
       });
 
+      it('refuses a cookie-authenticated connection from another site', async () => {
+        const socket = new WebSocket(`${baseUrl}/api/v1/ws`, {
+          headers: { cookie: server.cookie, origin: 'https://evil.example' },
+        });
+        const status = await new Promise<number>((resolve) => {
+          socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+          socket.on('open', () => resolve(101));
+        });
+        expect(status).toBe(403);
+        const sameSite = new WebSocket(`${baseUrl}/api/v1/ws`, {
+          headers: { cookie: server.cookie, origin: 'http://127.0.0.1:5173' },
+        });
+        await new Promise((resolve, reject) => {
+          sameSite.once('open', resolve);
+          sameSite.once('unexpected-response', () => reject(new Error('same-site connection refused')));
+        });
+        sameSite.close();
+      });
+
       it('sends a snapshot, then the events of a run, to a client authenticated by bearer token', async () => {
         const token = (await request('POST', '/api/v1/tokens', { name: 'ws' })).body.token as string;
         const client = connect({ authorization: `Bearer ${token}` });
