@@ -10,9 +10,16 @@ import {
   writeFiles,
 } from '../support.js';
 
-test('a MANUAL conflict waits in the inbox and the chosen version lands on both sides', async ({ page }) => {
+test('MANUAL conflicts wait in the inbox, and the chosen versions land on both sides, one by one or in bulk', async ({
+  page,
+}) => {
   const folders = makeFolders('conflict');
-  writeFiles(folders.source, { 'report.txt': 'first version', 'other.txt': 'unchanged' });
+  writeFiles(folders.source, {
+    'report.txt': 'first version',
+    'notes/a.txt': 'a0',
+    'notes/b.txt': 'b0',
+    'other.txt': 'unchanged',
+  });
   const api = await adminApi();
   const pairId = await createPair(api, {
     name: 'Manual conflicts',
@@ -32,14 +39,18 @@ test('a MANUAL conflict waits in the inbox and the chosen version lands on both 
     .toBe('completed');
   expect(readTree(folders.destination)['report.txt']).toBe('first version');
 
-  // Both sides edit the file: the destination's edit is the newer one.
+  // Both sides edit three files. report.txt and b.txt are newer at the destination, a.txt at the source.
   const now = Date.now();
-  writeFiles(folders.source, { 'report.txt': 'edited at the source' }, new Date(now - 120_000));
+  const older = new Date(now - 120_000);
+  const newer = new Date(now - 10_000);
+  writeFiles(folders.source, { 'report.txt': 'edited at the source', 'notes/b.txt': 'b source' }, older);
   writeFiles(
     folders.destination,
-    { 'report.txt': 'edited at the destination, later' },
-    new Date(now - 10_000),
+    { 'report.txt': 'edited at the destination, later', 'notes/b.txt': 'b dest' },
+    newer,
   );
+  writeFiles(folders.source, { 'notes/a.txt': 'a source' }, newer);
+  writeFiles(folders.destination, { 'notes/a.txt': 'a dest' }, older);
 
   await signIn(page);
   await page.goto(url(`/pairs/${pairId}`));
@@ -50,25 +61,40 @@ test('a MANUAL conflict waits in the inbox and the chosen version lands on both 
     .getByRole('navigation')
     .getByRole('link', { name: /^Conflicts/ })
     .click();
+  await expect(page.getByTestId('conflict-card')).toHaveCount(3, { timeout: 30_000 });
   const card = page.getByRole('listitem', { name: 'Conflict on report.txt' });
-  await expect(card).toBeVisible({ timeout: 30_000 });
   await expect(card.getByLabel('Source version')).toContainText('20 B');
   await expect(card.getByLabel('Destination version')).toContainText('newer');
   await screenshot(page, 'conflicts');
 
-  // Nothing changed on either side while the conflict waits.
+  // Nothing changed on either side while the conflicts wait.
   expect(readTree(folders.source)['report.txt']).toBe('edited at the source');
   expect(readTree(folders.destination)['report.txt']).toBe('edited at the destination, later');
 
-  // Choose the older version on purpose: the choice, not the clock, must decide.
+  // One by one: the older version on purpose, so the choice and not the clock decides.
   await card.getByRole('button', { name: 'Keep source' }).click();
   await expect(card).toHaveCount(0, { timeout: 30_000 });
-  await expect(page.getByText('No conflicts waiting')).toBeVisible();
+
+  // In bulk: everything left, newest wins.
+  await expect(page.getByTestId('conflict-card')).toHaveCount(2);
+  await page.getByLabel('Select all').check();
+  await page.getByRole('button', { name: 'Resolve 2 selected' }).click();
+  await page.getByRole('menuitem', { name: 'Newest wins' }).click();
+  await expect(page.getByText('No conflicts waiting')).toBeVisible({ timeout: 30_000 });
 
   await expect
-    .poll(() => readTree(folders.destination)['report.txt'], { timeout: 60_000 })
-    .toBe('edited at the source');
-  expect(readTree(folders.source)['report.txt']).toBe('edited at the source');
+    .poll(() => readTree(folders.destination), { timeout: 60_000 })
+    .toMatchObject({
+      'report.txt': 'edited at the source',
+      'notes/a.txt': 'a source',
+      'notes/b.txt': 'b dest',
+    });
+  expect(readTree(folders.source)).toMatchObject({
+    'report.txt': 'edited at the source',
+    'notes/a.txt': 'a source',
+    'notes/b.txt': 'b dest',
+    'other.txt': 'unchanged',
+  });
   expect(readTree(folders.destination)['other.txt']).toBe('unchanged');
   await api.dispose();
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { makeFolders, screenshot, signIn, url } from '../support.js';
 
@@ -73,4 +74,20 @@ test('a pair created through the form is listed with its settings', async ({ pag
 
   await page.goto(url('/pairs'));
   await expect(page.getByRole('listitem', { name: 'Pair Documents backup' })).toBeVisible();
+
+  // Deleting asks first, and leaves the folders alone.
+  await page
+    .getByRole('listitem', { name: 'Pair Documents backup' })
+    .getByRole('link', { name: 'History' })
+    .click();
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByRole('button', { name: 'Delete pair' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete “Documents backup”?' });
+  await dialog.getByRole('button', { name: 'Keep it' }).click();
+  await expect(dialog).toHaveCount(0);
+  await page.getByRole('button', { name: 'Delete pair' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Sync pairs', exact: true })).toBeVisible();
+  await expect(page.getByRole('listitem', { name: 'Pair Documents backup' })).toHaveCount(0);
+  expect(existsSync(folders.source) && existsSync(folders.destination)).toBe(true);
 });

@@ -69,9 +69,17 @@ test('the preview lists the plan by action, and the run started from it copies t
   await expect(page.getByTestId('action-log')).toContainText('from-destination.txt');
   await expect(page.getByTestId('action-log')).not.toContainText('a.txt');
 
-  // History lists the run.
+  // A second run finds nothing to do; history lists both runs with a chart.
   await page.goto(url(`/pairs/${pairId}`));
+  await page.getByRole('button', { name: 'Run now' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 60_000 });
+  await expect(page.getByText('This run had nothing to do')).toBeVisible();
+  await page.getByRole('link', { name: 'Back to the pair' }).click();
+  await expect(page.getByTestId('run-row')).toHaveCount(2);
   await expect(page.getByTestId('run-row').first()).toContainText('completed');
+  await expect(
+    page.getByRole('figure', { name: 'Duration and data moved over the last runs' }),
+  ).toBeVisible();
   await screenshot(page, 'history');
 
   // Phone width: the navigation folds into a menu button and the page still reads.

@@ -123,11 +123,13 @@ export function useRun(runId: string) {
   return useQuery({ queryKey: keys.run(runId), queryFn: () => api<Run>('GET', `/runs/${runId}`) });
 }
 
-export function useRunActions(runId: string, cursor: string | null, limit: number) {
+export function useRunActions(runId: string, cursor: string | null, limit: number, isLive = false) {
   return useQuery({
     queryKey: keys.runActions(runId, cursor, limit),
     queryFn: () => api<RunActionPage>('GET', `/runs/${runId}/actions${query({ cursor, limit })}`),
     placeholderData: (previous) => previous,
+    // While the run is active the log grows; the socket streams the newest actions meanwhile.
+    refetchInterval: isLive ? 3_000 : false,
   });
 }
 

@@ -234,7 +234,7 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
   const [statusFilter, setStatusFilter] = useState<string | null>(null);
   const [pathFilter, setPathFilter] = useState('');
   const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useRunActions(runId, cursor, PAGE_SIZE);
+  const page = useRunActions(runId, cursor, PAGE_SIZE, isActive);
 
   const items = (page.data?.items ?? []).filter(
     (action) =>
