@@ -16,12 +16,19 @@ export type AppErrorCode = keyof typeof STATUS;
 /** The one error type services throw; the error handler maps its code to a status. */
 export class AppError extends Error {
   override readonly name = 'AppError';
+  /** The request field at fault (`source.path`), answered as `issues[0].path`. */
+  readonly field: string | undefined;
   constructor(
     readonly code: AppErrorCode,
     message: string,
+    options: { field?: string } = {},
   ) {
-    super(message);
+    super(options.field ? `${options.field}: ${message}` : message);
+    this.field = options.field;
+    this.detail = message;
   }
+  /** The message without the field name. */
+  readonly detail: string;
   get statusCode(): number {
     return STATUS[this.code];
   }
@@ -73,9 +80,12 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     );
   }
   if (error instanceof AppError) {
-    return reply
-      .code(error.statusCode)
-      .send(errorBody(request, error.statusCode, error.message, { code: error.code }));
+    return reply.code(error.statusCode).send(
+      errorBody(request, error.statusCode, error.message, {
+        code: error.code,
+        ...(error.field ? { issues: [{ path: error.field, message: error.detail }] } : {}),
+      }),
+    );
   }
   if (isResponseSerializationError(error)) {
     request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');

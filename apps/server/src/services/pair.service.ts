@@ -46,8 +46,9 @@ export function createPairService(deps: {
       try {
         real[side] = await deps.paths.check(location.path);
       } catch (error) {
-        if (error instanceof PathNotAllowedError)
-          throw new AppError('BAD_REQUEST', `${side}.path: ${error.message}`);
+        if (error instanceof PathNotAllowedError) {
+          throw new AppError('BAD_REQUEST', error.message, { field: `${side}.path` });
+        }
         throw error;
       }
     }
@@ -58,7 +59,8 @@ export function createPairService(deps: {
     ) {
       throw new AppError(
         'BAD_REQUEST',
-        'destination.path: source and destination must not be the same folder or inside each other',
+        'source and destination must not be the same folder or inside each other',
+        { field: 'destination.path' },
       );
     }
   }
@@ -92,10 +94,9 @@ export function createPairService(deps: {
     try {
       assertValidCron(schedule);
     } catch (error) {
-      throw new AppError(
-        'BAD_REQUEST',
-        `schedule: ${error instanceof Error ? error.message : 'invalid cron expression'}`,
-      );
+      throw new AppError('BAD_REQUEST', error instanceof Error ? error.message : 'invalid cron expression', {
+        field: 'schedule',
+      });
     }
   }
 

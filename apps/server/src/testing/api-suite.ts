@@ -276,6 +276,9 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         });
         expect(outside.status).toBe(400);
         expect(outside.body.message).toMatch(/destination\.path.*outside the allowed roots/);
+        expect(outside.body.issues).toEqual([
+          { path: 'destination.path', message: expect.stringMatching(/outside/) },
+        ]);
         const dotdot = await request('POST', '/api/v1/pairs', {
           name: 'x',
           source: local(`${server.root}/confined/../../escape`),
