@@ -62,6 +62,8 @@ export class ProgressReporter {
   readonly shownErrors = new Set<string>();
   /** Actions that failed, with the reason, for the `--json` document. */
   readonly failures = new Map<PlannedAction, string>();
+  /** Actions the engine carried out or attempted (failed ones are in `failures` too). */
+  readonly attempted = new Set<PlannedAction>();
   /** How each conflict of the run was settled, by path (`skip` when left pending). */
   readonly resolutions = new Map<string, ConflictResolution>();
 
@@ -166,6 +168,7 @@ export class ProgressReporter {
   }
 
   #onActionComplete(action: PlannedAction, error: string | undefined): void {
+    this.attempted.add(action);
     if (action.type === 'NO_ACTION') return;
     this.#doneFiles += 1;
     if (error !== undefined) {

@@ -52,6 +52,8 @@ const DOWNLOADS = new Set<ActionType>(['DOWNLOAD_NEW', 'DOWNLOAD_UPDATE', 'DOWNL
 export function actionRecords(
   plan: Plan,
   outcome: {
+    /** When given, only these actions are listed (a run lists what it did, a plan what it would do). */
+    attempted?: ReadonlySet<PlannedAction>;
     failures?: ReadonlyMap<PlannedAction, string>;
     resolutions?: ReadonlyMap<string, ConflictResolution>;
   } = {},
@@ -59,6 +61,7 @@ export function actionRecords(
   const records: ActionRecord[] = [];
   for (const action of plan.actions) {
     if (action.type === 'NO_ACTION') continue;
+    if (outcome.attempted && !outcome.attempted.has(action)) continue;
     const record: ActionRecord = {
       action: action.type,
       path: action.path,
@@ -104,11 +107,15 @@ export function planStats(plan: Plan, durationMs: number): StatsRecord {
   };
 }
 
-/** The `--json` document of a finished run (or of a dry run, whose stats describe the plan). */
+/**
+ * The `--json` document of a finished run (or of a dry run, whose actions and stats
+ * describe the plan). A run that was cancelled or stopped lists only what it carried out.
+ */
 export function jsonReport(
   result: SyncResult,
   options: {
     dryRun: boolean;
+    attempted?: ReadonlySet<PlannedAction>;
     failures?: ReadonlyMap<PlannedAction, string>;
     resolutions?: ReadonlyMap<string, ConflictResolution>;
   },
@@ -128,7 +135,8 @@ export function jsonReport(
   return {
     status: options.dryRun ? 'planned' : result.status,
     dryRun: options.dryRun,
-    actions: actionRecords(result.plan, options),
+    // A run lists what it did (in plan order); a dry run, everything it would do.
+    actions: actionRecords(result.plan, options.dryRun ? {} : options),
     stats,
     pendingConflicts: result.pendingConflicts.map((conflict: ConflictInfo) => ({ path: conflict.path })),
     errors: result.errors.map((error) => ({ ...error })),

@@ -127,29 +127,52 @@ export function exitCodeForResult(result: SyncResult): ExitCode {
   return EXIT.ok;
 }
 
-/** The closing summary of a run, for people. */
+/** The closing summary of a run (what it did) or of a dry run (what it would do), for people. */
 export function summaryLine(result: SyncResult, dryRun: boolean): string {
-  const counts = { upload: 0, download: 0, delete: 0, rename: 0, conflict: 0 };
-  for (const action of result.plan.actions) {
-    if (action.type.startsWith('UPLOAD')) counts.upload += 1;
-    else if (action.type.startsWith('DOWNLOAD')) counts.download += 1;
-    else if (action.type.startsWith('DELETE')) counts.delete += 1;
-    else if (action.type.startsWith('RENAME')) counts.rename += 1;
-    else if (action.type === 'CONFLICT') counts.conflict += 1;
+  const counts = { upload: 0, download: 0, delete: 0, rename: 0 };
+  const add = (type: string, count: number) => {
+    if (type.startsWith('UPLOAD')) counts.upload += count;
+    else if (type.startsWith('DOWNLOAD')) counts.download += count;
+    else if (type.startsWith('DELETE')) counts.delete += count;
+    else if (type.startsWith('RENAME')) counts.rename += count;
+  };
+  let conflicts = 0;
+  if (dryRun) {
+    for (const action of result.plan.actions) {
+      add(action.type, 1);
+      if (action.type === 'CONFLICT') conflicts += 1;
+    }
+  } else {
+    for (const [type, count] of Object.entries(result.stats.actions)) add(type, count ?? 0);
+    conflicts = result.stats.conflicts;
   }
-  const changes = counts.upload + counts.download + counts.delete + counts.rename + counts.conflict;
-  const took = formatDuration(result.stats.durationMs);
-  if (changes === 0) return `Already in sync (${took}).`;
   const parts = [
     counts.upload && `${formatCount(counts.upload)} to destination`,
     counts.download && `${formatCount(counts.download)} to source`,
     counts.delete && `${formatCount(counts.delete)} deleted`,
     counts.rename && `${formatCount(counts.rename)} renamed`,
-    counts.conflict && `${formatCount(counts.conflict)} conflicts`,
+    conflicts && `${formatCount(conflicts)} conflicts`,
   ].filter(Boolean);
-  if (dryRun) return `Dry run, nothing changed. Would do: ${parts.join(', ')}.`;
+  const took = formatDuration(result.stats.durationMs);
+  if (dryRun) {
+    return parts.length === 0
+      ? `Already in sync (${took}).`
+      : `Dry run, nothing changed. Would do: ${parts.join(', ')}.`;
+  }
   const bytes = `${formatBytes(result.stats.bytesUploaded)} up, ${formatBytes(result.stats.bytesDownloaded)} down`;
-  return `Done: ${parts.join(', ')}; ${bytes} in ${took}.`;
+  const done = parts.length === 0 ? 'nothing changed' : `${parts.join(', ')}; ${bytes}`;
+  switch (result.status) {
+    case 'completed':
+      return parts.length === 0 && result.pendingConflicts.length === 0
+        ? `Already in sync (${took}).`
+        : `Done: ${done} in ${took}.`;
+    case 'cancelled':
+      return `Cancelled after ${took}: ${done}.`;
+    case 'failed':
+      return `Finished with ${formatCount(result.stats.errors)} error(s) in ${took}: ${done}.`;
+    case 'max-delete':
+      return 'Stopped by the max-delete guard: nothing changed.';
+  }
 }
 
 /** The SyncConfig the options ask for. */
@@ -280,6 +303,7 @@ export async function syncCommand(
   if (options.json) {
     const document = jsonReport(result, {
       dryRun: options.dryRun ?? false,
+      attempted: reporter.attempted,
       failures: reporter.failures,
       resolutions: reporter.resolutions,
     });
