@@ -61,6 +61,6 @@ describe('runChartPoints', () => {
       2,
     );
     expect(points.map((point) => point.runId)).toEqual(['mid', 'new']);
-    expect(points[0]).toMatchObject({ durationSeconds: 1.5, megabytes: 2 });
+    expect(points[0]).toMatchObject({ durationSeconds: 1.5, bytes: 2 * 1024 * 1024 });
   });
 });

@@ -25,13 +25,13 @@ export interface RunChartPoint {
   runId: string;
   label: string;
   durationSeconds: number;
-  megabytes: number;
+  bytes: number;
   status: Run['status'];
 }
 
 /**
  * The last `limit` finished, real (not dry) runs, oldest first, as chart points: duration
- * in seconds and data moved in MiB.
+ * in seconds and data moved in bytes.
  */
 export function runChartPoints(runs: readonly Run[], limit = 30): RunChartPoint[] {
   return runs
@@ -45,7 +45,7 @@ export function runChartPoints(runs: readonly Run[], limit = 30): RunChartPoint[
         timeStyle: 'short',
       }),
       durationSeconds: Math.round(((runDuration(run) ?? 0) / 1000) * 10) / 10,
-      megabytes: Math.round((bytesMoved(run.stats) / 1024 / 1024) * 100) / 100,
+      bytes: bytesMoved(run.stats),
       status: run.status,
     }));
 }

@@ -4,6 +4,7 @@ import {
   Button,
   Card,
   Checkbox,
+  Code,
   Group,
   Menu,
   Select,
@@ -13,10 +14,10 @@ import {
   Title,
 } from '@mantine/core';
 import type { Conflict, ConflictResolution, EntryMetadata } from '@syncengine/contracts';
-import { useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useQueries, useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, errorMessage } from '../api/client.js';
+import { ApiError, api, errorMessage, query } from '../api/client.js';
 import { useConflicts, usePairs, useResolveConflict } from '../api/hooks.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { formatBytes, formatTime } from '../lib/format.js';
@@ -235,6 +236,7 @@ function ConflictCard({
           <Side title="Source" entry={conflict.source} isNewer={suggestion === 'source'} />
           <Side title="Destination" entry={conflict.destination} isNewer={suggestion === 'destination'} />
         </SimpleGrid>
+        <TextPreview conflict={conflict} />
         <Group gap="xs">
           {(['source', 'destination', 'keep-both', 'skip'] as const).map((resolution) => (
             <Button
@@ -294,5 +296,85 @@ function Side({ title, entry, isNewer }: { title: string; entry: EntryMetadata |
         </Text>
       )}
     </Card>
+  );
+}
+
+/**
+ * The start of both versions of a text file, side by side, fetched on demand from
+ * `GET /conflicts/:id/preview?side=` (answering `{ text, isText, truncated }`). Servers
+ * without that route answer 404, and the dashboard says the preview is unavailable.
+ */
+interface ConflictPreview {
+  isText: boolean;
+  text: string | null;
+  truncated: boolean;
+}
+
+function TextPreview({ conflict }: { conflict: Conflict }) {
+  const [isOpen, setOpen] = useState(false);
+  const sides = (['source', 'destination'] as const).filter(
+    (side) => conflict[side] && !conflict[side]?.isDir,
+  );
+  const previews = useQueries({
+    queries: sides.map((side) => ({
+      queryKey: ['conflicts', conflict.id, 'preview', side],
+      queryFn: () => api<ConflictPreview>('GET', `/conflicts/${conflict.id}/preview${query({ side })}`),
+      enabled: isOpen,
+      staleTime: 60_000,
+    })),
+  });
+  if (sides.length === 0) return null;
+  if (!isOpen) {
+    return (
+      <Group>
+        <Button size="compact-xs" variant="subtle" onClick={() => setOpen(true)}>
+          Show text preview
+        </Button>
+      </Group>
+    );
+  }
+  return (
+    <SimpleGrid cols={{ base: 1, sm: 2 }} aria-label="Text preview">
+      {sides.map((side, index) => {
+        const preview = previews[index];
+        let body: ReactNode;
+        if (!preview || preview.isPending)
+          body = (
+            <Text size="xs" c="dimmed">
+              Loading…
+            </Text>
+          );
+        else if (preview.isError) {
+          body = (
+            <Text size="xs" c="dimmed">
+              {preview.error instanceof ApiError && preview.error.status === 404
+                ? 'This server offers no file preview.'
+                : errorMessage(preview.error)}
+            </Text>
+          );
+        } else if (!preview.data.isText || preview.data.text === null) {
+          body = (
+            <Text size="xs" c="dimmed">
+              Not a text file.
+            </Text>
+          );
+        } else {
+          body = (
+            <Code block style={{ maxHeight: 200, overflow: 'auto', whiteSpace: 'pre-wrap' }}>
+              {preview.data.text}
+              {preview.data.truncated ? '\n…' : ''}
+            </Code>
+          );
+        }
+        return (
+          <div key={side}>
+            <Text size="xs" fw={500} mb={2}>
+              {side === 'source' ? 'Source' : 'Destination'}
+            </Text>
+            {body}
+          </div>
+        );
+      })}
+    </SimpleGrid>
   );
 }

@@ -135,17 +135,32 @@ export function PairPage() {
                   <ComposedChart data={points} margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
                     <CartesianGrid strokeDasharray="3 3" opacity={0.4} />
                     <XAxis dataKey="label" fontSize={11} minTickGap={24} />
-                    <YAxis yAxisId="bytes" fontSize={11} unit=" MiB" width={70} />
+                    <YAxis
+                      yAxisId="bytes"
+                      fontSize={11}
+                      width={70}
+                      tickFormatter={(value: number) => formatBytes(value)}
+                    />
                     <YAxis yAxisId="duration" orientation="right" fontSize={11} unit=" s" width={50} />
-                    <Tooltip />
+                    <Tooltip
+                      formatter={(value, name) =>
+                        name === 'Data moved' ? formatBytes(Number(value)) : `${String(value)} s`
+                      }
+                    />
                     <Legend />
-                    <Bar yAxisId="bytes" dataKey="megabytes" name="Data moved (MiB)" fill="#4dabf7" />
+                    <Bar
+                      yAxisId="bytes"
+                      dataKey="bytes"
+                      name="Data moved"
+                      fill="#4dabf7"
+                      isAnimationActive={false}
+                    />
                     <Line
                       yAxisId="duration"
                       dataKey="durationSeconds"
-                      name="Duration (s)"
+                      name="Duration"
                       stroke="#f76707"
-                      dot={false}
+                      isAnimationActive={false}
                     />
                   </ComposedChart>
                 </ResponsiveContainer>
@@ -160,7 +175,7 @@ export function PairPage() {
                   <Table.Th scope="col">Status</Table.Th>
                   <Table.Th scope="col">Trigger</Table.Th>
                   <Table.Th scope="col">Duration</Table.Th>
-                  <Table.Th scope="col">Files</Table.Th>
+                  <Table.Th scope="col">Changes</Table.Th>
                   <Table.Th scope="col">Data</Table.Th>
                 </Table.Tr>
               </Table.Thead>

@@ -1,0 +1,91 @@
+import type { Conflict } from '@syncengine/contracts';
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderPage } from '../test/render.js';
+import { ConflictsPage } from './conflicts-page.js';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const PAIR = '5b0c6f7e-0000-4000-8000-000000000001';
+const entry = (mtime: number, size = 10) => ({ path: 'x', size, mtime, isDir: false });
+const conflict = (id: string, path: string, sourceMtime: number, destinationMtime: number): Conflict => ({
+  id,
+  pairId: PAIR,
+  runId: null,
+  path,
+  source: entry(sourceMtime),
+  destination: entry(destinationMtime),
+  status: 'pending',
+  resolution: null,
+  resolvedBy: null,
+  resolvedAt: null,
+  detectedAt: '2025-01-01T00:00:00.000Z',
+});
+
+/** A fake API: the conflicts above until they are resolved; records each resolution. */
+function fakeApi(conflicts: Conflict[]) {
+  const resolved = new Map<string, string>();
+  const fetchSpy = vi.fn(async (url: string, init?: RequestInit) => {
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (url.startsWith('/api/v1/conflicts?')) {
+      return json({ items: conflicts.filter((item) => !resolved.has(item.id)) });
+    }
+    if (url === '/api/v1/pairs') return json({ items: [{ id: PAIR, name: 'Photos' }] });
+    const match = /^\/api\/v1\/conflicts\/([^/]+)\/resolve$/.exec(url);
+    if (match && init?.method === 'POST') {
+      const { resolution } = JSON.parse(String(init.body)) as { resolution: string };
+      resolved.set(match[1]!, resolution);
+      return json({ ...conflicts.find((item) => item.id === match[1]), status: 'resolved', resolution });
+    }
+    return json({ statusCode: 404, error: 'Not Found', message: 'no such route', requestId: 'r' }, 404);
+  });
+  vi.stubGlobal('fetch', fetchSpy);
+  return resolved;
+}
+
+const routes = [{ path: '/conflicts', element: <ConflictsPage /> }];
+
+describe('ConflictsPage', () => {
+  it('resolves every selected conflict for its newest side, keeping both when the times are too close', async () => {
+    const resolved = fakeApi([
+      conflict('c1', 'a.txt', 50_000, 10_000),
+      conflict('c2', 'b.txt', 10_000, 50_000),
+      conflict('c3', 'c.txt', 10_000, 11_000),
+    ]);
+    const user = userEvent.setup();
+    renderPage('/conflicts', routes);
+
+    expect(await screen.findByText('a.txt')).toBeTruthy();
+    await user.click(screen.getByLabelText('Select all'));
+    await user.click(screen.getByRole('button', { name: 'Resolve 3 selected' }));
+    await user.click(await screen.findByText('Newest wins'));
+
+    await waitFor(() => expect(resolved.size).toBe(3));
+    expect(Object.fromEntries(resolved)).toEqual({ c1: 'source', c2: 'destination', c3: 'keep-both' });
+    expect(await screen.findByText('No conflicts waiting')).toBeTruthy();
+  });
+
+  it('resolves one conflict with the chosen side and leaves the others waiting', async () => {
+    const resolved = fakeApi([conflict('c1', 'a.txt', 50_000, 10_000), conflict('c2', 'b.txt', 1, 2)]);
+    const user = userEvent.setup();
+    renderPage('/conflicts', routes);
+
+    const card = await screen.findByRole('listitem', { name: 'Conflict on a.txt' });
+    await user.click(within(card).getByRole('button', { name: 'Keep destination' }));
+
+    await waitFor(() => expect(screen.queryByText('a.txt')).toBeNull());
+    expect(Object.fromEntries(resolved)).toEqual({ c1: 'destination' });
+    expect(screen.getByText('b.txt')).toBeTruthy();
+  });
+
+  it('says so when there is nothing to decide', async () => {
+    fakeApi([]);
+    renderPage('/conflicts', routes);
+    expect(await screen.findByText('No conflicts waiting')).toBeTruthy();
+  });
+});
