@@ -3,7 +3,6 @@ import {
   type Location,
   locationSecretFields,
   type Pair,
-  redactLocation,
   type UpdatePair,
 } from '@syncengine/contracts';
 import type { PairPatch, PairRecord, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
@@ -17,13 +16,18 @@ import {
 import { isWithin, type PathGuard, PathNotAllowedError } from '../confinement.js';
 import { AppError } from '../errors.js';
 
+/** A stored location as answered: its secret fields (encrypted at rest) left out, not decrypted. */
+function publicLocation(stored: StoredLocation): Location {
+  const copy: Record<string, unknown> = { ...stored };
+  if (stored.type === 'local' || stored.type === 'sftp' || stored.type === 's3' || stored.type === 'webdav') {
+    for (const field of locationSecretFields(stored.type)) delete copy[field];
+  }
+  return copy as Location;
+}
+
 /** The pair as answered: secret fields removed from both locations. */
-export function toPublicPair(pair: PairRecord, secrets: Pick<SecretBox, 'open'>): Pair {
-  const strip = (stored: StoredLocation): Location => {
-    const { secretsSet: _secretsSet, ...rest } = redactLocation(secrets.open(stored));
-    return rest as Location;
-  };
-  return { ...pair, source: strip(pair.source), destination: strip(pair.destination) };
+export function toPublicPair(pair: PairRecord): Pair {
+  return { ...pair, source: publicLocation(pair.source), destination: publicLocation(pair.destination) };
 }
 
 export function createPairService(deps: {
@@ -34,7 +38,7 @@ export function createPairService(deps: {
   paths: PathGuard;
   secrets: SecretBox;
 }) {
-  const toPublic = (pair: PairRecord) => toPublicPair(pair, deps.secrets);
+  const toPublic = toPublicPair;
 
   async function checkLocations(source: Location, destination: Location): Promise<void> {
     const real: Record<string, string> = {};
