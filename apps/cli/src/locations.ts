@@ -86,9 +86,6 @@ export async function createFolder(spec: LocationSpec): Promise<void> {
 }
 
 /** Opens the backend for a resolved location (remote clients are loaded only when needed). */
-export function openStorage(
-  spec: LocationSpec,
-  options: { env: NodeJS.ProcessEnv; onSkip?: (path: string, reason: string) => void },
-): Promise<Storage> {
+export function openStorage(spec: LocationSpec, options: { env: NodeJS.ProcessEnv }): Promise<Storage> {
   return openLocationStorage(spec.location, options);
 }

@@ -228,13 +228,11 @@ export async function runSync(
     }
   }
 
-  const onSkip = (path: string, reason: string) => {
-    if (output.mode !== 'quiet') reporter.onEvent({ type: 'warning', path, message: `skipped: ${reason}` });
-  };
-  const sourceStorage = await openStorage(source, { env: io.env, onSkip });
+  // Skipped entries (symlinks, special files) reach the user as the engine's warnings.
+  const sourceStorage = await openStorage(source, { env: io.env });
   const destinationStorage = await openStorage(
     standIn ? { ...destination, location: { type: 'local', path: standIn } } : destination,
-    { env: io.env, onSkip },
+    { env: io.env },
   ).catch(async (error: unknown) => {
     await sourceStorage.close?.();
     throw error;
