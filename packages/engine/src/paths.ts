@@ -30,8 +30,13 @@ export function tempPathFor(path: string): string {
 export function tempNameFor(name: string): string {
   // Keep the name short enough for 255-byte name limits even when `name` is long.
   const stem = Buffer.byteLength(name) > 180 ? name.slice(0, 60) : name;
-  return `.${stem}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+  tempCounter = (tempCounter + 1) % 0x1_0000_0000;
+  return `.${stem}${TEMP_MARKER}${TEMP_PREFIX}${tempCounter.toString(16).padStart(8, '0')}`;
 }
+
+/** Random per process, then a counter: unique names without asking for random bytes per file. */
+const TEMP_PREFIX = randomBytes(4).toString('hex');
+let tempCounter = 0;
 
 /** True for a name (last path segment) produced by `tempNameFor`. */
 export function isTempName(name: string): boolean {
@@ -45,6 +50,8 @@ export function isTempName(name: string): boolean {
  */
 export function isEngineInternalPath(path: string): boolean {
   if (path === '') return false;
+  // Every internal name contains `.sync`: most paths are settled without splitting them.
+  if (!path.includes('.sync')) return false;
   const segments = path.split('/');
   for (const segment of segments) {
     if (segment === ENGINE_DIR || segment === STATE_DIR_NAME) return true;

@@ -151,6 +151,18 @@ describe('LocalStorage on a real folder', () => {
     expect(await listAll(storage)).toEqual([]);
     expect(skipped).toEqual(['pipe:special-file']);
     expect(await storage.stat('pipe')).toBeNull();
+    // Opening a FIFO without a writer must not block: the read is refused at once.
+    await expect(codeOf(storage.read('pipe'))).resolves.toBe('CONFLICT');
+  });
+
+  it('refuses a small write whose byte count differs from the expected size, leaving nothing', async () => {
+    const storage = new LocalStorage(root);
+    const write = storage.write('short.txt', Readable.from([Buffer.from('abc')]), { size: 5 });
+    await expect(codeOf(write)).resolves.toBe('CHANGED_DURING_TRANSFER');
+    const long = storage.write('long.txt', Readable.from([Buffer.from('abcdef')]), { size: 5 });
+    await expect(codeOf(long)).resolves.toBe('CHANGED_DURING_TRANSFER');
+    await storage.flush();
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('never reads, writes or deletes through a symlinked folder that points outside the root', async () => {

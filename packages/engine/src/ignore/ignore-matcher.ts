@@ -127,6 +127,8 @@ class Matcher implements IgnoreMatcher {
   isIgnored(path: string, isDir: boolean): boolean {
     if (path === '') return false;
     if (isEngineInternalPath(path)) return true;
+    // No patterns and no .syncignore anywhere: nothing else is ignored.
+    if (this.levels.size === 0) return false;
     if (isDir) {
       const cached = this.dirCache.get(path);
       if (cached !== undefined) return cached;
