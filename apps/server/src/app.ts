@@ -44,6 +44,8 @@ export interface ServerDeps {
   webDist?: string | undefined;
   cookieSecure?: boolean;
   logger?: boolean | { level: string };
+  /** Log every request (noisy; default only at the debug and trace levels). */
+  logRequests?: boolean;
   version?: string;
 }
 
@@ -73,6 +75,10 @@ function isSameSiteOrigin(request: FastifyRequest): boolean {
 export async function buildServer(deps: ServerDeps) {
   const app = Fastify({
     logger: deps.logger ?? false,
+    disableRequestLogging: !(
+      deps.logRequests ??
+      (typeof deps.logger === 'object' && ['debug', 'trace'].includes(deps.logger.level))
+    ),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
