@@ -15,14 +15,7 @@ import { keys, useMe } from './api/hooks.js';
 import { Layout } from './components/layout.js';
 import { ErrorState, LoadingState } from './components/state-views.js';
 import { LiveProvider } from './live/live-provider.js';
-import { ConflictsPage } from './pages/conflicts-page.js';
 import { LoginPage } from './pages/login-page.js';
-import { PairFormPage } from './pages/pair-form-page.js';
-import { PairPage } from './pages/pair-page.js';
-import { PairsPage } from './pages/pairs-page.js';
-import { PreviewPage } from './pages/preview-page.js';
-import { RunPage } from './pages/run-page.js';
-import { TokensPage } from './pages/tokens-page.js';
 
 /** Pages behind sign-in: without a session, go to the sign-in page and come back after. */
 function RequireSession() {
@@ -74,6 +67,8 @@ function NotFound() {
   );
 }
 
+const pairForm = async () => ({ Component: (await import('./pages/pair-form-page.js')).PairFormPage });
+
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
   {
@@ -83,14 +78,33 @@ const router = createBrowserRouter([
         element: <Layout />,
         children: [
           { index: true, element: <Navigate to="/pairs" replace /> },
-          { path: 'pairs', element: <PairsPage /> },
-          { path: 'pairs/new', element: <PairFormPage /> },
-          { path: 'pairs/:id', element: <PairPage /> },
-          { path: 'pairs/:id/edit', element: <PairFormPage /> },
-          { path: 'pairs/:id/preview', element: <PreviewPage /> },
-          { path: 'runs/:id', element: <RunPage /> },
-          { path: 'conflicts', element: <ConflictsPage /> },
-          { path: 'tokens', element: <TokensPage /> },
+          // Pages load on first visit, so the sign-in page and the pairs list come up fast.
+          {
+            path: 'pairs',
+            lazy: async () => ({ Component: (await import('./pages/pairs-page.js')).PairsPage }),
+          },
+          { path: 'pairs/new', lazy: pairForm },
+          {
+            path: 'pairs/:id',
+            lazy: async () => ({ Component: (await import('./pages/pair-page.js')).PairPage }),
+          },
+          { path: 'pairs/:id/edit', lazy: pairForm },
+          {
+            path: 'pairs/:id/preview',
+            lazy: async () => ({ Component: (await import('./pages/preview-page.js')).PreviewPage }),
+          },
+          {
+            path: 'runs/:id',
+            lazy: async () => ({ Component: (await import('./pages/run-page.js')).RunPage }),
+          },
+          {
+            path: 'conflicts',
+            lazy: async () => ({ Component: (await import('./pages/conflicts-page.js')).ConflictsPage }),
+          },
+          {
+            path: 'tokens',
+            lazy: async () => ({ Component: (await import('./pages/tokens-page.js')).TokensPage }),
+          },
           { path: '*', element: <NotFound /> },
         ],
       },
