@@ -55,7 +55,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         case 'run.cancelled':
           client.setQueryData(keys.run(event.run.id), event.run);
           void client.invalidateQueries({ queryKey: keys.pairRuns(event.run.pairId) });
+          // The list and the pair itself carry the last run.
           void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          void client.invalidateQueries({ queryKey: keys.pair(event.run.pairId), exact: true });
           if (event.type !== 'run.queued' && event.type !== 'run.started') {
             void client.invalidateQueries({ queryKey: ['runs', event.run.id, 'actions'] });
           }

@@ -110,7 +110,7 @@ function PairForm({ pair }: { pair?: Pair }) {
         <TextInput
           id="name"
           label="Name"
-          placeholder="Photos backup"
+          placeholder="e.g. Photos backup"
           value={values.name}
           onChange={(event) => set('name', event.currentTarget.value)}
           error={errors.name}
