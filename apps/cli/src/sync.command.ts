@@ -1,6 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import {
   FileStateStore,
   isSyncError,
@@ -47,9 +48,9 @@ export interface SyncCommandOptions {
 
 /** The process's streams, so the command can be driven from tests or another program. */
 export interface CliIo {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
 }
 
@@ -207,7 +208,7 @@ export async function runSync(
   io: CliIo,
   output: { mode: OutputMode },
 ): Promise<RunSyncOutcome> {
-  const { source, destination } = pair;
+  const { destination } = pair;
   const state = new FileStateStore(pair.stateDir, { pairId: pair.pairId });
   const reporter = new ProgressReporter(output.mode, { stdout: io.stdout, stderr: io.stderr });
 
@@ -228,6 +229,22 @@ export async function runSync(
     }
   }
 
+  try {
+    return await runWithStorages(pair, options, io, reporter, state, standIn);
+  } finally {
+    if (standIn) await rm(standIn, { recursive: true, force: true });
+  }
+}
+
+async function runWithStorages(
+  pair: PairLocations,
+  options: SyncCommandOptions,
+  io: CliIo,
+  reporter: ProgressReporter,
+  state: FileStateStore,
+  standIn: string | undefined,
+): Promise<RunSyncOutcome> {
+  const { source, destination } = pair;
   // Skipped entries (symlinks, special files) reach the user as the engine's warnings.
   const sourceStorage = await openStorage(source, { env: io.env });
   const destinationStorage = await openStorage(
@@ -256,8 +273,8 @@ export async function runSync(
   const canAsk = isManual && !options.dryRun && Boolean(io.stdin.isTTY) && Boolean(io.stderr.isTTY);
   const prompt = canAsk
     ? terminalConflictHandler({
-        input: io.stdin as NodeJS.ReadableStream as import('node:stream').Readable,
-        output: io.stderr as NodeJS.WritableStream as import('node:stream').Writable,
+        input: io.stdin,
+        output: io.stderr,
         beforePrompt: () => reporter.hold(),
         afterPrompt: () => reporter.release(),
       })
@@ -280,7 +297,6 @@ export async function runSync(
     prompt?.close();
     process.off('SIGINT', onSigint);
     await Promise.allSettled([sourceStorage.close?.(), destinationStorage.close?.()]);
-    if (standIn) await rm(standIn, { recursive: true, force: true });
   }
 }
 
