@@ -194,6 +194,19 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
     expect(await tree(dst)).toEqual({ '4.txt': '4' });
   });
 
+  it('refuses to sync against a destination folder that vanished after an earlier sync', async () => {
+    await put(src, 'precious.txt', 'keep me');
+    expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
+    await rm(dst, { recursive: true });
+
+    const run = await syncengine(['sync', src, dst]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/destination folder .* does not exist.*unmounted/);
+    expect(await tree(src)).toEqual({ 'precious.txt': 'keep me' });
+    expect(existsSync(dst)).toBe(false);
+  });
+
   it.each([
     [['sync', 'SRC', 'DST', '--mode', 'sideways'], /sync mode "sideways"/],
     [['sync', 'SRC', 'DST', '--transfers', '0'], /--transfers/],
