@@ -44,6 +44,23 @@ describe('normalizeRelativePath', () => {
     expect((caught as Error).message).toContain(why);
   });
 
+  it.each(['a', 'a b/c d.txt', '.git/config', 'a/.hidden', '...', 'a/...', 'x/y~z!'])(
+    'keeps the plain path %j as it is',
+    (path) => {
+      expect(normalizeRelativePath(path)).toBe(path);
+    },
+  );
+
+  it.each(['a/../b', 'a/./b', './a', 'a//b', '/a', '..'])('still refuses or rewrites %j', (path) => {
+    let result: string | undefined;
+    try {
+      result = normalizeRelativePath(path);
+    } catch {
+      result = undefined;
+    }
+    expect(result).not.toBe(path);
+  });
+
   it('accepts the root only when asked', () => {
     expect(normalizeRelativePath('', { allowRoot: true })).toBe('');
     expect(normalizeRelativePath('./', { allowRoot: true })).toBe('');

@@ -59,6 +59,13 @@ export function isEngineInternalPath(path: string): boolean {
   return isTempName(segments[segments.length - 1]!);
 }
 
+/**
+ * Printable ASCII segments (no `\\`, `:` or NUL) joined by single `/`, none of them `.` or
+ * `..`: such a path is already normalised.
+ */
+const PLAIN_PATH =
+  /^(?!\.\.?(?:\/|$))[\x20-\x2e\x30-\x39\x3b-\x5b\x5d-\x7e]+(?:\/(?!\.\.?(?:\/|$))[\x20-\x2e\x30-\x39\x3b-\x5b\x5d-\x7e]+)*$/;
+
 function invalid(path: string, why: string): SyncError {
   return new SyncError('INVALID_PATH', `invalid path ${JSON.stringify(path)}: ${why}`, { path });
 }
@@ -69,6 +76,8 @@ function invalid(path: string, why: string): SyncError {
  * `allowRoot`) the empty path, with `SyncError('INVALID_PATH')`.
  */
 export function normalizeRelativePath(path: string, options?: { allowRoot?: boolean }): string {
+  // Most paths are already plain ASCII relative paths: settled with one regular expression.
+  if (typeof path === 'string' && PLAIN_PATH.test(path)) return path;
   if (typeof path !== 'string') throw invalid(String(path), 'not a string');
   if (path.includes('\0')) throw invalid(path, 'contains a NUL byte');
   if (path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\')) {

@@ -109,7 +109,9 @@ function parseTree(text: string, file: string): Tree {
     throw corrupt(file, 'expected a JSON object of path → entry');
   }
   const tree: Tree = new Map();
-  for (const [path, value] of Object.entries(parsed)) tree.set(path, fromRecord(path, value, file));
+  const records = parsed as Record<string, unknown>;
+  // for…in over the parsed object: no array of [key, value] pairs for a large tree.
+  for (const path in records) tree.set(path, fromRecord(path, records[path], file));
   return tree;
 }
 
