@@ -149,6 +149,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       baseUrl = `http://127.0.0.1:${previewPort}`;
       await waitFor(`${baseUrl}/`, preview.child, preview.log);
     }
+    process.stdout.write(
+      `SyncEngine e2e stack: API ${apiUrl}, dashboard ${baseUrl} (${isDashboardServed ? 'served by the server' : 'Vite preview'})\n`,
+    );
     process.env.E2E_BASE_URL = baseUrl;
     process.env.E2E_API_URL = apiUrl;
     process.env.E2E_ALLOWED_ROOT = allowedRoot;

@@ -2,27 +2,8 @@ import type { Run } from '@syncengine/contracts';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeSocket } from '../test/fake-socket.js';
 import { LiveProvider, useLive } from './live-provider.js';
-
-/** A WebSocket the test drives: it opens, receives and closes when told. */
-class FakeSocket {
-  static instances: FakeSocket[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((message: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.instances.push(this);
-  }
-  open() {
-    this.onopen?.();
-  }
-  receive(event: unknown) {
-    this.onmessage?.({ data: JSON.stringify(event) });
-  }
-  close() {
-    this.onclose?.();
-  }
-}
 
 const run = (status: Run['status']): Run => ({
   id: '11111111-1111-4111-8111-111111111111',
