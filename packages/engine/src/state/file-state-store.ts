@@ -91,12 +91,29 @@ function fromRecord(path: string, value: unknown, file: string): Entry {
   return entry;
 }
 
-/** Serialises a tree as a JSON object, one entry per line (readable, and cheap to build). */
-function serializeTree(tree: Tree): string {
-  const lines: string[] = [];
-  for (const [path, entry] of tree) lines.push(`${JSON.stringify(path)}:${JSON.stringify(toRecord(entry))}`);
-  return lines.length === 0 ? '{}\n' : `{\n${lines.join(',\n')}\n}\n`;
+/**
+ * Serialises a tree as a JSON object, one entry per line (readable, and cheap to build), in
+ * chunks of about a megabyte, so a large tree is never held as one string.
+ */
+function* serializeTree(tree: Tree): Generator<string> {
+  if (tree.size === 0) {
+    yield '{}\n';
+    return;
+  }
+  let chunk = '{\n';
+  let isFirst = true;
+  for (const [path, entry] of tree) {
+    chunk += `${isFirst ? '' : ',\n'}${JSON.stringify(path)}:${JSON.stringify(toRecord(entry))}`;
+    isFirst = false;
+    if (chunk.length >= SERIALIZE_CHUNK) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}\n}\n`;
 }
+
+const SERIALIZE_CHUNK = 1 << 20;
 
 function parseTree(text: string, file: string): Tree {
   let parsed: unknown;
@@ -346,13 +363,15 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  private async writeAtomic(name: string, text: string): Promise<void> {
+  private async writeAtomic(name: string, text: string | Iterable<string>): Promise<void> {
     const target = this.file(name);
     const temp = this.file(tempNameFor(name));
     let handle: fsp.FileHandle | undefined;
     try {
       handle = await fsp.open(temp, 'wx', 0o600);
-      await handle.write(text);
+      // writeFile writes all of each chunk (a plain write may stop short), from the current position.
+      if (typeof text === 'string') await handle.writeFile(text);
+      else for (const chunk of text) await handle.writeFile(chunk);
       if (this.options.fsync !== false) await handle.sync();
       await handle.close();
       handle = undefined;
