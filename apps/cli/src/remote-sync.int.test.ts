@@ -93,8 +93,10 @@ interface Cell {
   name: string;
   /** The cell's file; every file of the cell (renamed, conflict copies) starts with its `cNN-` prefix. */
   path: string;
-  /** Content both sides hold after the first sync (put at the source, which uploads it). */
+  /** Content both sides hold after the first sync. */
   baseline?: string;
+  /** Where the baseline is put before the first sync, which copies it across. Default: source. */
+  baselineAt?: Side;
   /** The change between the first and the second sync. */
   change(sides: Sides, path: string): Promise<void>;
   /** The action the second sync reports for the path; null when it reports none. */
@@ -185,6 +187,7 @@ const CELLS: Cell[] = [
     name: 'modified at destination: DOWNLOAD_UPDATE, the old source copy kept as a version',
     path: 'c08-modified-destination.txt',
     baseline: base('c08-modified-destination.txt'),
+    baselineAt: 'destination',
     change: async (s, p) => {
       await s.putRemote(p, 'edited at destination\n');
     },
@@ -219,6 +222,7 @@ const CELLS: Cell[] = [
     name: 'modified on both sides, differently, source newer: CONFLICT settled for the source, destination edit kept as a version',
     path: 'c11-modified-both-source-newer.txt',
     baseline: base('c11-modified-both-source-newer.txt'),
+    baselineAt: 'destination',
     change: async (s, p) => {
       const mtime = await s.putRemote(p, 'edited at destination, earlier\n');
       await s.putLocal(p, 'edited at source, a minute later\n', mtime + MINUTE);
@@ -240,6 +244,7 @@ const CELLS: Cell[] = [
     name: 'deleted at destination: DELETE_SOURCE, the source copy kept as a version',
     path: 'c13-deleted-destination.txt',
     baseline: base('c13-deleted-destination.txt'),
+    baselineAt: 'destination',
     change: (s, p) => s.deleteRemote(p),
     action: { action: 'DELETE_SOURCE' },
     final: {},
@@ -260,6 +265,7 @@ const CELLS: Cell[] = [
     name: 'deleted at source, modified at destination: DOWNLOAD_RESTORE, the edit wins',
     path: 'c15-deleted-source-modified-destination.txt',
     baseline: base('c15-deleted-source-modified-destination.txt'),
+    baselineAt: 'destination',
     change: async (s, p) => {
       await s.deleteLocal(p);
       await s.putRemote(p, 'edited at destination after all\n');
@@ -282,6 +288,7 @@ const CELLS: Cell[] = [
     name: 'renamed at source: RENAME_DESTINATION moves the destination copy',
     path: 'c17-renamed-source.txt',
     baseline: base('c17-renamed-source.txt'),
+    baselineAt: 'destination',
     change: (s, p) => s.renameLocal(p, 'c17-renamed-source.moved.txt'),
     action: { action: 'RENAME_DESTINATION', to: 'c17-renamed-source.moved.txt' },
     final: { 'c17-renamed-source.moved.txt': base('c17-renamed-source.txt') },
@@ -298,6 +305,7 @@ const CELLS: Cell[] = [
     name: 'unchanged on both sides: nothing to do',
     path: 'c19-unchanged.txt',
     baseline: base('c19-unchanged.txt'),
+    baselineAt: 'destination',
     change: async () => undefined,
     action: null,
     final: { 'c19-unchanged.txt': base('c19-unchanged.txt') },
@@ -415,17 +423,22 @@ describe.each(REMOTE_BACKENDS)('syncengine sync, two-way, local ↔ $name', (bac
       renameRemote: (from, to) => far.rename(from, to),
     };
 
+    const merged: string[] = [];
     for (const cell of CELLS) {
-      if (cell.baseline !== undefined) await sides.putLocal(cell.path, cell.baseline, T0);
+      if (cell.baseline === undefined) continue;
+      if (cell.baselineAt === 'destination') {
+        await sides.putRemote(cell.path, cell.baseline, T0);
+        merged.push(`DOWNLOAD_NEW ${cell.path}`);
+      } else {
+        await sides.putLocal(cell.path, cell.baseline, T0);
+        merged.push(`UPLOAD_NEW ${cell.path}`);
+      }
     }
+    // The first sync merges: each one-sided file is copied across.
     const first = await run();
     expect(first.code, first.stderr).toBe(0);
-    const uploaded = reportOf(first)
-      .actions.map((record) => `${record.action} ${record.path}`)
-      .sort();
-    expect(uploaded).toEqual(
-      CELLS.filter((cell) => cell.baseline !== undefined).map((cell) => `UPLOAD_NEW ${cell.path}`),
-    );
+    const copied = reportOf(first).actions.map((record) => `${record.action} ${record.path}`);
+    expect(copied.sort()).toEqual(merged.sort());
 
     for (const cell of CELLS) await cell.change(sides, cell.path);
     const second = await run();
