@@ -384,6 +384,7 @@ describe.each(REMOTE_BACKENDS)('syncengine sync, two-way, local ↔ $name', (bac
   let localRoot: string;
   let args: string[];
   let outcome: Outcome;
+  let sides: Sides;
 
   const run = (extra: string[] = []) => syncengine([...args, ...extra], server?.env ?? {});
 
@@ -405,7 +406,7 @@ describe.each(REMOTE_BACKENDS)('syncengine sync, two-way, local ↔ $name', (bac
       ...server.cliArgs,
     ];
     const far = remote;
-    const sides: Sides = {
+    sides = {
       async putLocal(path, content, mtime) {
         const file = join(localRoot, path);
         await writeFile(file, content);
@@ -497,6 +498,26 @@ describe.each(REMOTE_BACKENDS)('syncengine sync, two-way, local ↔ $name', (bac
       const third = await run();
       expect(third.code, third.stderr).toBe(0);
       expect(reportOf(third).actions).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.skipIf(!isAvailable)(
+    'leaves a conflict untouched and pending with --conflict manual off a terminal: exit code 3',
+    async () => {
+      const path = 'c19-unchanged.txt';
+      await sides.putLocal(path, 'c19 edited at source, in conflict\n', Date.now());
+      await sides.putRemote(path, 'c19 edited at destination, in conflict too\n');
+      const manual = await run(['--conflict', 'manual']);
+      expect(manual.code, manual.stderr).toBe(3);
+      const report = reportOf(manual);
+      expect(report.pendingConflicts).toEqual([{ path }]);
+      expect(report.actions).toEqual([expect.objectContaining({ action: 'CONFLICT', path })]);
+      expect(manual.stderr).toContain(path);
+      expect((await localFiles(localRoot))[path]).toBe('c19 edited at source, in conflict\n');
+      expect((await remoteFiles(remote as Storage, 'files'))[path]).toBe(
+        'c19 edited at destination, in conflict too\n',
+      );
     },
     60_000,
   );
