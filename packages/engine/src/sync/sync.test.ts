@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -1044,5 +1044,59 @@ describe('sync over local folders with ignored files inside a deleted folder', (
     expect(third.result.plan.actions).toEqual([]);
     expect(await contents(pair.source)).toEqual({ 'keep.txt': 'k' });
     expect(await contents(pair.destination)).toEqual({ 'd/': '', 'd/cache.tmp': 'ignored', 'keep.txt': 'k' });
+  });
+});
+
+describe('sync over local folders that did not change', () => {
+  it('reads no file and leaves the saved state alone when nothing changed; a touched file is hashed once', async () => {
+    const pair = await localBackend.make();
+    for (let i = 0; i < 20; i++) await put(pair.source, `dir${i % 3}/f${i}.txt`, `content ${i}`);
+    expect((await run(pair)).result.status).toBe('completed');
+
+    const reads: string[] = [];
+    let saves = 0;
+    const counted = (storage: Storage): Storage =>
+      new Proxy(storage, {
+        get(target, property, receiver) {
+          if (property === 'read' || property === 'hash') {
+            return (path: string, ...rest: unknown[]) => {
+              // The root .syncignore is looked for on every run; data files are what counts.
+              if (path !== '.syncignore') reads.push(path);
+              return Reflect.apply(
+                Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown,
+                target,
+                [path, ...rest],
+              );
+            };
+          }
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const state: StateStore = {
+      load: () => pair.state.load(),
+      loadMetadata: () => pair.state.loadMetadata(),
+      saveMetadata: (metadata) => pair.state.saveMetadata(metadata),
+      update: (changes) => pair.state.update(changes),
+      save: async (saved) => {
+        saves++;
+        await pair.state.save(saved);
+      },
+    };
+    const watched = { source: counted(pair.source), destination: counted(pair.destination), state };
+
+    const unchanged = await run(watched);
+    expect(unchanged.result.plan.actions).toEqual([]);
+    expect(reads).toEqual([]);
+    expect(saves).toBe(0);
+
+    // Same bytes, new mtime: hashed once to tell, then remembered.
+    const file = join((pair.source as LocalStorage).root, 'dir0', 'f0.txt');
+    await utimes(file, new Date(), new Date(T0 + 1_000_000));
+    expect(actionTypes((await run(watched)).result)).toEqual([]);
+    expect(reads).toEqual(['dir0/f0.txt']);
+    reads.length = 0;
+    expect(actionTypes((await run(watched)).result)).toEqual([]);
+    expect(reads).toEqual([]);
   });
 });

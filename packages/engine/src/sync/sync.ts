@@ -443,6 +443,9 @@ function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncC
  */
 /** True when two records of one path say exactly the same. */
 function isSameRecord(a: Entry, b: Entry): boolean {
+  // A folder's mtime moves whenever its contents change and is never compared: a new one
+  // alone is not worth rewriting the state for.
+  if (a.isDir && b.isDir) return a.id === b.id;
   return (
     a.size === b.size &&
     a.mtime === b.mtime &&
