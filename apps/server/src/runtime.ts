@@ -25,6 +25,7 @@ import {
   type EventBus,
   type JobHandlers,
   type JobQueue,
+  previewFile,
   previewPlan,
   type RunExecutorDeps,
 } from '@syncengine/runs';
@@ -137,7 +138,14 @@ export async function createRuntime(options: RuntimeOptions) {
       getPair: pairService.getRecord,
       previewPlan: (pair) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair),
     }),
-    conflicts: createConflictService({ conflicts: repos.conflicts, runs: repos.runs, launcher, bus }),
+    conflicts: createConflictService({
+      conflicts: repos.conflicts,
+      runs: repos.runs,
+      pairs: repos.pairs,
+      launcher,
+      bus,
+      previewFile: (location, path) => previewFile({ secrets, openStorage: open }, location, path),
+    }),
     system: createSystemService({
       version: VERSION,
       database,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { EntrySchema } from './entry.js';
-import { ConflictResolutionSchema } from './enums.js';
+import { ConflictResolutionSchema, SideSchema } from './enums.js';
 
 export const ConflictStatusSchema = z.enum(['pending', 'resolved']);
 export type ConflictStatus = z.infer<typeof ConflictStatusSchema>;
@@ -39,3 +39,22 @@ export type ConflictList = z.infer<typeof ConflictListSchema>;
 /** `POST /conflicts/:id/resolve` body. */
 export const ResolveConflictSchema = z.object({ resolution: ConflictResolutionSchema });
 export type ResolveConflict = z.infer<typeof ResolveConflictSchema>;
+
+/** `GET /conflicts/:id/preview` query: which side's file to read. */
+export const ConflictPreviewQuerySchema = z.object({ side: SideSchema });
+export type ConflictPreviewQuery = z.infer<typeof ConflictPreviewQuerySchema>;
+
+/** Bytes a conflict preview reads at most from the start of the file. */
+export const CONFLICT_PREVIEW_MAX_BYTES = 64 * 1024;
+
+/**
+ * `GET /conflicts/:id/preview` answer: the start of one side's file (at most
+ * {@link CONFLICT_PREVIEW_MAX_BYTES}). `isText` is true for valid UTF-8 without NUL bytes;
+ * `text` is null otherwise. `truncated`: the file is longer than what was read.
+ */
+export const ConflictPreviewSchema = z.object({
+  isText: z.boolean(),
+  text: z.string().nullable(),
+  truncated: z.boolean(),
+});
+export type ConflictPreview = z.infer<typeof ConflictPreviewSchema>;

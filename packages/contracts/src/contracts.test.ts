@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JOBS, parseJobPayload } from './jobs.js';
-import { CreatePairSchema, UpdatePairSchema } from './pair.js';
+import { CreatePairSchema, PairSchema, UpdatePairSchema } from './pair.js';
+import { RunActionQuerySchema } from './run.js';
 import { WsEventSchema } from './ws-events.js';
 
 const local = (path: string) => ({ type: 'local' as const, path });
@@ -73,5 +74,53 @@ describe('WsEventSchema', () => {
     });
     expect(event.type).toBe('run.paused');
     expect(WsEventSchema.safeParse({ type: 'run.exploded' }).success).toBe(false);
+  });
+});
+
+describe('RunActionQuerySchema', () => {
+  it('takes action types repeated or comma-separated', () => {
+    expect(RunActionQuerySchema.parse({ type: 'UPLOAD_NEW,DELETE_SOURCE' }).type).toEqual([
+      'UPLOAD_NEW',
+      'DELETE_SOURCE',
+    ]);
+    expect(RunActionQuerySchema.parse({ type: ['UPLOAD_NEW', 'CONFLICT'], status: 'failed' })).toMatchObject({
+      type: ['UPLOAD_NEW', 'CONFLICT'],
+      status: ['failed'],
+      limit: 100,
+    });
+    expect(RunActionQuerySchema.parse({}).type).toBeUndefined();
+  });
+
+  it('names the parameter with a value it does not know', () => {
+    const badType = RunActionQuerySchema.safeParse({ type: 'UPLOAD_NEW,FLY_AWAY' });
+    expect(badType.error?.issues[0]?.path).toEqual(['type', 1]);
+    const badStatus = RunActionQuerySchema.safeParse({ status: 'ok' });
+    expect(badStatus.error?.issues[0]?.path).toEqual(['status', 0]);
+  });
+});
+
+describe('PairSchema', () => {
+  it('answers locations with the names of their stored secrets and nothing else about them', () => {
+    const now = new Date().toISOString();
+    const pair = PairSchema.parse({
+      id: crypto.randomUUID(),
+      ...CreatePairSchema.parse({
+        name: 'x',
+        source: local('/a'),
+        destination: local('/b'),
+      }),
+      source: { type: 'webdav', url: 'https://dav.example', username: 'u', secretsSet: ['password'] },
+      destination: { ...local('/b'), secretsSet: [] },
+      createdAt: now,
+      updatedAt: now,
+      lastRun: null,
+      nextRunAt: null,
+    });
+    expect(pair.source).toEqual({
+      type: 'webdav',
+      url: 'https://dav.example',
+      username: 'u',
+      secretsSet: ['password'],
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { ComparisonModeSchema, ConflictStrategySchema, SyncModeSchema } from './enums.js';
+import {
+  LocalLocationSchema,
+  S3LocationSchema,
+  SftpLocationSchema,
+  WebdavLocationSchema,
+} from './location.js';
 import { PairLocationSchema } from './pair-location.js';
 import { RunStatusSchema } from './run.js';
 
@@ -99,13 +105,34 @@ export const RunSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
+const secretsSet = {
+  /**
+   * Names of the secret fields stored for this location (`["password"]`). The values are
+   * never returned; a `PATCH` that leaves them out keeps them.
+   */
+  secretsSet: z.array(z.string()),
+};
+
+/** A location as the API answers it: without its secret fields, naming those that are set. */
+export const RedactedLocationSchema = z.discriminatedUnion('type', [
+  LocalLocationSchema.extend(secretsSet),
+  SftpLocationSchema.extend(secretsSet),
+  S3LocationSchema.extend(secretsSet),
+  WebdavLocationSchema.extend(secretsSet),
+]);
+export type RedactedLocation = z.infer<typeof RedactedLocationSchema>;
+
 /** A stored pair, as the API returns it. Secrets in locations are never returned. */
 export const PairSchema = z.object({
   id: IdSchema,
   ...pairFields,
+  source: RedactedLocationSchema,
+  destination: RedactedLocationSchema,
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   lastRun: RunSummarySchema.nullable(),
+  /** When the schedule fires next; null without a schedule or while the pair is disabled. */
+  nextRunAt: TimestampSchema.nullable(),
 });
 export type Pair = z.infer<typeof PairSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, TimestampSchema } from './common.js';
+import { IdSchema, PageQuerySchema, TimestampSchema } from './common.js';
 import { ActionTypeSchema } from './enums.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
@@ -93,6 +93,33 @@ export const RunActionSchema = z.object({
   at: TimestampSchema,
 });
 export type RunAction = z.infer<typeof RunActionSchema>;
+
+/**
+ * A query parameter that takes one or more values, repeated (`?type=A&type=B`) or
+ * comma-separated (`?type=A,B`); each value must be one of `values`.
+ */
+const listParam = <Value extends z.ZodType<string, string>>(values: Value) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((raw) =>
+      (Array.isArray(raw) ? raw : [raw])
+        .flatMap((item) => item.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    )
+    .pipe(z.array(values))
+    .optional();
+
+/**
+ * `GET /runs/:id/actions` query: cursor pagination plus filters, all applied together.
+ * `type` and `status` take one or more values; `path` matches a substring, ignoring case.
+ */
+export const RunActionQuerySchema = PageQuerySchema.extend({
+  type: listParam(ActionTypeSchema),
+  status: listParam(RunActionStatusSchema),
+  path: z.string().min(1).max(1000).optional(),
+});
+export type RunActionQuery = z.output<typeof RunActionQuerySchema>;
 
 export const RunActionPageSchema = z.object({
   items: z.array(RunActionSchema),

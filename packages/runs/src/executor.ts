@@ -170,14 +170,25 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       await finish(queued, 'failed', { error: 'the pair no longer exists' });
       return;
     }
-    const run = await deps.runs.transition(queued.id, ['queued', 'running', 'paused'], 'running', {
-      startedAt: new Date(),
-    });
-    if (!run) return;
+    const liveRun: LiveRun = { controller: new SyncController(), decisions: new Map() };
+    // A run that was paused when its previous executor died (a crash, a restart) starts
+    // again paused and waits for a resume. It is live before its status is read again, so
+    // a resume sent in between reaches its controller.
+    if (queued.status === 'paused') liveRun.controller.pause();
+    live.set(queued.id, liveRun);
+    const startedAt = new Date();
+    const run =
+      (queued.status === 'paused'
+        ? await deps.runs.transition(queued.id, ['paused'], 'paused', { startedAt })
+        : null) ??
+      (await deps.runs.transition(queued.id, ['queued', 'running', 'paused'], 'running', { startedAt }));
+    if (!run) {
+      live.delete(queued.id);
+      return;
+    }
+    if (run.status === 'running') liveRun.controller.resume();
     await deps.bus.publish({ type: 'run.started', run: toPublicRun(run) });
 
-    const liveRun: LiveRun = { controller: new SyncController(), decisions: new Map() };
-    live.set(run.id, liveRun);
     const storages: Storage[] = [];
     const work = createRunWork(run, pair, liveRun);
     let isCompleted = false;

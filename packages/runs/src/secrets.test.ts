@@ -30,6 +30,14 @@ describe('SecretBox', () => {
     expect(createSecretBox(undefined).seal(local)).toEqual(local);
   });
 
+  it('encrypts a sent value that looks encrypted instead of storing it as given', () => {
+    const box = createSecretBox('k'.repeat(40));
+    const planted = box.seal(sftp).password as string;
+    const stored = box.seal({ ...sftp, password: planted });
+    expect(stored.password).not.toBe(planted);
+    expect(box.open(stored)).toMatchObject({ password: planted });
+  });
+
   it('cannot decrypt with another key', () => {
     const stored = createSecretBox('a'.repeat(40)).seal(sftp);
     expect(() => createSecretBox('b'.repeat(40)).open(stored)).toThrow(/SYNCENGINE_SECRET_KEY differs/);

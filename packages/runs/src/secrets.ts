@@ -9,7 +9,10 @@ const PREFIX = 'enc:v1:';
  * value). The key is derived from `SYNCENGINE_SECRET_KEY` with SHA-256.
  */
 export interface SecretBox {
-  /** The location as it is stored: secret fields encrypted. */
+  /**
+   * The location as it is stored: every non-empty secret field encrypted (also one that
+   * looks encrypted already, so a client cannot plant a stored value of its choosing).
+   */
   seal(location: Location): StoredLocation;
   /** The stored location decrypted and validated, ready to open. */
   open(stored: StoredLocation): Location;
@@ -35,7 +38,7 @@ export function createSecretBox(secretKey: string | undefined): SecretBox {
       const stored: StoredLocation = { ...location };
       for (const field of locationSecretFields(location.type)) {
         const value = stored[field];
-        if (typeof value !== 'string' || value === '' || value.startsWith(PREFIX)) continue;
+        if (typeof value !== 'string' || value === '') continue;
         const iv = randomBytes(12);
         const cipher = createCipheriv('aes-256-gcm', requireKey(field), iv);
         const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);

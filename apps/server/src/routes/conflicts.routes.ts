@@ -1,6 +1,8 @@
 import {
   ConflictListQuerySchema,
   ConflictListSchema,
+  ConflictPreviewQuerySchema,
+  ConflictPreviewSchema,
   ConflictSchema,
   IdParamsSchema,
   ResolveConflictSchema,
@@ -20,6 +22,19 @@ export function conflictRoutes(app: ZodApp, deps: { conflicts: ConflictService }
       },
     },
     async (request) => ({ items: await deps.conflicts.list(request.query) }),
+  );
+  app.get(
+    '/conflicts/:id/preview',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: "The start (64 KiB) of one side's version of the file, as text when it is UTF-8",
+        params: IdParamsSchema,
+        querystring: ConflictPreviewQuerySchema,
+        response: { 200: ConflictPreviewSchema, ...errorResponses(400, 401, 404, 422) },
+      },
+    },
+    async (request) => deps.conflicts.preview(request.params.id, request.query.side),
   );
   app.post(
     '/conflicts/:id/resolve',

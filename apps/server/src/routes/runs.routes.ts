@@ -1,4 +1,4 @@
-import { IdParamsSchema, PageQuerySchema, RunActionPageSchema, RunSchema } from '@syncengine/contracts';
+import { IdParamsSchema, RunActionPageSchema, RunActionQuerySchema, RunSchema } from '@syncengine/contracts';
 import type { RunService } from '../services/run.service.js';
 import { errorResponses, type ZodApp } from './types.js';
 
@@ -21,8 +21,10 @@ export function runRoutes(app: ZodApp, deps: { runs: RunService }) {
       schema: {
         tags: ['runs'],
         summary: "A run's per-file log, oldest first; pass nextCursor as cursor for the next page",
+        description:
+          'Filters: `type` (action types, repeated or comma-separated), `status` (done, failed, planned; likewise), `path` (a substring, ignoring case).',
         params: IdParamsSchema,
-        querystring: PageQuerySchema,
+        querystring: RunActionQuerySchema,
         response: { 200: RunActionPageSchema, ...errorResponses(400, 401, 404) },
       },
     },

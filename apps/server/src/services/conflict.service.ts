@@ -1,16 +1,46 @@
-import type { Conflict, ConflictListQuery, ConflictResolution } from '@syncengine/contracts';
-import type { ConflictRepo, RunRepo } from '@syncengine/db';
+import type {
+  Conflict,
+  ConflictListQuery,
+  ConflictPreview,
+  ConflictResolution,
+  Side,
+} from '@syncengine/contracts';
+import type { ConflictRepo, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
+import { isSyncError } from '@syncengine/engine';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
 import { AppError } from '../errors.js';
 
 export function createConflictService(deps: {
   conflicts: Pick<ConflictRepo, 'list' | 'get' | 'resolve'>;
   runs: Pick<RunRepo, 'get'>;
+  pairs: Pick<PairRepo, 'get'>;
   launcher: Pick<RunLauncher, 'launch'>;
   bus: Pick<EventBus, 'publish' | 'sendControl'>;
+  /** Reads the start of a file at `path` inside a stored location (`previewFile` of @syncengine/runs). */
+  previewFile(location: StoredLocation, path: string): Promise<ConflictPreview>;
 }) {
   return {
     list: (query: ConflictListQuery): Promise<Conflict[]> => deps.conflicts.list(query),
+    /**
+     * The start of one side's version of the conflicting file, read now from the pair's
+     * location. 404 when the conflict, its pair or the file on that side is gone.
+     */
+    async preview(id: string, side: Side): Promise<ConflictPreview> {
+      const conflict = await deps.conflicts.get(id);
+      if (!conflict) throw new AppError('NOT_FOUND', `no conflict with id ${id}`);
+      const pair = await deps.pairs.get(conflict.pairId);
+      if (!pair) throw new AppError('NOT_FOUND', `no conflict with id ${id}`);
+      if (!conflict[side]) throw new AppError('NOT_FOUND', `the file was deleted at the ${side}`);
+      try {
+        return await deps.previewFile(pair[side], conflict.path);
+      } catch (error) {
+        if (isSyncError(error, 'NOT_FOUND')) {
+          throw new AppError('NOT_FOUND', `"${conflict.path}" is no longer a file at the ${side}`);
+        }
+        if (isSyncError(error)) throw new AppError('UNPROCESSABLE', `cannot read the file: ${error.message}`);
+        throw error;
+      }
+    },
     /**
      * Records the decision. The run that met the conflict applies it if it is still live;
      * otherwise a follow-up run is queued to apply it. `skip` leaves the conflict pending

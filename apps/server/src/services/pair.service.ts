@@ -1,8 +1,12 @@
 import {
   type CreatePair,
+  LOCATION_TYPES,
   type Location,
+  type LocationType,
   locationSecretFields,
   type Pair,
+  type RedactedLocation,
+  redactLocation,
   type UpdatePair,
 } from '@syncengine/contracts';
 import type { PairPatch, PairRecord, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
@@ -11,23 +15,43 @@ import {
   type EventBus,
   type JobQueue,
   MissingSecretKeyError,
+  nextScheduledRun,
   type SecretBox,
 } from '@syncengine/runs';
 import { isWithin, type PathGuard, PathNotAllowedError } from '../confinement.js';
 import { AppError } from '../errors.js';
 
-/** A stored location as answered: its secret fields (encrypted at rest) left out, not decrypted. */
-function publicLocation(stored: StoredLocation): Location {
-  const copy: Record<string, unknown> = { ...stored };
-  if (stored.type === 'local' || stored.type === 'sftp' || stored.type === 's3' || stored.type === 'webdav') {
-    for (const field of locationSecretFields(stored.type)) delete copy[field];
+const isLocationType = (type: string): type is LocationType =>
+  (LOCATION_TYPES as readonly string[]).includes(type);
+
+/**
+ * A stored location as answered: its secret fields (encrypted at rest) left out, not
+ * decrypted, and `secretsSet` naming those that are stored.
+ */
+function publicLocation(stored: StoredLocation): RedactedLocation {
+  if (!isLocationType(stored.type)) return { ...(stored as Location), secretsSet: [] };
+  // Only the presence of the secret fields is read, so the stored form will do.
+  return redactLocation(stored as Location);
+}
+
+/** When the pair's schedule fires next; null without one, while disabled, or for an unreadable cron. */
+function nextRunAt(pair: PairRecord): string | null {
+  if (!pair.enabled || !pair.schedule) return null;
+  try {
+    return nextScheduledRun(pair.schedule).toISOString();
+  } catch {
+    return null;
   }
-  return copy as Location;
 }
 
 /** The pair as answered: secret fields removed from both locations. */
 export function toPublicPair(pair: PairRecord): Pair {
-  return { ...pair, source: publicLocation(pair.source), destination: publicLocation(pair.destination) };
+  return {
+    ...pair,
+    source: publicLocation(pair.source),
+    destination: publicLocation(pair.destination),
+    nextRunAt: nextRunAt(pair),
+  };
 }
 
 export function createPairService(deps: {
@@ -78,14 +102,18 @@ export function createPairService(deps: {
     }
   }
 
-  /** A location sent without its secrets (the client never sees them) keeps the stored ones. */
-  function keepSecrets(next: Location, stored: StoredLocation): Location {
-    if (next.type !== stored.type) return next;
-    const merged: Record<string, unknown> = { ...next };
+  /**
+   * A changed location sent without its secrets (the client never sees them) keeps the
+   * stored ones, still encrypted, as long as its type stays the same; a location of
+   * another type starts with only the secrets sent. An empty string clears a secret.
+   */
+  function sealKeepingSecrets(next: Location, stored: StoredLocation): StoredLocation {
+    const sealed = seal(next);
+    if (next.type !== stored.type) return sealed;
     for (const field of locationSecretFields(next.type)) {
-      if (merged[field] === undefined && stored[field] !== undefined) merged[field] = stored[field];
+      if (sealed[field] === undefined && stored[field] !== undefined) sealed[field] = stored[field];
     }
-    return merged as Location;
+    return sealed;
   }
 
   async function syncSchedule(pair: PairRecord): Promise<void> {
@@ -134,18 +162,16 @@ export function createPairService(deps: {
     async update(id: string, patch: UpdatePair): Promise<Pair> {
       const current = await getRecord(id);
       const { source, destination, concurrency, ...rest } = patch;
-      const nextSource = source ? keepSecrets(source, current.source) : null;
-      const nextDestination = destination ? keepSecrets(destination, current.destination) : null;
-      if (nextSource || nextDestination) {
+      if (source || destination) {
         await checkLocations(
-          nextSource ?? deps.secrets.open(current.source),
-          nextDestination ?? deps.secrets.open(current.destination),
+          source ?? publicLocation(current.source),
+          destination ?? publicLocation(current.destination),
         );
       }
       checkSchedule(patch.schedule);
       const changes: PairPatch = { ...rest };
-      if (nextSource) changes.source = seal(nextSource);
-      if (nextDestination) changes.destination = seal(nextDestination);
+      if (source) changes.source = sealKeepingSecrets(source, current.source);
+      if (destination) changes.destination = sealKeepingSecrets(destination, current.destination);
       if (concurrency) changes.concurrency = { ...current.concurrency, ...concurrency };
       const updated = await deps.pairs.update(id, changes);
       if (!updated) throw new AppError('NOT_FOUND', `no pair with id ${id}`);

@@ -1,4 +1,4 @@
-import type { CreateRun, PageQuery, PlanPreview, Run, RunActionPage } from '@syncengine/contracts';
+import type { CreateRun, PlanPreview, Run, RunActionPage, RunActionQuery } from '@syncengine/contracts';
 import { type PairRecord, type RunActionRepo, type RunRepo, toPublicRun } from '@syncengine/db';
 import { isSyncError } from '@syncengine/engine';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
@@ -48,9 +48,14 @@ export function createRunService(deps: {
     async get(id: string): Promise<Run> {
       return toPublicRun(await getRun(id));
     },
-    async actions(id: string, page: PageQuery): Promise<RunActionPage> {
+    /** A page of the run's action log, filtered by type, status and path (all optional). */
+    async actions(id: string, query: RunActionQuery): Promise<RunActionPage> {
       await getRun(id);
-      return deps.runActions.page(id, page.cursor, page.limit);
+      return deps.runActions.page(id, query.cursor, query.limit, {
+        types: query.type,
+        statuses: query.status,
+        pathContains: query.path,
+      });
     },
     /** Running operations finish, no new one starts; the run keeps its place. */
     async pause(id: string): Promise<Run> {

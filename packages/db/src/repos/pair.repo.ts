@@ -7,8 +7,8 @@ import { iso, isoOrNull } from './errors.js';
 /** A location as stored: its typed config, with secret fields as the server stored them. */
 export type StoredLocation = { type: string } & Record<string, unknown>;
 
-/** A pair as stored; the server redacts locations before answering. */
-export type PairRecord = Omit<Pair, 'source' | 'destination'> & {
+/** A pair as stored; the server redacts locations and adds `nextRunAt` before answering. */
+export type PairRecord = Omit<Pair, 'source' | 'destination' | 'nextRunAt'> & {
   source: StoredLocation;
   destination: StoredLocation;
 };

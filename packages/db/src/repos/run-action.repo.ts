@@ -1,5 +1,5 @@
 import type { ActionType, RunAction, RunActionPage, RunActionStatus } from '@syncengine/contracts';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { runActions } from '../schema/index.js';
 import { iso } from './errors.js';
@@ -28,6 +28,19 @@ const toAction = (row: Row): RunAction => ({
   at: iso(row.at),
 });
 
+/** Which of a run's actions to list; every filter given must match. */
+export interface RunActionFilter {
+  /** Any of these types. */
+  types?: ActionType[] | undefined;
+  /** Any of these statuses. */
+  statuses?: RunActionStatus[] | undefined;
+  /** Paths containing this text, ignoring case. */
+  pathContains?: string | undefined;
+}
+
+/** `text` as a LIKE pattern that matches it literally, anywhere. */
+const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
 /** Rows per insert statement (9 parameters a row stays far below Postgres' 65 535). */
 const INSERT_BATCH = 1_000;
 
@@ -55,9 +68,17 @@ export function createRunActionRepo(db: Database) {
       }
       return inserted;
     },
-    async page(runId: string, cursor: string | undefined, limit: number): Promise<RunActionPage> {
-      const conditions = [eq(runActions.runId, runId)];
+    async page(
+      runId: string,
+      cursor: string | undefined,
+      limit: number,
+      filter: RunActionFilter = {},
+    ): Promise<RunActionPage> {
+      const conditions: SQL[] = [eq(runActions.runId, runId)];
       if (cursor !== undefined) conditions.push(gt(runActions.id, Number(cursor)));
+      if (filter.types?.length) conditions.push(inArray(runActions.type, filter.types));
+      if (filter.statuses?.length) conditions.push(inArray(runActions.status, filter.statuses));
+      if (filter.pathContains) conditions.push(ilike(runActions.path, containsPattern(filter.pathContains)));
       const rows = await db
         .select()
         .from(runActions)
