@@ -39,7 +39,11 @@ export interface LocalStorageOptions {
   caseSensitive?: boolean;
   /** Create the root folder on the first write or mkdir when it does not exist (default false). */
   createRoot?: boolean;
-  /** fsync each written file before renaming it into place (default true). */
+  /**
+   * Make written files and changed folders durable in `flush()` (default true): each written
+   * file is fdatasync'ed and each changed folder fsync'ed there, in parallel, rather than one
+   * fsync per file as it is written. False skips it (tests, scratch copies).
+   */
   fsync?: boolean;
   /**
    * How `list()` reads folders and stats entries, and how `stat()`, `read()` and `write()` of
@@ -290,7 +294,12 @@ interface Candidate {
 /**
  * A folder on local disk. Symbolic links are never followed (neither listed nor written
  * through), every path stays below the root, and writes are atomic (temp name in the same
- * folder, fsync, size check, rename).
+ * folder, size check, rename) and made durable in groups by `flush()`, which the engine
+ * calls before it records what was written.
+ *
+ * Folders known to be real folders below the root (listed, made or checked) are cached
+ * until the next `list()`, so writing many files into one folder costs no `mkdir` or
+ * `realpath` per file.
  *
  * Names are reported NFC-normalised. A name stored on disk in another form (e.g. NFD) is
  * remembered when listed, so `read`, `write`, `stat`, … of the NFC path reach the real file.
