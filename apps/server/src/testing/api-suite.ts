@@ -1,6 +1,8 @@
 import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BusEvent, Conflict, Pair, Run, WsEvent } from '@syncengine/contracts';
+import type { BusEvent, Conflict, EntryMetadata, Pair, Run, RunAction, WsEvent } from '@syncengine/contracts';
+import { schema } from '@syncengine/db';
+import { createSecretBox, nextScheduledRun } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestServer, type TestServer } from './test-server.js';
@@ -93,6 +95,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         ['POST', `/api/v1/runs/${crypto.randomUUID()}/cancel`],
         ['GET', '/api/v1/conflicts'],
         ['POST', `/api/v1/conflicts/${crypto.randomUUID()}/resolve`],
+        ['GET', `/api/v1/conflicts/${crypto.randomUUID()}/preview?side=source`],
         ['POST', '/api/v1/tokens'],
         ['GET', '/api/v1/tokens'],
         ['DELETE', `/api/v1/tokens/${crypto.randomUUID()}`],
@@ -421,6 +424,48 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect(restored?.source.username).toBe('bob');
       });
 
+      it('answers when an enabled schedule fires next, and null without one or while disabled', async () => {
+        const { source, destination } = await server.folders('next-run');
+        const pair = await server.createPair({
+          name: 'next',
+          source: local(source),
+          destination: local(destination),
+          schedule: '0 3 * * *',
+        });
+        const expected = nextScheduledRun('0 3 * * *').toISOString();
+        expect(pair.nextRunAt).toBe(expected);
+        expect(Date.parse(pair.nextRunAt!)).toBeGreaterThan(Date.now());
+        const listed = (await request('GET', '/api/v1/pairs')).body.items.find(
+          (item: Pair) => item.id === pair.id,
+        );
+        expect(listed.nextRunAt).toBe(expected);
+        const disabled = await request('PATCH', `/api/v1/pairs/${pair.id}`, { enabled: false });
+        expect(disabled.body.nextRunAt).toBeNull();
+        const enabled = await request('PATCH', `/api/v1/pairs/${pair.id}`, {
+          enabled: true,
+          schedule: '*/5 * * * *',
+        });
+        expect(enabled.body.nextRunAt).toBe(nextScheduledRun('*/5 * * * *').toISOString());
+        const unscheduled = await request('PATCH', `/api/v1/pairs/${pair.id}`, { schedule: null });
+        expect(unscheduled.body.nextRunAt).toBeNull();
+        expect((await request('GET', `/api/v1/pairs/${pair.id}`)).body.nextRunAt).toBeNull();
+      });
+
+      it('answers a local location with no stored secrets', async () => {
+        const { source, destination } = await server.folders('no-secrets');
+        const pair = await server.createPair({
+          name: 'plain',
+          source: local(source),
+          destination: local(destination),
+        });
+        expect(pair.source).toEqual({ type: 'local', path: source, secretsSet: [] });
+        expect((await request('GET', `/api/v1/pairs/${pair.id}`)).body.destination).toEqual({
+          type: 'local',
+          path: destination,
+          secretsSet: [],
+        });
+      });
+
       it('deletes a pair', async () => {
         const { source, destination } = await server.folders('delete');
         const pair = await server.createPair({
@@ -702,6 +747,362 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         await request('POST', `/api/v1/runs/${(started.body as Run).id}/cancel`);
         await ended;
         expect((await request('DELETE', `/api/v1/pairs/${pair.id}`)).status).toBe(204);
+      });
+    });
+
+    describe('action log filters', () => {
+      /** A finished run of a new pair with these actions in its log, in this order. */
+      async function runWithLog(name: string, actions: Array<Pick<RunAction, 'type' | 'path' | 'status'>>) {
+        const { source, destination } = await server.folders(name);
+        const pair = await server.createPair({
+          name,
+          source: local(source),
+          destination: local(destination),
+        });
+        const { repos } = server.runtime;
+        const run = await repos.runs.createQueued({
+          pairId: pair.id,
+          trigger: 'manual',
+          dryRun: false,
+          force: false,
+        });
+        await repos.runs.transition(run!.id, ['queued'], 'completed', { finishedAt: new Date() });
+        await repos.runActions.insertMany(
+          run!.id,
+          actions.map((action) => ({
+            ...action,
+            to: null,
+            reason: 'test',
+            bytes: 1,
+            error: action.status === 'failed' ? 'disk full' : null,
+          })),
+        );
+        return run!.id;
+      }
+      const pathsOf = (body: { items: RunAction[] }) => body.items.map((action) => action.path);
+      const log: Array<Pick<RunAction, 'type' | 'path' | 'status'>> = [
+        { type: 'UPLOAD_NEW', path: 'docs/Report.TXT', status: 'done' },
+        { type: 'UPLOAD_NEW', path: 'docs/notes.md', status: 'failed' },
+        { type: 'DOWNLOAD_NEW', path: 'photos/report-2.jpg', status: 'done' },
+        { type: 'DELETE_DESTINATION', path: 'old/100%_report.txt', status: 'done' },
+        { type: 'DELETE_SOURCE', path: 'old/100x-report.txt', status: 'failed' },
+        { type: 'CONFLICT', path: 'docs/report.txt', status: 'done' },
+      ];
+
+      it('filters by action type, repeated or comma-separated', async () => {
+        const runId = await runWithLog('filter-type', log);
+        const one = await request('GET', `/api/v1/runs/${runId}/actions?type=UPLOAD_NEW`);
+        expect(one.status).toBe(200);
+        expect(pathsOf(one.body)).toEqual(['docs/Report.TXT', 'docs/notes.md']);
+        const comma = await request('GET', `/api/v1/runs/${runId}/actions?type=DELETE_SOURCE,DOWNLOAD_NEW`);
+        expect(pathsOf(comma.body)).toEqual(['photos/report-2.jpg', 'old/100x-report.txt']);
+        const repeated = await request(
+          'GET',
+          `/api/v1/runs/${runId}/actions?type=CONFLICT&type=DELETE_DESTINATION`,
+        );
+        expect(pathsOf(repeated.body)).toEqual(['old/100%_report.txt', 'docs/report.txt']);
+      });
+
+      it('filters by status and by a path substring ignoring case, all filters together', async () => {
+        const runId = await runWithLog('filter-status', log);
+        const failed = await request('GET', `/api/v1/runs/${runId}/actions?status=failed`);
+        expect(pathsOf(failed.body)).toEqual(['docs/notes.md', 'old/100x-report.txt']);
+        expect(failed.body.items.every((action: RunAction) => action.error === 'disk full')).toBe(true);
+        const report = await request('GET', `/api/v1/runs/${runId}/actions?path=REPORT`);
+        expect(pathsOf(report.body)).toEqual([
+          'docs/Report.TXT',
+          'photos/report-2.jpg',
+          'old/100%_report.txt',
+          'old/100x-report.txt',
+          'docs/report.txt',
+        ]);
+        // `%` and `_` are matched as themselves, not as wildcards.
+        const literal = await request(
+          'GET',
+          `/api/v1/runs/${runId}/actions?path=${encodeURIComponent('100%_')}`,
+        );
+        expect(pathsOf(literal.body)).toEqual(['old/100%_report.txt']);
+        const combined = await request(
+          'GET',
+          `/api/v1/runs/${runId}/actions?path=docs/&status=done&type=UPLOAD_NEW,CONFLICT`,
+        );
+        expect(pathsOf(combined.body)).toEqual(['docs/Report.TXT', 'docs/report.txt']);
+        const none = await request('GET', `/api/v1/runs/${runId}/actions?path=nothing-like-this`);
+        expect(none.body).toEqual({ items: [], nextCursor: null });
+      });
+
+      it('pages through filtered actions with the cursor', async () => {
+        const runId = await runWithLog('filter-pages', log);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const query: string = `status=done&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+          const page = await request('GET', `/api/v1/runs/${runId}/actions?${query}`);
+          expect(page.status).toBe(200);
+          expect(page.body.items.length).toBeLessThanOrEqual(2);
+          seen.push(...pathsOf(page.body));
+          cursor = page.body.nextCursor;
+          pages += 1;
+        } while (cursor && pages < 10);
+        expect(pages).toBe(2);
+        expect(seen).toEqual([
+          'docs/Report.TXT',
+          'photos/report-2.jpg',
+          'old/100%_report.txt',
+          'docs/report.txt',
+        ]);
+      });
+
+      it('names the parameter with a value it does not accept', async () => {
+        const runId = await runWithLog('filter-invalid', log);
+        const type = await request('GET', `/api/v1/runs/${runId}/actions?type=UPLOAD_NEW,FLY_AWAY`);
+        expect(type.status).toBe(400);
+        expect(type.body.message).toMatch(/^querystring\.type/);
+        const status = await request('GET', `/api/v1/runs/${runId}/actions?status=ok`);
+        expect(status.status).toBe(400);
+        expect(status.body.message).toMatch(/^querystring\.status/);
+        const path = await request('GET', `/api/v1/runs/${runId}/actions?path=`);
+        expect(path.status).toBe(400);
+        expect(path.body.message).toMatch(/^querystring\.path/);
+      });
+    });
+
+    describe('a run paused when its executor stopped', () => {
+      it('starts again paused, copies nothing until resumed, then completes', async () => {
+        const { source, destination } = await server.folders('paused-crash');
+        await writeFile(join(source, 'waiting.txt'), 'held back');
+        const pair = await server.createPair({
+          name: 'paused-crash',
+          source: local(source),
+          destination: local(destination),
+        });
+        const { repos, queue } = server.runtime;
+        // As a dead worker leaves it: started, then paused, never finished.
+        const queued = await repos.runs.createQueued({
+          pairId: pair.id,
+          trigger: 'manual',
+          dryRun: false,
+          force: false,
+        });
+        await repos.runs.transition(queued!.id, ['queued'], 'running', { startedAt: new Date() });
+        await repos.runs.transition(queued!.id, ['running'], 'paused');
+        const started = server.nextEvent(
+          (event): event is Extract<BusEvent, { type: 'run.started' }> =>
+            event.type === 'run.started' && event.run.id === queued!.id,
+        );
+        await queue.enqueue('sync-run', { runId: queued!.id, pairId: pair.id }, { jobId: queued!.id });
+        expect((await started).run.status).toBe('paused');
+        // Long enough for the whole sync of one small file had the run not waited.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect((await request('GET', `/api/v1/runs/${queued!.id}`)).body.status).toBe('paused');
+        await expect(stat(join(destination, 'waiting.txt'))).rejects.toThrow();
+
+        const ended = server.nextEvent(isRunEnd(queued!.id));
+        const resumed = await request('POST', `/api/v1/runs/${queued!.id}/resume`);
+        expect(resumed.status).toBe(202);
+        expect(resumed.body.status).toBe('running');
+        expect((await ended).type).toBe('run.completed');
+        expect(await readFile(join(destination, 'waiting.txt'), 'utf8')).toBe('held back');
+      });
+    });
+
+    describe('conflict previews', () => {
+      const entry = (path: string, size: number): EntryMetadata => ({
+        path,
+        size,
+        mtime: Date.now(),
+        isDir: false,
+      });
+      /** A pending conflict on `path` recorded for a new pair, as a run records one. */
+      async function conflictOn(
+        name: string,
+        path: string,
+        sides: { source?: string | Buffer; destination?: string | Buffer },
+      ) {
+        const folders = await server.folders(name);
+        for (const side of ['source', 'destination'] as const) {
+          const content = sides[side];
+          if (content !== undefined) await writeFile(join(folders[side], path), content);
+        }
+        const pair = await server.createPair({
+          name,
+          source: local(folders.source),
+          destination: local(folders.destination),
+          conflictResolution: 'MANUAL',
+        });
+        const [row] = await server.runtime.database.db
+          .insert(schema.conflicts)
+          .values({
+            pairId: pair.id,
+            path,
+            source: sides.source === undefined ? null : { ...entry(path, sides.source.length) },
+            destination:
+              sides.destination === undefined ? null : { ...entry(path, sides.destination.length) },
+            status: 'pending',
+          })
+          .returning();
+        return { conflictId: row!.id, ...folders };
+      }
+      const preview = (id: string, side: string) =>
+        request('GET', `/api/v1/conflicts/${id}/preview?side=${side}`);
+
+      it("returns the text of each side's version", async () => {
+        const { conflictId } = await conflictOn('preview-text', 'notes.txt', {
+          source: 'the source says hello\n',
+          destination: 'la destination dit « bonjour » ✓\n',
+        });
+        const source = await preview(conflictId, 'source');
+        expect(source.status).toBe(200);
+        expect(source.body).toEqual({ isText: true, text: 'the source says hello\n', truncated: false });
+        expect((await preview(conflictId, 'destination')).body).toEqual({
+          isText: true,
+          text: 'la destination dit « bonjour » ✓\n',
+          truncated: false,
+        });
+      });
+
+      it('reads at most the first 64 KiB, and calls a file with NUL bytes or invalid UTF-8 binary', async () => {
+        const long = `${'0123456789abcdef'.repeat(4_096)}and more after 64 KiB`;
+        const { conflictId } = await conflictOn('preview-long', 'data.bin', {
+          source: long,
+          destination: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]),
+        });
+        const source = await preview(conflictId, 'source');
+        expect(source.body.isText).toBe(true);
+        expect(source.body.truncated).toBe(true);
+        expect(source.body.text).toBe(long.slice(0, 64 * 1024));
+        expect((await preview(conflictId, 'destination')).body).toEqual({
+          isText: false,
+          text: null,
+          truncated: false,
+        });
+        const latin1 = await conflictOn('preview-latin1', 'old.txt', {
+          source: Buffer.from('caf\xe9', 'latin1'),
+          destination: 'exactly',
+        });
+        expect((await preview(latin1.conflictId, 'source')).body).toEqual({
+          isText: false,
+          text: null,
+          truncated: false,
+        });
+      });
+
+      it('answers 404 when the conflict, or the file on that side, is gone', async () => {
+        expect((await preview(crypto.randomUUID(), 'source')).status).toBe(404);
+        const { conflictId, destination } = await conflictOn('preview-gone', 'gone.txt', {
+          source: 'kept',
+          destination: 'removed later',
+        });
+        await import('node:fs/promises').then((fs) => fs.rm(join(destination, 'gone.txt')));
+        const gone = await preview(conflictId, 'destination');
+        expect(gone.status).toBe(404);
+        expect(gone.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+        expect((await preview(conflictId, 'source')).status).toBe(200);
+        const deleted = await conflictOn('preview-deleted', 'one-sided.txt', { source: 'only here' });
+        expect((await preview(deleted.conflictId, 'destination')).status).toBe(404);
+      });
+
+      it('names a side it does not know', async () => {
+        const response = await preview(crypto.randomUUID(), 'left');
+        expect(response.status).toBe(400);
+        expect(response.body.message).toMatch(/^querystring\.side/);
+      });
+
+      it('never reads outside the location root, whatever path the conflict row holds', async () => {
+        // Writing "source" at this path puts the file next to the source folder, not in it.
+        const { conflictId } = await conflictOn('preview-escape', '../outside.txt', {
+          source: 'secret next to the root',
+        });
+        const response = await preview(conflictId, 'source');
+        expect(response.status).toBe(422);
+        expect(JSON.stringify(response.body)).not.toContain('secret next to the root');
+      });
+    });
+
+    describe('stored credentials', () => {
+      const secretKey = 'a test key that is long enough to use';
+      let keyed: TestServer;
+      beforeAll(async () => {
+        keyed = await startTestServer({ driver, secretKey });
+      });
+      afterAll(async () => {
+        await keyed?.close();
+      });
+      const send = async (method: Method, url: string, payload?: unknown) => {
+        const response = await keyed.runtime.app.inject({
+          method,
+          url,
+          headers: { cookie: keyed.cookie },
+          ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+        });
+        return { status: response.statusCode, body: response.json(), text: response.body };
+      };
+      const opened = async (pairId: string) => {
+        const stored = await keyed.runtime.repos.pairs.get(pairId);
+        return createSecretBox(secretKey).open(stored!.source);
+      };
+
+      it('keeps a stored password through edits that leave it out, and never answers it', async () => {
+        const password = 'hunter2-never-shown';
+        const events: BusEvent[] = [];
+        const stop = keyed.runtime.bus.subscribe((event) => events.push(event));
+        const answers: string[] = [];
+        const dav = { type: 'webdav', url: 'https://dav.example.org/files', username: 'alice' };
+        const { destination } = await keyed.folders('credentials');
+        const created = await send('POST', '/api/v1/pairs', {
+          name: 'dav',
+          source: { ...dav, password },
+          destination: local(destination),
+        });
+        answers.push(created.text);
+        expect(created.status).toBe(201);
+        expect(created.body.source).toEqual({ ...dav, secretsSet: ['password'] });
+        const id = created.body.id as string;
+        const stored = await keyed.runtime.repos.pairs.get(id);
+        expect(String(stored?.source.password)).toMatch(/^enc:v1:/);
+
+        const fetched = await send('GET', `/api/v1/pairs/${id}`);
+        answers.push(fetched.text);
+        expect(fetched.body.source.secretsSet).toEqual(['password']);
+        const list = await send('GET', '/api/v1/pairs');
+        answers.push(list.text);
+        expect(list.body.items.find((pair: Pair) => pair.id === id).source.secretsSet).toEqual(['password']);
+
+        // The form sends the location back as it got it, secretsSet included, password left out.
+        const edited = await send('PATCH', `/api/v1/pairs/${id}`, {
+          source: { ...fetched.body.source, username: 'bob' },
+        });
+        answers.push(edited.text);
+        expect(edited.status).toBe(200);
+        expect(edited.body.source).toEqual({ ...dav, username: 'bob', secretsSet: ['password'] });
+        expect(await opened(id)).toMatchObject({ type: 'webdav', username: 'bob', password });
+        const renamed = await send('PATCH', `/api/v1/pairs/${id}`, { name: 'renamed' });
+        answers.push(renamed.text);
+        expect(await opened(id)).toMatchObject({ password });
+
+        const changed = await send('PATCH', `/api/v1/pairs/${id}`, {
+          source: { ...dav, password: 'new-secret' },
+        });
+        answers.push(changed.text);
+        expect(await opened(id)).toMatchObject({ password: 'new-secret' });
+
+        // Another type of location starts without the old secrets.
+        const sftp = { type: 'sftp', host: 'files.example.org', username: 'alice', path: '/data' };
+        const retyped = await send('PATCH', `/api/v1/pairs/${id}`, { source: sftp });
+        answers.push(retyped.text);
+        expect(retyped.body.source).toEqual({ ...sftp, port: 22, secretsSet: [] });
+        const afterRetype = await opened(id);
+        expect(afterRetype).not.toHaveProperty('password');
+        expect(afterRetype).toMatchObject({ type: 'sftp', host: 'files.example.org' });
+        stop();
+
+        for (const text of [...answers, ...events.map((event) => JSON.stringify(event))]) {
+          expect(text).not.toContain(password);
+          expect(text).not.toContain('new-secret');
+          expect(text).not.toContain('enc:v1:');
+        }
+        expect(events.filter((event) => event.type === 'pair.updated')).toHaveLength(5);
       });
     });
 

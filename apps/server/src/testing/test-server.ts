@@ -34,6 +34,8 @@ export async function startTestServer(options: {
   executorOptions?: RuntimeOptions['executorOptions'];
   /** Queue on BullMQ and events over Redis (with a worker inside the server), under this key prefix. */
   redis?: { url: string; prefix: string };
+  /** `SYNCENGINE_SECRET_KEY`; without it only the embedded database has a key (generated). */
+  secretKey?: string;
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -47,7 +49,7 @@ export async function startTestServer(options: {
     redisUrl: undefined,
     adminPassword: ADMIN_PASSWORD,
     allowedRoots: [root],
-    secretKey: undefined,
+    secretKey: options.secretKey,
     embeddedWorker: true,
     workerConcurrency: 2,
     queuePrefix: 'syncengine',
