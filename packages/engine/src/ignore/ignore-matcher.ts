@@ -74,6 +74,8 @@ class Matcher implements IgnoreMatcher {
   /** Rules per folder ('' = root, with the pair's patterns first). */
   private readonly levels = new Map<string, Level[]>();
   private readonly loaded = new Set<string>();
+  /** `.syncignore` reads under way, by folder. */
+  private readonly pending = new Map<string, Promise<void>>();
   private readonly files: string[] = [];
   /** Verdicts for folders, since every path below a folder asks about it. */
   private readonly dirCache = new Map<string, boolean>();
@@ -107,15 +109,25 @@ class Matcher implements IgnoreMatcher {
     this.addLevel(folder, patternLines(content), file);
   }
 
-  async loadDirectory(dir: string): Promise<void> {
+  loadDirectory(dir: string): Promise<void> {
     const folder = normalizeRelativePath(dir, { allowRoot: true });
-    if (this.loaded.has(folder) || !this.storage) return;
+    if (!this.storage) return Promise.resolve();
+    // A load still under way is shared: whoever asks next waits until its rules are in.
+    const pending = this.pending.get(folder);
+    if (pending) return pending;
+    if (this.loaded.has(folder)) return Promise.resolve();
     this.loaded.add(folder);
+    const load = this.readIgnoreFile(this.storage, folder).finally(() => this.pending.delete(folder));
+    this.pending.set(folder, load);
+    return load;
+  }
+
+  private async readIgnoreFile(storage: Storage, folder: string): Promise<void> {
     const file = joinPath(folder, IGNORE_FILE_NAME);
     let content: string;
     try {
       const chunks: Buffer[] = [];
-      for await (const chunk of await this.storage.read(file)) chunks.push(Buffer.from(chunk as Uint8Array));
+      for await (const chunk of await storage.read(file)) chunks.push(Buffer.from(chunk as Uint8Array));
       content = Buffer.concat(chunks).toString('utf8');
     } catch (error) {
       if (isSyncError(error, 'NOT_FOUND') || isSyncError(error, 'CONFLICT')) return;

@@ -18,6 +18,12 @@ export interface ScanOptions {
   storage: Storage;
   /** Ignore rules; the engine's own paths are always left out on top of them. */
   include?: (path: string, isDir: boolean) => boolean;
+  /**
+   * Awaited for each folder listed, before anything below it is listed (backends list a
+   * folder before its contents and ask `include` about its children only afterwards): where
+   * nested ignore files are read as the walk meets their folders.
+   */
+  enterDirectory?: (path: string) => Promise<void>;
   signal?: AbortSignal;
   emit: (event: SyncEvent) => void;
   warn: (message: string, path?: string) => void;
@@ -53,6 +59,7 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
     }
     if (isEngineInternalPath(path)) continue;
     tree.set(path, path === entry.path ? entry : { ...entry, path });
+    if (entry.isDir && options.enterDirectory) await options.enterDirectory(path);
     const now = Date.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = now;

@@ -521,6 +521,39 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     });
   });
 
+  it('applies nested .syncignore files of the source to both sides, below folders the walk enters', async () => {
+    const pair = await backend.make();
+    await put(pair.source, 'web/.syncignore', 'cache/\n*.log\n');
+    await put(pair.source, 'web/app.js', 'app');
+    await put(pair.source, 'web/debug.log', 'src log');
+    await put(pair.source, 'web/cache/a.bin', 'src cache');
+    await put(pair.source, 'web/deep/x/trace.log', 'deep log');
+    await put(pair.source, 'other/.syncignore', 'never/\n');
+    await put(pair.source, 'other/never/n.txt', 'n');
+    await put(pair.source, 'skipped/.syncignore', 'data.txt\n');
+    await put(pair.source, 'skipped/data.txt', 'kept: its .syncignore is itself ignored');
+    await put(pair.destination, 'web/cache/b.bin', 'dst cache');
+    await put(pair.destination, 'web/zz.log', 'dst log');
+    const { result } = await run(pair, { ignorePatterns: ['skipped/.syncignore'] });
+    expect(result.status).toBe('completed');
+    expect(await contents(pair.destination)).toEqual({
+      'other/': '',
+      'other/.syncignore': 'never/\n',
+      'skipped/': '',
+      'skipped/data.txt': 'kept: its .syncignore is itself ignored',
+      'web/': '',
+      'web/.syncignore': 'cache/\n*.log\n',
+      'web/app.js': 'app',
+      'web/cache/': '',
+      'web/cache/b.bin': 'dst cache',
+      'web/deep/': '',
+      'web/deep/x/': '',
+      'web/zz.log': 'dst log',
+    });
+    expect(await readText(pair.source, 'web/cache/a.bin')).toBe('src cache');
+    expect(await contents(pair.source)).not.toHaveProperty('web/zz.log');
+  });
+
   it('deletes versions older than the retention period and keeps them forever with 0 days', async () => {
     const pair = await backend.make();
     await put(pair.source, 'a.txt', 'v1');
@@ -1060,8 +1093,8 @@ describe('sync over local folders that did not change', () => {
         get(target, property, receiver) {
           if (property === 'read' || property === 'hash') {
             return (path: string, ...rest: unknown[]) => {
-              // The root .syncignore is looked for on every run; data files are what counts.
-              if (path !== '.syncignore') reads.push(path);
+              // Ignore files are looked for in every folder on every run; data files are what counts.
+              if (path !== '.syncignore' && !path.endsWith('/.syncignore')) reads.push(path);
               return Reflect.apply(
                 Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown,
                 target,

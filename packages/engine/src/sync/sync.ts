@@ -17,7 +17,7 @@ import type {
   SyncStats,
   Tree,
 } from '../model.js';
-import { isSameOrBelow } from '../paths.js';
+import { IGNORE_FILE_NAME, isSameOrBelow, joinPath } from '../paths.js';
 import { findCaseCollisions, hashNeeds, inheritHashes, planSync } from '../planner/index.js';
 import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
 import type { Storage } from '../storage.js';
@@ -31,6 +31,11 @@ import { pruneVersions, versionStamp } from './versions.js';
 
 const STATE_FORMAT_VERSION = 1;
 const SIDES = ['source', 'destination'] as const;
+/**
+ * Backends whose `list()` yields a folder before its contents and asks `include` about a
+ * folder's children only after the consumer has taken the folder's entry.
+ */
+const WALKING_KINDS = new Set(['local', 'memory']);
 
 /**
  * Runs one sync of a pair: checks the configuration and the backends, loads the
@@ -252,14 +257,27 @@ async function prepare(
   }
 
   const signal = controller.signal;
+  // Where both listings walk folder by folder, nested `.syncignore` files are read as the
+  // scans enter their folders (one walk of the source); otherwise all are read up front.
+  const isLazy = SIDES.every((side) => WALKING_KINDS.has(storages[side].kind));
   const matcher = await createIgnoreMatcher({
     patterns: config.ignorePatterns,
     storage: storages.source,
     signal,
+    nested: isLazy ? 'lazy' : 'eager',
   });
   const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
+  const enterDirectory = isLazy
+    ? (dir: string) =>
+        // An ignored `.syncignore` is not read, as when all are read up front.
+        matcher.isIgnored(joinPath(dir, IGNORE_FILE_NAME), false)
+          ? Promise.resolve()
+          : matcher.loadDirectory(dir)
+    : undefined;
   const [sourceTree, destinationTree] = await Promise.all(
-    SIDES.map((side) => scanSide({ side, storage: storages[side], include, signal, emit, warn })),
+    SIDES.map((side) =>
+      scanSide({ side, storage: storages[side], include, enterDirectory, signal, emit, warn }),
+    ),
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
   checkAccess(config, storages, trees);
