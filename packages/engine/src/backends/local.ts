@@ -604,12 +604,11 @@ export class LocalStorage implements Storage {
         ) {
           this.aliases.set(candidate.rel, candidate.disk);
         }
+        // Reached from the root through real folders only: below the root by construction.
+        // Known before its entry is handed out, so reads below it need no `realpath`.
+        if (isDir) this.#knownDirs.add(this.absolute(candidate.disk));
         yield this.toEntry(candidate.rel, stat);
-        if (isDir) {
-          // Reached from the root through real folders only: below the root by construction.
-          this.#knownDirs.add(this.absolute(candidate.disk));
-          yield* this.walk(candidate.rel, candidate.disk, options);
-        }
+        if (isDir) yield* this.walk(candidate.rel, candidate.disk, options);
       }
     }
   }
