@@ -43,6 +43,12 @@ const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_UR
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * Files in the runs that must still be going while a test pauses, cancels or stops its
+ * worker: enough that a run lasts seconds even when small files copy at thousands a second.
+ */
+const LONG_RUN_FILES = 8_000;
+
 describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
   const prefix = `se-test-worker-${randomBytes(4).toString('hex')}`;
   let testDb: TestDatabase;
@@ -233,7 +239,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
   });
 
   it('pauses, resumes and cancels a run executing in another process, each within a second', async () => {
-    const pair = await createPair('control', bulkyFiles(1_000, 16_384), { transfers: 1 });
+    const pair = await createPair('control', bulkyFiles(LONG_RUN_FILES, 16_384), { transfers: 1 });
     const launched = await launcher.launch(pair.id, { trigger: 'manual' });
     const runId = launched.run!.id;
     await waitForEvent(
@@ -279,7 +285,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     );
     expect(cancelled).toMatchObject({ run: { status: 'cancelled' } });
     expect((await runs.get(runId))!.status).toBe('cancelled');
-    expect((await runs.get(runId))!.stats?.bytesUploaded ?? 0).toBeLessThan(1_000 * 16_384);
+    expect((await runs.get(runId))!.stats?.bytesUploaded ?? 0).toBeLessThan(LONG_RUN_FILES * 16_384);
   });
 
   it('finishes a run on the other worker when its worker is killed mid-run, with every file intact', async () => {
@@ -314,7 +320,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
   });
 
   it('drains on SIGTERM and leaves an unfinished run for another worker to resume', async () => {
-    const pair = await createPair('drain', bulkyFiles(1_000, 16_384), { transfers: 1 });
+    const pair = await createPair('drain', bulkyFiles(LONG_RUN_FILES, 16_384), { transfers: 1 });
     const launched = await launcher.launch(pair.id, { trigger: 'manual' });
     const runId = launched.run!.id;
     const startedOn = await waitUntil('a worker to start the run', () =>
