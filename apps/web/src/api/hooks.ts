@@ -1,4 +1,5 @@
 import type {
+  ActionType,
   Conflict,
   ConflictList,
   ConflictResolution,
@@ -10,6 +11,7 @@ import type {
   PlanPreview,
   Run,
   RunActionPage,
+  RunActionStatus,
   RunList,
   TokenList,
   UpdatePair,
@@ -26,8 +28,8 @@ export const keys = {
   plan: (id: string) => ['pairs', id, 'plan'] as const,
   pairRuns: (id: string) => ['pairs', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
-  runActions: (id: string, cursor: string | null, limit: number) =>
-    ['runs', id, 'actions', cursor, limit] as const,
+  runActions: (id: string, filters: RunActionFilters, cursor: string | null, limit: number) =>
+    ['runs', id, 'actions', filters, cursor, limit] as const,
   conflicts: (pairId?: string) => ['conflicts', pairId ?? 'all'] as const,
   tokens: ['tokens'] as const,
 };
@@ -123,10 +125,41 @@ export function useRun(runId: string) {
   return useQuery({ queryKey: keys.run(runId), queryFn: () => api<Run>('GET', `/runs/${runId}`) });
 }
 
-export function useRunActions(runId: string, cursor: string | null, limit: number, isLive = false) {
+/** Filters of a run's action log, applied by the server before it pages. */
+export interface RunActionFilters {
+  types?: readonly ActionType[];
+  statuses?: readonly RunActionStatus[];
+  /** Substring of the path, matched ignoring case. */
+  path?: string;
+}
+
+/** The `GET /runs/:id/actions` path for one page of the filtered log. */
+export function runActionsPath(
+  runId: string,
+  filters: RunActionFilters,
+  cursor: string | null,
+  limit: number,
+): string {
+  const path = filters.path?.trim();
+  return `/runs/${runId}/actions${query({
+    cursor,
+    limit,
+    type: filters.types?.join(','),
+    status: filters.statuses?.join(','),
+    path,
+  })}`;
+}
+
+export function useRunActions(
+  runId: string,
+  filters: RunActionFilters,
+  cursor: string | null,
+  limit: number,
+  isLive = false,
+) {
   return useQuery({
-    queryKey: keys.runActions(runId, cursor, limit),
-    queryFn: () => api<RunActionPage>('GET', `/runs/${runId}/actions${query({ cursor, limit })}`),
+    queryKey: keys.runActions(runId, filters, cursor, limit),
+    queryFn: () => api<RunActionPage>('GET', runActionsPath(runId, filters, cursor, limit)),
     placeholderData: (previous) => previous,
     // While the run is active the log grows; the socket streams the newest actions meanwhile.
     refetchInterval: isLive ? 3_000 : false,

@@ -1,4 +1,4 @@
-import type { Conflict } from '@syncengine/contracts';
+import type { Conflict, ConflictPreview } from '@syncengine/contracts';
 import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -27,7 +27,7 @@ const conflict = (id: string, path: string, sourceMtime: number, destinationMtim
 });
 
 /** A fake API: the conflicts above until they are resolved; records each resolution. */
-function fakeApi(conflicts: Conflict[]) {
+function fakeApi(conflicts: Conflict[], previews: Record<string, ConflictPreview> = {}) {
   const resolved = new Map<string, string>();
   const fetchSpy = vi.fn(async (url: string, init?: RequestInit) => {
     const json = (body: unknown, status = 200) =>
@@ -36,6 +36,9 @@ function fakeApi(conflicts: Conflict[]) {
       return json({ items: conflicts.filter((item) => !resolved.has(item.id)) });
     }
     if (url === '/api/v1/pairs') return json({ items: [{ id: PAIR, name: 'Photos' }] });
+    const preview = /^\/api\/v1\/conflicts\/([^/]+)\/preview\?side=(source|destination)$/.exec(url);
+    const answer = preview ? previews[`${preview[1]}:${preview[2]}`] : undefined;
+    if (answer) return json(answer);
     const match = /^\/api\/v1\/conflicts\/([^/]+)\/resolve$/.exec(url);
     if (match && init?.method === 'POST') {
       const { resolution } = JSON.parse(String(init.body)) as { resolution: string };
@@ -87,5 +90,38 @@ describe('ConflictsPage', () => {
     fakeApi([]);
     renderPage('/conflicts', routes);
     expect(await screen.findByText('No conflicts waiting')).toBeTruthy();
+  });
+
+  it('previews each side on demand: text, a note when cut short, and no preview for binary files', async () => {
+    fakeApi([conflict('c1', 'notes.txt', 50_000, 10_000)], {
+      'c1:source': { isText: true, text: 'hello from the source', truncated: true },
+      'c1:destination': { isText: false, text: null, truncated: false },
+    });
+    const user = userEvent.setup();
+    renderPage('/conflicts', routes);
+
+    const card = await screen.findByRole('listitem', { name: 'Conflict on notes.txt' });
+    expect(within(card).queryByText('hello from the source')).toBeNull();
+    await user.click(within(card).getByRole('button', { name: 'Show text preview' }));
+
+    const preview = await within(card).findByLabelText('Text preview');
+    expect(await within(preview).findByText('hello from the source')).toBeTruthy();
+    expect(within(preview).getAllByText(/truncated/)).toHaveLength(1);
+    expect(await within(preview).findByText('binary file, no preview')).toBeTruthy();
+  });
+
+  it('shows a whole text file without the truncation note', async () => {
+    fakeApi([conflict('c1', 'short.txt', 50_000, 10_000)], {
+      'c1:source': { isText: true, text: 'line one', truncated: false },
+      'c1:destination': { isText: true, text: 'line two', truncated: false },
+    });
+    const user = userEvent.setup();
+    renderPage('/conflicts', routes);
+
+    await user.click(await screen.findByRole('button', { name: 'Show text preview' }));
+    expect(await screen.findByText('line one')).toBeTruthy();
+    expect(await screen.findByText('line two')).toBeTruthy();
+    expect(screen.queryByText(/truncated/)).toBeNull();
+    expect(screen.queryByText('binary file, no preview')).toBeNull();
   });
 });

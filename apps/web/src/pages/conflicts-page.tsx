@@ -13,7 +13,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import type { Conflict, ConflictResolution, EntryMetadata } from '@syncengine/contracts';
+import type { Conflict, ConflictPreview, ConflictResolution, EntryMetadata } from '@syncengine/contracts';
 import { useQueries, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -301,15 +301,9 @@ function Side({ title, entry, isNewer }: { title: string; entry: EntryMetadata |
 
 /**
  * The start of both versions of a text file, side by side, fetched on demand from
- * `GET /conflicts/:id/preview?side=` (answering `{ text, isText, truncated }`). Servers
- * without that route answer 404, and the dashboard says the preview is unavailable.
+ * `GET /conflicts/:id/preview?side=`. Servers without that route answer 404, and the
+ * dashboard says the preview is unavailable.
  */
-interface ConflictPreview {
-  isText: boolean;
-  text: string | null;
-  truncated: boolean;
-}
-
 function TextPreview({ conflict }: { conflict: Conflict }) {
   const [isOpen, setOpen] = useState(false);
   const sides = (['source', 'destination'] as const).filter(
@@ -352,19 +346,8 @@ function TextPreview({ conflict }: { conflict: Conflict }) {
                 : errorMessage(preview.error)}
             </Text>
           );
-        } else if (!preview.data.isText || preview.data.text === null) {
-          body = (
-            <Text size="xs" c="dimmed">
-              Not a text file.
-            </Text>
-          );
         } else {
-          body = (
-            <Code block style={{ maxHeight: 200, overflow: 'auto', whiteSpace: 'pre-wrap' }}>
-              {preview.data.text}
-              {preview.data.truncated ? '\n…' : ''}
-            </Code>
-          );
+          body = <PreviewBody preview={preview.data} />;
         }
         return (
           <div key={side}>
@@ -376,5 +359,28 @@ function TextPreview({ conflict }: { conflict: Conflict }) {
         );
       })}
     </SimpleGrid>
+  );
+}
+
+/** One side's preview: the text (noting when it was cut short), or why there is none. */
+export function PreviewBody({ preview }: { preview: ConflictPreview }) {
+  if (!preview.isText || preview.text === null) {
+    return (
+      <Text size="xs" c="dimmed">
+        binary file, no preview
+      </Text>
+    );
+  }
+  return (
+    <Stack gap={2}>
+      <Code block style={{ maxHeight: 200, overflow: 'auto', whiteSpace: 'pre-wrap' }}>
+        {preview.text}
+      </Code>
+      {preview.truncated && (
+        <Text size="xs" c="dimmed">
+          truncated: only the start of the file is shown
+        </Text>
+      )}
+    </Stack>
   );
 }

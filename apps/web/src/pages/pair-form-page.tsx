@@ -91,11 +91,6 @@ function PairForm({ pair }: { pair?: Pair }) {
     });
   };
 
-  const secretsOf = (location: unknown): string[] => {
-    const set = (location as { secretsSet?: unknown }).secretsSet;
-    return Array.isArray(set) ? set.map(String) : [];
-  };
-
   return (
     <form onSubmit={onSubmit} noValidate aria-labelledby="pair-form-title">
       <Stack maw={900}>
@@ -124,7 +119,7 @@ function PairForm({ pair }: { pair?: Pair }) {
             value={values.source}
             onChange={(value) => set('source', value)}
             errors={errors}
-            savedSecrets={pair ? secretsOf(pair.source) : []}
+            savedSecrets={pair?.source.secretsSet ?? []}
           />
           <LocationEditor
             legend="Destination"
@@ -133,7 +128,7 @@ function PairForm({ pair }: { pair?: Pair }) {
             value={values.destination}
             onChange={(value) => set('destination', value)}
             errors={errors}
-            savedSecrets={pair ? secretsOf(pair.destination) : []}
+            savedSecrets={pair?.destination.secretsSet ?? []}
           />
         </SimpleGrid>
 

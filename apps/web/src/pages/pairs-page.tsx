@@ -8,7 +8,6 @@ import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { SYNC_MODE_INFO } from '../lib/actions.js';
 import { formatRelative, formatTime } from '../lib/format.js';
-import { nextRunOf } from '../lib/schedule.js';
 import { PAIR_STATUS_INFO, pairStatus } from '../lib/status.js';
 import { useLive } from '../live/live-provider.js';
 import { activeRunOfPair, pendingConflictsByPair } from '../live/live-state.js';
@@ -61,7 +60,6 @@ function PairCard({ pair }: { pair: Pair }) {
   const status = pairStatus(pair, activeRun, conflicts);
   const info = PAIR_STATUS_INFO[status];
   const liveRun = activeRun ? live.runs[activeRun.id] : undefined;
-  const nextRun = pair.enabled && pair.schedule ? nextRunOf(pair.schedule) : null;
 
   return (
     <Card
@@ -112,10 +110,14 @@ function PairCard({ pair }: { pair: Pair }) {
           </Text>
           <Text size="xs" c="dimmed">
             Next:{' '}
-            {nextRun ? (
-              <span title={formatTime(nextRun.getTime())}>{formatRelative(nextRun)}</span>
+            {pair.nextRunAt ? (
+              <span title={formatTime(pair.nextRunAt)}>{formatRelative(pair.nextRunAt)}</span>
             ) : pair.schedule ? (
-              'disabled'
+              pair.enabled ? (
+                '—'
+              ) : (
+                'disabled'
+              )
             ) : (
               'manual only'
             )}

@@ -12,12 +12,13 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import type { Run, RunAction } from '@syncengine/contracts';
+import { useDebouncedValue } from '@mantine/hooks';
+import type { ActionType, Run, RunAction, RunActionStatus } from '@syncengine/contracts';
 import { ActionTypeSchema, RunActionStatusSchema, TERMINAL_RUN_STATUSES } from '@syncengine/contracts';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client.js';
-import { usePair, useRun, useRunActions, useRunControl } from '../api/hooks.js';
+import { type RunActionFilters, usePair, useRun, useRunActions, useRunControl } from '../api/hooks.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { ACTION_INFO } from '../lib/actions.js';
@@ -230,18 +231,29 @@ function StreamedActions({ actions }: { actions: RunAction[] }) {
 
 function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [typeFilter, setTypeFilter] = useState<string | null>(null);
-  const [statusFilter, setStatusFilter] = useState<string | null>(null);
+  const [typeFilter, setTypeFilter] = useState<ActionType | null>(null);
+  const [statusFilter, setStatusFilter] = useState<RunActionStatus | null>(null);
   const [pathFilter, setPathFilter] = useState('');
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useRunActions(runId, cursor, PAGE_SIZE, isActive);
-
-  const items = (page.data?.items ?? []).filter(
-    (action) =>
-      (!typeFilter || action.type === typeFilter) &&
-      (!statusFilter || action.status === statusFilter) &&
-      (pathFilter.trim() === '' || action.path.toLowerCase().includes(pathFilter.trim().toLowerCase())),
+  // The server filters the whole log; typing waits a moment before it asks again.
+  const [debouncedPath] = useDebouncedValue(pathFilter.trim(), 300);
+  const filters = useMemo<RunActionFilters>(
+    () => ({
+      types: typeFilter ? [typeFilter] : undefined,
+      statuses: statusFilter ? [statusFilter] : undefined,
+      path: debouncedPath === '' ? undefined : debouncedPath,
+    }),
+    [typeFilter, statusFilter, debouncedPath],
   );
+  // Cursors belong to one filtered listing: a new filter starts again at the first page.
+  const [cursorFilters, setCursorFilters] = useState(filters);
+  if (cursorFilters !== filters) {
+    setCursorFilters(filters);
+    setCursors([null]);
+  }
+  const cursor = cursorFilters === filters ? (cursors[cursors.length - 1] ?? null) : null;
+  const page = useRunActions(runId, filters, cursor, PAGE_SIZE, isActive);
+  const isFiltered = Boolean(filters.types || filters.statuses || filters.path);
+  const items = page.data?.items ?? [];
   const pageNumber = cursors.length;
 
   return (
@@ -255,7 +267,7 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
           placeholder="All actions"
           data={ActionTypeSchema.options.map((type) => ({ value: type, label: ACTION_INFO[type].label }))}
           value={typeFilter}
-          onChange={setTypeFilter}
+          onChange={(value) => setTypeFilter(value ? ActionTypeSchema.parse(value) : null)}
           clearable
           w={220}
         />
@@ -264,7 +276,7 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
           placeholder="Any"
           data={RunActionStatusSchema.options}
           value={statusFilter}
-          onChange={setStatusFilter}
+          onChange={(value) => setStatusFilter(value ? RunActionStatusSchema.parse(value) : null)}
           clearable
           w={120}
         />
@@ -280,14 +292,12 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
       ) : page.isError ? (
         <ErrorState error={page.error} onRetry={() => page.refetch()} title="Could not load the action log" />
       ) : items.length === 0 ? (
-        <EmptyState
-          title={page.data.items.length === 0 ? 'No actions recorded' : 'No action on this page matches'}
-        >
-          {page.data.items.length === 0
-            ? isActive
+        <EmptyState title={isFiltered ? 'No action matches' : 'No actions recorded'}>
+          {isFiltered
+            ? 'No action of this run matches the filters. Clear them to see the whole log.'
+            : isActive
               ? 'Actions are logged as the run carries them out.'
-              : 'This run had nothing to do: both sides were already in sync.'
-            : 'Clear the filters or go to another page.'}
+              : 'This run had nothing to do: both sides were already in sync.'}
         </EmptyState>
       ) : (
         <Table.ScrollContainer minWidth={640}>
