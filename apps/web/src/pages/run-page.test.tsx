@@ -126,4 +126,65 @@ describe('RunPage', () => {
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('cancelled'));
     expect(screen.queryByRole('button', { name: 'Cancel run' })).toBeNull();
   });
+
+  it('asks the server for filtered actions and starts again at the first page when a filter changes', async () => {
+    vi.stubGlobal('WebSocket', FakeSocket);
+    const action = (id: string, path: string) => ({
+      id,
+      runId: RUN_ID,
+      type: 'UPLOAD_NEW',
+      path,
+      to: null,
+      reason: 'created at source',
+      bytes: 10,
+      status: 'done',
+      error: null,
+      at: '2025-01-01T00:00:02.000Z',
+    });
+    const requested: URLSearchParams[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        const json = (body: unknown) =>
+          new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+        if (url === `/api/v1/runs/${RUN_ID}`) {
+          return json(run('completed', { finishedAt: '2025-01-01T00:00:09.000Z' }));
+        }
+        if (url.startsWith(`/api/v1/runs/${RUN_ID}/actions`)) {
+          const params = new URL(url, 'http://x').searchParams;
+          requested.push(params);
+          if (params.get('path') === 'cat')
+            return json({ items: [action('9', 'photos/cat.jpg')], nextCursor: null });
+          return params.get('cursor')
+            ? json({ items: [action('2', 'page-two.txt')], nextCursor: null })
+            : json({ items: [action('1', 'page-one.txt')], nextCursor: '1' });
+        }
+        if (url === `/api/v1/pairs/${PAIR_ID}`) return json({ id: PAIR_ID, name: 'Photos' });
+        return new Response('{}', { status: 404 });
+      }),
+    );
+    const user = userEvent.setup();
+    renderPage(`/runs/${RUN_ID}`, [
+      {
+        path: '/runs/:id',
+        element: (
+          <LiveProvider>
+            <RunPage />
+          </LiveProvider>
+        ),
+      },
+    ]);
+
+    expect(await screen.findByText('page-one.txt')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(await screen.findByText('page-two.txt')).toBeTruthy();
+    expect(requested.at(-1)?.get('cursor')).toBe('1');
+
+    await user.type(screen.getByLabelText('Path contains'), 'cat');
+    expect(await screen.findByText('photos/cat.jpg', {}, { timeout: 2_000 })).toBeTruthy();
+    const last = requested.at(-1)!;
+    expect(last.get('path')).toBe('cat');
+    expect(last.get('cursor')).toBeNull();
+    expect(screen.getByText('Page 1')).toBeTruthy();
+  });
 });
