@@ -1,4 +1,4 @@
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
 import { createHasher } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
@@ -45,29 +45,7 @@ export async function copyFile(
   if (planned.isDir) throw new SyncError('INTERNAL', `${fromPath} is a directory, not a file to copy`);
   const hasher = createHasher(options.algorithm);
   let transferred = 0;
-  const seen: { after: Entry | null } = { after: null };
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hasher.update(chunk);
-      transferred += chunk.length;
-      options.onProgress?.(transferred);
-      callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      // The last chance to stop the atomic write: if the file is no longer the version the
-      // plan saw (changed before or while it was read), failing here leaves the target
-      // untouched. One stat after the read covers both.
-      from.stat(fromPath).then(
-        (entry) => {
-          seen.after = entry;
-          if (transferred !== planned.size || !isSameVersion(planned, entry)) {
-            callback(changed('changed since it was scanned'));
-          } else callback();
-        },
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
-    },
-  });
+  let after: Entry | null = null;
   let input: Readable;
   try {
     input = await from.read(fromPath);
@@ -75,19 +53,31 @@ export async function copyFile(
     if (isSyncError(error, 'NOT_FOUND')) throw changed('is gone since it was scanned');
     throw error;
   }
-  input.on('error', (error) => hashing.destroy(error));
-  // The write consumes `hashing` and sees its error; a small file can be read and checked
-  // before the write starts iterating, and an 'error' without a listener would crash.
-  hashing.on('error', () => {});
-  input.pipe(hashing);
+  // The bytes pass through the hasher on their way into the atomic write (no stream objects
+  // per file, which a run over many small files would otherwise pile up for the GC).
+  async function* hashing(source: Readable): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      const buffer = chunk as Buffer;
+      hasher.update(buffer);
+      transferred += buffer.length;
+      options.onProgress?.(transferred);
+      yield buffer;
+    }
+    // The last chance to stop the atomic write: if the file is no longer the version the
+    // plan saw (changed before or while it was read), failing here leaves the target
+    // untouched. One stat after the read covers both.
+    after = await from.stat(fromPath);
+    if (transferred !== planned.size || !isSameVersion(planned, after)) {
+      throw changed('changed since it was scanned');
+    }
+  }
   let written: Entry;
   try {
-    written = await to.write(toPath, hashing, { size: planned.size, mtime: planned.mtime });
+    written = await to.write(toPath, hashing(input), { size: planned.size, mtime: planned.mtime });
   } finally {
-    input.unpipe(hashing);
     input.destroy();
   }
-  const before: Entry = seen.after ?? planned;
+  const before: Entry = after ?? planned;
   const digest = hasher.digest();
   if (written.size !== before.size) {
     throw new SyncError('INTERNAL', `${toPath}: wrote ${written.size} bytes, expected ${before.size}`, {
