@@ -504,18 +504,26 @@ export class LocalStorage implements Storage {
   private async *walk(dirRel: string, dirDisk: string, options: ListOptions): AsyncGenerator<Entry> {
     abortIfNeeded(options.signal);
     const isSyncMode = this.options.statMode !== 'async';
-    let dirents: Dirent<Buffer>[];
+    let named: { dirent: Dirent<string> | Dirent<Buffer>; diskName: string }[];
     try {
-      dirents = isSyncMode
-        ? readdirSync(diskName(this.absolute(dirDisk)), { withFileTypes: true, encoding: 'buffer' })
-        : await fsp.readdir(diskName(this.absolute(dirDisk)), { withFileTypes: true, encoding: 'buffer' });
+      const dirPath = diskName(this.absolute(dirDisk));
+      // Names are read as text; a folder holding a name that is not valid UTF-8 is read
+      // again as bytes, so that name is kept byte-exact (see decodeFileName).
+      const texts = isSyncMode
+        ? readdirSync(dirPath, { withFileTypes: true })
+        : await fsp.readdir(dirPath, { withFileTypes: true });
+      if (texts.some((dirent) => dirent.name.includes('\uFFFD'))) {
+        const raw = isSyncMode
+          ? readdirSync(dirPath, { withFileTypes: true, encoding: 'buffer' })
+          : await fsp.readdir(dirPath, { withFileTypes: true, encoding: 'buffer' });
+        named = raw.map((dirent) => ({ dirent, diskName: decodeFileName(dirent.name) }));
+      } else named = texts.map((dirent) => ({ dirent, diskName: dirent.name }));
     } catch (error) {
       // A folder removed while the tree is walked is simply gone; anything else must stop
       // the scan, or its contents would look deleted.
       if (dirRel !== '' && isMissing(error)) return;
       throw mapFsError(error, dirRel);
     }
-    const named = dirents.map((dirent) => ({ dirent, diskName: decodeFileName(dirent.name) }));
     named.sort((a, b) => (a.diskName < b.diskName ? -1 : a.diskName > b.diskName ? 1 : 0));
 
     const byName = new Map<string, Candidate & { exact: boolean }>();
