@@ -505,8 +505,11 @@ export class LocalStorage implements Storage {
     abortIfNeeded(options.signal);
     const isSyncMode = this.options.statMode !== 'async';
     let named: { dirent: Dirent<string> | Dirent<Buffer>; diskName: string }[];
+    const dirAbs = this.absolute(dirDisk);
+    const dirPath = diskName(dirAbs);
+    /** Names read as valid UTF-8 hold no escaped bytes: below a plain folder, a file's path is a plain join. */
+    let isPlain = typeof dirPath === 'string';
     try {
-      const dirPath = diskName(this.absolute(dirDisk));
       // Names are read as text; a folder holding a name that is not valid UTF-8 is read
       // again as bytes, so that name is kept byte-exact (see decodeFileName).
       const texts = isSyncMode
@@ -517,6 +520,7 @@ export class LocalStorage implements Storage {
           ? readdirSync(dirPath, { withFileTypes: true, encoding: 'buffer' })
           : await fsp.readdir(dirPath, { withFileTypes: true, encoding: 'buffer' });
         named = raw.map((dirent) => ({ dirent, diskName: decodeFileName(dirent.name) }));
+        isPlain = false;
       } else named = texts.map((dirent) => ({ dirent, diskName: dirent.name }));
     } catch (error) {
       // A folder removed while the tree is walked is simply gone; anything else must stop
@@ -564,6 +568,9 @@ export class LocalStorage implements Storage {
       candidates.push(candidate);
     }
 
+    // The absolute path of a name in this folder, without `path.join` per name.
+    const prefix = dirAbs.endsWith(nodePath.sep) ? dirAbs : dirAbs + nodePath.sep;
+    const diskPrefixLength = dirDisk === '' ? 0 : dirDisk.length + 1;
     const batchSize = Math.max(1, this.options.statConcurrency ?? (isSyncMode ? 256 : 64));
     for (let start = 0; start < candidates.length; start += batchSize) {
       abortIfNeeded(options.signal);
@@ -572,7 +579,10 @@ export class LocalStorage implements Storage {
       if (isSyncMode) {
         stats = batch.map((candidate) => {
           try {
-            return lstatSync(diskName(this.absolute(candidate.disk)), { throwIfNoEntry: false }) ?? null;
+            const abs = isPlain
+              ? prefix + candidate.disk.slice(diskPrefixLength)
+              : this.absolute(candidate.disk);
+            return lstatSync(isPlain ? abs : diskName(abs), { throwIfNoEntry: false }) ?? null;
           } catch (error) {
             if (isMissing(error)) return null;
             throw mapFsError(error, candidate.rel);
