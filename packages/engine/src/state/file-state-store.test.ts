@@ -66,6 +66,26 @@ describe('FileStateStore', () => {
     expect(loaded).toEqual(state);
   });
 
+  it('loads the trees it wrote with keys holding quotes, braces and newlines, and trees laid out by hand', async () => {
+    const state = stateOf('a":{b', 'q\\":{"size":1}', 'line\nbreak', 'end,', '{"x":{');
+    await new FileStateStore(dir).save(state);
+    expect(await new FileStateStore(dir).load()).toEqual(state);
+
+    const record = { size: 3, mtime: 9, is_dir: false, id: 'i' };
+    const entry = { path: 'k', size: 3, mtime: 9, isDir: false, id: 'i' };
+    for (const text of [
+      JSON.stringify({ k: record }),
+      `${JSON.stringify({ k: record }, null, 2)}\n`,
+      `{\n"k":{"size":1,"mtime":1,"is_dir":false},\n"k":${JSON.stringify(record)}\n}\n`,
+    ]) {
+      await writeFile(join(dir, 'source_tree.json'), text);
+      await writeFile(join(dir, 'destination_tree.json'), '{}');
+      expect((await new FileStateStore(dir).load())?.source).toEqual(new Map([['k', entry]]));
+    }
+    await writeFile(join(dir, 'source_tree.json'), `{\n"k":${JSON.stringify(record)},\n"m":{"size":1}\n}\n`);
+    await expect(new FileStateStore(dir).load()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
   it('replays per-action updates from the journal and compacts it on save', async () => {
     const store = new FileStateStore(dir);
     await store.save(stateOf('a', 'b'));

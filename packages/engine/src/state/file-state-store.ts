@@ -115,7 +115,45 @@ function* serializeTree(tree: Tree): Generator<string> {
 
 const SERIALIZE_CHUNK = 1 << 20;
 
+/**
+ * Reads a tree in the layout `serializeTree` writes (one `"path":{…}` per line) entry by
+ * entry, without building the whole object first; null when the text is laid out any other
+ * way or anything in it is off, so the full parse (and its error reporting) decides.
+ */
+function parseTreeLines(text: string, file: string): Tree | null {
+  if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return null;
+  const tree: Tree = new Map();
+  const end = text.length - 3;
+  let start = 2;
+  while (start < end) {
+    let lineEnd = text.indexOf('\n', start);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    const isLast = lineEnd === end;
+    // Every line but the last ends with the comma that separates it from the next.
+    if (!isLast && text.charCodeAt(lineEnd - 1) !== 0x2c) return null;
+    const line = text.slice(start, isLast ? lineEnd : lineEnd - 1);
+    // The first `":{` closes the key: a quote inside the key is escaped, and a key cut at
+    // one is not a JSON string, so it fails to parse below.
+    const colon = line.indexOf('":{');
+    if (colon < 1 || line.charCodeAt(0) !== 0x22 || line.charCodeAt(line.length - 1) !== 0x7d) return null;
+    let path: unknown;
+    let record: unknown;
+    try {
+      path = JSON.parse(line.slice(0, colon + 1));
+      record = JSON.parse(line.slice(colon + 2));
+      if (typeof path !== 'string') return null;
+      tree.set(path, fromRecord(path, record, file));
+    } catch {
+      return null;
+    }
+    start = lineEnd + 1;
+  }
+  return tree;
+}
+
 function parseTree(text: string, file: string): Tree {
+  const fast = parseTreeLines(text, file);
+  if (fast) return fast;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
