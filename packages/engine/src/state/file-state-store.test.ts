@@ -67,7 +67,17 @@ describe('FileStateStore', () => {
   });
 
   it('loads the trees it wrote with keys holding quotes, braces and newlines, and trees laid out by hand', async () => {
-    const state = stateOf('a":{b', 'q\\":{"size":1}', 'line\nbreak', 'end,', '{"x":{');
+    const state = stateOf('a":{b', 'q\\":{"size":1}', 'line\nbreak', 'end,', '{"x":{', 'tab\there');
+    // Values beyond plain strings and integers: an ETag in quotes, a fractional mtime, no id.
+    state.source.set('etag', {
+      path: 'etag',
+      size: 0,
+      mtime: 1.5,
+      isDir: false,
+      hash: '"abc-2"\\',
+      hashAlgorithm: 'etag',
+    });
+    state.destination.set('neg', { path: 'neg', size: 1, mtime: -5, isDir: false });
     await new FileStateStore(dir).save(state);
     expect(await new FileStateStore(dir).load()).toEqual(state);
 

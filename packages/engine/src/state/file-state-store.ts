@@ -115,6 +115,23 @@ function* serializeTree(tree: Tree): Generator<string> {
 
 const SERIALIZE_CHUNK = 1 << 20;
 
+/** Text a JSON string holds as it is: no quote, backslash or control character. */
+const PLAIN_JSON_TEXT = /^[ !#-\x5b\x5d-\uffff]*$/;
+/** A record exactly as `toRecord` and `JSON.stringify` write it, with plain strings and integers. */
+const PLAIN_RECORD =
+  /^\{"size":(0|[1-9]\d*),"mtime":(-?(?:0|[1-9]\d*)),"is_dir":(true|false)(?:,"hash":"([ !#-\x5b\x5d-\uffff]*)"(?:,"hash_algorithm":"([ !#-\x5b\x5d-\uffff]*)")?)?(?:,"id":"([ !#-\x5b\x5d-\uffff]*)")?\}$/;
+
+/** The entry of a record in the plain form `PLAIN_RECORD` matches; null for any other text. */
+function plainRecord(path: string, text: string): Entry | null {
+  const match = PLAIN_RECORD.exec(text);
+  if (!match) return null;
+  const entry: Entry = { path, size: Number(match[1]), mtime: Number(match[2]), isDir: match[3] === 'true' };
+  if (match[4] !== undefined) entry.hash = match[4];
+  if (match[5] !== undefined) entry.hashAlgorithm = match[5] as Entry['hashAlgorithm'];
+  if (match[6] !== undefined) entry.id = match[6];
+  return entry;
+}
+
 /**
  * Reads a tree in the layout `serializeTree` writes (one `"path":{…}` per line) entry by
  * entry, without building the whole object first; null when the text is laid out any other
@@ -136,13 +153,12 @@ function parseTreeLines(text: string, file: string): Tree | null {
     // one is not a JSON string, so it fails to parse below.
     const colon = line.indexOf('":{');
     if (colon < 1 || line.charCodeAt(0) !== 0x22 || line.charCodeAt(line.length - 1) !== 0x7d) return null;
-    let path: unknown;
-    let record: unknown;
     try {
-      path = JSON.parse(line.slice(0, colon + 1));
-      record = JSON.parse(line.slice(colon + 2));
+      const key = line.slice(1, colon);
+      const path: unknown = PLAIN_JSON_TEXT.test(key) ? key : JSON.parse(line.slice(0, colon + 1));
       if (typeof path !== 'string') return null;
-      tree.set(path, fromRecord(path, record, file));
+      const value = line.slice(colon + 2);
+      tree.set(path, plainRecord(path, value) ?? fromRecord(path, JSON.parse(value), file));
     } catch {
       return null;
     }
