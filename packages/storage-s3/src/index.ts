@@ -1,2 +1,2 @@
-export { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
+export { DEFAULT_RETRY, type RetryPolicy, withRetry } from '@syncengine/engine';
 export { MTIME_METADATA_KEY, S3Storage, type S3StorageOptions } from './s3-storage.js';

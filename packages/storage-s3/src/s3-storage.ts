@@ -16,17 +16,20 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
+  abortIfNeeded,
   createHasher,
+  DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
   type ListOptions,
   normalizeRelativePath,
+  type RetryPolicy,
   type Storage,
   type StorageCapabilities,
   SyncError,
   type WriteOptions,
+  withRetry,
 } from '@syncengine/engine';
-import { abortIfNeeded, DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
 /** Where and how to reach an S3-compatible bucket. */
 export interface S3StorageOptions {

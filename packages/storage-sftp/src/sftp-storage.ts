@@ -5,21 +5,24 @@ import { posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  abortIfNeeded,
   comparePaths,
   createHasher,
+  DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
   type ListOptions,
   normalizeRelativePath,
+  type RetryPolicy,
   type Storage,
   type StorageCapabilities,
   SyncError,
   tempPathFor,
   type WriteOptions,
+  withRetry,
 } from '@syncengine/engine';
 import { Client, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import { fingerprint, knownHostsName, lookupKnownHosts, parsePinnedHostKey } from './known-hosts.js';
-import { abortIfNeeded, DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
 /** Where and how to reach an SFTP server. */
 export interface SftpStorageOptions {

@@ -1,2 +1,2 @@
-export { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
+export { DEFAULT_RETRY, type RetryPolicy, withRetry } from '@syncengine/engine';
 export { type WebdavMtimeMode, WebdavStorage, type WebdavStorageOptions } from './webdav-storage.js';

@@ -3,20 +3,23 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import {
+  abortIfNeeded,
   comparePaths,
+  DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
   type ListOptions,
   normalizeRelativePath,
   parentPath,
+  type RetryPolicy,
   type Storage,
   type StorageCapabilities,
   SyncError,
   tempPathFor,
   type WriteOptions,
+  withRetry,
 } from '@syncengine/engine';
 import { createClient, type FileStat, type WebDAVClient } from 'webdav';
-import { abortIfNeeded, DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 
 /**
  * How the server keeps mtimes: `x-oc-mtime` sends the `X-OC-Mtime` header on upload
