@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyRequest, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -75,10 +75,12 @@ function isSameSiteOrigin(request: FastifyRequest): boolean {
 export async function buildServer(deps: ServerDeps) {
   const app = Fastify({
     logger: deps.logger ?? false,
-    disableRequestLogging: !(
-      deps.logRequests ??
-      (typeof deps.logger === 'object' && ['debug', 'trace'].includes(deps.logger.level))
-    ),
+    logController: new LogController({
+      disableRequestLogging: !(
+        deps.logRequests ??
+        (typeof deps.logger === 'object' && ['debug', 'trace'].includes(deps.logger.level))
+      ),
+    }),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
