@@ -5,10 +5,16 @@ import type { StateChange, StateStore } from '../state-store.js';
 /**
  * Records per-action state changes as a run goes: batched for a few milliseconds, then
  * written with `StateStore.update`, so an interrupted run resumes from what was done.
- * Keeps every change, in order, to compose the full state saved at the end.
+ * Each change is also applied at once to the state saved at the end (see `compose`), so
+ * no change is kept after its batch is written.
  */
 export class StateRecorder {
-  readonly changes: StateChange[] = [];
+  /** How many changes were recorded. */
+  count = 0;
+  /** The previous state with every change so far applied; made on the first change. */
+  #state: LastKnownState | null = null;
+  /** Paths a change was recorded for: refreshed entries never overwrite them. */
+  readonly #changed = new Set<string>();
   #pending: StateChange[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -24,13 +30,20 @@ export class StateRecorder {
     private readonly delayMs = 50,
     private readonly maxBatch = 256,
     private readonly beforeWrite?: () => Promise<void>,
+    private readonly previous: LastKnownState | null = null,
   ) {}
 
   /** The first failure of `beforeWrite`, if any: the changes from then on are not durable. */
   durabilityError: unknown;
 
   record(...changes: StateChange[]): void {
-    this.changes.push(...changes);
+    this.count += changes.length;
+    this.#state ??= {
+      source: new Map(this.previous?.source),
+      destination: new Map(this.previous?.destination),
+    };
+    applyStateChanges(this.#state, changes);
+    for (const change of changes) this.#changed.add(change.path);
     this.#pending.push(...changes);
     if (this.#pending.length >= this.maxBatch) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.delayMs);
@@ -59,6 +72,22 @@ export class StateRecorder {
         .catch(this.onFailure);
     }
     return this.#writing;
+  }
+
+  /**
+   * The last-known state after the run (as `composeState` of the previous state, `refreshed`
+   * and every change recorded): entries refreshed where a side still holds the very same
+   * content, then the changes, which win where they touch the same path.
+   */
+  compose(refreshed: { source: Tree; destination: Tree }): LastKnownState {
+    const state = this.#state ?? {
+      source: new Map(this.previous?.source),
+      destination: new Map(this.previous?.destination),
+    };
+    for (const [path, entry] of refreshed.source) if (!this.#changed.has(path)) state.source.set(path, entry);
+    for (const [path, entry] of refreshed.destination)
+      if (!this.#changed.has(path)) state.destination.set(path, entry);
+    return state;
   }
 }
 

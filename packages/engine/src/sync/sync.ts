@@ -25,7 +25,7 @@ import { checkAccess } from './access-check.js';
 import { Executor } from './executor.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
-import { composeState, isSameContent, StateRecorder } from './state-recorder.js';
+import { isSameContent, StateRecorder } from './state-recorder.js';
 import { hashFile } from './transfer.js';
 import { pruneVersions, versionStamp } from './versions.js';
 
@@ -128,6 +128,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       undefined,
       undefined,
       flushStorages,
+      lastKnown,
     );
     const executor = new Executor({
       storages,
@@ -170,12 +171,12 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     const refreshed = refreshUnchanged(lastKnown, trees, touched);
     const isStateUnchanged =
       lastKnown !== null &&
-      recorder.changes.length === 0 &&
+      recorder.count === 0 &&
       refreshed.source.size === 0 &&
       refreshed.destination.size === 0;
     // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree).
     if (!isStateUnchanged && durabilityError === undefined) {
-      await options.state.save(composeState(lastKnown, refreshed, recorder.changes));
+      await options.state.save(recorder.compose(refreshed));
     }
 
     const status: SyncStatus = controller.isCancelled
