@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort, hasCommand, makeTempDir, startServerProcess } from '@syncengine/engine/testing';
 
 /** A throwaway OpenSSH server on 127.0.0.1, for integration tests. */
 export interface SshdServer {
@@ -28,50 +28,15 @@ export function findSshd(): string | null {
   return SSHD_CANDIDATES.find((path) => existsSync(path)) ?? null;
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts TCP connections on the port. */
-export async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1');
-    });
-    if (isOpen) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listened on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
-
-/** Stops a child process and waits for it to exit. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+/** Reads `dir/host_key.pub` (`ssh-ed25519 AAAA…`) and writes `dir/known_hosts` trusting it on `port`. */
+function trustHostKey(dir: string, port: number): string {
+  const hostPublicKey = readFileSync(join(dir, 'host_key.pub'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+  return hostPublicKey;
 }
 
 /**
@@ -79,7 +44,7 @@ export function stopChild(child: ChildProcess): Promise<void> {
  * and a fresh client key authorised for the current user. Key authentication only.
  */
 export async function startSshd(sshd: string): Promise<SshdServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'syncengine-sshd-'));
+  const dir = makeTempDir('syncengine-sshd-');
   const keygen = (file: string): void => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, file)]);
   };
@@ -112,26 +77,12 @@ export async function startSshd(sshd: string): Promise<SshdServer> {
   );
   // sshd insists on its privilege separation folder when started as root.
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true });
-  const child = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const server = await startServerProcess(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+    name: 'sshd',
+    port,
+    dir,
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  try {
-    await waitForPort(port, child);
-  } catch (error) {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`sshd did not start: ${String(error)}\n${stderr}`);
-  }
-  const hostPublicKey = readFileSync(join(dir, 'host_key.pub'), 'utf8')
-    .trim()
-    .split(/\s+/)
-    .slice(0, 2)
-    .join(' ');
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+  const hostPublicKey = trustHostKey(dir, port);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
   return {
@@ -143,10 +94,7 @@ export async function startSshd(sshd: string): Promise<SshdServer> {
     hostPublicKey,
     knownHostsPath: join(dir, 'known_hosts'),
     dataDir,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: server.stop,
   };
 }
 
@@ -166,24 +114,19 @@ export interface RcloneSftpServer {
 
 /** True when an `rclone` binary is on the PATH. */
 export function hasRclone(): boolean {
-  try {
-    execFileSync('rclone', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return hasCommand('rclone', ['version']);
 }
 
 /** Starts `rclone serve sftp` over a temporary folder, with password authentication. */
 export async function startRcloneSftp(): Promise<RcloneSftpServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'syncengine-rclone-sftp-'));
+  const dir = makeTempDir('syncengine-rclone-sftp-');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
   const port = await freePort();
   const username = 'sync';
   const password = 'pass with spaces & symbols!';
-  const child = spawn(
+  const server = await startServerProcess(
     'rclone',
     [
       'serve',
@@ -204,25 +147,9 @@ export async function startRcloneSftp(): Promise<RcloneSftpServer> {
       '--log-level',
       'ERROR',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { name: 'rclone serve sftp', port, dir },
   );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  try {
-    await waitForPort(port, child);
-  } catch (error) {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`rclone serve sftp did not start: ${String(error)}\n${stderr}`);
-  }
-  const hostPublicKey = readFileSync(join(dir, 'host_key.pub'), 'utf8')
-    .trim()
-    .split(/\s+/)
-    .slice(0, 2)
-    .join(' ');
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPublicKey}\n`);
+  const hostPublicKey = trustHostKey(dir, port);
   return {
     host: '127.0.0.1',
     port,
@@ -231,9 +158,6 @@ export async function startRcloneSftp(): Promise<RcloneSftpServer> {
     hostPublicKey,
     knownHostsPath: join(dir, 'known_hosts'),
     dataDir,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: server.stop,
   };
 }
