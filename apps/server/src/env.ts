@@ -1,25 +1,21 @@
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import {
+  checkAllowedRoots,
+  EnvError,
+  parseEnvironment,
+  queuePrefixSchema,
+  secretKeySchema,
+  urlWithScheme,
+  workerConcurrencySchema,
+} from '@syncengine/runs';
 import { z } from 'zod';
+
+export { EnvError };
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
-const urlWithScheme = (schemes: string[]) =>
-  z
-    .string()
-    .trim()
-    .refine(
-      (value) => {
-        try {
-          return schemes.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { error: `must be a URL starting with ${schemes.map((scheme) => `${scheme}//`).join(' or ')}` },
-    );
 
 /**
  * The server's environment. Everything has a safe default except secrets, which are never
@@ -39,16 +35,13 @@ const EnvSchema = z.object({
    * home directory of the user running the server (never `/`).
    */
   SYNCENGINE_ALLOWED_ROOTS: z.string().optional(),
-  SYNCENGINE_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  SYNCENGINE_SECRET_KEY: secretKeySchema.optional(),
   /** Run sync jobs inside the server process (default: yes without REDIS_URL). */
   SYNCENGINE_EMBEDDED_WORKER: booleanFlag.optional(),
   /** Jobs the embedded worker runs at once. */
-  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int().min(1).max(64).default(2),
+  WORKER_CONCURRENCY: workerConcurrencySchema,
   /** BullMQ key and channel prefix; the workers must use the same. */
-  SYNCENGINE_QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain letters, digits, ".", "_" and "-"')
-    .default('syncengine'),
+  SYNCENGINE_QUEUE_PREFIX: queuePrefixSchema,
   /** Mark the session cookie `Secure` (set when serving over HTTPS). */
   SYNCENGINE_COOKIE_SECURE: booleanFlag.default(false),
   /** The built dashboard to serve; default apps/web/dist when it exists. */
@@ -75,11 +68,6 @@ export interface ServerConfig {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
-/** The environment is unusable; the message names every bad variable. */
-export class EnvError extends Error {
-  override readonly name = 'EnvError';
-}
-
 /** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` (POSIX paths); Windows drive colons (`C:\\`) survive. */
 export function splitRoots(value: string): string[] {
   const roots: string[] = [];
@@ -100,24 +88,10 @@ export function splitRoots(value: string): string[] {
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ServerConfig {
-  // An empty variable means "unset" (docker-compose writes `VAR=` for absent values).
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  const parsed = parseEnvironment(EnvSchema, env);
+  const allowedRoots = checkAllowedRoots(
+    parsed.SYNCENGINE_ALLOWED_ROOTS ? splitRoots(parsed.SYNCENGINE_ALLOWED_ROOTS) : [homedir()],
   );
-  const result = EnvSchema.safeParse(present);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
-    throw new EnvError(`invalid environment: ${problems.join('; ')}`);
-  }
-  const parsed = result.data;
-  const roots = parsed.SYNCENGINE_ALLOWED_ROOTS ? splitRoots(parsed.SYNCENGINE_ALLOWED_ROOTS) : [homedir()];
-  const relative = roots.filter((root) => !isAbsolute(root));
-  if (relative.length > 0) {
-    throw new EnvError(
-      `invalid environment: SYNCENGINE_ALLOWED_ROOTS must list absolute paths, got ${relative.join(', ')}`,
-    );
-  }
-  if (roots.length === 0) throw new EnvError('invalid environment: SYNCENGINE_ALLOWED_ROOTS lists no folder');
   return {
     port: parsed.PORT,
     host: parsed.HOST,
@@ -125,7 +99,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): S
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     adminPassword: parsed.SYNCENGINE_ADMIN_PASSWORD,
-    allowedRoots: roots.map((root) => resolve(root)),
+    allowedRoots,
     secretKey: parsed.SYNCENGINE_SECRET_KEY,
     embeddedWorker: parsed.SYNCENGINE_EMBEDDED_WORKER ?? parsed.REDIS_URL === undefined,
     workerConcurrency: parsed.WORKER_CONCURRENCY,

@@ -1,4 +1,5 @@
 export * from './bus.js';
+export * from './env.js';
 export * from './executor.js';
 export * from './file-preview.js';
 export * from './launcher.js';
