@@ -14,6 +14,11 @@ export function hasCommand(command: string, args: string[]): boolean {
   }
 }
 
+/** True when an `rclone` binary is on the PATH. */
+export function hasRclone(): boolean {
+  return hasCommand('rclone', ['version']);
+}
+
 /** A fresh folder below the system's temporary folder, named `prefix` plus a random suffix. */
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));

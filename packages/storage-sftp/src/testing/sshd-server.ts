@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, hasCommand, makeTempDir, startServerProcess } from '@syncengine/engine/testing';
+import { freePort, makeTempDir, startServerProcess } from '@syncengine/engine/testing';
+
+export { hasRclone } from '@syncengine/engine/testing';
 
 /** A throwaway OpenSSH server on 127.0.0.1, for integration tests. */
 export interface SshdServer {
@@ -110,11 +112,6 @@ export interface RcloneSftpServer {
   /** The folder on disk that the server serves (its `/`). */
   dataDir: string;
   stop(): Promise<void>;
-}
-
-/** True when an `rclone` binary is on the PATH. */
-export function hasRclone(): boolean {
-  return hasCommand('rclone', ['version']);
 }
 
 /** Starts `rclone serve sftp` over a temporary folder, with password authentication. */

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, hasCommand, makeTempDir, startServerProcess } from '@syncengine/engine/testing';
+import { freePort, makeTempDir, startServerProcess } from '@syncengine/engine/testing';
+
+export { hasRclone } from '@syncengine/engine/testing';
 
 /** `rclone serve webdav` on 127.0.0.1 over a temporary folder, for integration tests. */
 export interface WebdavTestServer {
@@ -11,11 +13,6 @@ export interface WebdavTestServer {
   /** The folder on disk that the server serves. */
   dataDir: string;
   stop(): Promise<void>;
-}
-
-/** True when an `rclone` binary is on the PATH. */
-export function hasRclone(): boolean {
-  return hasCommand('rclone', ['version']);
 }
 
 /**
