@@ -68,6 +68,16 @@ export interface Storage {
   /** A stream of the file's bytes. */
   read(path: string, options?: { signal?: AbortSignal }): Promise<Readable>;
   /**
+   * Optional: the whole content of a small file at once, with its entry as of after the
+   * read (so a change while reading shows in the entry), or null when the file is larger
+   * than `maxBytes` (then `read()` it). Spares a stream per file where many are small.
+   */
+  readSmall?(
+    path: string,
+    maxBytes: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ data: Uint8Array; entry: Entry } | null>;
+  /**
    * Atomically writes a file: bytes go to a temporary name, are checked against
    * `options.size`, then renamed into place, creating parent directories as needed.
    * Returns the entry as stored.

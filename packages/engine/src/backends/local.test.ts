@@ -187,6 +187,20 @@ describe('LocalStorage on a real folder', () => {
     expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
   });
 
+  it('reads a small file whole with its entry, and declines one larger than asked for', async () => {
+    await writeFile(join(root, 'small.txt'), 'hello');
+    await symlink(join(outside, 'secret.txt'), join(root, 'link.txt'));
+    await mkdir(join(root, 'folder'));
+    const storage = new LocalStorage(root);
+    const small = await storage.readSmall('small.txt', 1024);
+    expect(Buffer.from(small!.data).toString()).toBe('hello');
+    expect(small!.entry).toEqual(await storage.stat('small.txt'));
+    expect(await storage.readSmall('small.txt', 4)).toBeNull();
+    expect(await codeOf(storage.readSmall('missing.txt', 1024))).toBe('NOT_FOUND');
+    expect(await codeOf(storage.readSmall('link.txt', 1024))).toBe('INVALID_PATH');
+    expect(await codeOf(storage.readSmall('folder', 1024))).toBe('CONFLICT');
+  });
+
   it('reaches a file stored under an NFD name through its NFC path', async () => {
     await mkdir(join(root, 'Cafe\u0301'));
     await writeFile(join(root, 'Cafe\u0301', 'Me\u0301nu.txt'), 'menu');

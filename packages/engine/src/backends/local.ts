@@ -687,6 +687,43 @@ export class LocalStorage implements Storage {
     return options?.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 
+  async readSmall(
+    path: string,
+    maxBytes: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ data: Uint8Array; entry: Entry } | null> {
+    const { rel, abs } = await this.locate(path);
+    abortIfNeeded(options?.signal);
+    if (!this.#isSyncMode) return null;
+    let fd: number;
+    try {
+      fd = openSync(diskName(abs), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      throw mapFsError(error, rel);
+    }
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile())
+        throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+      const limit = Math.min(maxBytes, SMALL_FILE);
+      if (stats.size > limit) return null;
+      const buffer = Buffer.allocUnsafe(stats.size + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > limit) return null;
+      // Stat'ed again after the read: a change while reading shows in size or mtime.
+      return { data: buffer.subarray(0, filled), entry: this.toEntry(rel, fstatSync(fd)) };
+    } catch (error) {
+      throw mapFsError(error, rel);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   get #isSyncMode(): boolean {
     return this.options.statMode !== 'async';
   }

@@ -43,6 +43,16 @@ export async function copyFile(
   const changed = (why: string) =>
     new SyncError('CHANGED_DURING_TRANSFER', `${fromPath} ${why}; retried next run`, { path: fromPath });
   if (planned.isDir) throw new SyncError('INTERNAL', `${fromPath} is a directory, not a file to copy`);
+  if (from.readSmall && planned.size <= SMALL_COPY) {
+    let small: { data: Uint8Array; entry: Entry } | null;
+    try {
+      small = await from.readSmall(fromPath, SMALL_COPY);
+    } catch (error) {
+      if (isSyncError(error, 'NOT_FOUND')) throw changed('is gone since it was scanned');
+      throw error;
+    }
+    if (small) return copyBytes(small.data, small.entry, to, toPath, options, changed);
+  }
   const hasher = createHasher(options.algorithm);
   let transferred = 0;
   let after: Entry | null = null;
@@ -77,22 +87,72 @@ export async function copyFile(
   } finally {
     input.destroy();
   }
-  const before: Entry = after ?? planned;
-  const digest = hasher.digest();
+  return verified(after ?? planned, written, hasher.digest(), toPath, options.algorithm);
+}
+
+/** Files up to this size are copied from one read into memory where the source offers it. */
+const SMALL_COPY = 256 * 1024;
+
+/**
+ * Copies a small file already read whole (`after`: its entry as of after the read): the
+ * version is checked before anything is written, then the bytes go into an atomic `write`.
+ */
+async function copyBytes(
+  data: Uint8Array,
+  after: Entry,
+  to: Storage,
+  toPath: string,
+  options: CopyOptions,
+  changed: (why: string) => SyncError,
+): Promise<CopyResult> {
+  const { planned } = options;
+  if (data.length !== planned.size || !isSameVersion(planned, after)) {
+    throw changed('changed since it was scanned');
+  }
+  const hasher = createHasher(options.algorithm);
+  hasher.update(data);
+  options.onProgress?.(data.length);
+  const written = await to.write(toPath, oneChunk(data), { size: planned.size, mtime: planned.mtime });
+  return verified(after, written, hasher.digest(), toPath, options.algorithm);
+}
+
+function oneChunk(data: Uint8Array): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      let isDone = false;
+      return {
+        next: () => {
+          if (isDone) return Promise.resolve({ done: true, value: undefined });
+          isDone = true;
+          return Promise.resolve({ done: false, value: data });
+        },
+      };
+    },
+  };
+}
+
+/** Checks what was written against the source's size and hash; the copy's two entries. */
+function verified(
+  before: Entry,
+  written: Entry,
+  digest: string,
+  toPath: string,
+  algorithm: HashAlgorithm,
+): CopyResult {
   if (written.size !== before.size) {
     throw new SyncError('INTERNAL', `${toPath}: wrote ${written.size} bytes, expected ${before.size}`, {
       path: toPath,
     });
   }
-  if (written.hash && written.hashAlgorithm === options.algorithm && written.hash !== digest) {
+  if (written.hash && written.hashAlgorithm === algorithm && written.hash !== digest) {
     throw new SyncError('INTERNAL', `${toPath}: hash after writing differs from the source's`, {
       path: toPath,
     });
   }
   return {
-    source: { ...before, hash: digest, hashAlgorithm: options.algorithm },
+    source: { ...before, hash: digest, hashAlgorithm: algorithm },
     // A hash the target reports itself (an S3 ETag) is kept: it is what its listings will show.
-    written: written.hash ? written : { ...written, hash: digest, hashAlgorithm: options.algorithm },
+    written: written.hash ? written : { ...written, hash: digest, hashAlgorithm: algorithm },
   };
 }
 
