@@ -240,22 +240,9 @@ async function prepare(
   emit: (event: SyncEvent) => void,
   warn: (message: string, path?: string) => void,
 ): Promise<Prepared> {
-  let lastKnown: LastKnownState | null;
-  try {
-    lastKnown = await options.state.load();
-  } catch (error) {
-    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-    warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
-    lastKnown = null;
-  }
-  let metadata: SyncMetadata | null;
-  try {
-    metadata = await options.state.loadMetadata();
-  } catch (error) {
-    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-    warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
-    metadata = null;
-  }
+  // The saved state is read while both sides are scanned; nothing waits for it until then.
+  const loading = loadState(options, warn);
+  loading.catch(() => undefined);
 
   const signal = controller.signal;
   // Where both listings walk folder by folder, nested `.syncignore` files are read as the
@@ -281,6 +268,7 @@ async function prepare(
     ),
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
+  const { lastKnown, metadata } = await loading;
   checkAccess(config, storages, trees);
 
   const excluded = excludeCaseCollisions(storages, trees, warn);
@@ -296,6 +284,31 @@ async function prepare(
     await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
   }
   return { lastKnown, metadata, trees, input };
+}
+
+/** The last-known state and metadata; an unreadable one is reported and read as none. */
+async function loadState(
+  options: SyncOptions,
+  warn: (message: string, path?: string) => void,
+): Promise<{ lastKnown: LastKnownState | null; metadata: SyncMetadata | null }> {
+  let lastKnown: LastKnownState | null;
+  try {
+    lastKnown = await options.state.load();
+  } catch (error) {
+    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+    warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
+    lastKnown = null;
+  }
+  let metadata: SyncMetadata | null;
+  try {
+    metadata = await options.state.loadMetadata();
+  } catch (error) {
+    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
+    warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
+    metadata = null;
+  }
+
+  return { lastKnown, metadata };
 }
 
 function finish(
