@@ -6,12 +6,13 @@ import {
   parseEnvironment,
   queuePrefixSchema,
   secretKeySchema,
+  splitRoots,
   urlWithScheme,
   workerConcurrencySchema,
 } from '@syncengine/runs';
 import { z } from 'zod';
 
-export { EnvError };
+export { EnvError, splitRoots };
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -66,25 +67,6 @@ export interface ServerConfig {
   cookieSecure: boolean;
   webDist: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
-}
-
-/** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` (POSIX paths); Windows drive colons (`C:\\`) survive. */
-export function splitRoots(value: string): string[] {
-  const roots: string[] = [];
-  for (const chunk of value.split(',')) {
-    const pieces = chunk.split(':');
-    for (let i = 0; i < pieces.length; i += 1) {
-      const piece = pieces[i]!.trim();
-      const next = pieces[i + 1];
-      if (/^[A-Za-z]$/.test(piece) && next !== undefined && /^[\\/]/.test(next)) {
-        roots.push(`${piece}:${next.trim()}`);
-        i += 1;
-      } else if (piece.length > 0) {
-        roots.push(piece);
-      }
-    }
-  }
-  return roots;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ServerConfig {

@@ -32,6 +32,12 @@ describe('parseWorkerEnv', () => {
 
   it('splits the allowed roots and refuses relative ones', () => {
     expect(parseWorkerEnv(valid).allowedRoots).toEqual(['/srv/sync', '/data']);
+    // The same list the server reads: `:` separates POSIX paths, as it does for the server.
+    expect(parseWorkerEnv({ ...valid, SYNCENGINE_ALLOWED_ROOTS: '/a:/b, /c' }).allowedRoots).toEqual([
+      '/a',
+      '/b',
+      '/c',
+    ]);
     expect(() => parseWorkerEnv({ ...valid, SYNCENGINE_ALLOWED_ROOTS: 'data' })).toThrow(
       /SYNCENGINE_ALLOWED_ROOTS must list absolute paths/,
     );

@@ -5,12 +5,13 @@ import {
   parseEnvironment,
   queuePrefixSchema,
   secretKeySchema,
+  splitRoots,
   urlWithScheme,
   workerConcurrencySchema,
 } from '@syncengine/runs';
 import { z } from 'zod';
 
-export { EnvError };
+export { EnvError, splitRoots };
 
 const milliseconds = (fallback: number) =>
   z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).default(fallback);
@@ -50,14 +51,6 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
-}
-
-/** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` as the server does. */
-export function splitRoots(value: string): string[] {
-  return value
-    .split(/,|:(?![\\/])/)
-    .map((root) => root.trim())
-    .filter((root) => root.length > 0);
 }
 
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {

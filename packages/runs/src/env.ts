@@ -72,3 +72,22 @@ export function checkAllowedRoots(roots: string[]): string[] {
   if (roots.length === 0) throw new EnvError('invalid environment: SYNCENGINE_ALLOWED_ROOTS lists no folder');
   return roots.map((root) => resolve(root));
 }
+
+/** Splits `SYNCENGINE_ALLOWED_ROOTS` on `,` and `:` (POSIX paths); Windows drive colons (`C:\\`) survive. */
+export function splitRoots(value: string): string[] {
+  const roots: string[] = [];
+  for (const chunk of value.split(',')) {
+    const pieces = chunk.split(':');
+    for (let i = 0; i < pieces.length; i += 1) {
+      const piece = pieces[i]!.trim();
+      const next = pieces[i + 1];
+      if (/^[A-Za-z]$/.test(piece) && next !== undefined && /^[\\/]/.test(next)) {
+        roots.push(`${piece}:${next.trim()}`);
+        i += 1;
+      } else if (piece.length > 0) {
+        roots.push(piece);
+      }
+    }
+  }
+  return roots;
+}
