@@ -1,48 +1,30 @@
+import {
+  ACTION_TYPES,
+  COMPARISON_MODES,
+  CONFLICT_RESOLUTIONS,
+  CONFLICT_STRATEGIES,
+  SYNC_MODES,
+} from '@syncengine/engine/model';
 import { z } from 'zod';
 
 /**
- * The engine's enumerations, repeated here so that browsers can validate without
- * importing the engine. The values must stay identical to `@syncengine/engine`'s.
+ * The engine's enumerations as zod schemas. They come from the engine's model module,
+ * which imports nothing, so browsers can validate without loading the engine itself.
  */
-export const SyncModeSchema = z.enum([
-  'TWO_WAY',
-  'SOURCE_TO_DESTINATION',
-  'SOURCE_BACKUP',
-  'DESTINATION_TO_SOURCE',
-  'DESTINATION_BACKUP',
-]);
+export const SyncModeSchema = z.enum(SYNC_MODES);
 export type SyncMode = z.infer<typeof SyncModeSchema>;
 
-export const ComparisonModeSchema = z.enum([
-  'HASH_THEN_MTIME',
-  'SIZE_ONLY',
-  'HASH_ONLY',
-  'MTIME_ONLY',
-  'SIZE_AND_MTIME',
-]);
+export const ComparisonModeSchema = z.enum(COMPARISON_MODES);
 export type ComparisonMode = z.infer<typeof ComparisonModeSchema>;
 
-export const ConflictStrategySchema = z.enum(['NEWEST_WINS', 'SOURCE_WINS', 'DESTINATION_WINS', 'MANUAL']);
+export const ConflictStrategySchema = z.enum(CONFLICT_STRATEGIES);
 export type ConflictStrategy = z.infer<typeof ConflictStrategySchema>;
 
 /** How one conflict is settled (SPEC §6). */
-export const ConflictResolutionSchema = z.enum(['source', 'destination', 'keep-both', 'skip']);
+export const ConflictResolutionSchema = z.enum(CONFLICT_RESOLUTIONS);
 export type ConflictResolution = z.infer<typeof ConflictResolutionSchema>;
 
-export const ActionTypeSchema = z.enum([
-  'UPLOAD_NEW',
-  'UPLOAD_UPDATE',
-  'UPLOAD_RESTORE',
-  'DOWNLOAD_NEW',
-  'DOWNLOAD_UPDATE',
-  'DOWNLOAD_RESTORE',
-  'DELETE_SOURCE',
-  'DELETE_DESTINATION',
-  'RENAME_SOURCE',
-  'RENAME_DESTINATION',
-  'NO_ACTION',
-  'CONFLICT',
-]);
+export const ActionTypeSchema = z.enum(ACTION_TYPES);
 export type ActionType = z.infer<typeof ActionTypeSchema>;
 
 export const SideSchema = z.enum(['source', 'destination']);
