@@ -1,5 +1,4 @@
 import type { Entry, LastKnownState, Tree } from '../model.js';
-import { applyStateChanges } from '../state/apply.js';
 import type { StateChange, StateStore } from '../state-store.js';
 
 /**
@@ -42,8 +41,13 @@ export class StateRecorder {
       source: new Map(this.previous?.source),
       destination: new Map(this.previous?.destination),
     };
-    applyStateChanges(this.#state, changes);
-    for (const change of changes) this.#changed.add(change.path);
+    // The entries are the run's own and never changed after they are recorded: kept as they
+    // are rather than copied (applyStateChanges copies each for a store's own state).
+    for (const change of changes) {
+      this.#changed.add(change.path);
+      setOrForget(this.#state.source, change.path, change.source);
+      setOrForget(this.#state.destination, change.path, change.destination);
+    }
     this.#pending.push(...changes);
     if (this.#pending.length >= this.maxBatch) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.delayMs);
@@ -75,8 +79,8 @@ export class StateRecorder {
   }
 
   /**
-   * The last-known state after the run (as `composeState` of the previous state, `refreshed`
-   * and every change recorded): entries refreshed where a side still holds the very same
+   * The last-known state after the run (the previous state, `refreshed` and every change
+   * recorded): entries refreshed where a side still holds the very same
    * content, then the changes, which win where they touch the same path.
    */
   compose(refreshed: { source: Tree; destination: Tree }): LastKnownState {
@@ -91,23 +95,9 @@ export class StateRecorder {
   }
 }
 
-/**
- * The last-known state after a run: the previous one, with entries refreshed where a side
- * still holds the very same content (new mtime or id, same bytes), then every change of
- * the run applied in order.
- */
-export function composeState(
-  previous: LastKnownState | null,
-  refreshed: { source: Tree; destination: Tree },
-  changes: readonly StateChange[],
-): LastKnownState {
-  const source: Tree = new Map(previous?.source);
-  const destination: Tree = new Map(previous?.destination);
-  for (const [path, entry] of refreshed.source) source.set(path, entry);
-  for (const [path, entry] of refreshed.destination) destination.set(path, entry);
-  const state = { source, destination };
-  applyStateChanges(state, changes);
-  return state;
+function setOrForget(tree: Tree, path: string, entry: Entry | null): void {
+  if (entry) tree.set(path, entry.path === path ? entry : { ...entry, path });
+  else tree.delete(path);
 }
 
 /**
