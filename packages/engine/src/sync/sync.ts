@@ -26,7 +26,7 @@ import { Executor } from './executor.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
 import { isSameContent, StateRecorder } from './state-recorder.js';
-import { hashFile } from './transfer.js';
+import { hashFile, withHash } from './transfer.js';
 import { pruneVersions, versionStamp } from './versions.js';
 
 const STATE_FORMAT_VERSION = 1;
@@ -431,7 +431,7 @@ async function computeHashes(
       const entry = trees[side].get(path);
       if (!entry || entry.isDir) return;
       const hash = await hashFile(storages[side], path, algorithm, controller.signal);
-      trees[side].set(path, { ...entry, hash, hashAlgorithm: algorithm });
+      trees[side].set(path, withHash(entry, hash, algorithm));
     },
     // A file that cannot be read now is planned without its hash (size and mtime decide;
     // HASH_ONLY refuses to plan): one unreadable file must not stop the whole pair.
