@@ -125,6 +125,18 @@ const PLAIN_RECORD =
 function plainRecord(path: string, text: string): Entry | null {
   const match = PLAIN_RECORD.exec(text);
   if (!match) return null;
+  // The usual record has every field: one literal keeps them all inside the object.
+  if (match[4] !== undefined && match[5] !== undefined && match[6] !== undefined) {
+    return {
+      path,
+      size: Number(match[1]),
+      mtime: Number(match[2]),
+      isDir: match[3] === 'true',
+      hash: match[4],
+      hashAlgorithm: match[5] as Entry['hashAlgorithm'],
+      id: match[6],
+    };
+  }
   const entry: Entry = { path, size: Number(match[1]), mtime: Number(match[2]), isDir: match[3] === 'true' };
   if (match[4] !== undefined) entry.hash = match[4];
   if (match[5] !== undefined) entry.hashAlgorithm = match[5] as Entry['hashAlgorithm'];
