@@ -1,6 +1,6 @@
 import {
   type Entry,
-  isSyncError,
+  moveToVersions,
   parseVersionStamp,
   type Storage,
   VERSIONS_DIR,
@@ -107,15 +107,8 @@ export async function versionsRestoreCommand(
     const current = await storage.stat(target);
     if (current?.isDir) throw usageError(`${target} is a folder; choose another target with --to`);
     if (current) {
-      const keptAs = `${VERSIONS_DIR}/${versionStamp(Date.now())}/${target}`;
-      try {
-        await storage.rename(target, keptAs);
-      } catch (error) {
-        if (!isSyncError(error, 'CONFLICT')) throw error;
-        throw new Error(
-          `could not keep the current ${target} as a version (${keptAs} exists); try again in a second`,
-        );
-      }
+      // The same rule as a sync's: a versions folder already used this second gets a suffix.
+      const keptAs = await moveToVersions(storage, target, versionStamp(Date.now()));
       io.stderr.write(`kept the current ${target} as ${keptAs}\n`);
     }
     const data = await storage.read(chosen.versionPath);

@@ -1,2 +1,2 @@
 export { previewSync, sync } from './sync.js';
-export { parseVersionStamp, pruneVersions, versionStamp } from './versions.js';
+export { moveToVersions, parseVersionStamp, pruneVersions, versionStamp } from './versions.js';
