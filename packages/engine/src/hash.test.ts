@@ -47,4 +47,38 @@ describe('hashing', () => {
     expect(hashing.digest('sha1')).toBe(hashBytes(data, 'sha1'));
     expect(hashing.digest()).toBe(hashBytes(data));
   });
+
+  it('fails before its end when a different number of bytes than expected went through', async () => {
+    const sink: Buffer[] = [];
+    const counting = new HashingPassThrough([], { expectedSize: 10, path: 'a.txt' });
+    const error = await pipeline(Readable.from([Buffer.from('only six')]), counting, async (source) => {
+      for await (const chunk of source) sink.push(chunk as Buffer);
+    }).catch((caught: unknown) => caught);
+    expect(isSyncError(error, 'CHANGED_DURING_TRANSFER')).toBe(true);
+    expect((error as Error).message).toBe('"a.txt": expected 10 bytes, received 8');
+    expect(counting.bytes).toBe(8);
+  });
+
+  it('passes the expected number of bytes through and counts them without hashing', async () => {
+    const counting = new HashingPassThrough([], { expectedSize: 5 });
+    const chunks: Buffer[] = [];
+    await pipeline(Readable.from([Buffer.from('hel'), Buffer.from('lo')]), counting, async (source) => {
+      for await (const chunk of source) chunks.push(chunk as Buffer);
+    });
+    expect(Buffer.concat(chunks).toString()).toBe('hello');
+    expect(counting.bytes).toBe(5);
+  });
+
+  it('stops with CANCELLED at the next chunk once its signal is aborted', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const counting = new HashingPassThrough([], { signal: abort.signal });
+    const error = await pipeline(Readable.from([Buffer.from('x')]), counting, async (source) => {
+      for await (const _ of source) {
+        // drain
+      }
+    }).catch((caught: unknown) => caught);
+    expect(isSyncError(error, 'CANCELLED')).toBe(true);
+    expect(counting.bytes).toBe(0);
+  });
 });

@@ -80,27 +80,64 @@ export async function hashStream(
   return hasher.digest();
 }
 
+/** Checks a `HashingPassThrough` makes on the bytes it passes. */
+export interface PassThroughChecks {
+  /** Fails the stream with CANCELLED at the next chunk once aborted. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Fails the stream with CHANGED_DURING_TRANSFER before it ends when a different number
+   * of bytes went through, so a writer reading it never commits a short or long file.
+   */
+  expectedSize?: number | undefined;
+  /** Named in the size error. */
+  path?: string | undefined;
+}
+
 /**
- * A pass-through stream that hashes (in one or more algorithms) and counts the bytes
- * flowing through it, so a transfer can verify what it copied without reading twice:
+ * A pass-through stream that hashes (in none, one or more algorithms) and counts the
+ * bytes flowing through it, so a transfer can verify what it copied without reading twice:
  * `storage.write(path, source.pipe(hashing))`, then `hashing.digest(algorithm)`.
  */
 export class HashingPassThrough extends Transform {
   private readonly hashers: Map<HashAlgorithm, Hasher>;
   private readonly digests = new Map<HashAlgorithm, string>();
+  private readonly checks: PassThroughChecks;
   /** Bytes seen so far. */
   bytes = 0;
 
-  constructor(algorithms: HashAlgorithm | readonly HashAlgorithm[] = DEFAULT_HASH) {
+  constructor(
+    algorithms: HashAlgorithm | readonly HashAlgorithm[] = DEFAULT_HASH,
+    checks: PassThroughChecks = {},
+  ) {
     super();
     const list = typeof algorithms === 'string' ? [algorithms] : algorithms;
     this.hashers = new Map(list.map((algorithm) => [algorithm, createHasher(algorithm)]));
+    this.checks = checks;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.checks.signal?.aborted) {
+      callback(new SyncError('CANCELLED', 'the operation was cancelled'));
+      return;
+    }
     this.bytes += chunk.length;
     for (const hasher of this.hashers.values()) hasher.update(chunk);
     callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const { expectedSize, path } = this.checks;
+    if (expectedSize !== undefined && this.bytes !== expectedSize) {
+      callback(
+        new SyncError(
+          'CHANGED_DURING_TRANSFER',
+          `"${path ?? 'stream'}": expected ${expectedSize} bytes, received ${this.bytes}`,
+          { path },
+        ),
+      );
+      return;
+    }
+    callback();
   }
 
   /** The hash of all bytes that passed, once the stream has ended. */

@@ -21,6 +21,7 @@ import {
   DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
+  HashingPassThrough,
   type ListOptions,
   normalizeRelativePath,
   type RetryPolicy,
@@ -452,37 +453,12 @@ export class S3Storage implements Storage {
     // No check for objects below `rel/`: a key and a prefix of the same name can coexist in
     // S3, and a LIST per write would double the requests of every transfer.
     const mtime = options.mtime ?? Date.now();
-    let size = 0;
-    const hasher = createHasher('md5');
-    const expected = options.size;
-    const signal = options.signal;
     // Counts and hashes the bytes; a wrong count fails the stream before its end, so the
     // upload is aborted and the object is never created or replaced.
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        if (signal?.aborted) {
-          callback(new SyncError('CANCELLED', 'the operation was cancelled'));
-          return;
-        }
-        size += chunk.length;
-        hasher.update(chunk);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        if (expected !== undefined && size !== expected) {
-          callback(
-            new SyncError(
-              'CHANGED_DURING_TRANSFER',
-              `"${rel}": expected ${expected} bytes, received ${size}`,
-              {
-                path: rel,
-              },
-            ),
-          );
-        } else {
-          callback();
-        }
-      },
+    const counter = new HashingPassThrough('md5', {
+      signal: options.signal,
+      expectedSize: options.size,
+      path: rel,
     });
     const source = data instanceof Readable ? data : Readable.from(data);
     source.on('error', (error) => counter.destroy(error));
@@ -502,7 +478,7 @@ export class S3Storage implements Storage {
     const onAbort = (): void => {
       void upload.abort();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     let etag: string | undefined;
     try {
       const result = await upload.done();
@@ -512,10 +488,10 @@ export class S3Storage implements Storage {
       const cause = counter.errored ?? error;
       throw mapError(cause, 'write', rel, this.bucket);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      options.signal?.removeEventListener('abort', onAbort);
     }
-    const entry: Entry = { path: rel, size, mtime: Math.round(mtime), isDir: false };
-    const md5 = hasher.digest();
+    const entry: Entry = { path: rel, size: counter.bytes, mtime: Math.round(mtime), isDir: false };
+    const md5 = counter.digest('md5');
     // Keep the hash only where the listing will report the same one.
     if (md5FromEtag(etag) === md5) {
       entry.hash = md5;

@@ -11,6 +11,7 @@ import {
   DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
+  HashingPassThrough,
   type ListOptions,
   normalizeRelativePath,
   type RetryPolicy,
@@ -573,24 +574,17 @@ export class SftpStorage implements Storage {
     });
     session.busy++;
     try {
-      let size = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          abortIfNeeded(options.signal);
-          size += chunk.length;
-          callback(null, chunk);
-        },
-      });
+      const counter = new HashingPassThrough([], { signal: options.signal });
       const target = session.sftp.createWriteStream(temp, { flags: 'w' });
       const targetClosed = new Promise<void>((resolve) => {
         target.once('close', () => resolve());
       });
       try {
         await pipeline(data, counter, target);
-        if (options.size !== undefined && size !== options.size) {
+        if (options.size !== undefined && counter.bytes !== options.size) {
           throw new SyncError(
             'CHANGED_DURING_TRANSFER',
-            `"${rel}": expected ${options.size} bytes, received ${size}`,
+            `"${rel}": expected ${options.size} bytes, received ${counter.bytes}`,
             { path: rel },
           );
         }
@@ -621,7 +615,12 @@ export class SftpStorage implements Storage {
       }
       // With an mtime given, the stored entry is known without asking (whole seconds).
       if (options.mtime !== undefined) {
-        return { path: rel, size, mtime: Math.floor(options.mtime / 1000) * 1000, isDir: false };
+        return {
+          path: rel,
+          size: counter.bytes,
+          mtime: Math.floor(options.mtime / 1000) * 1000,
+          isDir: false,
+        };
       }
       const stats = await this.lstat(session, full);
       if (!stats)

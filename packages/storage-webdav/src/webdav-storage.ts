@@ -8,6 +8,7 @@ import {
   DEFAULT_RETRY,
   type Entry,
   type HashAlgorithm,
+  HashingPassThrough,
   type ListOptions,
   normalizeRelativePath,
   parentPath,
@@ -452,18 +453,8 @@ export class WebdavStorage implements Storage {
       throw new SyncError('CONFLICT', `"${rel}" is a folder`, { path: rel });
     await this.mkdirs(parentPath(rel));
     const temp = tempPathFor(rel);
-    let size = 0;
     const signal = options.signal;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        if (signal?.aborted) {
-          callback(new SyncError('CANCELLED', 'the operation was cancelled'));
-          return;
-        }
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const counter = new HashingPassThrough([], { signal });
     const source = data instanceof Readable ? data : Readable.from(data);
     let sourceError: unknown;
     source.on('error', (error) => {
@@ -497,11 +488,11 @@ export class WebdavStorage implements Storage {
       await removeTemp();
       throw mapError(sourceError, 'write', rel);
     }
-    if (options.size !== undefined && size !== options.size) {
+    if (options.size !== undefined && counter.bytes !== options.size) {
       await removeTemp();
       throw new SyncError(
         'CHANGED_DURING_TRANSFER',
-        `"${rel}": expected ${options.size} bytes, received ${size}`,
+        `"${rel}": expected ${options.size} bytes, received ${counter.bytes}`,
         {
           path: rel,
         },
