@@ -35,6 +35,13 @@ export interface ListOptions {
    * machine-readable reason such as `symlink` or `special-file`.
    */
   onSkip?: (path: string, reason: string) => void;
+  /**
+   * Last-known entries by path, or a promise of them (a backend may start reading before it
+   * settles). A backend may hand out the recorded entry itself for a file it finds with the
+   * recorded size, mtime and id (and nothing else to tell, such as a hash), sparing a new
+   * object per unchanged file. Entries are never modified in place.
+   */
+  known?: ReadonlyMap<string, Entry> | PromiseLike<ReadonlyMap<string, Entry> | undefined>;
   signal?: AbortSignal;
 }
 
@@ -63,6 +70,13 @@ export interface Storage {
 
   /** Every entry below the root, depth-first, directories before their contents. Never buffers the whole tree. */
   list(options?: ListOptions): AsyncIterable<Entry>;
+  /**
+   * Optional: `list()` in chunks (a folder's children, say), for backends that read many
+   * entries at once: the scan then pays per chunk, not per entry, for the iteration. A
+   * folder's contents come only after the chunk holding the folder, and only once the
+   * consumer has asked for the next chunk.
+   */
+  listChunks?(options?: ListOptions): AsyncIterable<Entry[]>;
   /** The entry at `path`, or null when nothing is there. */
   stat(path: string): Promise<Entry | null>;
   /** A stream of the file's bytes. */

@@ -1,16 +1,36 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors.js';
+import type { Entry } from '../model.js';
 import { describeStorageContract, listAll, readAll, writeText } from '../testing/storage-contract.js';
 import { decodeFileName, diskName, LocalStorage, mapFsError } from './local.js';
 
 describeStorageContract('LocalStorage', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
   return { storage: new LocalStorage(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeStorageContract('LocalStorage (listing on the calling thread)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'syncengine-local-'));
+  return {
+    storage: new LocalStorage(dir, { statMode: 'batched-sync', statConcurrency: 5 }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describeStorageContract('LocalStorage (async stats, no fsync)', async () => {
@@ -245,6 +265,78 @@ describe('LocalStorage on a real folder', () => {
     expect(Math.round(onDisk.mtimeMs)).toBe(mtime);
     expect(entry.mtime).toBe(mtime);
     expect(entry.id).toBe(String(onDisk.ino));
+  });
+
+  it('hands out the known record itself for an unchanged file, and a fresh entry otherwise', async () => {
+    await writeFile(join(root, 'same.txt'), 'same');
+    await mkdir(join(root, 'dir'));
+    await writeFile(join(root, 'dir', 'edited.txt'), 'before');
+    await writeFile(join(root, 'replaced.txt'), 'twin');
+    const storage = new LocalStorage(root);
+    const known = new Map(
+      (await listAll(storage)).map((entry) => [
+        entry.path,
+        entry.isDir ? entry : { ...entry, hash: `hash of ${entry.path}`, hashAlgorithm: 'xxh3-128' },
+      ]),
+    );
+    const replaced = known.get('replaced.txt')!;
+    await writeFile(join(root, 'dir', 'edited.txt'), 'after, and longer');
+    // Same size and mtime, another inode: not the recorded file.
+    await writeFile(join(root, 'twin.tmp'), 'twin');
+    await utimes(join(root, 'twin.tmp'), replaced.mtime / 1000, replaced.mtime / 1000);
+    await rename(join(root, 'twin.tmp'), join(root, 'replaced.txt'));
+
+    const listed = new Map<string, Entry>();
+    // A promise, as the engine passes it while the state still loads.
+    for await (const entry of storage.list({ known: Promise.resolve(known) })) listed.set(entry.path, entry);
+
+    expect([...listed.keys()].sort()).toEqual(['dir', 'dir/edited.txt', 'replaced.txt', 'same.txt']);
+    expect(listed.get('same.txt')).toBe(known.get('same.txt'));
+    const edited = listed.get('dir/edited.txt')!;
+    expect(edited).not.toBe(known.get('dir/edited.txt'));
+    expect([edited.size, edited.hash]).toEqual([17, undefined]);
+    const twin = listed.get('replaced.txt')!;
+    expect([twin.size, twin.mtime, twin.hash]).toEqual([replaced.size, replaced.mtime, undefined]);
+    expect(twin.id).not.toBe(replaced.id);
+    // Folders are always listed afresh.
+    expect(listed.get('dir')).not.toBe(known.get('dir'));
+  });
+
+  it('lists the same tree in every listing mode, ignored folders left out', async () => {
+    for (const dir of ['a/b/c', 'a/skip/deep', 'z']) await mkdir(join(root, dir), { recursive: true });
+    for (const file of [
+      'a/1.txt',
+      'a/b/2.txt',
+      'a/b/c/3.txt',
+      'a/skip/4.txt',
+      'a/skip/deep/5.txt',
+      'z/6.txt',
+    ]) {
+      await writeFile(join(root, file), file);
+    }
+    await writeFile(join(root, 'cafe\u0301.txt'), 'nfd');
+    await symlink(join(root, 'a'), join(root, 'z', 'link'));
+    const include = (path: string) => path !== 'a/skip';
+    const listings = await Promise.all(
+      (['worker', 'batched-sync', 'async'] as const).map(async (statMode) =>
+        (await listAll(new LocalStorage(root, { statMode }), include)).map(
+          (entry) => `${entry.path} ${entry.isDir ? 'dir' : entry.size}`,
+        ),
+      ),
+    );
+    expect(listings[0]).toEqual([
+      'a dir',
+      'caf\u00e9.txt 3',
+      'z dir',
+      'a/1.txt 7',
+      'a/b dir',
+      'a/b/2.txt 9',
+      'a/b/c dir',
+      'a/b/c/3.txt 11',
+      'z/6.txt 7',
+    ]);
+    expect(listings[1]).toEqual(listings[0]);
+    expect(listings[2]).toEqual(listings[0]);
   });
 
   it('fails to list a missing root with NOT_FOUND instead of reporting an empty tree', async () => {

@@ -1,14 +1,12 @@
 import {
   closeSync,
   constants,
-  type Dirent,
   fdatasync,
   promises as fsp,
   fstatSync,
   futimesSync,
   lstatSync,
   openSync,
-  readdirSync,
   readSync,
   renameSync,
   type Stats,
@@ -24,7 +22,11 @@ import { createHasher, LOCAL_HASH_ALGORITHMS } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import { isSameOrBelow, joinPath, normalizeRelativePath, tempNameFor } from '../paths.js';
 import type { ListOptions, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import { diskName } from './disk-names.js';
+import { ChildType, createFolderReader, type FolderReader, type RawFolder } from './folder-reader.js';
 import { abortIfNeeded } from './util.js';
+
+export { decodeFileName, diskName } from './disk-names.js';
 
 /** Why `list()` left something out. */
 export type LocalSkipReason = 'symlink' | 'special-file' | 'normalization-collision';
@@ -47,13 +49,15 @@ export interface LocalStorageOptions {
   fsync?: boolean;
   /**
    * How `list()` reads folders and stats entries, and how `stat()`, `read()` and `write()` of
-   * small files run. `batched-sync` (default) uses synchronous calls (in batches while
-   * listing, handing the event loop back between batches): several times faster on a local
-   * disk, where each call takes microseconds. `async` runs promise-based calls only and
-   * never blocks the event loop, which suits network mounts that may stall.
+   * small files run. `worker` (default) lists on a worker thread shared by the process,
+   * reading ahead of the walk, with synchronous calls for single files; `batched-sync` lists
+   * with synchronous calls on the calling thread (in batches, handing the event loop back
+   * between them); both are several times faster on a local disk, where each call takes
+   * microseconds. `async` runs promise-based calls only and never blocks a thread, which
+   * suits network mounts that may stall.
    */
-  statMode?: 'batched-sync' | 'async';
-  /** Entries stat'ed per batch (default 64 in `async` mode, 256 in `batched-sync` mode). */
+  statMode?: 'worker' | 'batched-sync' | 'async';
+  /** Entries stat'ed per batch on the calling thread (default 64 in `async` mode, 256 otherwise). */
   statConcurrency?: number;
 }
 
@@ -75,66 +79,6 @@ async function syncAndClose(fd: number): Promise<void> {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * File names that are not valid UTF-8 (any byte sequence is allowed on Linux) are kept
- * byte-exact: each byte that is not part of a valid UTF-8 sequence becomes the lone
- * surrogate U+DC80–U+DCFF (the "surrogateescape" convention), and `diskName` turns such a
- * path back into the original bytes for every file system call.
- */
-export function decodeFileName(bytes: Buffer): string {
-  const text = bytes.toString('utf8');
-  if (!text.includes('\uFFFD')) return text;
-  let result = '';
-  let index = 0;
-  while (index < bytes.length) {
-    const lead = bytes[index] as number;
-    const length =
-      lead < 0x80
-        ? 1
-        : lead >= 0xc2 && lead < 0xe0
-          ? 2
-          : lead >= 0xe0 && lead < 0xf0
-            ? 3
-            : lead >= 0xf0 && lead < 0xf5
-              ? 4
-              : 0;
-    if (length > 0 && index + length <= bytes.length) {
-      const sequence = bytes.subarray(index, index + length);
-      const decoded = sequence.toString('utf8');
-      // Valid only when it decodes to one code point without replacement (rejects overlongs and surrogates).
-      if (!decoded.includes('\uFFFD') || (length === 3 && sequence.equals(REPLACEMENT_BYTES))) {
-        result += decoded;
-        index += length;
-        continue;
-      }
-    }
-    result += String.fromCharCode(0xdc00 + lead);
-    index++;
-  }
-  return result;
-}
-
-const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd]);
-/** A low surrogate U+DC80–U+DCFF not preceded by a high surrogate: an escaped raw byte. */
-const ESCAPED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
-
-/** The path to hand to the file system: the string itself, or its bytes when it holds escaped raw bytes. */
-export function diskName(path: string): string | Buffer {
-  if (!ESCAPED_BYTE.test(path)) return path;
-  const parts: Buffer[] = [];
-  let plain = '';
-  for (let i = 0; i < path.length; i++) {
-    const code = path.charCodeAt(i);
-    const isHighBefore = i > 0 && path.charCodeAt(i - 1) >= 0xd800 && path.charCodeAt(i - 1) <= 0xdbff;
-    if (code >= 0xdc80 && code <= 0xdcff && !isHighBefore) {
-      parts.push(Buffer.from(plain, 'utf8'), Buffer.from([code - 0xdc00]));
-      plain = '';
-    } else plain += path[i];
-  }
-  parts.push(Buffer.from(plain, 'utf8'));
-  return Buffer.concat(parts);
 }
 
 /** Runs `work` over `items`, at most `limit` at once; the first failure rejects (after the others settle). */
@@ -284,11 +228,11 @@ function detectCaseSensitive(root: string): boolean {
   return !(process.platform === 'darwin' || process.platform === 'win32');
 }
 
-interface Candidate {
-  rel: string;
-  disk: string;
-  /** From the directory entry; null when the file system did not say. */
-  isDir: boolean | null;
+/** A listed folder's children, its subfolders (path and path on disk) and the next one the walk enters. */
+interface ListedFolder {
+  entries: Entry[];
+  subfolders: { path: string; disk: string }[];
+  next: number;
 }
 
 /**
@@ -313,8 +257,6 @@ export class LocalStorage implements Storage {
   private realRoot: string | undefined;
   /** NFC path → path on disk, for listed names whose on-disk form differs. */
   private readonly aliases = new Map<string, string>();
-  /** Synchronous stats since `list()` last handed the event loop back. */
-  private statsSinceYield = 0;
   /**
    * Absolute folders known to exist as real folders below the root (listed, made or checked
    * during this instance's life), so writes need no `mkdir` and paths below them no
@@ -495,140 +437,139 @@ export class LocalStorage implements Storage {
   }
 
   async *list(options: ListOptions = {}): AsyncIterable<Entry> {
+    for await (const chunk of this.listChunks(options)) yield* chunk;
+  }
+
+  /**
+   * The listing a folder's children at a time. Folders are walked depth first, and a folder
+   * is read, and its children filtered (`include`), only when the consumer asks for more
+   * after the chunk holding that folder's entry, so it can first load ignore rules the
+   * folder holds.
+   */
+  async *listChunks(options: ListOptions = {}): AsyncIterable<Entry[]> {
     await this.getRealRoot();
     // A new listing is a new look at the disk: folders cached earlier are checked again.
     this.#knownDirs.clear();
-    yield* this.walk('', '', options);
+    const mode = this.options.statMode ?? 'worker';
+    const batch = this.options.statConcurrency ?? (mode === 'async' ? 64 : 256);
+    // The reader starts at once (a worker reads ahead), also while `known` is still loading.
+    const reader = createFolderReader(mode, this.absolute(''), batch);
+    try {
+      const known = await options.known;
+      const root = await this.#readFolder(reader, '', '', options, known);
+      if (!root) return;
+      if (root.entries.length > 0) yield root.entries;
+      const stack: ListedFolder[] = [root];
+      while (stack.length > 0) {
+        const folder = stack[stack.length - 1]!;
+        const subfolder = folder.subfolders[folder.next++];
+        if (!subfolder) {
+          stack.pop();
+          continue;
+        }
+        const below = await this.#readFolder(reader, subfolder.path, subfolder.disk, options, known);
+        if (!below) continue;
+        if (below.entries.length > 0) yield below.entries;
+        stack.push(below);
+      }
+    } finally {
+      reader.close();
+    }
   }
 
-  private async *walk(dirRel: string, dirDisk: string, options: ListOptions): AsyncGenerator<Entry> {
+  /**
+   * A folder's children as entries, sorted by name, without symlinks, special files and what
+   * `include` leaves out; null when the folder (other than the root) is gone.
+   */
+  async #readFolder(
+    reader: FolderReader,
+    dirRel: string,
+    dirDisk: string,
+    options: ListOptions,
+    known: ReadonlyMap<string, Entry> | undefined,
+  ): Promise<ListedFolder | null> {
     abortIfNeeded(options.signal);
-    const isSyncMode = this.options.statMode !== 'async';
-    let named: { dirent: Dirent<string> | Dirent<Buffer>; diskName: string }[];
-    const dirAbs = this.absolute(dirDisk);
-    const dirPath = diskName(dirAbs);
-    /** Names read as valid UTF-8 hold no escaped bytes: below a plain folder, a file's path is a plain join. */
-    let isPlain = typeof dirPath === 'string';
+    let folder: RawFolder;
     try {
-      // Names are read as text; a folder holding a name that is not valid UTF-8 is read
-      // again as bytes, so that name is kept byte-exact (see decodeFileName).
-      const texts = isSyncMode
-        ? readdirSync(dirPath, { withFileTypes: true })
-        : await fsp.readdir(dirPath, { withFileTypes: true });
-      if (texts.some((dirent) => dirent.name.includes('\uFFFD'))) {
-        const raw = isSyncMode
-          ? readdirSync(dirPath, { withFileTypes: true, encoding: 'buffer' })
-          : await fsp.readdir(dirPath, { withFileTypes: true, encoding: 'buffer' });
-        named = raw.map((dirent) => ({ dirent, diskName: decodeFileName(dirent.name) }));
-        isPlain = false;
-      } else named = texts.map((dirent) => ({ dirent, diskName: dirent.name }));
+      folder = await reader.read(this.absolute(dirDisk));
     } catch (error) {
       // A folder removed while the tree is walked is simply gone; anything else must stop
       // the scan, or its contents would look deleted.
-      if (dirRel !== '' && isMissing(error)) return;
+      if (dirRel !== '' && isMissing(error)) return null;
       throw mapFsError(error, dirRel);
     }
-    named.sort((a, b) => (a.diskName < b.diskName ? -1 : a.diskName > b.diskName ? 1 : 0));
+    const { names, types, numbers } = folder;
+    const order = names.map((_, index) => index);
+    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    const nfc = names.map((name) => name.normalize('NFC'));
+    const relPrefix = dirRel === '' ? '' : `${dirRel}/`;
+    const diskPrefix = dirDisk === '' ? '' : `${dirDisk}/`;
+    const diskOf = (index: number) => diskPrefix + names[index]!;
 
-    const byName = new Map<string, Candidate & { exact: boolean }>();
-    for (const { dirent, diskName: onDisk } of named) {
-      const name = onDisk.normalize('NFC');
-      const rel = joinPath(dirRel, name);
-      if (dirent.isSymbolicLink()) {
-        this.#skip(options, rel, 'symlink');
+    // Children in name order, without symlinks and special files. Two names on disk can share
+    // one NFC path only where a name is not in NFC: then the one already in NFC is kept.
+    const byName = new Map<string, number>();
+    const kept: number[] = [];
+    const isAllNfc = nfc.every((name, index) => name === names[index]);
+    for (const index of order) {
+      const type = types[index];
+      if (type === ChildType.Gone) continue;
+      const name = nfc[index]!;
+      if (type === ChildType.Symlink || type === ChildType.Special) {
+        this.#skip(options, relPrefix + name, type === ChildType.Symlink ? 'symlink' : 'special-file');
         continue;
       }
-      const isDir = dirent.isDirectory() ? true : dirent.isFile() ? false : null;
-      if (
-        isDir === null &&
-        (dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice())
-      ) {
-        this.#skip(options, rel, 'special-file');
+      if (isAllNfc) {
+        kept.push(index);
         continue;
       }
-      const exact = name === onDisk;
       const previous = byName.get(name);
-      if (previous) {
-        // Two names on disk, one NFC path: keep the one already in NFC, report the other.
-        if (exact && !previous.exact) {
-          this.#skip(options, joinPath(dirRel, nodePath.basename(previous.disk)), 'normalization-collision');
-        } else {
-          this.#skip(options, joinPath(dirRel, onDisk), 'normalization-collision');
-          continue;
-        }
+      if (previous !== undefined) {
+        const dropped = name === names[index] && nfc[previous] !== names[previous] ? previous : index;
+        this.#skip(options, relPrefix + names[dropped]!, 'normalization-collision');
+        if (types[dropped] === ChildType.Folder) reader.skip(this.absolute(diskOf(dropped)));
+        if (dropped === index) continue;
       }
-      byName.set(name, { rel, disk: joinPath(dirDisk, onDisk), isDir, exact });
+      byName.set(name, index);
     }
 
-    const candidates: Candidate[] = [];
-    for (const candidate of byName.values()) {
-      if (candidate.isDir !== null && options.include && !options.include(candidate.rel, candidate.isDir)) {
+    const entries: Entry[] = [];
+    const subfolders: ListedFolder['subfolders'] = [];
+    const isPlainPrefix = relPrefix === diskPrefix;
+    for (const index of isAllNfc ? kept : byName.values()) {
+      const rel = relPrefix + nfc[index]!;
+      const disk = isPlainPrefix && nfc[index] === names[index] ? rel : diskOf(index);
+      const isDir = types[index] === ChildType.Folder;
+      if (options.include && !options.include(rel, isDir)) {
+        if (isDir) reader.skip(this.absolute(disk));
         continue;
       }
-      candidates.push(candidate);
-    }
-
-    // The absolute path of a name in this folder, without `path.join` per name.
-    const prefix = dirAbs.endsWith(nodePath.sep) ? dirAbs : dirAbs + nodePath.sep;
-    const diskPrefixLength = dirDisk === '' ? 0 : dirDisk.length + 1;
-    const batchSize = Math.max(1, this.options.statConcurrency ?? (isSyncMode ? 256 : 64));
-    for (let start = 0; start < candidates.length; start += batchSize) {
-      abortIfNeeded(options.signal);
-      const batch = candidates.slice(start, start + batchSize);
-      let stats: (Stats | null)[];
-      if (isSyncMode) {
-        stats = batch.map((candidate) => {
-          try {
-            const abs = isPlain
-              ? prefix + candidate.disk.slice(diskPrefixLength)
-              : this.absolute(candidate.disk);
-            return lstatSync(isPlain ? abs : diskName(abs), { throwIfNoEntry: false }) ?? null;
-          } catch (error) {
-            if (isMissing(error)) return null;
-            throw mapFsError(error, candidate.rel);
-          }
-        });
-        this.statsSinceYield += batch.length;
-        if (this.statsSinceYield >= batchSize) {
-          this.statsSinceYield = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      } else {
-        stats = await Promise.all(
-          batch.map((candidate) =>
-            lstatOrNull(this.absolute(candidate.disk)).catch((error: unknown) => {
-              throw mapFsError(error, candidate.rel);
-            }),
-          ),
-        );
-      }
-      for (let i = 0; i < batch.length; i++) {
-        const candidate = batch[i]!;
-        const stat = stats[i];
-        if (!stat) continue; // removed since the folder was read
-        if (stat.isSymbolicLink()) {
-          this.#skip(options, candidate.rel, 'symlink');
-          continue;
-        }
-        const isDir = stat.isDirectory();
-        if (!isDir && !stat.isFile()) {
-          this.#skip(options, candidate.rel, 'special-file');
-          continue;
-        }
-        if (candidate.isDir === null && options.include && !options.include(candidate.rel, isDir)) continue;
-        if (
-          candidate.disk !== candidate.rel &&
-          nodePath.basename(candidate.disk) !== nodePath.basename(candidate.rel)
-        ) {
-          this.aliases.set(candidate.rel, candidate.disk);
-        }
+      if (disk !== rel && nfc[index] !== names[index]) this.aliases.set(rel, disk);
+      if (isDir) {
         // Reached from the root through real folders only: below the root by construction.
         // Known before its entry is handed out, so reads below it need no `realpath`.
-        if (isDir) this.#knownDirs.add(this.absolute(candidate.disk));
-        yield this.toEntry(candidate.rel, stat);
-        if (isDir) yield* this.walk(candidate.rel, candidate.disk, options);
+        this.#knownDirs.add(this.absolute(disk));
+        subfolders.push({ path: rel, disk });
+      }
+      const size = isDir ? 0 : numbers[index * 3]!;
+      // Rounded: mtimes set through utimes come back with float noise in the sub-ms part.
+      const mtime = Math.round(numbers[index * 3 + 1]!);
+      const ino = numbers[index * 3 + 2]!;
+      const record = isDir ? undefined : known?.get(rel);
+      if (
+        record !== undefined &&
+        !record.isDir &&
+        record.size === size &&
+        record.mtime === mtime &&
+        record.id !== undefined &&
+        Number(record.id) === ino
+      ) {
+        entries.push(record);
+      } else {
+        entries.push({ path: rel, size, mtime, isDir, id: String(ino) });
       }
     }
+    return { entries, subfolders, next: 0 };
   }
 
   async stat(path: string): Promise<Entry | null> {

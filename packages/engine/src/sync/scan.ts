@@ -1,5 +1,5 @@
 import type { SyncEvent } from '../events.js';
-import type { Side, Tree } from '../model.js';
+import type { Entry, Side, Tree } from '../model.js';
 import { isEngineInternalPath, normalizeRelativePath } from '../paths.js';
 import type { Storage } from '../storage.js';
 
@@ -25,6 +25,12 @@ export interface ScanOptions {
    * nested ignore files are read as the walk meets their folders.
    */
   enterDirectory?: (path: string) => Promise<void>;
+  /**
+   * This side's last-known records, for the listing (`ListOptions.known`): a backend may hand
+   * an unchanged file its record itself, hash and all, so it needs neither a new entry nor
+   * a later `inheritHashes`. A promise lets the listing start while the records load.
+   */
+  known?: Tree | Promise<Tree | undefined>;
   signal?: AbortSignal;
   emit: (event: SyncEvent) => void;
   warn: (message: string, path?: string) => void;
@@ -48,7 +54,19 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
       path,
     );
   };
-  for await (const entry of storage.list({ include, onSkip, signal: options.signal })) {
+  const listOptions = { include, onSkip, known: options.known, signal: options.signal };
+  const chunks = storage.listChunks ? storage.listChunks(listOptions) : oneByOne(storage.list(listOptions));
+  for await (const chunk of chunks) {
+    for (const entry of chunk) {
+      const path = add(entry);
+      if (path !== null && entry.isDir && options.enterDirectory) await options.enterDirectory(path);
+    }
+  }
+  emit({ type: 'scan_complete', side, files: tree.size });
+  return tree;
+
+  /** Puts a listed entry in the tree; its normalised path, or null when it is left out. */
+  function add(entry: Entry): string | null {
     let path: string;
     try {
       path = normalizeRelativePath(entry.path);
@@ -56,19 +74,22 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
       options.warn(
         `${storage.description}: skipped ${error instanceof Error ? error.message : String(error)}`,
       );
-      continue;
+      return null;
     }
-    if (isEngineInternalPath(path)) continue;
+    if (isEngineInternalPath(path)) return null;
     tree.set(path, path === entry.path ? entry : { ...entry, path });
-    if (entry.isDir && options.enterDirectory) await options.enterDirectory(path);
     // The clock is read every so many entries only: a scan lists hundreds of thousands.
-    if (tree.size % CLOCK_EVERY_ENTRIES !== 0) continue;
-    const now = Date.now();
-    if (now - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = now;
-      emit({ type: 'scan_progress', side, files: tree.size });
+    if (tree.size % CLOCK_EVERY_ENTRIES === 0) {
+      const now = Date.now();
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = now;
+        emit({ type: 'scan_progress', side, files: tree.size });
+      }
     }
+    return path;
   }
-  emit({ type: 'scan_complete', side, files: tree.size });
-  return tree;
+}
+
+async function* oneByOne(entries: AsyncIterable<Entry>): AsyncIterable<Entry[]> {
+  for await (const entry of entries) yield [entry];
 }

@@ -262,9 +262,26 @@ async function prepare(
           ? Promise.resolve()
           : matcher.loadDirectory(dir)
     : undefined;
+  // Where the scans walk folder by folder, they hand unchanged files their records: the
+  // listings start reading while the state loads, and take the records once it has.
+  const known = isLazy
+    ? loading.then(
+        ({ lastKnown }) => lastKnown,
+        () => null,
+      )
+    : null;
   const [sourceTree, destinationTree] = await Promise.all(
     SIDES.map((side) =>
-      scanSide({ side, storage: storages[side], include, enterDirectory, signal, emit, warn }),
+      scanSide({
+        side,
+        storage: storages[side],
+        include,
+        enterDirectory,
+        known: known?.then((lastKnown) => lastKnown?.[side]),
+        signal,
+        emit,
+        warn,
+      }),
     ),
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
@@ -497,8 +514,8 @@ function refreshUnchanged(
   if (!lastKnown) return refreshed;
   for (const side of SIDES) {
     for (const [path, before] of lastKnown[side]) {
-      if (touched.has(path)) continue;
       const now = trees[side].get(path);
+      if (now === before || touched.has(path)) continue;
       if (now && !isSameRecord(before, now) && isSameContent(before, now)) refreshed[side].set(path, now);
     }
   }

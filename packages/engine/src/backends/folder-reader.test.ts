@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildType, createFolderReader, type FolderReadMode, type RawFolder } from './folder-reader.js';
+
+const MODES: FolderReadMode[] = ['worker', 'batched-sync', 'async'];
+
+/** A folder's children as `name type size` lines, sorted, for comparing readers. */
+function describeFolder(folder: RawFolder): string[] {
+  return folder.names
+    .map((name, index) => {
+      const type = folder.types[index];
+      const size = type === ChildType.File ? folder.numbers[index * 3] : '-';
+      return `${name} ${type} ${size}`;
+    })
+    .sort();
+}
+
+describe('folder readers', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'syncengine-folders-'));
+    // 30 folders of 4 files each, two levels deep, plus a symlink.
+    for (let outer = 0; outer < 3; outer++) {
+      for (let inner = 0; inner < 10; inner++) {
+        const dir = join(root, `o${outer}`, `i${inner}`);
+        await mkdir(dir, { recursive: true });
+        for (let file = 0; file < 4; file++) await writeFile(join(dir, `f${file}.txt`), 'x'.repeat(file));
+      }
+    }
+    await symlink(join(root, 'o0'), join(root, 'link'));
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Walks the tree depth first through a reader, as `LocalStorage.list()` does. */
+  async function walk(mode: FolderReadMode, readAhead?: number): Promise<Map<string, string[]>> {
+    const reader = createFolderReader(mode, root, 3, readAhead);
+    const seen = new Map<string, string[]>();
+    try {
+      const stack = [root];
+      while (stack.length > 0) {
+        const dir = stack.pop()!;
+        const folder = await reader.read(dir);
+        seen.set(dir, describeFolder(folder));
+        folder.names.forEach((name, index) => {
+          if (folder.types[index] === ChildType.Folder) stack.push(join(dir, name));
+        });
+      }
+    } finally {
+      reader.close();
+    }
+    return seen;
+  }
+
+  it('read every folder the same way in every mode: names, types, sizes', async () => {
+    const byMode = await Promise.all(MODES.map((mode) => walk(mode)));
+    expect(byMode[0]!.size).toBe(1 + 3 + 30);
+    expect(byMode[0]!.get(root)).toEqual(['link 3 -', 'o0 2 -', 'o1 2 -', 'o2 2 -']);
+    expect(byMode[0]!.get(join(root, 'o1', 'i7'))).toEqual([
+      'f0.txt 1 0',
+      'f1.txt 1 1',
+      'f2.txt 1 2',
+      'f3.txt 1 3',
+    ]);
+    expect(byMode[1]).toEqual(byMode[0]);
+    expect(byMode[2]).toEqual(byMode[0]);
+  });
+
+  it('reports size, mtime and inode as lstat does', async () => {
+    const reader = createFolderReader('worker', root, 3);
+    const dir = join(root, 'o2', 'i3');
+    const folder = await reader.read(dir);
+    reader.close();
+    const index = folder.names.indexOf('f3.txt');
+    const stats = await stat(join(dir, 'f3.txt'));
+    expect([...folder.numbers.subarray(index * 3, index * 3 + 3)]).toEqual([
+      stats.size,
+      stats.mtimeMs,
+      stats.ino,
+    ]);
+  });
+
+  it('walks a tree larger than its read-ahead completely (the walk reports what it took)', async () => {
+    // 5 entries of read-ahead: the worker must wait for the walk again and again.
+    expect(await walk('worker', 5)).toEqual(await walk('batched-sync'));
+  });
+
+  it('reads a skipped folder only when asked, and still reads the rest', async () => {
+    const reader = createFolderReader('worker', root, 3);
+    try {
+      await reader.read(root);
+      reader.skip(join(root, 'o1'));
+      const o2 = await reader.read(join(root, 'o2'));
+      expect(o2.names.sort()).toEqual(Array.from({ length: 10 }, (_, index) => `i${index}`).sort());
+      // Asked for after all, it is read (a skip only stops reading ahead).
+      const skipped = await reader.read(join(root, 'o1', 'i4'));
+      expect(skipped.names.sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt']);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it.each(MODES)('rejects with the file system error of a missing folder (%s)', async (mode) => {
+    const reader = createFolderReader(mode, root, 3);
+    await expect(reader.read(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    reader.close();
+  });
+
+  it('lets the process exit while a listing is open and idle', () => {
+    // A listing abandoned half way (its reader never closed) must not keep Node.js running.
+    const script = `
+      import { createFolderReader } from ${JSON.stringify(new URL('./folder-reader.ts', import.meta.url).pathname)};
+      const reader = createFolderReader('worker', ${JSON.stringify(root)}, 3);
+      const folder = await reader.read(${JSON.stringify(root)});
+      console.log(folder.names.length);
+    `;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('4');
+    expect(result.status).toBe(0);
+  });
+});

@@ -1,0 +1,477 @@
+import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { decodeFileName, diskName } from './disk-names.js';
+
+/** What a folder's child is, after `lstat`: `Gone` was removed between reading the folder and the stat; `Special` is a socket, FIFO or device. */
+export const ChildType = { Gone: 0, File: 1, Folder: 2, Symlink: 3, Special: 4 } as const;
+
+/**
+ * One folder's children as read from disk, in the order the file system gave them: names
+ * (as on disk; bytes that are not UTF-8 escaped as `decodeFileName` does), their types, and
+ * for files and folders `[size, mtimeMs, ino]` at `3 * index` in `numbers`.
+ */
+export interface RawFolder {
+  names: string[];
+  types: Uint8Array;
+  numbers: Float64Array;
+  /** False when a name holds escaped bytes: paths below must go through `diskName`. */
+  isPlain: boolean;
+}
+
+/** Reads folders for one listing. `read` rejects with the `fs` error (`code` set) of the folder or of a child. */
+export interface FolderReader {
+  read(abs: string): Promise<RawFolder>;
+  /** A folder the walk will not enter (left out by `include`): nothing below it is read. */
+  skip(abs: string): void;
+  /** Ends the listing. */
+  close(): void;
+}
+
+export type FolderReadMode = 'worker' | 'batched-sync' | 'async';
+
+/**
+ * A reader for the listing of the tree at `root`. `worker` reads and stats on a shared
+ * worker thread that walks the tree ahead of the caller, so the calling thread only turns
+ * listings into entries (and two listings, source and destination, run on two threads);
+ * `batched-sync` uses synchronous calls on the calling thread, handing the event loop back
+ * every `batch` stats; `async` uses promise-based calls only, `batch` at a time.
+ */
+export function createFolderReader(
+  mode: FolderReadMode,
+  root: string,
+  batch: number,
+  readAhead = READ_AHEAD_ENTRIES,
+): FolderReader {
+  if (mode === 'worker') {
+    const worker = nextWorker();
+    if (worker) return new WorkerFolderReader(worker, root, batch, readAhead);
+  }
+  return new InThreadFolderReader(mode === 'async', batch);
+}
+
+class InThreadFolderReader implements FolderReader {
+  #statsSinceYield = 0;
+  constructor(
+    private readonly isAsync: boolean,
+    private readonly batch: number,
+  ) {}
+
+  skip(): void {}
+
+  close(): void {}
+
+  async read(abs: string): Promise<RawFolder> {
+    const path = diskName(abs);
+    let names = this.isAsync ? await fsp.readdir(path) : readdirSync(path);
+    let isPlain = typeof path === 'string';
+    // Names are read as text; a folder holding a name that is not valid UTF-8 is read again
+    // as bytes, so that name is kept byte-exact (see decodeFileName).
+    if (names.some((name) => name.includes('\uFFFD'))) {
+      const raw = this.isAsync
+        ? await fsp.readdir(path, { encoding: 'buffer' })
+        : readdirSync(path, { encoding: 'buffer' });
+      names = raw.map(decodeFileName);
+      isPlain = false;
+    }
+    const prefix = abs.endsWith('/') ? abs : `${abs}/`;
+    const types = new Uint8Array(names.length);
+    const numbers = new Float64Array(names.length * 3);
+    const record = (index: number, stats: Stats | undefined) => {
+      types[index] = typeOf(stats);
+      if (stats) {
+        numbers[index * 3] = stats.size;
+        numbers[index * 3 + 1] = stats.mtimeMs;
+        numbers[index * 3 + 2] = stats.ino;
+      }
+    };
+    const childPath = (name: string) => (isPlain ? prefix + name : diskName(prefix + name));
+    for (let start = 0; start < names.length; start += this.batch) {
+      const end = Math.min(names.length, start + this.batch);
+      if (this.isAsync) {
+        const stats = await Promise.all(
+          names.slice(start, end).map((name) => fsp.lstat(childPath(name)).catch(orMissing)),
+        );
+        for (let index = start; index < end; index++) record(index, stats[index - start]);
+        continue;
+      }
+      for (let index = start; index < end; index++) {
+        let stats: Stats | undefined;
+        try {
+          stats = lstatSync(childPath(names[index]!), { throwIfNoEntry: false });
+        } catch (error) {
+          stats = orMissing(error);
+        }
+        record(index, stats);
+      }
+      this.#statsSinceYield += end - start;
+      if (this.#statsSinceYield >= this.batch) {
+        this.#statsSinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return { names, types, numbers, isPlain };
+  }
+}
+
+function orMissing(error: unknown): undefined {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw error;
+}
+
+function typeOf(stats: Stats | undefined): number {
+  if (!stats) return ChildType.Gone;
+  if (stats.isFile()) return ChildType.File;
+  if (stats.isDirectory()) return ChildType.Folder;
+  if (stats.isSymbolicLink()) return ChildType.Symlink;
+  return ChildType.Special;
+}
+
+/**
+ * Entries the worker may have read ahead of the walk, per listing, before it waits for the
+ * walk to take them: a few megabytes, some hundred milliseconds of reading.
+ */
+const READ_AHEAD_ENTRIES = 100_000;
+/** The walk reports what it took in steps of this many entries, not per folder. */
+const CONSUMED_STEP = 2_000;
+
+/** Messages to the folder worker. */
+type WorkerRequest =
+  | { op: 'open'; listing: number; root: string; readAhead: number }
+  | { op: 'read'; listing: number; path: string; again: boolean }
+  | { op: 'skip'; listing: number; path: string }
+  | { op: 'consumed'; listing: number; entries: number }
+  | { op: 'close'; listing: number };
+
+/** What the folder worker read of one folder. */
+type WorkerReply = { listing: number; path: string } & (
+  | { names: string[]; types: Uint8Array; numbers: Float64Array }
+  | { notUtf8: true }
+  | { error: { code?: string; message: string; syscall?: string; path?: string } }
+);
+
+/** Entries a reply stands for in the read-ahead count (at least one, as the worker counts). */
+const sizeOf = (reply: WorkerReply) => ('names' in reply ? Math.max(1, reply.names.length) : 1);
+
+class WorkerFolderReader implements FolderReader {
+  readonly #listing: number;
+  /** Folders read (ahead) and not yet taken. */
+  readonly #read = new Map<string, WorkerReply>();
+  readonly #waiting = new Map<string, (reply: WorkerReply) => void>();
+  readonly #skipped = new Set<string>();
+  readonly #dropped = new Set<string>();
+  readonly #fallback: InThreadFolderReader;
+  /** Taken entries are reported in steps: at most half the read-ahead, so the worker never stalls. */
+  readonly #step: number;
+  #consumed = 0;
+
+  constructor(
+    private readonly worker: FolderWorker,
+    root: string,
+    batch: number,
+    readAhead: number,
+  ) {
+    this.#fallback = new InThreadFolderReader(false, batch);
+    this.#step = Math.max(1, Math.min(CONSUMED_STEP, Math.floor(readAhead / 2)));
+    this.#listing = worker.open(this, root, readAhead);
+  }
+
+  /** From the worker: a folder it read, asked for or ahead of the walk. */
+  receive(reply: WorkerReply): void {
+    const waiting = this.#waiting.get(reply.path);
+    if (waiting) {
+      this.#waiting.delete(reply.path);
+      waiting(reply);
+    } else if (this.#isSkipped(reply.path)) this.#drop(reply);
+    else this.#read.set(reply.path, reply);
+  }
+
+  /** The worker stopped: every folder waited for fails. */
+  fail(error: Error): void {
+    const failed = { listing: this.#listing, error: { message: error.message } };
+    for (const [path, waiting] of this.#waiting) waiting({ ...failed, path });
+    this.#waiting.clear();
+  }
+
+  async read(abs: string): Promise<RawFolder> {
+    // Names with bytes that are not UTF-8 are read on this thread, which keeps their bytes.
+    if (typeof diskName(abs) !== 'string') return this.#fallback.read(abs);
+    let reply = this.#read.get(abs);
+    if (reply) this.#read.delete(abs);
+    else {
+      this.worker.hold();
+      try {
+        reply = await new Promise<WorkerReply>((resolve) => {
+          this.#waiting.set(abs, resolve);
+          this.worker.send({ op: 'read', listing: this.#listing, path: abs, again: this.#dropped.has(abs) });
+        });
+      } finally {
+        this.worker.release();
+      }
+    }
+    this.#take(sizeOf(reply));
+    if ('names' in reply) {
+      return { names: reply.names, types: reply.types, numbers: reply.numbers, isPlain: true };
+    }
+    if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
+    return this.#fallback.read(abs);
+  }
+
+  skip(abs: string): void {
+    this.#skipped.add(abs);
+    this.worker.send({ op: 'skip', listing: this.#listing, path: abs });
+    // Anything already read below it will never be taken.
+    for (const [path, reply] of this.#read) {
+      if (!this.#isSkipped(path)) continue;
+      this.#read.delete(path);
+      this.#drop(reply);
+    }
+  }
+
+  /** A reply below a skipped folder: counted as taken, and read again should it be asked for. */
+  #drop(reply: WorkerReply): void {
+    this.#dropped.add(reply.path);
+    this.#take(sizeOf(reply));
+  }
+
+  #isSkipped(path: string): boolean {
+    if (this.#skipped.size === 0) return false;
+    for (let at = path.length; at > 0; at = path.lastIndexOf('/', at - 1)) {
+      if (this.#skipped.has(path.slice(0, at))) return true;
+    }
+    return false;
+  }
+
+  close(): void {
+    this.worker.close(this.#listing);
+    this.#read.clear();
+  }
+
+  #take(entries: number): void {
+    this.#consumed += entries;
+    if (this.#consumed < this.#step) return;
+    this.worker.send({ op: 'consumed', listing: this.#listing, entries: this.#consumed });
+    this.#consumed = 0;
+  }
+}
+
+/**
+ * The body of the folder worker, run from its source text (`eval`), so it needs no module
+ * file of its own in the sources, the build or a bundle: it must use nothing from outside.
+ *
+ * For each listing it walks the tree depth first, in the order the walk on the other side
+ * takes it (names sorted), reading each folder (names, and after `lstat` each child's type
+ * and `[size, mtimeMs, ino]`) while no more than `readAhead` entries wait to be taken.
+ * Folders asked for go first; skipped folders are not entered.
+ */
+function folderWorkerMain(): void {
+  // Built-ins through `process`: a bundler leaves that alone, where it would rewrite `require`.
+  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+  const fs = process.getBuiltinModule('node:fs');
+  interface Walk {
+    /** Folders to read ahead, the next one last. */
+    stack: string[];
+    /** Read, asked for or skipped: never read (again) ahead. */
+    done: Set<string>;
+    skipped: Set<string>;
+    waiting: number;
+    readAhead: number;
+  }
+  const walks = new Map<number, Walk>();
+  const asked: { listing: number; path: string }[] = [];
+  let outbox: unknown[] = [];
+  let moved: ArrayBuffer[] = [];
+  let isScheduled = false;
+
+  const describe = (error: unknown) => {
+    const { code, message, syscall, path } = error as NodeJS.ErrnoException;
+    return { code, message, syscall, path };
+  };
+  const isSkipped = (walk: Walk, path: string) => {
+    for (let at = path.length; at > 0; at = path.lastIndexOf('/', at - 1)) {
+      if (walk.skipped.has(path.slice(0, at))) return true;
+    }
+    return false;
+  };
+  const readFolder = (listing: number, walk: Walk, path: string) => {
+    walk.done.add(path);
+    let names: string[];
+    try {
+      names = fs.readdirSync(path);
+    } catch (error) {
+      walk.waiting += 1;
+      outbox.push({ listing, path, error: describe(error) });
+      return;
+    }
+    if (names.some((name) => name.includes('\uFFFD'))) {
+      walk.waiting += 1;
+      outbox.push({ listing, path, notUtf8: true });
+      return;
+    }
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const types = new Uint8Array(names.length);
+    const numbers = new Float64Array(names.length * 3);
+    const folders: string[] = [];
+    for (let index = 0; index < names.length; index++) {
+      let stats: import('node:fs').Stats | undefined;
+      try {
+        stats = fs.lstatSync(prefix + names[index], { throwIfNoEntry: false });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') {
+          walk.waiting += 1;
+          outbox.push({ listing, path, error: describe(error) });
+          return;
+        }
+      }
+      if (!stats) continue; // 0: gone
+      const isDir = stats.isDirectory();
+      types[index] = stats.isFile() ? 1 : isDir ? 2 : stats.isSymbolicLink() ? 3 : 4;
+      numbers[index * 3] = stats.size;
+      numbers[index * 3 + 1] = stats.mtimeMs;
+      numbers[index * 3 + 2] = stats.ino;
+      if (isDir) folders.push(names[index]!);
+    }
+    walk.waiting += Math.max(1, names.length);
+    outbox.push({ listing, path, names, types, numbers });
+    moved.push(types.buffer, numbers.buffer);
+    // The walk takes subfolders in name order: the first goes on top.
+    folders.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    for (const name of folders) walk.stack.push(prefix + name);
+  };
+  const work = () => {
+    isScheduled = false;
+    const started = Date.now();
+    // A few milliseconds at a time, so that requests and skips are seen in between.
+    while (Date.now() - started < 4) {
+      const request = asked.shift();
+      if (request) {
+        const walk = walks.get(request.listing);
+        if (walk) readFolder(request.listing, walk, request.path);
+        continue;
+      }
+      let didRead = false;
+      for (const [listing, walk] of walks) {
+        if (walk.waiting >= walk.readAhead) continue;
+        const path = walk.stack.pop();
+        if (path === undefined) continue;
+        if (!walk.done.has(path) && !isSkipped(walk, path)) readFolder(listing, walk, path);
+        didRead = true;
+      }
+      if (!didRead) break;
+    }
+    if (outbox.length > 0) {
+      parentPort!.postMessage(outbox, moved);
+      outbox = [];
+      moved = [];
+    }
+    schedule();
+  };
+  const schedule = () => {
+    const hasWork =
+      asked.length > 0 ||
+      [...walks.values()].some((walk) => walk.waiting < walk.readAhead && walk.stack.length > 0);
+    if (hasWork && !isScheduled) {
+      isScheduled = true;
+      setImmediate(work);
+    }
+  };
+  parentPort!.on('message', (message: WorkerRequest) => {
+    const walk = walks.get(message.listing);
+    if (message.op === 'open') {
+      walks.set(message.listing, {
+        stack: [message.root],
+        done: new Set(),
+        skipped: new Set(),
+        waiting: 0,
+        readAhead: message.readAhead,
+      });
+    } else if (!walk) return;
+    else if (message.op === 'read') {
+      // Read ahead already (on its way), or read now; `again` when the walk dropped a reply.
+      if (message.again || !walk.done.has(message.path)) {
+        asked.push({ listing: message.listing, path: message.path });
+      }
+    } else if (message.op === 'skip') walk.skipped.add(message.path);
+    else if (message.op === 'consumed') walk.waiting -= message.entries;
+    else if (message.op === 'close') walks.delete(message.listing);
+    schedule();
+  });
+}
+
+/** A folder worker shared by the listings of every `LocalStorage` in the process. */
+class FolderWorker {
+  readonly #worker: Worker;
+  readonly #readers = new Map<number, WorkerFolderReader>();
+  #nextListing = 0;
+  #holds = 0;
+  failed = false;
+
+  constructor() {
+    // Transpilers that keep function names (tsx) wrap nested functions in `__name()`.
+    const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})();`;
+    this.#worker = new Worker(source, { eval: true });
+    // Idle, it must not keep the process alive.
+    this.#worker.unref();
+    this.#worker.on('message', (replies: WorkerReply[]) => {
+      for (const reply of replies) this.#readers.get(reply.listing)?.receive(reply);
+    });
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`the folder worker stopped (exit code ${code})`)));
+  }
+
+  open(reader: WorkerFolderReader, root: string, readAhead: number): number {
+    const listing = this.#nextListing++;
+    this.#readers.set(listing, reader);
+    this.send({ op: 'open', listing, root, readAhead });
+    return listing;
+  }
+
+  send(request: WorkerRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  close(listing: number): void {
+    if (this.#readers.delete(listing)) this.send({ op: 'close', listing });
+  }
+
+  /**
+   * While a listing waits for a folder the worker must keep the process alive (the reply is
+   * all that is pending); otherwise it must not.
+   */
+  hold(): void {
+    if (this.#holds++ === 0) this.#worker.ref();
+  }
+
+  release(): void {
+    if (--this.#holds === 0) this.#worker.unref();
+  }
+
+  #fail(error: Error): void {
+    this.failed = true;
+    for (const reader of this.#readers.values()) reader.fail(error);
+    this.#readers.clear();
+  }
+}
+
+/** Two workers: the source and the destination of a pair are listed side by side. */
+const WORKERS = 2;
+const workers: FolderWorker[] = [];
+let turn = 0;
+let isUnavailable = false;
+
+/** The next shared folder worker, started on first use; null where workers cannot start. */
+function nextWorker(): FolderWorker | null {
+  if (isUnavailable) return null;
+  turn = (turn + 1) % WORKERS;
+  let worker = workers[turn];
+  if (!worker || worker.failed) {
+    try {
+      worker = new FolderWorker();
+    } catch {
+      isUnavailable = true;
+      return null;
+    }
+    workers[turn] = worker;
+  }
+  return worker;
+}
