@@ -10,5 +10,5 @@ export {
 } from './compare.js';
 export { hashNeeds, inheritHashes } from './hash-needs.js';
 export { conflictFileName, findCaseCollisions } from './names.js';
-export { assertHashesAvailable, planSync } from './plan.js';
+export { assertHashesAvailable, isUnchangedSinceLastSync, planSync } from './plan.js';
 export { findRenames, isSameFile } from './renames.js';

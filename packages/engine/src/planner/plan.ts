@@ -105,6 +105,34 @@ export function assertHashesAvailable(input: PlanInput): void {
 }
 
 /**
+ * True when neither side changed since the last sync: both sides hold exactly the recorded
+ * paths, every file as its record itself (a scan hands unchanged files their records, see
+ * `ListOptions.known`) and every folder with its recorded id. Then `planSync` plans nothing
+ * and `hashNeeds` asks for nothing, whatever the mode, so a caller may skip both (and
+ * checking this costs one lookup per path). Always false for HASH_ONLY, which must see a
+ * hash for every file, and on a first sync.
+ */
+export function isUnchangedSinceLastSync(input: PlanInput): boolean {
+  const { lastKnown } = input;
+  if (!lastKnown || input.config.comparison === 'HASH_ONLY') return false;
+  const trees = { source: input.source, destination: input.destination };
+  if (trees.source.size !== trees.destination.size) return false;
+  for (const side of ['source', 'destination'] as const) {
+    const records = lastKnown[side];
+    if (records.size !== trees[side].size) return false;
+    for (const [path, entry] of trees[side]) {
+      const record = records.get(path);
+      if (record === entry) continue;
+      if (!record?.isDir || !entry.isDir || record.id !== entry.id) return false;
+    }
+  }
+  // Same sizes, and every path of a tree is in its records: the two trees share their paths
+  // when every source path is at the destination too.
+  for (const path of trees.source.keys()) if (!trees.destination.has(path)) return false;
+  return true;
+}
+
+/**
  * Plans one sync run: a pure, deterministic function of both sides' trees, the last-known
  * state and the configuration (SPEC §2–§6). Entries should already carry the hashes that
  * `hashNeeds` asked for.

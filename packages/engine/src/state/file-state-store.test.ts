@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,36 @@ describe('FileStateStore', () => {
       expect((await new FileStateStore(dir).load())?.source).toEqual(new Map([['k', entry]]));
     }
     await writeFile(join(dir, 'source_tree.json'), `{\n"k":${JSON.stringify(record)},\n"m":{"size":1}\n}\n`);
+    await expect(new FileStateStore(dir).load()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('reads every record line as JSON.parse would, beyond the plain form too', async () => {
+    // Written out by hand: a number literal this long would be rounded in the source already.
+    const big = '"big":{"size":12345678901234567,"mtime":1,"is_dir":false}';
+    const records: Record<string, unknown> = {
+      longest: { size: 999999999999999, mtime: -999999999999999, is_dir: false },
+      zero: { size: 0, mtime: 0, is_dir: true },
+      control: { size: 1, mtime: 2, is_dir: false, hash: 'a\u0001b', hash_algorithm: 'md5', id: 'x' },
+      partial: { size: 1, mtime: 2, is_dir: false, hash: 'h' },
+      idOnly: { size: 1, mtime: 2, is_dir: false, id: '7' },
+    };
+    const lines = Object.entries(records).map(
+      ([path, record]) => `${JSON.stringify(path)}:${JSON.stringify(record)}`,
+    );
+    const text = `{\n${[big, ...lines].join(',\n')}\n}\n`;
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'source_tree.json'), text);
+    await writeFile(join(dir, 'destination_tree.json'), '{}');
+    const loaded = (await new FileStateStore(dir).load())!.source;
+    expect(loaded.get('big')).toEqual({ path: 'big', size: 12345678901234568, mtime: 1, isDir: false });
+    expect(loaded.get('longest')).toMatchObject({ size: 999999999999999, mtime: -999999999999999 });
+    expect(loaded.get('zero')).toEqual({ path: 'zero', size: 0, mtime: 0, isDir: true });
+    expect(loaded.get('control')).toMatchObject({ hash: 'a\u0001b', hashAlgorithm: 'md5', id: 'x' });
+    expect(loaded.get('partial')).toEqual({ path: 'partial', size: 1, mtime: 2, isDir: false, hash: 'h' });
+    expect(loaded.get('idOnly')).toEqual({ path: 'idOnly', size: 1, mtime: 2, isDir: false, id: '7' });
+
+    // Not JSON (a leading zero): the whole file is reported, not misread.
+    await writeFile(join(dir, 'source_tree.json'), '{\n"k":{"size":01,"mtime":1,"is_dir":false}\n}\n');
     await expect(new FileStateStore(dir).load()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
 import { isSyncError, SyncError } from '../errors.js';
-import type { Entry, LastKnownState, Tree } from '../model.js';
+import type { Entry, HashAlgorithm, LastKnownState, Tree } from '../model.js';
 import { tempNameFor } from '../paths.js';
 import type { PendingConflictRecord, StateChange, StateStore, SyncMetadata } from '../state-store.js';
 import { applyStateChanges } from './apply.js';
@@ -117,31 +117,87 @@ const SERIALIZE_CHUNK = 1 << 20;
 
 /** Text a JSON string holds as it is: no quote, backslash or control character. */
 const PLAIN_JSON_TEXT = /^[ !#-\x5b\x5d-\uffff]*$/;
-/** A record exactly as `toRecord` and `JSON.stringify` write it, with plain strings and integers. */
-const PLAIN_RECORD =
-  /^\{"size":(0|[1-9]\d*),"mtime":(-?(?:0|[1-9]\d*)),"is_dir":(true|false)(?:,"hash":"([ !#-\x5b\x5d-\uffff]*)"(?:,"hash_algorithm":"([ !#-\x5b\x5d-\uffff]*)")?)?(?:,"id":"([ !#-\x5b\x5d-\uffff]*)")?\}$/;
-
-/** The entry of a record in the plain form `PLAIN_RECORD` matches; null for any other text. */
-function plainRecord(path: string, text: string): Entry | null {
-  const match = PLAIN_RECORD.exec(text);
-  if (!match) return null;
-  // The usual record has every field: one literal keeps them all inside the object.
-  if (match[4] !== undefined && match[5] !== undefined && match[6] !== undefined) {
-    return {
-      path,
-      size: Number(match[1]),
-      mtime: Number(match[2]),
-      isDir: match[3] === 'true',
-      hash: match[4],
-      hashAlgorithm: match[5] as Entry['hashAlgorithm'],
-      id: match[6],
-    };
+/**
+ * The entry of a record written by `toRecord` and `JSON.stringify` with plain strings (no
+ * escapes) and integers of at most 15 digits, read from `text` between `start` and `stop`
+ * without slicing it up first; null for anything else (the full JSON parse then decides).
+ */
+function plainRecord(path: string, text: string, start: number, stop: number): Entry | null {
+  if (!text.startsWith('{"size":', start)) return null;
+  const size = readInteger(text, start + 8, false);
+  if (!text.startsWith(',"mtime":', cursor)) return null;
+  const mtime = readInteger(text, cursor + 9, true);
+  if (Number.isNaN(size) || Number.isNaN(mtime) || !text.startsWith(',"is_dir":', cursor)) return null;
+  let at = cursor + 10;
+  let isDir: boolean;
+  if (text.startsWith('true', at)) {
+    isDir = true;
+    at += 4;
+  } else if (text.startsWith('false', at)) {
+    isDir = false;
+    at += 5;
+  } else return null;
+  let hash: string | null = null;
+  let algorithm: string | null = null;
+  let id: string | null = null;
+  if (text.startsWith(',"hash":', at)) {
+    hash = readPlainString(text, at + 8, stop);
+    if (hash === null) return null;
+    at = cursor;
+    if (text.startsWith(',"hash_algorithm":', at)) {
+      algorithm = readPlainString(text, at + 18, stop);
+      if (algorithm === null) return null;
+      at = cursor;
+    }
   }
-  const entry: Entry = { path, size: Number(match[1]), mtime: Number(match[2]), isDir: match[3] === 'true' };
-  if (match[4] !== undefined) entry.hash = match[4];
-  if (match[5] !== undefined) entry.hashAlgorithm = match[5] as Entry['hashAlgorithm'];
-  if (match[6] !== undefined) entry.id = match[6];
+  if (text.startsWith(',"id":', at)) {
+    id = readPlainString(text, at + 6, stop);
+    if (id === null) return null;
+    at = cursor;
+  }
+  if (at !== stop - 1 || text.charCodeAt(at) !== 0x7d) return null;
+  // The usual record has every field: one literal keeps them all inside the object.
+  if (hash !== null && algorithm !== null && id !== null) {
+    return { path, size, mtime, isDir, hash, hashAlgorithm: algorithm as HashAlgorithm, id };
+  }
+  const entry: Entry = { path, size, mtime, isDir };
+  if (hash !== null) entry.hash = hash;
+  if (algorithm !== null) entry.hashAlgorithm = algorithm as HashAlgorithm;
+  if (id !== null) entry.id = id;
   return entry;
+}
+
+/** Where the last `readInteger` or `readPlainString` stopped. */
+let cursor = 0;
+
+/** A JSON integer (no leading zero) of at most 15 digits at `at`; NaN otherwise. */
+function readInteger(text: string, at: number, allowMinus: boolean): number {
+  const isNegative = allowMinus && text.charCodeAt(at) === 0x2d;
+  const first = isNegative ? at + 1 : at;
+  let index = first;
+  let value = 0;
+  for (; ; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) break;
+    value = value * 10 + (code - 0x30);
+  }
+  const digits = index - first;
+  if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(first) === 0x30)) return Number.NaN;
+  cursor = index;
+  return isNegative ? -value : value;
+}
+
+/** A JSON string at `at` holding no escape and no control character, before `stop`; null otherwise. */
+function readPlainString(text: string, at: number, stop: number): string | null {
+  if (text.charCodeAt(at) !== 0x22) return null;
+  const close = text.indexOf('"', at + 1);
+  if (close === -1 || close >= stop) return null;
+  for (let index = at + 1; index < close; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x5c) return null;
+  }
+  cursor = close + 1;
+  return text.slice(at + 1, close);
 }
 
 /**
@@ -160,17 +216,26 @@ function parseTreeLines(text: string, file: string): Tree | null {
     const isLast = lineEnd === end;
     // Every line but the last ends with the comma that separates it from the next.
     if (!isLast && text.charCodeAt(lineEnd - 1) !== 0x2c) return null;
-    const line = text.slice(start, isLast ? lineEnd : lineEnd - 1);
+    const stop = isLast ? lineEnd : lineEnd - 1;
     // The first `":{` closes the key: a quote inside the key is escaped, and a key cut at
     // one is not a JSON string, so it fails to parse below.
-    const colon = line.indexOf('":{');
-    if (colon < 1 || line.charCodeAt(0) !== 0x22 || line.charCodeAt(line.length - 1) !== 0x7d) return null;
+    const colon = text.indexOf('":{', start + 1);
+    if (
+      colon === -1 ||
+      colon >= stop ||
+      text.charCodeAt(start) !== 0x22 ||
+      text.charCodeAt(stop - 1) !== 0x7d
+    ) {
+      return null;
+    }
     try {
-      const key = line.slice(1, colon);
-      const path: unknown = PLAIN_JSON_TEXT.test(key) ? key : JSON.parse(line.slice(0, colon + 1));
+      const key = text.slice(start + 1, colon);
+      const path: unknown = PLAIN_JSON_TEXT.test(key) ? key : JSON.parse(text.slice(start, colon + 1));
       if (typeof path !== 'string') return null;
-      const value = line.slice(colon + 2);
-      tree.set(path, plainRecord(path, value) ?? fromRecord(path, JSON.parse(value), file));
+      const entry =
+        plainRecord(path, text, colon + 2, stop) ??
+        fromRecord(path, JSON.parse(text.slice(colon + 2, stop)), file);
+      tree.set(path, entry);
     } catch {
       return null;
     }

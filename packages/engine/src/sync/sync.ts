@@ -18,7 +18,13 @@ import type {
   Tree,
 } from '../model.js';
 import { IGNORE_FILE_NAME, isSameOrBelow, joinPath } from '../paths.js';
-import { findCaseCollisions, hashNeeds, inheritHashes, planSync } from '../planner/index.js';
+import {
+  findCaseCollisions,
+  hashNeeds,
+  inheritHashes,
+  isUnchangedSinceLastSync,
+  planSync,
+} from '../planner/index.js';
 import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
 import type { Storage } from '../storage.js';
 import { checkAccess } from './access-check.js';
@@ -99,8 +105,8 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(prepared?.lastKnown === null);
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-    const { lastKnown, metadata, trees, input } = prepared;
-    const plan = planSync(input);
+    const { lastKnown, metadata, trees, input, isUnchanged } = prepared;
+    const plan = isUnchanged ? emptyPlan(false) : planSync(input);
     for (const warning of plan.warnings) warn(warning);
     emit({
       type: 'plan_ready',
@@ -168,7 +174,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       touched.add(action.path);
       if (action.to) touched.add(action.to);
     }
-    const refreshed = refreshUnchanged(lastKnown, trees, touched);
+    const refreshed = isUnchanged
+      ? { source: new Map(), destination: new Map() }
+      : refreshUnchanged(lastKnown, trees, touched);
     const isStateUnchanged =
       lastKnown !== null &&
       recorder.count === 0 &&
@@ -228,6 +236,8 @@ interface Prepared {
   metadata: SyncMetadata | null;
   trees: Record<Side, Tree>;
   input: PlanInput;
+  /** Nothing changed on either side since the last sync (`isUnchangedSinceLastSync`). */
+  isUnchanged: boolean;
 }
 
 /** Loads the state, scans both sides and hashes what the planner needs. */
@@ -297,10 +307,11 @@ async function prepare(
     lastKnown: planLastKnown,
     config,
   };
-  if (hashAlgorithm) {
+  const isUnchanged = isUnchangedSinceLastSync(input);
+  if (hashAlgorithm && !isUnchanged) {
     await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
   }
-  return { lastKnown, metadata, trees, input };
+  return { lastKnown, metadata, trees, input, isUnchanged };
 }
 
 /** The last-known state and metadata; an unreadable one is reported and read as none. */
@@ -469,12 +480,13 @@ function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncC
   if (config.force) return null;
   for (const side of SIDES) {
     const type = side === 'source' ? 'DELETE_SOURCE' : 'DELETE_DESTINATION';
-    let files = 0;
-    for (const entry of trees[side].values()) if (!entry.isDir) files++;
-    if (files === 0) continue;
     const deletes = plan.actions.filter(
       (action) => action.type === type && !(action.isDir ?? trees[side].get(action.path)?.isDir),
     ).length;
+    if (deletes === 0) continue;
+    let files = 0;
+    for (const entry of trees[side].values()) if (!entry.isDir) files++;
+    if (files === 0) continue;
     const percent = (deletes / files) * 100;
     if (percent > config.maxDeletePercent) {
       return {
