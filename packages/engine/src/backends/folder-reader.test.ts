@@ -32,6 +32,9 @@ describe('folder readers', () => {
       }
     }
     await symlink(join(root, 'o0'), join(root, 'link'));
+    // The engine's own folder: never read ahead, but read when asked for.
+    await mkdir(join(root, '.syncengine', 'versions'), { recursive: true });
+    await writeFile(join(root, '.syncengine', 'versions', 'old.txt'), 'old');
   });
 
   afterAll(async () => {
@@ -60,8 +63,9 @@ describe('folder readers', () => {
 
   it('read every folder the same way in every mode: names, types, sizes', async () => {
     const byMode = await Promise.all(MODES.map((mode) => walk(mode)));
-    expect(byMode[0]!.size).toBe(1 + 3 + 30);
-    expect(byMode[0]!.get(root)).toEqual(['link 3 -', 'o0 2 -', 'o1 2 -', 'o2 2 -']);
+    expect(byMode[0]!.size).toBe(1 + 3 + 30 + 2);
+    expect(byMode[0]!.get(root)).toEqual(['.syncengine 2 -', 'link 3 -', 'o0 2 -', 'o1 2 -', 'o2 2 -']);
+    expect(byMode[0]!.get(join(root, '.syncengine', 'versions'))).toEqual(['old.txt 1 3']);
     expect(byMode[0]!.get(join(root, 'o1', 'i7'))).toEqual([
       'f0.txt 1 0',
       'f1.txt 1 1',
@@ -126,7 +130,7 @@ describe('folder readers', () => {
     });
     expect(result.error).toBeUndefined();
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('4');
+    expect(result.stdout.trim()).toBe('5');
     expect(result.status).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { ENGINE_DIR, STATE_DIR_NAME } from '../paths.js';
 import { decodeFileName, diskName } from './disk-names.js';
 
 /** What a folder's child is, after `lstat`: `Gone` was removed between reading the folder and the stat; `Special` is a socket, FIFO or device. */
@@ -16,6 +17,8 @@ export interface RawFolder {
   numbers: Float64Array;
   /** False when a name holds escaped bytes: paths below must go through `diskName`. */
   isPlain: boolean;
+  /** The names are in code-unit order already, and each is in NFC (work a worker did). */
+  isSortedNfc?: boolean;
 }
 
 /** Reads folders for one listing. `read` rejects with the `fs` error (`code` set) of the folder or of a child. */
@@ -137,7 +140,7 @@ const CONSUMED_STEP = 2_000;
 
 /** Messages to the folder worker. */
 type WorkerRequest =
-  | { op: 'open'; listing: number; root: string; readAhead: number }
+  | { op: 'open'; listing: number; root: string; readAhead: number; unread: string[] }
   | { op: 'read'; listing: number; path: string; again: boolean }
   | { op: 'skip'; listing: number; path: string }
   | { op: 'consumed'; listing: number; entries: number }
@@ -145,7 +148,7 @@ type WorkerRequest =
 
 /** What the folder worker read of one folder. */
 type WorkerReply = { listing: number; path: string } & (
-  | { names: string[]; types: Uint8Array; numbers: Float64Array }
+  | { names: string[]; types: Uint8Array; numbers: Float64Array; isSortedNfc: boolean }
   | { notUtf8: true }
   | { error: { code?: string; message: string; syscall?: string; path?: string } }
 );
@@ -211,7 +214,8 @@ class WorkerFolderReader implements FolderReader {
     }
     this.#take(sizeOf(reply));
     if ('names' in reply) {
-      return { names: reply.names, types: reply.types, numbers: reply.numbers, isPlain: true };
+      const { names, types, numbers, isSortedNfc } = reply;
+      return { names, types, numbers, isPlain: true, isSortedNfc };
     }
     if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
     return this.#fallback.read(abs);
@@ -262,7 +266,8 @@ class WorkerFolderReader implements FolderReader {
  * For each listing it walks the tree depth first, in the order the walk on the other side
  * takes it (names sorted), reading each folder (names, and after `lstat` each child's type
  * and `[size, mtimeMs, ino]`) while no more than `readAhead` entries wait to be taken.
- * Folders asked for go first; skipped folders are not entered.
+ * Folders asked for go first; skipped folders, and folders named in `unread`, are not read
+ * ahead.
  */
 function folderWorkerMain(): void {
   // Built-ins through `process`: a bundler leaves that alone, where it would rewrite `require`.
@@ -276,6 +281,8 @@ function folderWorkerMain(): void {
     skipped: Set<string>;
     waiting: number;
     readAhead: number;
+    /** Names of folders never read ahead. */
+    unread: Set<string>;
   }
   const walks = new Map<number, Walk>();
   const asked: { listing: number; path: string }[] = [];
@@ -308,6 +315,9 @@ function folderWorkerMain(): void {
       outbox.push({ listing, path, notUtf8: true });
       return;
     }
+    // In the order the walk takes them, checked for NFC: work the walk's thread is spared.
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const isSortedNfc = names.every((name) => name === name.normalize('NFC'));
     const prefix = path.endsWith('/') ? path : `${path}/`;
     const types = new Uint8Array(names.length);
     const numbers = new Float64Array(names.length * 3);
@@ -329,14 +339,13 @@ function folderWorkerMain(): void {
       numbers[index * 3] = stats.size;
       numbers[index * 3 + 1] = stats.mtimeMs;
       numbers[index * 3 + 2] = stats.ino;
-      if (isDir) folders.push(names[index]!);
+      if (isDir && !walk.unread.has(names[index]!)) folders.push(names[index]!);
     }
     walk.waiting += Math.max(1, names.length);
-    outbox.push({ listing, path, names, types, numbers });
+    outbox.push({ listing, path, names, types, numbers, isSortedNfc });
     moved.push(types.buffer, numbers.buffer);
     // The walk takes subfolders in name order: the first goes on top.
-    folders.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-    for (const name of folders) walk.stack.push(prefix + name);
+    for (let index = folders.length - 1; index >= 0; index--) walk.stack.push(prefix + folders[index]);
   };
   const work = () => {
     isScheduled = false;
@@ -384,6 +393,7 @@ function folderWorkerMain(): void {
         skipped: new Set(),
         waiting: 0,
         readAhead: message.readAhead,
+        unread: new Set(message.unread),
       });
     } else if (!walk) return;
     else if (message.op === 'read') {
@@ -422,7 +432,8 @@ class FolderWorker {
   open(reader: WorkerFolderReader, root: string, readAhead: number): number {
     const listing = this.#nextListing++;
     this.#readers.set(listing, reader);
-    this.send({ op: 'open', listing, root, readAhead });
+    // The engine's own folders (versions, state) are never part of a scan: not read ahead.
+    this.send({ op: 'open', listing, root, readAhead, unread: [ENGINE_DIR, STATE_DIR_NAME] });
     return listing;
   }
 

@@ -500,8 +500,9 @@ export class LocalStorage implements Storage {
     }
     const { names, types, numbers } = folder;
     const order = names.map((_, index) => index);
-    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
-    const nfc = names.map((name) => name.normalize('NFC'));
+    if (!folder.isSortedNfc)
+      order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    const nfc = folder.isSortedNfc ? names : names.map((name) => name.normalize('NFC'));
     const relPrefix = dirRel === '' ? '' : `${dirRel}/`;
     const diskPrefix = dirDisk === '' ? '' : `${dirDisk}/`;
     const diskOf = (index: number) => diskPrefix + names[index]!;
@@ -510,7 +511,7 @@ export class LocalStorage implements Storage {
     // one NFC path only where a name is not in NFC: then the one already in NFC is kept.
     const byName = new Map<string, number>();
     const kept: number[] = [];
-    const isAllNfc = nfc.every((name, index) => name === names[index]);
+    const isAllNfc = folder.isSortedNfc || nfc.every((name, index) => name === names[index]);
     for (const index of order) {
       const type = types[index];
       if (type === ChildType.Gone) continue;
