@@ -20,6 +20,11 @@ export interface StorageCapabilities {
   stableIds: boolean;
   /** Directories exist on their own (false for object stores, where empty folders vanish). */
   hasDirectories: boolean;
+  /**
+   * `write()` honours `ifAbsent` atomically: nothing that appears at the path meanwhile is
+   * ever replaced. The engine then needs no look at the target before it writes a new file.
+   */
+  exclusiveWrites?: boolean;
 }
 
 export interface ListOptions {
@@ -50,6 +55,12 @@ export interface WriteOptions {
   mtime?: number;
   /** Expected size; the write fails (and leaves nothing) when a different number of bytes arrives. */
   size?: number;
+  /**
+   * Only where nothing is at the path: the write fails with CHANGED_DURING_TRANSFER (leaving
+   * what is there, and nothing else) when something is. Honoured by backends whose
+   * `capabilities.exclusiveWrites` is true.
+   */
+  ifAbsent?: boolean;
   signal?: AbortSignal;
 }
 

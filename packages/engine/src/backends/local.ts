@@ -5,6 +5,7 @@ import {
   promises as fsp,
   fstatSync,
   futimesSync,
+  linkSync,
   lstatSync,
   openSync,
   readSync,
@@ -195,6 +196,40 @@ export function mapFsError(error: unknown, path: string): unknown {
   }
 }
 
+/** `link` errors that mean the file system has no hard links (FAT, some network file systems). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+const notAFileError = (rel: string) =>
+  new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+
+/** One buffer for small reads on this thread, reused: their bytes are copied out at once. */
+let scratch: Buffer | undefined;
+
+function scratchBuffer(size: number): Buffer {
+  if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  return scratch;
+}
+
+/**
+ * Removes the temp name of a file linked into place. Should that fail, the leftover name is
+ * a second link to the same file, which scans pass over as an engine temp file.
+ */
+function removeTempName(unlink: () => void): void {
+  try {
+    unlink();
+  } catch {
+    // See above.
+  }
+}
+
+function appearedError(rel: string): SyncError {
+  return new SyncError(
+    'CHANGED_DURING_TRANSFER',
+    `${JSON.stringify(rel)} appeared while it was written; retried next run`,
+    { path: rel },
+  );
+}
+
 const isMissing = (error: unknown) => {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -269,6 +304,8 @@ export class LocalStorage implements Storage {
   /** Descriptors of small files written and renamed into place, kept open until `flush()` syncs them. */
   #unflushedFds: number[] = [];
   #unflushedDirs = new Set<string>();
+  /** Hard links work here, so `ifAbsent` writes are put in place with `link` (see `#linkIntoPlace`). */
+  #canLink = true;
   /** A failed fsync; every later `flush()` fails too (Linux reports a lost write only once). */
   #flushError: unknown;
 
@@ -286,6 +323,7 @@ export class LocalStorage implements Storage {
       serverSideCopy: false,
       stableIds: true,
       hasDirectories: true,
+      exclusiveWrites: true,
     };
   }
 
@@ -644,21 +682,26 @@ export class LocalStorage implements Storage {
       throw mapFsError(error, rel);
     }
     try {
-      const stats = fstatSync(fd);
-      if (!stats.isFile())
-        throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+      // Read first, up to one byte past the limit, then stat'ed once: the entry is as of after
+      // the read, so a change while reading shows in its size or mtime.
       const limit = Math.min(maxBytes, SMALL_FILE);
-      if (stats.size > limit) return null;
-      const buffer = Buffer.allocUnsafe(stats.size + 1);
+      const buffer = scratchBuffer(limit + 1);
       let filled = 0;
-      while (filled < buffer.length) {
-        const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
+      try {
+        while (filled < limit + 1) {
+          const bytesRead = readSync(fd, buffer, filled, limit + 1 - filled, filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+      } catch (error) {
+        // A folder or a FIFO cannot be read like a file: say what is there.
+        if (!fstatSync(fd).isFile()) throw notAFileError(rel);
+        throw error;
       }
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw notAFileError(rel);
       if (filled > limit) return null;
-      // Stat'ed again after the read: a change while reading shows in size or mtime.
-      return { data: buffer.subarray(0, filled), entry: this.toEntry(rel, fstatSync(fd)) };
+      return { data: Buffer.from(buffer.subarray(0, filled)), entry: this.toEntry(rel, stats) };
     } catch (error) {
       throw mapFsError(error, rel);
     } finally {
@@ -707,9 +750,10 @@ export class LocalStorage implements Storage {
    * The atomic write of a small file whose bytes are all in memory, with synchronous calls:
    * temp name, write, mtime, stat, rename. Returns the stats of the written file.
    */
-  #writeSmallSync(rel: string, abs: string, chunks: Buffer[], mtime: number | undefined): Stats {
-    const existing = lstatSync(diskName(abs), { throwIfNoEntry: false });
-    if (existing && !existing.isFile()) throw this.#notAFile(rel, existing);
+  #writeSmallSync(rel: string, abs: string, chunks: Buffer[], options: WriteOptions): Stats {
+    const isExclusive = options.ifAbsent === true && this.#canLink;
+    if (!isExclusive)
+      this.#checkReplaceable(rel, lstatSync(diskName(abs), { throwIfNoEntry: false }), options);
     const temp = nodePath.join(nodePath.dirname(abs), tempNameFor(nodePath.basename(abs)));
     const tempOnDisk = diskName(temp);
     const fd = openSync(tempOnDisk, 'wx', 0o666);
@@ -719,9 +763,23 @@ export class LocalStorage implements Storage {
         let offset = 0;
         while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
       }
-      if (mtime !== undefined) futimesSync(fd, new Date(), mtime / 1000);
+      if (options.mtime !== undefined) futimesSync(fd, new Date(), options.mtime / 1000);
       const written = fstatSync(fd);
-      renameSync(tempOnDisk, diskName(abs));
+      const target = diskName(abs);
+      let isLinked = false;
+      if (isExclusive) {
+        try {
+          linkSync(tempOnDisk, target);
+          isLinked = true;
+        } catch (error) {
+          this.#noHardLinks(rel, error);
+        }
+      }
+      if (isLinked) removeTempName(() => unlinkSync(tempOnDisk));
+      else {
+        if (isExclusive) this.#checkReplaceable(rel, lstatSync(target, { throwIfNoEntry: false }), options);
+        renameSync(tempOnDisk, target);
+      }
       isRenamed = true;
       // Kept open for flush(), which fdatasyncs and closes it: no second open by name.
       if (this.options.fsync === false) closeSync(fd);
@@ -741,6 +799,29 @@ export class LocalStorage implements Storage {
         }
       }
     }
+  }
+
+  /**
+   * Refuses to replace what is at a path: anything but a file, and anything at all when the
+   * write is `ifAbsent`.
+   */
+  #checkReplaceable(rel: string, existing: Stats | null | undefined, options: WriteOptions): void {
+    if (!existing) return;
+    if (options.ifAbsent) throw appearedError(rel);
+    if (!existing.isFile()) throw this.#notAFile(rel, existing);
+  }
+
+  /**
+   * After a failed `link` of a written temp file into place (an `ifAbsent` write, where `link`
+   * fails rather than replace anything that appeared at the path meanwhile): refuses where
+   * something did appear, returns where the file system has no hard links (the caller then
+   * checks and renames, as for other writes), and rethrows anything else.
+   */
+  #noHardLinks(rel: string, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code === 'EEXIST') throw appearedError(rel);
+    if (code === undefined || !NO_LINKS.has(code)) throw error;
+    this.#canLink = false;
   }
 
   #notAFile(rel: string, existing: Stats): SyncError {
@@ -797,10 +878,13 @@ export class LocalStorage implements Storage {
     if (this.#isSyncMode && options.size !== undefined && options.size <= SMALL_FILE) {
       return this.#writeSmall(rel, abs, dir, data, options);
     }
-    const existing = await lstatOrNull(abs).catch((error: unknown) => {
-      throw mapFsError(error, rel);
-    });
-    if (existing && !existing.isFile()) throw this.#notAFile(rel, existing);
+    const isExclusive = options.ifAbsent === true && this.#canLink;
+    if (!isExclusive) {
+      const existing = await lstatOrNull(abs).catch((error: unknown) => {
+        throw mapFsError(error, rel);
+      });
+      this.#checkReplaceable(rel, existing, options);
+    }
 
     const temp = nodePath.join(dir, tempNameFor(nodePath.basename(abs)));
     let handle: FileHandle | undefined;
@@ -847,7 +931,20 @@ export class LocalStorage implements Storage {
       }
       await handle.close();
       handle = undefined;
-      await fsp.rename(diskName(temp), diskName(abs));
+      let isLinked = false;
+      if (isExclusive) {
+        try {
+          await fsp.link(diskName(temp), diskName(abs));
+          isLinked = true;
+        } catch (error) {
+          this.#noHardLinks(rel, error);
+        }
+      }
+      if (isLinked) await fsp.unlink(diskName(temp)).catch(() => undefined);
+      else {
+        if (isExclusive) this.#checkReplaceable(rel, await lstatOrNull(abs), options);
+        await fsp.rename(diskName(temp), diskName(abs));
+      }
     } catch (error) {
       await handle?.close().catch(() => {});
       await fsp.rm(diskName(temp), { force: true }).catch(() => {});
@@ -898,13 +995,13 @@ export class LocalStorage implements Storage {
     let written: Stats;
     try {
       try {
-        written = this.#writeSmallSync(rel, abs, chunks, options.mtime);
+        written = this.#writeSmallSync(rel, abs, chunks, options);
       } catch (error) {
         if (!isMissing(error)) throw error;
         // The folder was known, but has been removed since: make it again.
         this.#forgetDirs(dir);
         await this.ensureDirectory(dir, rel);
-        written = this.#writeSmallSync(rel, abs, chunks, options.mtime);
+        written = this.#writeSmallSync(rel, abs, chunks, options);
       }
     } catch (error) {
       throw mapFsError(error, rel);

@@ -50,6 +50,7 @@ export class MemoryStorage implements Storage {
       serverSideCopy: false,
       stableIds: true,
       hasDirectories: true,
+      exclusiveWrites: true,
       ...options.capabilities,
     };
   }
@@ -152,6 +153,9 @@ export class MemoryStorage implements Storage {
       );
     }
     const existing = this.node(rel);
+    if (existing && options.ifAbsent) {
+      throw new SyncError('CHANGED_DURING_TRANSFER', `"${rel}" appeared while it was written`, { path: rel });
+    }
     if (existing?.isDir) throw new SyncError('CONFLICT', `"${rel}" is a directory`, { path: rel });
     const mtime = options.mtime ?? this.now();
     this.ensureParents(rel, mtime);

@@ -232,7 +232,13 @@ export class Executor {
       const existing = await this.#call(() => storage.stat(path));
       if (existing?.isDir) return this.#change(from, winner, existing, path);
     }
-    const current = await this.#checkUnchanged(to, path);
+    // A new file where the plan saw nothing: a backend with exclusive writes refuses to
+    // replace whatever appeared there since the scan, so it needs no look first.
+    const isExclusive = storage.capabilities.exclusiveWrites === true;
+    const current =
+      isExclusive && winner && !winner.isDir && !this.#o.trees[to].has(path)
+        ? null
+        : await this.#checkUnchanged(to, path);
     if (!winner) return this.#removeChecked(to, path, current);
     if (winner.isDir) {
       if (current && !current.isDir)
@@ -244,7 +250,8 @@ export class Executor {
     let versioned: string | null = null;
     if (current) versioned = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
     try {
-      const copied = await this.#transfer(from, path, path, winner);
+      // The path is free now (nothing was there, or it went to the versions area).
+      const copied = await this.#transfer(from, path, path, winner, isExclusive);
       return this.#change(from, copied.source, copied.written, path);
     } catch (error) {
       if (versioned) {
@@ -281,7 +288,7 @@ export class Executor {
       : { path, source: toEntry, destination: fromEntry };
   }
 
-  async #transfer(from: Side, fromPath: string, toPath: string, planned: Entry) {
+  async #transfer(from: Side, fromPath: string, toPath: string, planned: Entry, ifAbsent = false) {
     const { emit, storages } = this.#o;
     const isUpload = from === 'source';
     emit({ type: isUpload ? 'upload_start' : 'download_start', path: toPath, total_bytes: planned.size });
@@ -290,6 +297,7 @@ export class Executor {
       copyFile(storages[from], fromPath, storages[other(from)], toPath, {
         planned,
         algorithm: this.#o.hashAlgorithm,
+        ifAbsent,
         onProgress: (bytes) => {
           const now = Date.now();
           if (now - lastProgress < PROGRESS_INTERVAL_MS) return;

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -581,6 +582,34 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     const { result } = await run(pair);
     expect(result.status).toBe('completed');
     expect(await contents(pair.destination)).toEqual({});
+  });
+});
+
+describe('sync onto real folders while they change', () => {
+  it('never overwrites a file that appears at the target between the scan and the write', async () => {
+    const pair = await localBackend.make();
+    await put(pair.source, 'small.txt', 'from source');
+    await put(pair.source, 'large.bin', 'x'.repeat(300 * 1024));
+    const destinationRoot = (pair.destination as LocalStorage).root;
+    const { result } = await run(
+      pair,
+      {},
+      {
+        onEvent: (event) => {
+          if (event.type !== 'sync_start') return;
+          writeFileSync(join(destinationRoot, 'small.txt'), 'made at the destination meanwhile');
+          writeFileSync(join(destinationRoot, 'large.bin'), 'also made meanwhile');
+        },
+      },
+    );
+    expect(result.errors.map((error) => [error.code, error.path]).sort()).toEqual([
+      ['CHANGED_DURING_TRANSFER', 'large.bin'],
+      ['CHANGED_DURING_TRANSFER', 'small.txt'],
+    ]);
+    expect(await contents(pair.destination)).toEqual({
+      'large.bin': 'also made meanwhile',
+      'small.txt': 'made at the destination meanwhile',
+    });
   });
 });
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
 import { createHasher } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
-import type { Storage } from '../storage.js';
+import type { Storage, WriteOptions } from '../storage.js';
 
 /** True when `now` is still the version of a path that `planned` described. */
 export function isSameVersion(planned: Entry | null, now: Entry | null): boolean {
@@ -23,6 +23,8 @@ export interface CopyOptions {
   planned: Entry;
   /** Algorithm of the hash computed while copying. */
   algorithm: HashAlgorithm;
+  /** Write only where nothing is at the target (`WriteOptions.ifAbsent`). */
+  ifAbsent?: boolean;
   onProgress?: (bytes: number) => void;
 }
 
@@ -83,7 +85,7 @@ export async function copyFile(
   }
   let written: Entry;
   try {
-    written = await to.write(toPath, hashing(input), { size: planned.size, mtime: planned.mtime });
+    written = await to.write(toPath, hashing(input), writeOptions(options));
   } finally {
     input.destroy();
   }
@@ -112,8 +114,14 @@ async function copyBytes(
   const hasher = createHasher(options.algorithm);
   hasher.update(data);
   options.onProgress?.(data.length);
-  const written = await to.write(toPath, oneChunk(data), { size: planned.size, mtime: planned.mtime });
+  const written = await to.write(toPath, oneChunk(data), writeOptions(options));
   return verified(after, written, hasher.digest(), toPath, options.algorithm);
+}
+
+function writeOptions({ planned, ifAbsent }: CopyOptions): WriteOptions {
+  return ifAbsent
+    ? { size: planned.size, mtime: planned.mtime, ifAbsent }
+    : { size: planned.size, mtime: planned.mtime };
 }
 
 function oneChunk(data: Uint8Array): AsyncIterable<Uint8Array> {

@@ -262,6 +262,31 @@ export function describeStorageContract(
       expect((await readAll(storage, 'file')).toString()).toBe('x');
     });
 
+    it('writes with ifAbsent only where nothing is, where it offers exclusive writes', {
+      timeout,
+    }, async (context) => {
+      if (!storage.capabilities.exclusiveWrites) context.skip();
+      const ifAbsent = (path: string, data: Buffer) =>
+        storage.write(path, Readable.from([data]), { size: data.length, ifAbsent: true });
+      await ifAbsent('new.txt', Buffer.from('fresh'));
+      await expectCode(ifAbsent('new.txt', Buffer.from('other')), 'CHANGED_DURING_TRANSFER');
+      expect((await readAll(storage, 'new.txt')).toString()).toBe('fresh');
+      // Beyond the sizes some backends write in one piece.
+      const big = Buffer.alloc(300 * 1024, 7);
+      await ifAbsent('big.bin', big);
+      await expectCode(ifAbsent('big.bin', Buffer.from('x')), 'CHANGED_DURING_TRANSFER');
+      expect((await readAll(storage, 'big.bin')).equals(big)).toBe(true);
+      if (storage.capabilities.hasDirectories) {
+        await storage.mkdir('folder');
+        await expectCode(ifAbsent('folder', Buffer.from('x')), 'CHANGED_DURING_TRANSFER');
+      }
+      // Nothing left behind by the refused writes.
+      const expected = storage.capabilities.hasDirectories
+        ? ['big.bin', 'folder', 'new.txt']
+        : ['big.bin', 'new.txt'];
+      expect(paths(await listAll(storage)).sort()).toEqual(expected);
+    });
+
     it('renames a file, creating the target folders', { timeout }, async () => {
       await writeText(storage, 'old.txt', 'moving');
       await storage.rename('old.txt', 'new/place/new.txt');
