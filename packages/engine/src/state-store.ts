@@ -43,6 +43,12 @@ export interface StateStore {
   save(state: LastKnownState): Promise<void>;
   /** Durably records per-action changes during a run, so an interrupted run resumes. */
   update(changes: StateChange[]): Promise<void>;
+  /**
+   * Optional: true when the changes recorded with `update()` since the last `save()` may
+   * stay as they are, so a run whose every change went through `update()` can skip the
+   * full `save()` (a file store keeps its journal while it is small next to the trees).
+   */
+  keepsUpdates?(): Promise<boolean>;
   loadMetadata(): Promise<SyncMetadata | null>;
   saveMetadata(metadata: SyncMetadata): Promise<void>;
 }

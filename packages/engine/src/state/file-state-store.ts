@@ -365,6 +365,24 @@ export class FileStateStore implements StateStore {
     await this.syncDir();
   }
 
+  /**
+   * The journal stays while it is at most a quarter the size of the tree files: a run that
+   * changed a few files then costs an append, not a rewrite of two large files, and the
+   * next load replays a short journal. A larger journal is compacted by the next save.
+   */
+  async keepsUpdates(): Promise<boolean> {
+    const sizeOf = (name: string) => fsp.stat(this.file(name)).then((stats) => stats.size);
+    try {
+      const [source, destination, journal] = await Promise.all(
+        [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map(sizeOf),
+      );
+      return journal! <= Math.min(source!, destination!) / 4;
+    } catch {
+      // No trees (or no journal) yet: the save writes them.
+      return false;
+    }
+  }
+
   async update(changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
     await fsp.mkdir(this.dir, { recursive: true });

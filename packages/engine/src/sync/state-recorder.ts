@@ -34,6 +34,8 @@ export class StateRecorder {
 
   /** The first failure of `beforeWrite`, if any: the changes from then on are not durable. */
   durabilityError: unknown;
+  /** A batch failed to be written: the store lacks changes only the full save carries. */
+  hasFailedWrites = false;
 
   record(...changes: StateChange[]): void {
     this.count += changes.length;
@@ -73,7 +75,10 @@ export class StateRecorder {
           }
           await this.store.update(batch);
         })
-        .catch(this.onFailure);
+        .catch((error: unknown) => {
+          this.hasFailedWrites = true;
+          this.onFailure(error);
+        });
     }
     return this.#writing;
   }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -634,7 +634,13 @@ describe('sync with a damaged state folder (local)', () => {
     await pair.source.delete('a.txt');
     await put(pair.destination, 'c.txt', 'c');
     if (!(pair.state instanceof FileStateStore)) throw new Error('expected a file state store');
-    await writeFile(join(pair.state.dir, 'source_tree.json'), '{"a.txt": {"size": 1, "mti');
+    // Damaged, and large next to the journal the next run writes: that run must still
+    // replace it with a whole state rather than keep its journal on top.
+    await writeFile(
+      join(pair.state.dir, 'source_tree.json'),
+      `{"a.txt": {"size": 1, "mti${' '.repeat(20_000)}`,
+    );
+    await appendFile(join(pair.state.dir, 'destination_tree.json'), ' '.repeat(20_000));
 
     const { result, events } = await run(pair);
     expect(result.status).toBe('completed');
@@ -643,6 +649,36 @@ describe('sync with a damaged state folder (local)', () => {
     );
     // a.txt is not seen as deleted: without a trustworthy state it is copied back.
     expect(await expectInSync(pair)).toEqual({ 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+    expect([...((await pair.state.load())?.source.keys() ?? [])].sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
+    expect(actionTypes((await run(pair)).result)).toEqual([]);
+  });
+});
+
+describe('sync keeping the state journal (local)', () => {
+  it('appends a few changes to the journal instead of rewriting the trees, and compacts a large journal', async () => {
+    const pair = await localBackend.make();
+    if (!(pair.state instanceof FileStateStore)) throw new Error('expected a file state store');
+    const dir = pair.state.dir;
+    for (let index = 0; index < 40; index++) await put(pair.source, `f${index}.txt`, `content ${index}`);
+    await run(pair);
+    const treeFile = join(dir, 'source_tree.json');
+    const written = (await stat(treeFile)).mtimeMs;
+
+    // One changed file: recorded in the journal, the trees stay as they are.
+    await put(pair.source, 'f1.txt', 'changed once');
+    expect(actionTypes((await run(pair)).result)).toEqual(['UPLOAD_UPDATE']);
+    expect((await stat(treeFile)).mtimeMs).toBe(written);
+    expect((await readFile(join(dir, 'journal.jsonl'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(1);
+    expect((await pair.state.load())?.source.get('f1.txt')?.size).toBe('changed once'.length);
+    expect(actionTypes((await run(pair)).result)).toEqual([]);
+
+    // Most files changed: the journal would outgrow the trees, so they are written anew.
+    for (let index = 0; index < 40; index++)
+      await put(pair.source, `f${index}.txt`, `content ${index}, changed`);
+    expect((await run(pair)).result.errors).toEqual([]);
+    expect((await stat(treeFile)).mtimeMs).toBeGreaterThan(written);
+    await expect(stat(join(dir, 'journal.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await expectInSync(pair)).toHaveProperty('f39.txt', 'content 39, changed');
     expect(actionTypes((await run(pair)).result)).toEqual([]);
   });
 });

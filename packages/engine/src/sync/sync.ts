@@ -182,8 +182,19 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       recorder.count === 0 &&
       refreshed.source.size === 0 &&
       refreshed.destination.size === 0;
-    // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree).
-    if (!isStateUnchanged && durabilityError === undefined) {
+    // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree);
+    // one whose every change the store already holds on top of a state it could read may
+    // leave it at that.
+    const isAllRecorded =
+      lastKnown !== null &&
+      !recorder.hasFailedWrites &&
+      refreshed.source.size === 0 &&
+      refreshed.destination.size === 0;
+    if (
+      !isStateUnchanged &&
+      durabilityError === undefined &&
+      !(isAllRecorded && (await options.state.keepsUpdates?.()))
+    ) {
       await options.state.save(recorder.compose(refreshed));
     }
 
