@@ -304,7 +304,7 @@ export class LocalStorage implements Storage {
   /** Descriptors of small files written and renamed into place, kept open until `flush()` syncs them. */
   #unflushedFds: number[] = [];
   #unflushedDirs = new Set<string>();
-  /** Hard links work here, so `ifAbsent` writes are put in place with `link` (see `#linkIntoPlace`). */
+  /** Hard links work here, so `ifAbsent` writes are put in place with `link` (see `#noHardLinks`). */
   #canLink = true;
   /** A failed fsync; every later `flush()` fails too (Linux reports a lost write only once). */
   #flushError: unknown;
@@ -640,8 +640,7 @@ export class LocalStorage implements Storage {
     }
     try {
       const stats = await handle.stat();
-      if (!stats.isFile())
-        throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+      if (!stats.isFile()) throw notAFileError(rel);
       return { handle, stats };
     } catch (error) {
       await handle.close().catch(() => {});
@@ -726,8 +725,7 @@ export class LocalStorage implements Storage {
     }
     try {
       const stats = fstatSync(fd);
-      if (!stats.isFile())
-        throw new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
+      if (!stats.isFile()) throw notAFileError(rel);
       if (stats.size > SMALL_FILE) return null;
       const buffer = Buffer.allocUnsafe(stats.size + 1);
       let filled = 0;

@@ -177,24 +177,16 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     const refreshed = isUnchanged
       ? { source: new Map(), destination: new Map() }
       : refreshUnchanged(lastKnown, trees, touched);
-    const isStateUnchanged =
+    // The saved state (read intact) needs no rewrite when the run changed nothing in it
+    // (no rewrite of a large tree), or when the store already holds every change the run
+    // recorded and keeps them so.
+    const isSaved =
       lastKnown !== null &&
-      recorder.count === 0 &&
       refreshed.source.size === 0 &&
-      refreshed.destination.size === 0;
-    // A run that changed nothing leaves the saved state as it is (no rewrite of a large tree);
-    // one whose every change the store already holds on top of a state it could read may
-    // leave it at that.
-    const isAllRecorded =
-      lastKnown !== null &&
-      !recorder.hasFailedWrites &&
-      refreshed.source.size === 0 &&
-      refreshed.destination.size === 0;
-    if (
-      !isStateUnchanged &&
-      durabilityError === undefined &&
-      !(isAllRecorded && (await options.state.keepsUpdates?.()))
-    ) {
+      refreshed.destination.size === 0 &&
+      (recorder.count === 0 ||
+        (!recorder.hasFailedWrites && (await options.state.keepsUpdates?.()) === true));
+    if (!isSaved && durabilityError === undefined) {
       await options.state.save(recorder.compose(refreshed));
     }
 
