@@ -80,11 +80,16 @@ export function readTree(dir: string): Record<string, string> {
   return files;
 }
 
-/** Names and sizes of the files directly in a folder. */
+/**
+ * Names and sizes of the files directly in a folder. A file gone between the listing and
+ * its stat (the temporary name of a write being put in place) is left out.
+ */
 export function listSizes(dir: string): Map<string, number> {
   const sizes = new Map<string, number>();
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile()) sizes.set(entry.name, statSync(join(dir, entry.name)).size);
+    if (!entry.isFile()) continue;
+    const stats = statSync(join(dir, entry.name), { throwIfNoEntry: false });
+    if (stats) sizes.set(entry.name, stats.size);
   }
   return sizes;
 }
