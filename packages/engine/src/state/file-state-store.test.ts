@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -137,6 +137,10 @@ describe('FileStateStore', () => {
     const loaded = await new FileStateStore(dir).load();
     expect([...loaded!.source.keys()].sort()).toEqual(['b', 'c']);
     expect(loaded!.destination.get('b')!.size).toBe(99);
+    // Private like the trees: only the owner reads what was synced.
+    for (const name of ['journal.jsonl', 'source_tree.json', 'destination_tree.json']) {
+      expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    }
 
     await store.save(loaded!);
     expect((await readdir(dir)).sort()).toEqual(['destination_tree.json', 'source_tree.json']);

@@ -400,7 +400,8 @@ export class FileStateStore implements StateStore {
       };
       text += `${JSON.stringify(line)}\n`;
     }
-    const handle = await fsp.open(journal, 'a');
+    // Private like the trees: it names every synced path.
+    const handle = await fsp.open(journal, 'a', 0o600);
     try {
       await handle.write(text);
       if (this.options.fsync !== false) await handle.sync();
