@@ -366,9 +366,10 @@ export class FileStateStore implements StateStore {
   }
 
   /**
-   * The journal stays while it is at most a quarter the size of the tree files: a run that
+   * The journal stays while it is at most a tenth the size of the tree files: a run that
    * changed a few files then costs an append, not a rewrite of two large files, and the
-   * next load replays a short journal. A larger journal is compacted by the next save.
+   * next loads replay a short journal (a tenth costs them about a tenth more time). A
+   * larger journal is compacted by the next save.
    */
   async keepsUpdates(): Promise<boolean> {
     const sizeOf = (name: string) => fsp.stat(this.file(name)).then((stats) => stats.size);
@@ -376,7 +377,7 @@ export class FileStateStore implements StateStore {
       const [source, destination, journal] = await Promise.all(
         [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map(sizeOf),
       );
-      return journal! <= Math.min(source!, destination!) / 4;
+      return journal! <= Math.min(source!, destination!) / 10;
     } catch {
       // No trees (or no journal) yet: the save writes them.
       return false;
