@@ -199,6 +199,14 @@ export function mapFsError(error: unknown, path: string): unknown {
 /** `link` errors that mean the file system has no hard links (FAT, some network file systems). */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
+/** An mtime as entries carry it: rounded, as mtimes set through utimes come back with float noise in the sub-ms part. */
+const localMtime = (mtimeMs: number) => Math.round(mtimeMs);
+
+/** The entry of a local file or folder; `mtime` as `localMtime` gives it, the inode as id. */
+function localEntry(path: string, isDir: boolean, size: number, mtime: number, ino: number): Entry {
+  return { path, size: isDir ? 0 : size, mtime, isDir, id: String(ino) };
+}
+
 const notAFileError = (rel: string) =>
   new SyncError('CONFLICT', `${JSON.stringify(rel)} is not a file`, { path: rel });
 
@@ -457,15 +465,7 @@ export class LocalStorage implements Storage {
   }
 
   private toEntry(rel: string, stats: Stats): Entry {
-    const isDir = stats.isDirectory();
-    return {
-      path: rel,
-      size: isDir ? 0 : stats.size,
-      // Rounded: mtimes set through utimes come back with float noise in the sub-ms part.
-      mtime: Math.round(stats.mtimeMs),
-      isDir,
-      id: String(stats.ino),
-    };
+    return localEntry(rel, stats.isDirectory(), stats.size, localMtime(stats.mtimeMs), stats.ino);
   }
 
   /** Reports a path `list()` leaves out, to the listing's and the constructor's `onSkip`. */
@@ -591,8 +591,7 @@ export class LocalStorage implements Storage {
         subfolders.push({ path: rel, disk });
       }
       const size = isDir ? 0 : numbers[index * 3]!;
-      // Rounded: mtimes set through utimes come back with float noise in the sub-ms part.
-      const mtime = Math.round(numbers[index * 3 + 1]!);
+      const mtime = localMtime(numbers[index * 3 + 1]!);
       const ino = numbers[index * 3 + 2]!;
       const record = isDir ? undefined : known?.get(rel);
       if (
@@ -605,7 +604,7 @@ export class LocalStorage implements Storage {
       ) {
         entries.push(record);
       } else {
-        entries.push({ path: rel, size, mtime, isDir, id: String(ino) });
+        entries.push(localEntry(rel, isDir, size, mtime, ino));
       }
     }
     return { entries, subfolders, next: 0 };

@@ -180,7 +180,7 @@ export function planSync(input: PlanInput): Plan {
     // Fast path for the common case, a path unchanged on both sides: no action in any mode.
     const source = context.trees.source.get(path);
     const destination = context.trees.destination.get(path);
-    // A scan hands an unchanged file its record itself (`ScanOptions.known`): nothing to compare.
+    // A scan hands an unchanged file its record itself (`ListOptions.known`): nothing to compare.
     if (
       source !== undefined &&
       source === context.records.source.get(path) &&
