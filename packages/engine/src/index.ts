@@ -15,3 +15,4 @@ export * from './state/index.js';
 export * from './state-store.js';
 export * from './storage.js';
 export * from './sync/index.js';
+export * from './tree-digest.js';

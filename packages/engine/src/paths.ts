@@ -16,7 +16,7 @@ export const STATE_DIR_NAME = '.sync_state';
 export const IGNORE_FILE_NAME = '.syncignore';
 
 /** Marker inside temporary names used by atomic writes: `.<name>.syncengine-tmp-<random>`. */
-const TEMP_MARKER = '.syncengine-tmp-';
+export const TEMP_MARKER = '.syncengine-tmp-';
 
 /**
  * A temporary name for an atomic write of `path`, in the same directory (so the final

@@ -1,4 +1,5 @@
 import type { Entry, LastKnownState } from './model.js';
+import type { ListingDigest } from './storage.js';
 
 /**
  * One path's new last-known record after an action completed: both sides' entries, or
@@ -27,6 +28,26 @@ export interface SyncMetadata {
   lastRunAt?: number;
   lastRunStatus?: string;
   pendingConflicts: PendingConflictRecord[];
+  /**
+   * Both trees as the last run left them, in sync with the saved state: a run that finds
+   * both digests unchanged has nothing to do and reads neither the state nor a listing.
+   */
+  treeFingerprint?: TreeFingerprint;
+}
+
+/** What `SyncMetadata.treeFingerprint` holds. */
+export interface TreeFingerprint {
+  /** The locations and the settings that shape a listing and a plan, hashed: another key, another pair. */
+  key: string;
+  source: SideFingerprint;
+  destination: SideFingerprint;
+  /** What the listings warned about (symbolic links skipped, say): told again by runs that skip them. */
+  warnings: string[];
+}
+
+export interface SideFingerprint extends ListingDigest {
+  /** Entries in the tree (files and folders). */
+  entries: number;
 }
 
 /**
@@ -51,4 +72,29 @@ export interface StateStore {
   keepsUpdates?(): Promise<boolean>;
   loadMetadata(): Promise<SyncMetadata | null>;
   saveMetadata(metadata: SyncMetadata): Promise<void>;
+}
+
+/** True for a whole `TreeFingerprint` (as read back from a store). */
+export function isTreeFingerprint(value: unknown): value is TreeFingerprint {
+  if (typeof value !== 'object' || value === null) return false;
+  const { key, source, destination, warnings } = value as Partial<TreeFingerprint>;
+  const isSide = (side: unknown): side is SideFingerprint => {
+    if (typeof side !== 'object' || side === null) return false;
+    const { folders, skipped, entries } = side as Partial<SideFingerprint>;
+    return (
+      typeof folders === 'object' &&
+      folders !== null &&
+      Object.values(folders).every((digest) => typeof digest === 'string') &&
+      Number.isInteger(entries) &&
+      Array.isArray(skipped) &&
+      skipped.every((path) => typeof path === 'string')
+    );
+  };
+  return (
+    typeof key === 'string' &&
+    isSide(source) &&
+    isSide(destination) &&
+    Array.isArray(warnings) &&
+    warnings.every((warning) => typeof warning === 'string')
+  );
 }

@@ -47,7 +47,19 @@ export interface ListOptions {
    * object per unchanged file. Entries are never modified in place.
    */
   known?: ReadonlyMap<string, Entry> | PromiseLike<ReadonlyMap<string, Entry> | undefined>;
+  /**
+   * Called once, after a complete listing, by backends that offer `isUnchangedSince`: the
+   * digest of every folder the listing read (see `tree-digest.ts`) and the folders it left
+   * out (`include` false). Not called when the backend could not make them.
+   */
+  onDigest?: (digest: ListingDigest) => void;
   signal?: AbortSignal;
+}
+
+/** A listing's folder digests, and the folders it did not read; by path relative to the root. */
+export interface ListingDigest {
+  folders: Record<string, string>;
+  skipped: string[];
 }
 
 export interface WriteOptions {
@@ -88,6 +100,12 @@ export interface Storage {
    * consumer has asked for the next chunk.
    */
   listChunks?(options?: ListOptions): AsyncIterable<Entry[]>;
+  /**
+   * Optional: true when a listing that left out the same folders would now report exactly
+   * `digest` (`ListOptions.onDigest`), that is when nothing below the root changed since;
+   * found without building entries. False when something changed or the backend cannot tell.
+   */
+  isUnchangedSince?(digest: ListingDigest, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** The entry at `path`, or null when nothing is there. */
   stat(path: string): Promise<Entry | null>;
   /** A stream of the file's bytes. */

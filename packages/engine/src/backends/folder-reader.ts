@@ -1,6 +1,7 @@
 import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { ENGINE_DIR, STATE_DIR_NAME } from '../paths.js';
+import { ENGINE_DIR, STATE_DIR_NAME, TEMP_MARKER } from '../paths.js';
+import { addItemDigest as addItemDigestFunction } from '../tree-digest.js';
 import { decodeFileName, diskName } from './disk-names.js';
 
 /** What a folder's child is, after `lstat`: `Gone` was removed between reading the folder and the stat; `Special` is a socket, FIFO or device. */
@@ -19,6 +20,11 @@ export interface RawFolder {
   isPlain: boolean;
   /** The names are in code-unit order already, and each is in NFC (work a worker did). */
   isSortedNfc?: boolean;
+  /**
+   * The folder's part of the tree digest (`[count, low, high]`, see `tree-digest.ts`), where
+   * the reader computed it: names all plain and in NFC, so paths are as entries carry them.
+   */
+  digest?: number[];
 }
 
 /** Reads folders for one listing. `read` rejects with the `fs` error (`code` set) of the folder or of a child. */
@@ -140,15 +146,35 @@ const CONSUMED_STEP = 2_000;
 
 /** Messages to the folder worker. */
 type WorkerRequest =
-  | { op: 'open'; listing: number; root: string; readAhead: number; unread: string[] }
+  | { op: 'open'; listing: number; root: string; readAhead: number; internal: Internal }
+  | {
+      op: 'compare';
+      listing: number;
+      root: string;
+      skipped: string[];
+      expected: Record<string, string>;
+      internal: Internal;
+      /** Set to non-zero (an Int32 at 0) to stop the walk early. */
+      stop: SharedArrayBuffer;
+    }
   | { op: 'read'; listing: number; path: string; again: boolean }
   | { op: 'skip'; listing: number; path: string }
   | { op: 'consumed'; listing: number; entries: number }
   | { op: 'close'; listing: number };
 
+/**
+ * The engine's own names, which no listing returns: folders (also never read ahead) and the
+ * marker of temporary names (left out of digests).
+ */
+interface Internal {
+  folders: string[];
+  tempMarker: string;
+}
+
 /** What the folder worker read of one folder. */
 type WorkerReply = { listing: number; path: string } & (
-  | { names: string[]; types: Uint8Array; numbers: Float64Array; isSortedNfc: boolean }
+  | { names: string[]; types: Uint8Array; numbers: Float64Array; isSortedNfc: boolean; digest?: number[] }
+  | { unchanged: boolean | null }
   | { notUtf8: true }
   | { error: { code?: string; message: string; syscall?: string; path?: string } }
 );
@@ -214,8 +240,8 @@ class WorkerFolderReader implements FolderReader {
     }
     this.#take(sizeOf(reply));
     if ('names' in reply) {
-      const { names, types, numbers, isSortedNfc } = reply;
-      return { names, types, numbers, isPlain: true, isSortedNfc };
+      const { names, types, numbers, isSortedNfc, digest } = reply;
+      return { names, types, numbers, isPlain: true, isSortedNfc, digest };
     }
     if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
     return this.#fallback.read(abs);
@@ -261,19 +287,22 @@ class WorkerFolderReader implements FolderReader {
 
 /**
  * The body of the folder worker, run from its source text (`eval`), so it needs no module
- * file of its own in the sources, the build or a bundle: it must use nothing from outside.
+ * file of its own in the sources, the build or a bundle: it must use nothing from outside
+ * but `addItemDigest`, whose source text goes with it.
  *
  * For each listing it walks the tree depth first, in the order the walk on the other side
  * takes it (names sorted), reading each folder (names, and after `lstat` each child's type
- * and `[size, mtimeMs, ino]`) while no more than `readAhead` entries wait to be taken.
- * Folders asked for go first; skipped folders, and folders named in `unread`, are not read
- * ahead.
+ * and `[size, mtimeMs, ino]`, and the folder's part of the tree digest) while no more than
+ * `readAhead` entries wait to be taken. Folders asked for go first; skipped folders, and
+ * the engine's own folders, are not read ahead. A `compare` request walks a whole tree at
+ * once against recorded folder digests and answers whether it is unchanged.
  */
-function folderWorkerMain(): void {
+function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
   // Built-ins through `process`: a bundler leaves that alone, where it would rewrite `require`.
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   const fs = process.getBuiltinModule('node:fs');
   interface Walk {
+    root: string;
     /** Folders to read ahead, the next one last. */
     stack: string[];
     /** Read, asked for or skipped: never read (again) ahead. */
@@ -281,8 +310,15 @@ function folderWorkerMain(): void {
     skipped: Set<string>;
     waiting: number;
     readAhead: number;
-    /** Names of folders never read ahead. */
-    unread: Set<string>;
+    internal: Internal;
+  }
+  interface Folder {
+    names: string[];
+    types: Uint8Array<ArrayBuffer>;
+    numbers: Float64Array<ArrayBuffer>;
+    isSortedNfc: boolean;
+    /** Subfolders to walk, in name order. */
+    folders: string[];
   }
   const walks = new Map<number, Walk>();
   const asked: { listing: number; path: string }[] = [];
@@ -294,27 +330,16 @@ function folderWorkerMain(): void {
     const { code, message, syscall, path } = error as NodeJS.ErrnoException;
     return { code, message, syscall, path };
   };
-  const isSkipped = (walk: Walk, path: string) => {
+  const isSkipped = (skipped: Set<string>, path: string) => {
     for (let at = path.length; at > 0; at = path.lastIndexOf('/', at - 1)) {
-      if (walk.skipped.has(path.slice(0, at))) return true;
+      if (skipped.has(path.slice(0, at))) return true;
     }
     return false;
   };
-  const readFolder = (listing: number, walk: Walk, path: string) => {
-    walk.done.add(path);
-    let names: string[];
-    try {
-      names = fs.readdirSync(path);
-    } catch (error) {
-      walk.waiting += 1;
-      outbox.push({ listing, path, error: describe(error) });
-      return;
-    }
-    if (names.some((name) => name.includes('\uFFFD'))) {
-      walk.waiting += 1;
-      outbox.push({ listing, path, notUtf8: true });
-      return;
-    }
+  /** Reads a folder and `lstat`s its children; null when a name is not UTF-8; throws the `fs` error. */
+  const statFolder = (path: string, internal: Internal): Folder | null => {
+    const names = fs.readdirSync(path);
+    if (names.some((name) => name.includes('\uFFFD'))) return null;
     // In the order the walk takes them, checked for NFC: work the walk's thread is spared.
     names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const isSortedNfc = names.every((name) => name === name.normalize('NFC'));
@@ -327,11 +352,7 @@ function folderWorkerMain(): void {
       try {
         stats = fs.lstatSync(prefix + names[index], { throwIfNoEntry: false });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') {
-          walk.waiting += 1;
-          outbox.push({ listing, path, error: describe(error) });
-          return;
-        }
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
       }
       if (!stats) continue; // 0: gone
       const isDir = stats.isDirectory();
@@ -339,13 +360,89 @@ function folderWorkerMain(): void {
       numbers[index * 3] = stats.size;
       numbers[index * 3 + 1] = stats.mtimeMs;
       numbers[index * 3 + 2] = stats.ino;
-      if (isDir && !walk.unread.has(names[index]!)) folders.push(names[index]!);
+      if (isDir && !internal.folders.includes(names[index]!)) folders.push(prefix + names[index]);
     }
+    return { names, types, numbers, isSortedNfc, folders };
+  };
+  /** The folder's part of the tree digest, without the engine's own names; none unless all names are NFC. */
+  const digestOf = (root: string, path: string, folder: Folder, internal: Internal) => {
+    if (!folder.isSortedNfc) return undefined;
+    const rootPrefix = root.endsWith('/') ? root : `${root}/`;
+    const relPrefix = path === root ? '' : `${path.slice(rootPrefix.length)}/`;
+    const sums = [0, 0, 0];
+    const { names, types, numbers } = folder;
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index]!;
+      const type = types[index]!;
+      if (type === 0 || internal.folders.includes(name)) continue;
+      if (name.startsWith('.') && name.includes(internal.tempMarker)) continue;
+      const mtime = Math.round(numbers[index * 3 + 1]!);
+      const id = String(numbers[index * 3 + 2]);
+      addItemDigest(sums, relPrefix + name, type, numbers[index * 3]!, mtime, id, 1);
+    }
+    return sums;
+  };
+  /** True for a folder at or below one of the engine's own. */
+  const isInternal = (walk: Walk, path: string) => {
+    if (path === walk.root) return false;
+    const rootPrefix = walk.root.endsWith('/') ? walk.root : `${walk.root}/`;
+    const segments = path.slice(rootPrefix.length).split('/');
+    return segments.some((segment) => walk.internal.folders.includes(segment));
+  };
+  const readFolder = (listing: number, walk: Walk, path: string) => {
+    walk.done.add(path);
+    let folder: Folder | null;
+    try {
+      folder = statFolder(path, walk.internal);
+    } catch (error) {
+      walk.waiting += 1;
+      outbox.push({ listing, path, error: describe(error) });
+      return;
+    }
+    if (!folder) {
+      walk.waiting += 1;
+      outbox.push({ listing, path, notUtf8: true });
+      return;
+    }
+    const { names, types, numbers, isSortedNfc, folders } = folder;
+    const digest = digestOf(walk.root, path, folder, walk.internal);
     walk.waiting += Math.max(1, names.length);
-    outbox.push({ listing, path, names, types, numbers, isSortedNfc });
+    outbox.push({ listing, path, names, types, numbers, isSortedNfc, digest });
     moved.push(types.buffer, numbers.buffer);
+    // Inside the engine's own folders (read when asked, as for the versions area) a listing
+    // takes only what it asks for: nothing there is read ahead.
+    if (isInternal(walk, path)) return;
     // The walk takes subfolders in name order: the first goes on top.
-    for (let index = folders.length - 1; index >= 0; index--) walk.stack.push(prefix + folders[index]);
+    for (let index = folders.length - 1; index >= 0; index--) walk.stack.push(folders[index]!);
+  };
+  /**
+   * Whether every folder of the tree below `root` (but those `skipped`) has the digest
+   * `expected` holds for it (by path relative to `root`), and no folder is missing: stops at
+   * the first that differs. Null where a folder's digest cannot be made.
+   */
+  const isUnchanged = (
+    root: string,
+    skipped: Set<string>,
+    expected: Record<string, string>,
+    internal: Internal,
+    stop: Int32Array,
+  ): boolean | null => {
+    const rootPrefix = root.endsWith('/') ? root : `${root}/`;
+    const lane = (value: number) => (value >>> 0).toString(16).padStart(8, '0');
+    let folders = 0;
+    const stack = [root];
+    for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
+      // The caller knows the answer already (the other side of the pair differs).
+      if (Atomics.load(stop, 0) !== 0) return null;
+      const folder = statFolder(path, internal);
+      const digest = folder && digestOf(root, path, folder, internal);
+      if (!folder || !digest) return null;
+      const rel = path === root ? '' : path.slice(rootPrefix.length);
+      if (expected[rel] !== `${digest[0]}:${lane(digest[1]!)}${lane(digest[2]!)}`) return false;
+      folders += 1;
+      for (const below of folder.folders) if (!isSkipped(skipped, below)) stack.push(below);
+    }
+    return folders === Object.keys(expected).length;
   };
   const work = () => {
     isScheduled = false;
@@ -363,7 +460,7 @@ function folderWorkerMain(): void {
         if (walk.waiting >= walk.readAhead) continue;
         const path = walk.stack.pop();
         if (path === undefined) continue;
-        if (!walk.done.has(path) && !isSkipped(walk, path)) readFolder(listing, walk, path);
+        if (!walk.done.has(path) && !isSkipped(walk.skipped, path)) readFolder(listing, walk, path);
         didRead = true;
       }
       if (!didRead) break;
@@ -385,15 +482,27 @@ function folderWorkerMain(): void {
     }
   };
   parentPort!.on('message', (message: WorkerRequest) => {
+    if (message.op === 'compare') {
+      const { listing, root } = message;
+      try {
+        const { skipped, expected, internal, stop } = message;
+        const unchanged = isUnchanged(root, new Set(skipped), expected, internal, new Int32Array(stop));
+        parentPort!.postMessage([{ listing, path: root, unchanged }]);
+      } catch (error) {
+        parentPort!.postMessage([{ listing, path: root, error: describe(error) }]);
+      }
+      return;
+    }
     const walk = walks.get(message.listing);
     if (message.op === 'open') {
       walks.set(message.listing, {
+        root: message.root,
         stack: [message.root],
         done: new Set(),
         skipped: new Set(),
         waiting: 0,
         readAhead: message.readAhead,
-        unread: new Set(message.unread),
+        internal: message.internal,
       });
     } else if (!walk) return;
     else if (message.op === 'read') {
@@ -412,18 +521,25 @@ function folderWorkerMain(): void {
 class FolderWorker {
   readonly #worker: Worker;
   readonly #readers = new Map<number, WorkerFolderReader>();
+  readonly #comparisons = new Map<number, (reply: WorkerReply) => void>();
   #nextListing = 0;
   #holds = 0;
   failed = false;
 
   constructor() {
     // Transpilers that keep function names (tsx) wrap nested functions in `__name()`.
-    const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})();`;
+    const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})(${addItemDigestFunction.toString()});`;
     this.#worker = new Worker(source, { eval: true });
     // Idle, it must not keep the process alive.
     this.#worker.unref();
     this.#worker.on('message', (replies: WorkerReply[]) => {
-      for (const reply of replies) this.#readers.get(reply.listing)?.receive(reply);
+      for (const reply of replies) {
+        const comparison = this.#comparisons.get(reply.listing);
+        if (comparison) {
+          this.#comparisons.delete(reply.listing);
+          comparison(reply);
+        } else this.#readers.get(reply.listing)?.receive(reply);
+      }
     });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => this.#fail(new Error(`the folder worker stopped (exit code ${code})`)));
@@ -432,9 +548,34 @@ class FolderWorker {
   open(reader: WorkerFolderReader, root: string, readAhead: number): number {
     const listing = this.#nextListing++;
     this.#readers.set(listing, reader);
-    // The engine's own folders (versions, state) are never part of a scan: not read ahead.
-    this.send({ op: 'open', listing, root, readAhead, unread: [ENGINE_DIR, STATE_DIR_NAME] });
+    this.send({ op: 'open', listing, root, readAhead, internal: INTERNAL });
     return listing;
+  }
+
+  /** `isFolderTreeUnchanged` on this worker. */
+  async compare(
+    root: string,
+    skipped: string[],
+    expected: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean | null> {
+    const listing = this.#nextListing++;
+    // The walk runs to its end in one go on the worker; an abort reaches it through memory.
+    const stop = new SharedArrayBuffer(4);
+    const onAbort = () => Atomics.store(new Int32Array(stop), 0, 1);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.hold();
+    try {
+      const reply = await new Promise<WorkerReply>((resolve) => {
+        this.#comparisons.set(listing, resolve);
+        this.send({ op: 'compare', listing, root, skipped, expected, internal: INTERNAL, stop });
+      });
+      if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
+      return 'unchanged' in reply ? reply.unchanged : null;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.release();
+    }
   }
 
   send(request: WorkerRequest): void {
@@ -461,7 +602,30 @@ class FolderWorker {
     this.failed = true;
     for (const reader of this.#readers.values()) reader.fail(error);
     this.#readers.clear();
+    for (const [listing, comparison] of this.#comparisons)
+      comparison({ listing, path: '', error: { message: error.message } });
+    this.#comparisons.clear();
   }
+}
+
+/** The engine's own names: its folders are never read ahead, and no digest counts them. */
+const INTERNAL: Internal = { folders: [ENGINE_DIR, STATE_DIR_NAME], tempMarker: TEMP_MARKER };
+
+/**
+ * Whether the tree at `root` (absolute) is as a worker listing saw it that recorded the
+ * folder digests `expected` (`RawFolder.digest`, formatted, by path relative to `root`) and
+ * left out the folders `skipped` (absolute): one walk on a worker, no entries built, ended at
+ * the first folder that differs. Null where it cannot tell (no worker, a name not UTF-8 or
+ * not in NFC, stopped by `signal`). Rejects with the `fs` error of a folder.
+ */
+export async function isFolderTreeUnchanged(
+  root: string,
+  skipped: string[],
+  expected: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<boolean | null> {
+  const worker = nextWorker();
+  return worker ? worker.compare(root, skipped, expected, signal) : null;
 }
 
 /** Two workers: the source and the destination of a pair are listed side by side. */
@@ -470,11 +634,23 @@ const workers: FolderWorker[] = [];
 let turn = 0;
 let isUnavailable = false;
 
+/**
+ * Starts the shared folder workers ahead of their first use, so that their start-up (some
+ * tens of milliseconds) overlaps other work. Idle workers do not keep the process alive.
+ */
+export function startFolderWorkers(): void {
+  for (let index = 0; index < WORKERS; index++) workerAt(index);
+}
+
 /** The next shared folder worker, started on first use; null where workers cannot start. */
 function nextWorker(): FolderWorker | null {
-  if (isUnavailable) return null;
   turn = (turn + 1) % WORKERS;
-  let worker = workers[turn];
+  return workerAt(turn);
+}
+
+function workerAt(index: number): FolderWorker | null {
+  if (isUnavailable) return null;
+  let worker = workers[index];
   if (!worker || worker.failed) {
     try {
       worker = new FolderWorker();
@@ -482,7 +658,7 @@ function nextWorker(): FolderWorker | null {
       isUnavailable = true;
       return null;
     }
-    workers[turn] = worker;
+    workers[index] = worker;
   }
   return worker;
 }

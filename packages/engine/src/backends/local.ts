@@ -21,10 +21,24 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
 import { createHasher, LOCAL_HASH_ALGORITHMS } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
-import { isSameOrBelow, joinPath, normalizeRelativePath, tempNameFor } from '../paths.js';
-import type { ListOptions, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import {
+  isEngineInternalPath,
+  isSameOrBelow,
+  joinPath,
+  normalizeRelativePath,
+  tempNameFor,
+} from '../paths.js';
+import type { ListingDigest, ListOptions, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import { formatDigest } from '../tree-digest.js';
 import { diskName } from './disk-names.js';
-import { ChildType, createFolderReader, type FolderReader, type RawFolder } from './folder-reader.js';
+import {
+  ChildType,
+  createFolderReader,
+  type FolderReader,
+  isFolderTreeUnchanged,
+  type RawFolder,
+  startFolderWorkers,
+} from './folder-reader.js';
 import { abortIfNeeded } from './util.js';
 
 export { decodeFileName, diskName } from './disk-names.js';
@@ -272,6 +286,12 @@ function detectCaseSensitive(root: string): boolean {
 }
 
 /** A listed folder's children, its subfolders (path and path on disk) and the next one the walk enters. */
+/** A listing's folder digests as it goes: null once a folder came without one. */
+interface DigestInProgress {
+  folders: Record<string, string> | null;
+  skipped: string[];
+}
+
 interface ListedFolder {
   entries: Entry[];
   subfolders: { path: string; disk: string }[];
@@ -333,6 +353,7 @@ export class LocalStorage implements Storage {
       hasDirectories: true,
       exclusiveWrites: true,
     };
+    if ((options.statMode ?? 'worker') === 'worker') startFolderWorkers();
   }
 
   /** The real path of the root; NOT_FOUND when it does not exist (or is not a folder). */
@@ -492,9 +513,11 @@ export class LocalStorage implements Storage {
     const batch = this.options.statConcurrency ?? (mode === 'async' ? 64 : 256);
     // The reader starts at once (a worker reads ahead), also while `known` is still loading.
     const reader = createFolderReader(mode, this.absolute(''), batch);
+    // The digests of the folders read, while every one of them came with one.
+    const digest: DigestInProgress | null = options.onDigest ? { folders: {}, skipped: [] } : null;
     try {
       const known = await options.known;
-      const root = await this.#readFolder(reader, '', '', options, known);
+      const root = await this.#readFolder(reader, '', '', options, known, digest);
       if (!root) return;
       if (root.entries.length > 0) yield root.entries;
       const stack: ListedFolder[] = [root];
@@ -505,11 +528,12 @@ export class LocalStorage implements Storage {
           stack.pop();
           continue;
         }
-        const below = await this.#readFolder(reader, subfolder.path, subfolder.disk, options, known);
+        const below = await this.#readFolder(reader, subfolder.path, subfolder.disk, options, known, digest);
         if (!below) continue;
         if (below.entries.length > 0) yield below.entries;
         stack.push(below);
       }
+      if (digest?.folders) options.onDigest?.({ folders: digest.folders, skipped: digest.skipped });
     } finally {
       reader.close();
     }
@@ -525,6 +549,7 @@ export class LocalStorage implements Storage {
     dirDisk: string,
     options: ListOptions,
     known: ReadonlyMap<string, Entry> | undefined,
+    digest: DigestInProgress | null,
   ): Promise<ListedFolder | null> {
     abortIfNeeded(options.signal);
     let folder: RawFolder;
@@ -535,6 +560,10 @@ export class LocalStorage implements Storage {
       // the scan, or its contents would look deleted.
       if (dirRel !== '' && isMissing(error)) return null;
       throw mapFsError(error, dirRel);
+    }
+    if (digest?.folders) {
+      if (folder.digest && dirRel === dirDisk) digest.folders[dirRel] = formatDigest(folder.digest);
+      else digest.folders = null;
     }
     const { names, types, numbers } = folder;
     const order = names.map((_, index) => index);
@@ -580,7 +609,11 @@ export class LocalStorage implements Storage {
       const disk = isPlainPrefix && nfc[index] === names[index] ? rel : diskOf(index);
       const isDir = types[index] === ChildType.Folder;
       if (options.include && !options.include(rel, isDir)) {
-        if (isDir) reader.skip(this.absolute(disk));
+        if (isDir) {
+          reader.skip(this.absolute(disk));
+          // The engine's own folders are left out of every digest walk anyway.
+          if (!isEngineInternalPath(rel)) digest?.skipped.push(rel);
+        }
         continue;
       }
       if (disk !== rel && nfc[index] !== names[index]) this.aliases.set(rel, disk);
@@ -608,6 +641,25 @@ export class LocalStorage implements Storage {
       }
     }
     return { entries, subfolders, next: 0 };
+  }
+
+  /**
+   * True when a complete listing now would report `digest` (`ListOptions.onDigest`): one walk
+   * on a worker that stats every item, builds no entries and stops at the first folder that
+   * differs.
+   */
+  async isUnchangedSince(digest: ListingDigest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    abortIfNeeded(options.signal);
+    if ((this.options.statMode ?? 'worker') !== 'worker') return false;
+    await this.getRealRoot();
+    const skipped = digest.skipped.map((path) => this.absolute(normalizeRelativePath(path)));
+    try {
+      return (
+        (await isFolderTreeUnchanged(this.absolute(''), skipped, digest.folders, options.signal)) === true
+      );
+    } catch (error) {
+      throw mapFsError(error, '');
+    }
   }
 
   async stat(path: string): Promise<Entry | null> {

@@ -3,7 +3,14 @@ import nodePath from 'node:path';
 import { isSyncError, SyncError } from '../errors.js';
 import type { Entry, HashAlgorithm, LastKnownState, Tree } from '../model.js';
 import { tempNameFor } from '../paths.js';
-import type { PendingConflictRecord, StateChange, StateStore, SyncMetadata } from '../state-store.js';
+import {
+  isTreeFingerprint,
+  type PendingConflictRecord,
+  type StateChange,
+  type StateStore,
+  type SyncMetadata,
+  type TreeFingerprint,
+} from '../state-store.js';
 import { applyStateChanges } from './apply.js';
 
 /** Version of the files' layout, recorded in `sync_metadata.json`. */
@@ -47,6 +54,8 @@ interface MetadataRecord {
     destination: EntryRecord | null;
     detected_at: number;
   }[];
+  /** `SyncMetadata.treeFingerprint`, as it is (camelCase fields). */
+  tree_fingerprint?: TreeFingerprint;
 }
 
 interface JournalLine {
@@ -481,6 +490,8 @@ export class FileStateStore implements StateStore {
       metadata.destinationDescription = record.destination_description;
     if (record.last_run_at !== undefined) metadata.lastRunAt = record.last_run_at;
     if (record.last_run_status !== undefined) metadata.lastRunStatus = record.last_run_status;
+    // A fingerprint that is not whole is no fingerprint: the next run lists both trees.
+    if (isTreeFingerprint(record.tree_fingerprint)) metadata.treeFingerprint = record.tree_fingerprint;
     return metadata;
   }
 
@@ -499,6 +510,7 @@ export class FileStateStore implements StateStore {
         destination: conflict.destination ? toRecord(conflict.destination) : null,
         detected_at: conflict.detectedAt,
       })),
+      tree_fingerprint: metadata.treeFingerprint,
     };
     await fsp.mkdir(this.dir, { recursive: true });
     await this.writeAtomic(METADATA_FILE, `${JSON.stringify(record, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import type { SyncEvent } from '../events.js';
 import type { Entry, Side, Tree } from '../model.js';
 import { isEngineInternalPath, normalizeRelativePath } from '../paths.js';
-import type { Storage } from '../storage.js';
+import type { ListingDigest, Storage } from '../storage.js';
 
 const PROGRESS_EVERY_MS = 250;
 const CLOCK_EVERY_ENTRIES = 64;
@@ -31,6 +31,8 @@ export interface ScanOptions {
    * a later `inheritHashes`. A promise lets the listing start while the records load.
    */
   known?: Tree | Promise<Tree | undefined>;
+  /** The listing's tree digest, where the backend makes one (`ListOptions.onDigest`). */
+  onDigest?: (digest: ListingDigest) => void;
   signal?: AbortSignal;
   emit: (event: SyncEvent) => void;
   warn: (message: string, path?: string) => void;
@@ -54,7 +56,13 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
       path,
     );
   };
-  const listOptions = { include, onSkip, known: options.known, signal: options.signal };
+  const listOptions = {
+    include,
+    onSkip,
+    known: options.known,
+    onDigest: options.onDigest,
+    signal: options.signal,
+  };
   const chunks = storage.listChunks ? storage.listChunks(listOptions) : oneByOne(storage.list(listOptions));
   for await (const chunk of chunks) {
     for (const entry of chunk) {

@@ -14,6 +14,11 @@ export class StateRecorder {
   #state: LastKnownState | null = null;
   /** Paths a change was recorded for: refreshed entries never overwrite them. */
   readonly #changed = new Set<string>();
+
+  /** Paths a change was recorded for. */
+  get changed(): ReadonlySet<string> {
+    return this.#changed;
+  }
   #pending: StateChange[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();

@@ -17,7 +17,7 @@ import type {
   SyncStats,
   Tree,
 } from '../model.js';
-import { IGNORE_FILE_NAME, isSameOrBelow, joinPath } from '../paths.js';
+import { IGNORE_FILE_NAME, isSameOrBelow, joinPath, parentPath } from '../paths.js';
 import {
   findCaseCollisions,
   hashNeeds,
@@ -25,10 +25,17 @@ import {
   isUnchangedSinceLastSync,
   planSync,
 } from '../planner/index.js';
-import type { PendingConflictRecord, SyncMetadata } from '../state-store.js';
-import type { Storage } from '../storage.js';
+import {
+  isTreeFingerprint,
+  type PendingConflictRecord,
+  type SideFingerprint,
+  type SyncMetadata,
+  type TreeFingerprint,
+} from '../state-store.js';
+import type { ListingDigest, Storage } from '../storage.js';
+import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
 import { checkAccess } from './access-check.js';
-import { Executor } from './executor.js';
+import { type ExecutionOutcome, Executor } from './executor.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
 import { isSameContent, StateRecorder } from './state-recorder.js';
@@ -93,6 +100,22 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     if (state === 'resumed') emit({ type: 'resumed' });
   });
   try {
+    const fingerprintKey = keyOf(config, storages);
+    const unchanged = await findUnchangedTrees(options, config, storages, fingerprintKey, controller.signal);
+    if (unchanged) {
+      const { metadata, fingerprint } = unchanged;
+      for (const side of SIDES) {
+        emit({ type: 'scan_start', side });
+        emit({ type: 'scan_complete', side, files: fingerprint[side].entries });
+      }
+      for (const warning of fingerprint.warnings) warn(warning);
+      const plan = emptyPlan(false);
+      emit({ type: 'plan_ready', actions: 0, total_files: 0, total_bytes: 0 });
+      if (config.dryRun) return finish(emit, startedAt, clock.now(), 'completed', plan, [], [], warnings);
+      emit({ type: 'sync_start', total_files: 0, total_bytes: 0 });
+      return await complete({ plan, outcome: emptyOutcome(), metadata, fingerprint });
+    }
+
     let prepared: Prepared | null;
     try {
       prepared = await prepare(options, config, storages, hashAlgorithm, controller, emit, warn);
@@ -105,7 +128,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(prepared?.lastKnown === null);
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-    const { lastKnown, metadata, trees, input, isUnchanged } = prepared;
+    const { lastKnown, metadata, trees, input, isUnchanged, digests } = prepared;
+    // Warnings so far are the listings' own: a run that skips the listings repeats them.
+    const listingWarnings = warnings.slice();
     const plan = isUnchanged ? emptyPlan(false) : planSync(input);
     for (const warning of plan.warnings) warn(warning);
     emit({
@@ -186,10 +211,35 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       refreshed.destination.size === 0 &&
       (recorder.count === 0 ||
         (!recorder.hasFailedWrites && (await options.state.keepsUpdates?.()) === true));
-    if (!isSaved && durabilityError === undefined) {
-      await options.state.save(recorder.compose(refreshed));
-    }
+    const finalState =
+      lastKnown !== null && recorder.count === 0 && isSaved ? lastKnown : recorder.compose(refreshed);
+    if (!isSaved && durabilityError === undefined) await options.state.save(finalState);
 
+    // Where the run leaves both trees in sync with the state, their digests are recorded.
+    const isInSync =
+      durabilityError === undefined &&
+      !controller.isCancelled &&
+      outcome.errors.length === 0 &&
+      outcome.pendingConflicts.length === 0 &&
+      warnings.length === listingWarnings.length &&
+      listingWarnings.length <= MAX_REPEATED_WARNINGS;
+    for (const path of recorder.changed) touched.add(path);
+    const fingerprint = isInSync
+      ? fingerprintAfterRun(fingerprintKey, digests, trees, finalState, touched, listingWarnings)
+      : null;
+    return await complete({ plan, outcome, metadata, fingerprint });
+  } finally {
+    unsubscribe();
+  }
+
+  /** The end of every run that gets to execute: old versions pruned, metadata saved, stats told. */
+  async function complete(run: {
+    plan: Plan;
+    outcome: ExecutionOutcome;
+    metadata: SyncMetadata | null;
+    fingerprint: TreeFingerprint | null;
+  }): Promise<SyncResult> {
+    const { plan, outcome, metadata } = run;
     const status: SyncStatus = controller.isCancelled
       ? 'cancelled'
       : outcome.errors.length > 0
@@ -208,9 +258,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     }
     // Re-read: a store may have written its own identity while recording this run.
     const latest = await options.state.loadMetadata().catch(() => null);
-    await options.state.saveMetadata(
-      nextMetadata(latest ?? metadata, storages, outcome.pendingConflicts, startedAt, status),
-    );
+    const next = nextMetadata(latest ?? metadata, storages, outcome.pendingConflicts, startedAt, status);
+    if (run.fingerprint) next.treeFingerprint = run.fingerprint;
+    await options.state.saveMetadata(next);
     const stats: SyncStats = {
       actions: outcome.actions,
       bytesUploaded: outcome.bytesUploaded,
@@ -229,10 +279,148 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       pendingConflicts: outcome.pendingConflicts,
       warnings,
     };
-  } finally {
-    unsubscribe();
   }
 }
+
+/** A run that finds both trees as the recorded fingerprint describes them repeats at most this many warnings. */
+const MAX_REPEATED_WARNINGS = 1000;
+
+/** Bumped when what a digest covers changes: fingerprints recorded before no longer match. */
+const FINGERPRINT_VERSION = 1;
+
+/** The settings a fingerprint holds for: the locations, and what shapes a listing and a plan. */
+function keyOf(config: SyncConfig, storages: Record<Side, Storage>): string {
+  const shaping = {
+    version: FINGERPRINT_VERSION,
+    source: storages.source.description,
+    destination: storages.destination.description,
+    mode: config.mode,
+    comparison: config.comparison,
+    ignore: config.ignorePatterns,
+    accessCheck: config.accessCheckFiles,
+  };
+  return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The metadata and its fingerprint when both trees are still exactly as the last run left
+ * them, in sync with the saved state (their digests unchanged): then there is nothing to do.
+ * Otherwise null; a recorded fingerprint is then dropped before anything changes (unless a
+ * dry run), so no later run can take a state this run changes for one it describes.
+ */
+async function findUnchangedTrees(
+  options: SyncOptions,
+  config: SyncConfig,
+  storages: Record<Side, Storage>,
+  key: string,
+  signal: AbortSignal,
+): Promise<{ metadata: SyncMetadata; fingerprint: TreeFingerprint } | null> {
+  let metadata: SyncMetadata | null;
+  try {
+    metadata = await options.state.loadMetadata();
+  } catch {
+    return null; // reported when the run loads it again
+  }
+  if (!metadata?.treeFingerprint) return null;
+  // A store may hand back whatever it holds: a damaged fingerprint is dropped like a stale one.
+  const fingerprint = isTreeFingerprint(metadata.treeFingerprint) ? metadata.treeFingerprint : null;
+  // As isUnchangedSinceLastSync: HASH_ONLY always looks at the hashes.
+  const canSkip =
+    fingerprint !== null &&
+    fingerprint.key === key &&
+    config.comparison !== 'HASH_ONLY' &&
+    metadata.pendingConflicts.length === 0 &&
+    SIDES.every((side) => storages[side].isUnchangedSince !== undefined);
+  if (canSkip) {
+    // One side that changed settles it: the other side's walk stops.
+    const settled = new AbortController();
+    const stop = () => settled.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const unchanged = await Promise.all(
+      SIDES.map(async (side) => {
+        const isSame = await storages[side].isUnchangedSince!(fingerprint[side], {
+          signal: settled.signal,
+        }).catch(() => false);
+        if (!isSame) stop();
+        return isSame;
+      }),
+    );
+    signal.removeEventListener('abort', stop);
+    if (unchanged.every(Boolean)) return { metadata, fingerprint };
+  }
+  if (!config.dryRun) await options.state.saveMetadata({ ...metadata, treeFingerprint: undefined });
+  return null;
+}
+
+/**
+ * The fingerprint of both trees after a run that left them in sync, or null when it cannot
+ * vouch for that. The listings' folder digests cover the trees as scanned; each path the run
+ * touched is replaced there by its record now, and every other path's record must be what
+ * was listed.
+ */
+function fingerprintAfterRun(
+  key: string,
+  digests: Record<Side, ListingDigest | null>,
+  trees: Record<Side, Tree>,
+  state: LastKnownState,
+  touched: ReadonlySet<string>,
+  warnings: string[],
+): TreeFingerprint | null {
+  const sides: Partial<Record<Side, SideFingerprint>> = {};
+  for (const side of SIDES) {
+    const listed = digests[side];
+    if (!listed) return null;
+    const folders = new Map<string, TreeDigestSum>();
+    for (const [path, value] of Object.entries(listed.folders)) {
+      const sum = TreeDigestSum.parse(value);
+      if (!sum) return null;
+      folders.set(path, sum);
+    }
+    for (const path of touched) {
+      const before = trees[side].get(path);
+      const after = state[side].get(path);
+      if (!before && !after) continue;
+      const parent = parentPath(path);
+      let sum = folders.get(parent);
+      if (!sum) {
+        sum = new TreeDigestSum();
+        folders.set(parent, sum);
+      }
+      sum.replace(before, after);
+    }
+    // A folder made has a digest of its own (its contents added to it); one removed, none.
+    for (const path of touched) {
+      const isDir = state[side].get(path)?.isDir === true;
+      if (isDir && !folders.has(path)) folders.set(path, new TreeDigestSum());
+      if (!isDir && trees[side].get(path)?.isDir && folders.get(path)?.sums[0] === 0) folders.delete(path);
+    }
+    // Untouched paths: each record is as listed (mostly the very object), and each listed
+    // path has a record (counted: the listed paths without one are all touched).
+    let listedWithRecord = 0;
+    for (const [path, record] of state[side]) {
+      const entry = trees[side].get(path);
+      if (entry !== undefined) listedWithRecord++;
+      if (entry === record || touched.has(path)) continue;
+      if (!entry || !isSameDigestItem(entry, record)) return null;
+    }
+    let listedTouchedOnly = 0;
+    for (const path of touched) if (trees[side].has(path) && !state[side].has(path)) listedTouchedOnly++;
+    if (trees[side].size - listedWithRecord !== listedTouchedOnly) return null;
+    const recorded: Record<string, string> = {};
+    for (const [path, sum] of folders) recorded[path] = sum.value;
+    sides[side] = { folders: recorded, skipped: listed.skipped, entries: state[side].size };
+  }
+  return { key, source: sides.source!, destination: sides.destination!, warnings };
+}
+
+const emptyOutcome = (): ExecutionOutcome => ({
+  actions: {},
+  bytesUploaded: 0,
+  bytesDownloaded: 0,
+  conflicts: 0,
+  pendingConflicts: [],
+  errors: [],
+});
 
 interface Prepared {
   lastKnown: LastKnownState | null;
@@ -241,6 +429,8 @@ interface Prepared {
   input: PlanInput;
   /** Nothing changed on either side since the last sync (`isUnchangedSinceLastSync`). */
   isUnchanged: boolean;
+  /** The listings' tree digests, where the backends make them. */
+  digests: Record<Side, ListingDigest | null>;
 }
 
 /** Loads the state, scans both sides and hashes what the planner needs. */
@@ -283,6 +473,7 @@ async function prepare(
         () => null,
       )
     : null;
+  const digests: Record<Side, ListingDigest | null> = { source: null, destination: null };
   const [sourceTree, destinationTree] = await Promise.all(
     SIDES.map((side) =>
       scanSide({
@@ -291,6 +482,9 @@ async function prepare(
         include,
         enterDirectory,
         known: known?.then((lastKnown) => lastKnown?.[side]),
+        onDigest: (digest) => {
+          digests[side] = digest;
+        },
         signal,
         emit,
         warn,
@@ -314,7 +508,7 @@ async function prepare(
   if (hashAlgorithm && !isUnchanged) {
     await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
   }
-  return { lastKnown, metadata, trees, input, isUnchanged };
+  return { lastKnown, metadata, trees, input, isUnchanged, digests };
 }
 
 /** The last-known state and metadata; an unreadable one is reported and read as none. */
