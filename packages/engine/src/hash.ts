@@ -63,8 +63,9 @@ export function createHasher(algorithm: HashAlgorithm): Hasher {
   }
 }
 
-/** Hash of in-memory bytes. */
+/** Hash of in-memory bytes, in one call (no hasher state to create and collect). */
 export function hashBytes(data: Uint8Array | string, algorithm: HashAlgorithm = DEFAULT_HASH): string {
+  if (algorithm === 'xxh3-64') return xxh3.xxh64(data).toString(16).padStart(16, '0');
   const hasher = createHasher(algorithm);
   hasher.update(data);
   return hasher.digest();

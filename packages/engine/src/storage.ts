@@ -56,6 +56,16 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** One file of `Storage.copyInBatch`: its path on both sides and its entry as planned. */
+export interface BatchCopy {
+  from: string;
+  to: string;
+  planned: Entry;
+}
+
+/** How one file of `Storage.copyInBatch` ended: copied, failed, or left to the caller (null). */
+export type BatchCopyResult = { source: Entry; written: Entry } | { error: unknown } | null;
+
 /** A listing's folder digests, and the folders it did not read; by path relative to the root. */
 export interface ListingDigest {
   folders: Record<string, string>;
@@ -126,6 +136,20 @@ export interface Storage {
    * Returns the entry as stored.
    */
   write(path: string, data: Readable | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<Entry>;
+  /**
+   * Optional: copies many small new files from `source` into this storage in one call, each
+   * as `write` with `ifAbsent` would (whole or not at all, never over what is at the target)
+   * after reading it as `readSmall` does; a source file that is no longer the planned
+   * version is not copied (CHANGED_DURING_TRANSFER). One result per copy, in order: the
+   * entries read and written (with their content hash in `algorithm`), the error, or null
+   * for a copy the caller must make itself. Null when this storage cannot copy from
+   * `source` this way.
+   */
+  copyInBatch?(
+    source: Storage,
+    copies: readonly BatchCopy[],
+    options: { algorithm: HashAlgorithm; signal?: AbortSignal },
+  ): Promise<BatchCopyResult[] | null>;
   /** Deletes a file or an empty directory. Deleting what is already gone is not an error. */
   delete(path: string): Promise<void>;
   /** Moves a file or directory, creating the target's parent directories. Fails with CONFLICT when `to` exists. */

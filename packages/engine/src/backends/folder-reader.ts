@@ -157,6 +157,8 @@ type WorkerRequest =
       /** Set to non-zero (an Int32 at 0) to stop the walk early. */
       stop: SharedArrayBuffer;
     }
+  | { op: 'copy'; listing: number; batch: CopyBatch; tempMarker: string }
+  | { op: 'flush'; listing: number }
   | { op: 'read'; listing: number; path: string; again: boolean }
   | { op: 'skip'; listing: number; path: string }
   | { op: 'consumed'; listing: number; entries: number }
@@ -171,8 +173,43 @@ interface Internal {
   tempMarker: string;
 }
 
+/**
+ * One small file to copy on a worker: its source and target paths on disk below the roots of
+ * the batch, and the size and mtime (ms) the plan saw at the source.
+ */
+export type WorkerCopy = [from: string, to: string, size: number, mtime: number];
+
+/** A batch of copies for a worker: roots, the copies, and their planned sizes' sum. */
+export interface CopyBatch {
+  fromRoot: string;
+  toRoot: string;
+  copies: WorkerCopy[];
+  bytes: number;
+  /** Keep the written files' descriptors for `flush` (else closed at once: no fsync). */
+  keepOpen: boolean;
+}
+
+/** How one copy ended on the worker (`CopiedFiles.status`). */
+export const CopyStatus = { Copied: 0, Failed: 1, Changed: 2, Appeared: 3 } as const;
+
+/**
+ * What a worker did of a batch of copies: per copy its status, for those copied the
+ * source's `[size, mtimeMs, ino]` as read and the target's as written (at `6 * index` in
+ * `numbers`), the bytes (at `offsets[index]` in `data`), and the `fs` errors of those that
+ * failed, by index.
+ */
+export interface CopiedFiles {
+  status: Uint8Array;
+  numbers: Float64Array;
+  offsets: Float64Array;
+  data: Uint8Array;
+  errors: Record<number, { code?: string; message: string; syscall?: string; path?: string }>;
+}
+
 /** What the folder worker read of one folder. */
 type WorkerReply = { listing: number; path: string } & (
+  | { copied: CopiedFiles }
+  | { flushed: true }
   | { names: string[]; types: Uint8Array; numbers: Float64Array; isSortedNfc: boolean; digest?: number[] }
   | { unchanged: boolean | null }
   | { notUtf8: true }
@@ -444,6 +481,111 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     }
     return folders === Object.keys(expected).length;
   };
+  /** Descriptors of files copied here, open until a `flush` has made them durable. */
+  let unflushed: number[] = [];
+  /**
+   * Copies small files, each as a local write with `ifAbsent` does it: read whole (one byte
+   * past the planned size, then `fstat`), checked against the plan, written under its
+   * temporary name with the planned mtime, hard-linked into place (never over anything) and
+   * the temporary name removed. The written file's descriptor stays open for `flush`.
+   */
+  /** Temporary names made here: the marker, a random tag of this worker, and a counter. */
+  const tempTag = Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0');
+  let tempCounter = 0;
+  const tempPathFor = (path: string, tempMarker: string) => {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    // Short enough for 255-byte name limits even when the name is long (as tempNameFor).
+    const stem = Buffer.byteLength(name) > 180 ? name.slice(0, 60) : name;
+    tempCounter = (tempCounter + 1) % 0x1_0000_0000;
+    return `${path.slice(0, slash + 1)}.${stem}${tempMarker}w${tempTag}${tempCounter.toString(16)}`;
+  };
+  const copyFiles = ({ fromRoot, toRoot, copies, bytes, keepOpen }: CopyBatch, tempMarker: string) => {
+    const status = new Uint8Array(copies.length);
+    const numbers = new Float64Array(copies.length * 6);
+    const offsets = new Float64Array(copies.length);
+    const data = new Uint8Array(bytes + 1);
+    const errors: CopiedFiles['errors'] = {};
+    const { constants } = fs;
+    const fromPrefix = fromRoot.endsWith('/') ? fromRoot : `${fromRoot}/`;
+    const toPrefix = toRoot.endsWith('/') ? toRoot : `${toRoot}/`;
+    let offset = 0;
+    for (let index = 0; index < copies.length; index++) {
+      const [fromRel, toRel, size, mtime] = copies[index]!;
+      const from = fromPrefix + fromRel;
+      const to = toPrefix + toRel;
+      const temp = tempPathFor(to, tempMarker);
+      try {
+        if (offset + size >= data.length) throw new Error('the copy batch is larger than its bytes');
+        const fd = fs.openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        let read: number;
+        let stats: import('node:fs').Stats;
+        try {
+          read = fs.readSync(fd, data, offset, Math.min(size + 1, data.length - offset), 0);
+          stats = fs.fstatSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        const isPlanned = stats.size === size && Math.abs(Math.round(stats.mtimeMs) - mtime) < 1;
+        if (!stats.isFile() || read !== size || !isPlanned) {
+          status[index] = 2;
+          continue;
+        }
+        const out = fs.openSync(temp, 'wx', 0o666);
+        let isLinked = false;
+        try {
+          let written = 0;
+          while (written < size) written += fs.writeSync(out, data, offset + written, size - written);
+          fs.futimesSync(out, new Date(), mtime / 1000);
+          const after = fs.fstatSync(out);
+          try {
+            fs.linkSync(temp, to);
+            isLinked = true;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+            status[index] = 3;
+            continue;
+          }
+          numbers.set([size, stats.mtimeMs, stats.ino, after.size, after.mtimeMs, after.ino], index * 6);
+          offsets[index] = offset;
+          offset += size;
+        } finally {
+          try {
+            fs.unlinkSync(temp);
+          } catch {
+            // Gone already.
+          }
+          if (isLinked && keepOpen) unflushed.push(out);
+          else fs.closeSync(out);
+        }
+      } catch (error) {
+        status[index] = 1;
+        errors[index] = describe(error);
+      }
+    }
+    return { status, numbers, offsets, data, errors };
+  };
+  /** fdatasyncs and closes the descriptors of every file copied here since the last flush. */
+  const flushCopies = async () => {
+    const fds = unflushed;
+    unflushed = [];
+    let failure: unknown;
+    await Promise.all(
+      fds.map(
+        (fd) =>
+          new Promise<void>((resolve) =>
+            fs.fdatasync(fd, (error) => {
+              failure ??= error ?? undefined;
+              fs.closeSync(fd);
+              resolve();
+            }),
+          ),
+      ),
+    );
+    if (failure) throw failure;
+  };
   const work = () => {
     isScheduled = false;
     const started = Date.now();
@@ -482,6 +624,23 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     }
   };
   parentPort!.on('message', (message: WorkerRequest) => {
+    if (message.op === 'copy') {
+      const { listing, batch, tempMarker } = message;
+      const copied = copyFiles(batch, tempMarker);
+      parentPort!.postMessage(
+        [{ listing, path: '', copied }],
+        [copied.status.buffer, copied.numbers.buffer, copied.offsets.buffer, copied.data.buffer],
+      );
+      return;
+    }
+    if (message.op === 'flush') {
+      const { listing } = message;
+      flushCopies().then(
+        () => parentPort!.postMessage([{ listing, path: '', flushed: true }]),
+        (error: unknown) => parentPort!.postMessage([{ listing, path: '', error: describe(error) }]),
+      );
+      return;
+    }
     if (message.op === 'compare') {
       const { listing, root } = message;
       try {
@@ -521,7 +680,7 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
 class FolderWorker {
   readonly #worker: Worker;
   readonly #readers = new Map<number, WorkerFolderReader>();
-  readonly #comparisons = new Map<number, (reply: WorkerReply) => void>();
+  readonly #requests = new Map<number, (reply: WorkerReply) => void>();
   #nextListing = 0;
   #holds = 0;
   failed = false;
@@ -529,14 +688,16 @@ class FolderWorker {
   constructor() {
     // Transpilers that keep function names (tsx) wrap nested functions in `__name()`.
     const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})(${addItemDigestFunction.toString()});`;
-    this.#worker = new Worker(source, { eval: true });
+    // A small young generation: what a worker allocates (stats, names, copied bytes) dies
+    // young, and a large one only adds to the process's footprint.
+    this.#worker = new Worker(source, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     // Idle, it must not keep the process alive.
     this.#worker.unref();
     this.#worker.on('message', (replies: WorkerReply[]) => {
       for (const reply of replies) {
-        const comparison = this.#comparisons.get(reply.listing);
+        const comparison = this.#requests.get(reply.listing);
         if (comparison) {
-          this.#comparisons.delete(reply.listing);
+          this.#requests.delete(reply.listing);
           comparison(reply);
         } else this.#readers.get(reply.listing)?.receive(reply);
       }
@@ -552,6 +713,22 @@ class FolderWorker {
     return listing;
   }
 
+  /** Sends a request that is answered by one reply, keeping the process alive meanwhile. */
+  async #ask(request: (listing: number) => WorkerRequest): Promise<WorkerReply> {
+    const listing = this.#nextListing++;
+    this.hold();
+    try {
+      const reply = await new Promise<WorkerReply>((resolve) => {
+        this.#requests.set(listing, resolve);
+        this.send(request(listing));
+      });
+      if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
+      return reply;
+    } finally {
+      this.release();
+    }
+  }
+
   /** `isFolderTreeUnchanged` on this worker. */
   async compare(
     root: string,
@@ -559,24 +736,43 @@ class FolderWorker {
     expected: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<boolean | null> {
-    const listing = this.#nextListing++;
     // The walk runs to its end in one go on the worker; an abort reaches it through memory.
     const stop = new SharedArrayBuffer(4);
     const onAbort = () => Atomics.store(new Int32Array(stop), 0, 1);
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.hold();
     try {
-      const reply = await new Promise<WorkerReply>((resolve) => {
-        this.#comparisons.set(listing, resolve);
-        this.send({ op: 'compare', listing, root, skipped, expected, internal: INTERNAL, stop });
-      });
-      if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error);
+      const reply = await this.#ask((listing) => ({
+        op: 'compare',
+        listing,
+        root,
+        skipped,
+        expected,
+        internal: INTERNAL,
+        stop,
+      }));
       return 'unchanged' in reply ? reply.unchanged : null;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.release();
     }
   }
+
+  /** `copySmallFiles` on this worker; `held` counts the descriptors it keeps for `flush`. */
+  async copy(batch: CopyBatch): Promise<CopiedFiles> {
+    const reply = await this.#ask((listing) => ({ op: 'copy', listing, batch, tempMarker: TEMP_MARKER }));
+    if (!('copied' in reply)) throw new Error('the folder worker did not copy');
+    if (batch.keepOpen) this.held += batch.copies.length;
+    return reply.copied;
+  }
+
+  /** Makes every file this worker copied durable. */
+  async flush(): Promise<void> {
+    if (this.held === 0) return;
+    this.held = 0;
+    await this.#ask((listing) => ({ op: 'flush', listing }));
+  }
+
+  /** Copied files whose descriptors the worker keeps open until `flush` (an upper bound). */
+  held = 0;
 
   send(request: WorkerRequest): void {
     this.#worker.postMessage(request);
@@ -602,9 +798,9 @@ class FolderWorker {
     this.failed = true;
     for (const reader of this.#readers.values()) reader.fail(error);
     this.#readers.clear();
-    for (const [listing, comparison] of this.#comparisons)
+    for (const [listing, comparison] of this.#requests)
       comparison({ listing, path: '', error: { message: error.message } });
-    this.#comparisons.clear();
+    this.#requests.clear();
   }
 }
 
@@ -626,6 +822,26 @@ export async function isFolderTreeUnchanged(
 ): Promise<boolean | null> {
   const worker = nextWorker();
   return worker ? worker.compare(root, skipped, expected, signal) : null;
+}
+
+/**
+ * Copies small files on a folder worker (see the worker's `copyFiles`). With `keepOpen`,
+ * the written files are made durable only by `flushCopiedFiles`. Null where no worker can
+ * start.
+ */
+export async function copySmallFiles(batch: CopyBatch): Promise<CopiedFiles | null> {
+  const worker = nextWorker();
+  return worker ? worker.copy(batch) : null;
+}
+
+/** fdatasyncs every file the folder workers copied and have not flushed yet. */
+export async function flushCopiedFiles(): Promise<void> {
+  await Promise.all(workers.map((worker) => worker?.flush()));
+}
+
+/** Descriptors the folder workers keep open for files not flushed yet (an upper bound). */
+export function unflushedCopies(): number {
+  return workers.reduce((sum, worker) => sum + (worker?.held ?? 0), 0);
 }
 
 /** Two workers: the source and the destination of a pair are listed side by side. */

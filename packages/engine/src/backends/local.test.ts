@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors.js';
+import { hashBytes } from '../hash.js';
 import type { Entry } from '../model.js';
 import { describeStorageContract, listAll, readAll, writeText } from '../testing/storage-contract.js';
 import { decodeFileName, diskName, LocalStorage, mapFsError } from './local.js';
@@ -372,5 +373,110 @@ describe('LocalStorage on a real folder', () => {
     ]);
     const plain = new Error('not from fs');
     expect(mapFsError(plain, 'p')).toBe(plain);
+  });
+});
+
+describe('LocalStorage copying small files in batches', () => {
+  let base: string;
+  let from: LocalStorage;
+  let to: LocalStorage;
+
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'syncengine-batch-'));
+    await mkdir(join(base, 'src', 'a', 'b'), { recursive: true });
+    await mkdir(join(base, 'dst'));
+    from = new LocalStorage(join(base, 'src'));
+    to = new LocalStorage(join(base, 'dst'));
+  });
+
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  /** The source's entries by path, as a listing gives them. */
+  async function planned(): Promise<Map<string, Entry>> {
+    return new Map((await listAll(from)).map((entry) => [entry.path, entry]));
+  }
+
+  const copy = (entries: Map<string, Entry>, paths: string[]) =>
+    to.copyInBatch(
+      from,
+      paths.map((path) => ({ from: path, to: path, planned: entries.get(path)! })),
+      { algorithm: 'xxh3-64' },
+    );
+
+  it('copies files whole with their mtimes, hashes and inodes, making folders, leaving no temporary names', async () => {
+    const files = { 'top.txt': 'top', 'a/one.txt': 'one', 'a/b/two.txt': 'two two', 'a/b/empty.txt': '' };
+    for (const [path, text] of Object.entries(files)) {
+      await writeFile(join(base, 'src', path), text);
+      await utimes(join(base, 'src', path), 1_700_000_000.123, 1_700_000_000.123);
+    }
+    const entries = await planned();
+    const results = await copy(entries, Object.keys(files));
+    expect(results).toHaveLength(4);
+    for (const [index, path] of Object.keys(files).entries()) {
+      const result = results![index];
+      if (!result || 'error' in result) throw new Error(`${path} was not copied: ${JSON.stringify(result)}`);
+      expect(await readFile(join(base, 'dst', path), 'utf8')).toBe(files[path as keyof typeof files]);
+      const written = await stat(join(base, 'dst', path));
+      expect(result.written).toMatchObject({
+        path,
+        size: written.size,
+        mtime: 1_700_000_000_123,
+        id: String(written.ino),
+        hash: hashBytes(files[path as keyof typeof files]),
+        hashAlgorithm: 'xxh3-64',
+      });
+      expect(result.source).toMatchObject({ path, id: entries.get(path)!.id, hash: result.written.hash });
+    }
+    await to.flush();
+    const left = await readdir(join(base, 'dst'), { recursive: true });
+    expect(left.filter((name) => name.includes('syncengine-tmp'))).toEqual([]);
+  });
+
+  it('refuses a source changed since it was planned and never replaces what appeared at the target', async () => {
+    await writeFile(join(base, 'src', 'changed.txt'), 'before');
+    await writeFile(join(base, 'src', 'taken.txt'), 'mine');
+    await writeFile(join(base, 'src', 'fine.txt'), 'fine');
+    const entries = await planned();
+    await writeFile(join(base, 'src', 'changed.txt'), 'after, longer');
+    await writeFile(join(base, 'dst', 'taken.txt'), 'theirs');
+    const results = await copy(entries, ['changed.txt', 'taken.txt', 'fine.txt']);
+    const codes = results!.map((result) =>
+      result && 'error' in result ? (result.error as SyncError).code : result ? 'copied' : 'left',
+    );
+    expect(codes).toEqual(['CHANGED_DURING_TRANSFER', 'CHANGED_DURING_TRANSFER', 'copied']);
+    expect(await readFile(join(base, 'dst', 'taken.txt'), 'utf8')).toBe('theirs');
+    await expect(stat(join(base, 'dst', 'changed.txt'))).rejects.toThrow();
+    expect(await readFile(join(base, 'dst', 'fine.txt'), 'utf8')).toBe('fine');
+  });
+
+  it('leaves a file to the caller when its folder went away, and refuses a source gone since', async () => {
+    await writeFile(join(base, 'src', 'a', 'one.txt'), 'one');
+    await writeFile(join(base, 'src', 'gone.txt'), 'gone');
+    const entries = await planned();
+    await to.mkdir('a');
+    await rm(join(base, 'dst', 'a'), { recursive: true });
+    await rm(join(base, 'src', 'gone.txt'));
+    const results = await copy(entries, ['a/one.txt', 'gone.txt']);
+    expect(results![0]).toBeNull();
+    expect(results![1] && 'error' in results![1] && (results![1].error as SyncError).code).toBe(
+      'CHANGED_DURING_TRANSFER',
+    );
+    // Written alone, the file gets its folder back.
+    await writeText(to, 'a/one.txt', 'one');
+    expect(await readFile(join(base, 'dst', 'a', 'one.txt'), 'utf8')).toBe('one');
+  });
+
+  it('declines sources that are not local folders', async () => {
+    const { MemoryStorage } = await import('./memory.js');
+    const memory = new MemoryStorage();
+    await writeText(memory, 'x.txt', 'x');
+    const entry = (await memory.stat('x.txt'))!;
+    expect(
+      await to.copyInBatch(memory, [{ from: 'x.txt', to: 'x.txt', planned: entry }], {
+        algorithm: 'xxh3-64',
+      }),
+    ).toBeNull();
   });
 });

@@ -19,7 +19,7 @@ import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
-import { createHasher, LOCAL_HASH_ALGORITHMS } from '../hash.js';
+import { createHasher, hashBytes, LOCAL_HASH_ALGORITHMS } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import {
   isEngineInternalPath,
@@ -28,16 +28,29 @@ import {
   normalizeRelativePath,
   tempNameFor,
 } from '../paths.js';
-import type { ListingDigest, ListOptions, Storage, StorageCapabilities, WriteOptions } from '../storage.js';
+import type {
+  BatchCopy,
+  BatchCopyResult,
+  ListingDigest,
+  ListOptions,
+  Storage,
+  StorageCapabilities,
+  WriteOptions,
+} from '../storage.js';
 import { formatDigest } from '../tree-digest.js';
 import { diskName } from './disk-names.js';
 import {
   ChildType,
+  CopyStatus,
+  copySmallFiles,
   createFolderReader,
   type FolderReader,
+  flushCopiedFiles,
   isFolderTreeUnchanged,
   type RawFolder,
   startFolderWorkers,
+  unflushedCopies,
+  type WorkerCopy,
 } from './folder-reader.js';
 import { abortIfNeeded } from './util.js';
 
@@ -84,6 +97,11 @@ const MAX_UNFLUSHED = 8192;
 const FLUSH_CONCURRENCY = 32;
 /** Written small files whose descriptors stay open for `flush()`, before a write flushes itself. */
 const MAX_OPEN_UNFLUSHED = 512;
+/**
+ * The same for files copied on the folder workers, checked before and after each batch:
+ * with a few batches in flight, the descriptors open at once stay well below common limits.
+ */
+const MAX_OPEN_COPIES = 256;
 
 /** fdatasyncs a descriptor kept open by a write, then closes it. */
 async function syncAndClose(fd: number): Promise<void> {
@@ -212,6 +230,9 @@ export function mapFsError(error: unknown, path: string): unknown {
 
 /** `link` errors that mean the file system has no hard links (FAT, some network file systems). */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/** True for a path on disk that is text (no bytes kept escaped, see `diskName`). */
+const isPlainDiskPath = (disk: string) => typeof diskName(disk) === 'string';
 
 /** An mtime as entries carry it: rounded, as mtimes set through utimes come back with float noise in the sub-ms part. */
 const localMtime = (mtimeMs: number) => Math.round(mtimeMs);
@@ -462,6 +483,7 @@ export class LocalStorage implements Storage {
     this.#unflushedDirs = new Set();
     this.#unflushedFds = [];
     try {
+      await flushCopiedFiles();
       await forEachLimited(fds, FLUSH_CONCURRENCY, syncAndClose);
       await forEachLimited(files, FLUSH_CONCURRENCY, (file) => fsyncPath(file, false));
       await forEachLimited(dirs, FLUSH_CONCURRENCY, (dir) => fsyncPath(dir, true));
@@ -1058,6 +1080,113 @@ export class LocalStorage implements Storage {
     this.#changed(null, dir);
     if (this.#unflushedFds.length >= MAX_OPEN_UNFLUSHED) await this.flush();
     return this.toEntry(rel, written);
+  }
+
+  /**
+   * Small new files from another local storage, copied on the folder workers (see
+   * `Storage.copyInBatch`): every call there stays off this thread, and the two workers copy
+   * side by side. Null where that cannot be: another kind of source, asynchronous calls
+   * only, or no hard links on this file system.
+   */
+  async copyInBatch(
+    source: Storage,
+    copies: readonly BatchCopy[],
+    options: { algorithm: HashAlgorithm; signal?: AbortSignal },
+  ): Promise<BatchCopyResult[] | null> {
+    if (!(source instanceof LocalStorage) || !this.#isSyncMode || !source.#isSyncMode || !this.#canLink) {
+      return null;
+    }
+    abortIfNeeded(options.signal);
+    await Promise.all([this.getRealRoot(), source.getRealRoot()]);
+    const results: BatchCopyResult[] = copies.map(() => null);
+    const sent: { index: number; rel: string; fromRel: string; fromDisk: string; dir: string }[] = [];
+    const jobs: WorkerCopy[] = [];
+    let bytes = 0;
+    for (const [index, copy] of copies.entries()) {
+      try {
+        const fromRel = normalizeRelativePath(copy.from);
+        const fromDisk = source.diskPath(fromRel);
+        const rel = normalizeRelativePath(copy.to);
+        const disk = this.diskPath(rel);
+        // Names that are not UTF-8 keep their bytes only on this thread.
+        if (!isPlainDiskPath(fromDisk) || !isPlainDiskPath(disk) || copy.planned.size > SMALL_FILE) continue;
+        const fromDir = nodePath.dirname(source.absolute(fromDisk));
+        if (fromRel.includes('/') && !source.#knownDirs.has(fromDir))
+          await source.assertInsideRoot(fromDir, fromRel);
+        const dir = nodePath.dirname(this.absolute(disk));
+        if (dir !== this.root && !this.#knownDirs.has(dir)) await this.ensureDirectory(dir, rel);
+        jobs.push([fromDisk, disk, copy.planned.size, copy.planned.mtime]);
+        sent.push({ index, rel, fromRel, fromDisk, dir });
+        bytes += copy.planned.size;
+      } catch (error) {
+        results[index] = { error };
+      }
+    }
+    if (jobs.length === 0) return results;
+    // Each copied file's descriptor stays open until a flush: their number stays bounded.
+    if (unflushedCopies() + jobs.length > MAX_OPEN_COPIES) await this.flush();
+    const copied = await copySmallFiles({
+      fromRoot: source.root,
+      toRoot: this.root,
+      copies: jobs,
+      bytes,
+      keepOpen: this.options.fsync !== false,
+    });
+    if (!copied) return null;
+    for (const [at, { index, rel, fromRel, fromDisk, dir }] of sent.entries()) {
+      const status = copied.status[at];
+      if (status === CopyStatus.Copied) {
+        const n = copied.numbers;
+        const start = copied.offsets[at]!;
+        const size = n[at * 6]!;
+        const hash = hashBytes(copied.data.subarray(start, start + size), options.algorithm);
+        const read = localEntry(fromRel, false, size, localMtime(n[at * 6 + 1]!), n[at * 6 + 2]!);
+        const written = localEntry(rel, false, n[at * 6 + 3]!, localMtime(n[at * 6 + 4]!), n[at * 6 + 5]!);
+        read.hash = hash;
+        read.hashAlgorithm = options.algorithm;
+        written.hash = hash;
+        written.hashAlgorithm = options.algorithm;
+        results[index] = { source: read, written };
+        this.#changed(null, dir);
+      } else if (status === CopyStatus.Changed) {
+        results[index] = {
+          error: new SyncError(
+            'CHANGED_DURING_TRANSFER',
+            `${fromRel} changed since it was scanned; retried next run`,
+            {
+              path: fromRel,
+            },
+          ),
+        };
+      } else if (status === CopyStatus.Appeared) {
+        results[index] = { error: appearedError(rel) };
+      } else {
+        const failure = copied.errors[at] ?? { message: 'the copy failed' };
+        const error = Object.assign(new Error(failure.message), failure);
+        const isSourceError = failure.path === source.absolute(fromDisk);
+        if (failure.code === 'ENOENT' && isSourceError) {
+          results[index] = {
+            error: new SyncError(
+              'CHANGED_DURING_TRANSFER',
+              `${fromRel} is gone since it was scanned; retried next run`,
+              {
+                path: fromRel,
+              },
+            ),
+          };
+        } else if (failure.code === 'ENOENT') {
+          // The target's folder was known, but has been removed since: the caller copies
+          // this file alone, which makes it again.
+          this.#forgetDirs(dir);
+        } else if (failure.code !== undefined && NO_LINKS.has(failure.code) && failure.syscall === 'link') {
+          this.#canLink = false;
+        } else {
+          results[index] = { error: mapFsError(error, isSourceError ? fromRel : rel) };
+        }
+      }
+    }
+    if (unflushedCopies() >= MAX_OPEN_COPIES) await this.flush();
+    return results;
   }
 
   async delete(path: string): Promise<void> {

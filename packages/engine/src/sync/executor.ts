@@ -23,6 +23,19 @@ import { depth, moveToVersions, restoreFromVersions } from './versions.js';
 
 const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
 const PROGRESS_INTERVAL_MS = 100;
+/** A group of small new files copied in one call (`Storage.copyInBatch`): at most this many files, */
+const GROUP_FILES = 128;
+/** ... this many bytes, */
+const GROUP_BYTES = 4 * 1024 * 1024;
+/** ... each of at most this size. */
+const GROUP_FILE_BYTES = 64 * 1024;
+
+/** Small new files copied from one side to the other in one call. */
+interface CopyGroup {
+  from: Side;
+  actions: PlannedAction[];
+  bytes: number;
+}
 
 export interface ExecutorOptions {
   storages: Record<Side, Storage>;
@@ -107,13 +120,20 @@ export class Executor {
     directories.sort((a, b) => depth(a.path) - depth(b.path));
 
     const onError = (action: PlannedAction, error: unknown) => this.#fail(action, error);
+    const onGroupError = (group: CopyGroup, error: unknown) => {
+      for (const action of group.actions) this.#fail(action, error);
+    };
     const step = (action: PlannedAction) => this.#perform(action);
     // Conflicts first: settling a file-versus-directory clash makes room for what is
     // renamed or copied into that directory. A conflict never involves a rename's paths.
     await runPool(conflicts, config.transfers, gate, step, onError);
     await runPool(renames, config.operations, gate, step, onError);
     await runPool(directories, config.operations, gate, step, onError);
-    await runPool(transfers, config.transfers, gate, step, onError);
+    // Small new files go in groups where the target storage copies many at once; a group
+    // counts as one transfer (its files are copied one after another).
+    const { groups, single } = this.#groupSmallCopies(transfers);
+    await runPool(groups, config.transfers, gate, (group) => this.#copyGroup(group), onGroupError);
+    await runPool(single, config.transfers, gate, step, onError);
     // Deletes go by depth, one level at a time, so a directory is only removed once
     // everything below it is gone.
     const byDepth = new Map<number, PlannedAction[]>();
@@ -126,6 +146,95 @@ export class Executor {
     for (const level of [...byDepth.keys()].sort((a, b) => b - a)) {
       if (gate.isCancelled) break;
       await runPool(byDepth.get(level) ?? [], config.operations, gate, step, onError);
+    }
+  }
+
+  /**
+   * Splits transfers into groups of small new files (at most `GROUP_FILES` files or
+   * `GROUP_BYTES` bytes, one direction each) that the target storage copies in one call
+   * (`Storage.copyInBatch`), and the transfers made one by one.
+   */
+  #groupSmallCopies(transfers: PlannedAction[]): { groups: CopyGroup[]; single: PlannedAction[] } {
+    const { storages, trees } = this.#o;
+    const groups: CopyGroup[] = [];
+    const single: PlannedAction[] = [];
+    const open: Partial<Record<Side, CopyGroup>> = {};
+    for (const action of transfers) {
+      const from: Side | null =
+        action.type === 'UPLOAD_NEW' ? 'source' : action.type === 'DOWNLOAD_NEW' ? 'destination' : null;
+      const to = from && other(from);
+      const entry = from && trees[from].get(action.path);
+      const isSmallNewFile =
+        from !== null &&
+        to !== null &&
+        entry !== undefined &&
+        entry !== null &&
+        !entry.isDir &&
+        entry.size <= GROUP_FILE_BYTES &&
+        !trees[to].has(action.path) &&
+        storages[to].copyInBatch !== undefined &&
+        storages[to].capabilities.exclusiveWrites === true;
+      if (!isSmallNewFile) {
+        single.push(action);
+        continue;
+      }
+      let group = open[from];
+      if (!group || group.actions.length >= GROUP_FILES || group.bytes + entry.size > GROUP_BYTES) {
+        group = { from, actions: [], bytes: 0 };
+        groups.push(group);
+        open[from] = group;
+      }
+      group.actions.push(action);
+      group.bytes += entry.size;
+    }
+    return { groups, single };
+  }
+
+  /**
+   * Copies a group of small new files with one `copyInBatch` call; a file the storage leaves
+   * to the caller (or a group it cannot take) is copied on its own, as any transfer.
+   */
+  async #copyGroup(group: CopyGroup): Promise<void> {
+    const { storages, trees, emit } = this.#o;
+    const { from, actions } = group;
+    const to = other(from);
+    const isUpload = from === 'source';
+    const copies = actions.map((action) => ({
+      from: action.path,
+      to: action.path,
+      planned: trees[from].get(action.path)!,
+    }));
+    for (const copy of copies) {
+      emit({
+        type: isUpload ? 'upload_start' : 'download_start',
+        path: copy.to,
+        total_bytes: copy.planned.size,
+      });
+    }
+    const results =
+      (await storages[to].copyInBatch!(storages[from], copies, { algorithm: this.#o.hashAlgorithm })) ??
+      copies.map(() => null);
+    for (const [index, action] of actions.entries()) {
+      const result = results[index] ?? null;
+      if (result === null || ('error' in result && isSyncError(result.error, 'TRANSIENT'))) {
+        try {
+          await this.#perform(action);
+        } catch (error) {
+          this.#fail(action, error);
+        }
+        continue;
+      }
+      if ('error' in result) {
+        this.#fail(action, result.error);
+        continue;
+      }
+      const size = result.written.size;
+      if (isUpload) this.outcome.bytesUploaded += size;
+      else this.outcome.bytesDownloaded += size;
+      emit({ type: isUpload ? 'upload_complete' : 'download_complete', path: action.path, bytes: size });
+      this.#record(this.#change(from, result.source, result.written, action.path));
+      this.outcome.actions[action.type] = (this.outcome.actions[action.type] ?? 0) + 1;
+      emit({ type: 'action_complete', action });
     }
   }
 

@@ -276,20 +276,24 @@ describe('a run over trees left in sync', () => {
     await pair.run({ conflictStrategy: 'MANUAL' });
     expect(pair.state.loads).toBe(3);
 
-    // A destination that fails one write: the run fails, and leaves no fingerprint behind.
+    // A copy that fails (a folder appears where the file goes): the run fails, and leaves
+    // no fingerprint behind.
     const settled = await pair.run({ conflictStrategy: 'SOURCE_WINS' });
     expect(settled.status).toBe('completed');
     expect((await pair.state.loadMetadata())?.treeFingerprint).toBeDefined();
     await put(pair.src, 'b.txt', 'beta');
-    const failing = new LocalStorage(pair.dst);
-    const write = failing.write.bind(failing);
-    failing.write = async (path, data, options) => {
-      if (path === 'b.txt') throw new Error('disk full');
-      return write(path, data, options);
-    };
-    const failed = await sync({ source: pair.source, destination: failing, state: pair.state });
+    const failed = await pair.run(
+      {},
+      {
+        onEvent: (event) => {
+          if (event.type === 'sync_start') mkdirNow(join(pair.dst, 'b.txt'));
+        },
+      },
+    );
     expect(failed.status).toBe('failed');
+    expect(failed.errors.map((error) => error.path)).toEqual(['b.txt']);
     expect((await pair.state.loadMetadata())?.treeFingerprint).toBeUndefined();
+    await rm(join(pair.dst, 'b.txt'), { recursive: true });
     await pair.run();
     expect(await readFile(join(pair.dst, 'b.txt'), 'utf8')).toBe('beta');
   });
@@ -480,6 +484,11 @@ describe('runs that skip the listings under random edits (real folders)', () => 
     expect(skipped).toBeGreaterThan(20);
   }, 120_000);
 });
+
+/** Makes a folder synchronously (from an event sink, which cannot wait). */
+function mkdirNow(path: string): void {
+  process.getBuiltinModule('node:fs').mkdirSync(path);
+}
 
 /** Appends to a file, if it exists, synchronously (from an event sink, which cannot wait). */
 function appendNow(file: string, text: string): void {

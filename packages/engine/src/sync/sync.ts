@@ -376,10 +376,18 @@ function fingerprintAfterRun(
       if (!sum) return null;
       folders.set(path, sum);
     }
+    // Touched paths: what was listed is replaced by what is recorded now. A folder made has a
+    // digest of its own (its contents add to it); one removed has none, once emptied.
+    const tree = trees[side];
+    const records = state[side];
+    let listedTouchedOnly = 0;
+    const removedFolders: string[] = [];
     for (const path of touched) {
-      const before = trees[side].get(path);
-      const after = state[side].get(path);
-      if (!before && !after) continue;
+      const before = tree.get(path);
+      const after = records.get(path);
+      if (before !== undefined && after === undefined) listedTouchedOnly++;
+      // Unchanged on this side (the other side's copy of it was made, say): nothing to replace.
+      if (before === after || (before && after && isSameDigestItem(before, after))) continue;
       const parent = parentPath(path);
       let sum = folders.get(parent);
       if (!sum) {
@@ -387,25 +395,20 @@ function fingerprintAfterRun(
         folders.set(parent, sum);
       }
       sum.replace(before, after);
+      if (after?.isDir && !folders.has(path)) folders.set(path, new TreeDigestSum());
+      if (before?.isDir && !after?.isDir) removedFolders.push(path);
     }
-    // A folder made has a digest of its own (its contents added to it); one removed, none.
-    for (const path of touched) {
-      const isDir = state[side].get(path)?.isDir === true;
-      if (isDir && !folders.has(path)) folders.set(path, new TreeDigestSum());
-      if (!isDir && trees[side].get(path)?.isDir && folders.get(path)?.sums[0] === 0) folders.delete(path);
-    }
+    for (const path of removedFolders) if (folders.get(path)?.sums[0] === 0) folders.delete(path);
     // Untouched paths: each record is as listed (mostly the very object), and each listed
     // path has a record (counted: the listed paths without one are all touched).
     let listedWithRecord = 0;
-    for (const [path, record] of state[side]) {
-      const entry = trees[side].get(path);
+    for (const [path, record] of records) {
+      const entry = tree.get(path);
       if (entry !== undefined) listedWithRecord++;
       if (entry === record || touched.has(path)) continue;
       if (!entry || !isSameDigestItem(entry, record)) return null;
     }
-    let listedTouchedOnly = 0;
-    for (const path of touched) if (trees[side].has(path) && !state[side].has(path)) listedTouchedOnly++;
-    if (trees[side].size - listedWithRecord !== listedTouchedOnly) return null;
+    if (tree.size - listedWithRecord !== listedTouchedOnly) return null;
     const recorded: Record<string, string> = {};
     for (const [path, sum] of folders) recorded[path] = sum.value;
     sides[side] = { folders: recorded, skipped: listed.skipped, entries: state[side].size };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
-import { createHasher } from '../hash.js';
+import { createHasher, hashBytes } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import type { Storage, WriteOptions } from '../storage.js';
 
@@ -111,11 +111,10 @@ async function copyBytes(
   if (data.length !== planned.size || !isSameVersion(planned, after)) {
     throw changed('changed since it was scanned');
   }
-  const hasher = createHasher(options.algorithm);
-  hasher.update(data);
+  const hash = hashBytes(data, options.algorithm);
   options.onProgress?.(data.length);
   const written = await to.write(toPath, oneChunk(data), writeOptions(options));
-  return verified(after, written, hasher.digest(), toPath, options.algorithm);
+  return verified(after, written, hash, toPath, options.algorithm);
 }
 
 function writeOptions({ planned, ifAbsent }: CopyOptions): WriteOptions {
