@@ -1,6 +1,7 @@
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors.js';
 import type { Entry, LastKnownState } from '../model.js';
@@ -22,6 +23,17 @@ const stateOf = (...paths: string[]): LastKnownState => ({
   source: new Map(paths.map((path) => [path, file(path)])),
   destination: new Map(paths.map((path) => [path, file(path, { id: `dest-${path}` })])),
 });
+
+/** A record in the layout of the tree files, as the store writes it (key order included). */
+function record(entry: Entry): Record<string, unknown> {
+  const out: Record<string, unknown> = { size: entry.size, mtime: entry.mtime, is_dir: entry.isDir };
+  if (entry.hash !== undefined) {
+    out.hash = entry.hash;
+    if (entry.hashAlgorithm !== undefined) out.hash_algorithm = entry.hashAlgorithm;
+  }
+  if (entry.id !== undefined) out.id = entry.id;
+  return out;
+}
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -124,6 +136,70 @@ describe('FileStateStore', () => {
     // Not JSON (a leading zero): the whole file is reported, not misread.
     await writeFile(join(dir, 'source_tree.json'), '{\n"k":{"size":01,"mtime":1,"is_dir":false}\n}\n');
     await expect(new FileStateStore(dir).load()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('writes trees and journal lines exactly as JSON.stringify would, whatever the strings', async () => {
+    const text = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        '"',
+        '\\',
+        '\n',
+        '\u0001',
+        '\u007f',
+        'é',
+        '\u2028',
+        '\ud800',
+        '\udc00',
+        '😀',
+      ),
+    });
+    const entry = fc.record(
+      {
+        size: fc.oneof(fc.nat(), fc.constant(2 ** 53 - 1)),
+        mtime: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        isDir: fc.boolean(),
+        hash: text,
+        hashAlgorithm: text,
+        id: text,
+      },
+      { requiredKeys: ['size', 'mtime', 'isDir'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(text, entry, fc.option(entry)), { minLength: 1, maxLength: 8 }),
+        async (rows) => {
+          const root = await mkdtemp(join(tmpdir(), 'syncengine-state-text-'));
+          try {
+            const store = new FileStateStore(join(root, 'state'), { fsync: false });
+            const paths = [...new Set(rows.map(([path]) => `p${path}`))];
+            const at = (index: number) => rows.find(([path]) => `p${path}` === paths[index])!;
+            const tree = (side: 1 | 2): Entry[] =>
+              paths.map((path, index) => ({ path, ...(at(index)[side] ?? at(index)[1]) }) as Entry);
+            await store.save({
+              source: new Map(tree(1).map((item) => [item.path, item])),
+              destination: new Map(tree(2).map((item) => [item.path, item])),
+            });
+            const sourceText = await readFile(join(root, 'state', 'source_tree.json'), 'utf8');
+            expect(JSON.parse(sourceText)).toEqual(
+              JSON.parse(
+                JSON.stringify(Object.fromEntries(tree(1).map((item) => [item.path, record(item)]))),
+              ),
+            );
+            await store.update(tree(2).map((item) => ({ path: item.path, source: null, destination: item })));
+            const lines = (await readFile(join(root, 'state', 'journal.jsonl'), 'utf8'))
+              .split('\n')
+              .filter(Boolean);
+            expect(lines).toEqual(
+              tree(2).map((item) => JSON.stringify({ p: item.path, s: null, d: record(item) })),
+            );
+          } finally {
+            await rm(root, { recursive: true, force: true });
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('replays per-action updates from the journal and compacts it on save', async () => {

@@ -74,6 +74,34 @@ function toRecord(entry: Entry): EntryRecord {
   return record;
 }
 
+/** Text JSON.stringify writes as it is: no quote, backslash, control character or lone surrogate. */
+const VERBATIM_JSON_TEXT = /^[ !#-\x5b\x5d-\ud7ff\ue000-\uffff]*$/;
+
+/**
+ * `JSON.stringify(toRecord(entry))`, built directly where every string is written verbatim
+ * (paths, hashes and ids nearly always are): no record object per entry.
+ */
+function recordText(entry: Entry): string {
+  const { size, mtime, isDir, hash, hashAlgorithm, id } = entry;
+  const isPlain =
+    Number.isFinite(size) &&
+    Number.isFinite(mtime) &&
+    (hash === undefined || VERBATIM_JSON_TEXT.test(hash)) &&
+    (hashAlgorithm === undefined || VERBATIM_JSON_TEXT.test(hashAlgorithm)) &&
+    (id === undefined || VERBATIM_JSON_TEXT.test(id));
+  if (!isPlain) return JSON.stringify(toRecord(entry));
+  let text = `{"size":${size},"mtime":${mtime},"is_dir":${isDir}`;
+  if (hash !== undefined) {
+    text += `,"hash":"${hash}"`;
+    if (hashAlgorithm !== undefined) text += `,"hash_algorithm":"${hashAlgorithm}"`;
+  }
+  if (id !== undefined) text += `,"id":"${id}"`;
+  return `${text}}`;
+}
+
+/** A path as a JSON string. */
+const pathText = (path: string) => (VERBATIM_JSON_TEXT.test(path) ? `"${path}"` : JSON.stringify(path));
+
 function corrupt(file: string, why: string, cause?: unknown): SyncError {
   return new SyncError(
     'STATE_CORRUPT',
@@ -112,7 +140,7 @@ function* serializeTree(tree: Tree): Generator<string> {
   let chunk = '{\n';
   let isFirst = true;
   for (const [path, entry] of tree) {
-    chunk += `${isFirst ? '' : ',\n'}${JSON.stringify(path)}:${JSON.stringify(toRecord(entry))}`;
+    chunk += `${isFirst ? '' : ',\n'}${pathText(path)}:${recordText(entry)}`;
     isFirst = false;
     if (chunk.length >= SERIALIZE_CHUNK) {
       yield chunk;
@@ -395,20 +423,19 @@ export class FileStateStore implements StateStore {
 
   async update(changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await fsp.mkdir(this.dir, { recursive: true });
     const journal = this.file(JOURNAL_FILE);
     if (!this.journalChecked) {
+      // Once per store: a run records its changes in hundreds of batches.
+      await fsp.mkdir(this.dir, { recursive: true });
       await this.dropTornTail(journal);
       this.journalChecked = true;
     }
     let text = '';
+    // One `JournalLine` each, as JSON.stringify writes it.
     for (const change of changes) {
-      const line: JournalLine = {
-        p: change.path,
-        s: change.source ? toRecord(change.source) : null,
-        d: change.destination ? toRecord(change.destination) : null,
-      };
-      text += `${JSON.stringify(line)}\n`;
+      const source = change.source ? recordText(change.source) : 'null';
+      const destination = change.destination ? recordText(change.destination) : 'null';
+      text += `{"p":${pathText(change.path)},"s":${source},"d":${destination}}\n`;
     }
     // Private like the trees: it names every synced path.
     const handle = await fsp.open(journal, 'a', 0o600);
