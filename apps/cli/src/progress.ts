@@ -176,6 +176,7 @@ export class ProgressReporter {
       this.error(error, action.path);
       return;
     }
+    if (this.#mode !== 'plain') return;
     const target = action.to ? ` → ${action.to}` : '';
     const settled = this.resolutions.get(action.path) ?? action.conflict?.resolution;
     const resolution = action.type === 'CONFLICT' && settled ? ` (${settled})` : '';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { xxh3 } from '@node-rs/xxhash';
 import { SyncError } from './errors.js';
@@ -10,6 +11,18 @@ import type { HashAlgorithm } from './model.js';
  * practical concern for change detection.
  */
 export const DEFAULT_HASH: HashAlgorithm = 'xxh3-64';
+
+/**
+ * Where the XXH3 module loads from, for worker threads that hash what they copy (null when
+ * it cannot be resolved: they leave the hashing to the calling thread then).
+ */
+export const XXH3_MODULE: string | null = (() => {
+  try {
+    return createRequire(import.meta.url).resolve('@node-rs/xxhash');
+  } catch {
+    return null;
+  }
+})();
 
 /** Algorithms `createHasher` can compute locally, cheapest first. */
 export const LOCAL_HASH_ALGORITHMS: readonly HashAlgorithm[] = ['xxh3-64', 'md5', 'sha1', 'sha256'];

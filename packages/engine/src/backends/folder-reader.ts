@@ -187,6 +187,8 @@ export interface CopyBatch {
   bytes: number;
   /** Keep the written files' descriptors for `flush` (else closed at once: no fsync). */
   keepOpen: boolean;
+  /** The XXH3 module to hash the copies with (`xxh3-64`); null leaves hashing to the caller. */
+  xxh3Module: string | null;
 }
 
 /** How one copy ended on the worker (`CopiedFiles.status`). */
@@ -195,14 +197,15 @@ export const CopyStatus = { Copied: 0, Failed: 1, Changed: 2, Appeared: 3 } as c
 /**
  * What a worker did of a batch of copies: per copy its status, for those copied the
  * source's `[size, mtimeMs, ino]` as read and the target's as written (at `6 * index` in
- * `numbers`), the bytes (at `offsets[index]` in `data`), and the `fs` errors of those that
- * failed, by index.
+ * `numbers`), their `xxh3-64` hashes where the batch asked for them, else the bytes (at
+ * `offsets[index]` in `data`), and the `fs` errors of those that failed, by index.
  */
 export interface CopiedFiles {
   status: Uint8Array;
   numbers: Float64Array;
+  hashes: string[] | null;
   offsets: Float64Array;
-  data: Uint8Array;
+  data: Uint8Array | null;
   errors: Record<number, { code?: string; message: string; syscall?: string; path?: string }>;
 }
 
@@ -502,7 +505,25 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     tempCounter = (tempCounter + 1) % 0x1_0000_0000;
     return `${path.slice(0, slash + 1)}.${stem}${tempMarker}w${tempTag}${tempCounter.toString(16)}`;
   };
-  const copyFiles = ({ fromRoot, toRoot, copies, bytes, keepOpen }: CopyBatch, tempMarker: string) => {
+  /** The XXH3 hasher, once loaded (false: it could not be). */
+  let xxh3: { xxh64(data: Uint8Array): bigint } | false | undefined;
+  const hasherFrom = (module: string | null) => {
+    if (module === null) return false;
+    if (xxh3 === undefined) {
+      try {
+        xxh3 = process.getBuiltinModule('node:module').createRequire(module)(module).xxh3;
+      } catch {
+        xxh3 = false;
+      }
+    }
+    return xxh3;
+  };
+  const copyFiles = (
+    { fromRoot, toRoot, copies, bytes, keepOpen, xxh3Module }: CopyBatch,
+    tempMarker: string,
+  ) => {
+    const hasher = hasherFrom(xxh3Module);
+    const hashes: string[] | null = hasher ? [] : null;
     const status = new Uint8Array(copies.length);
     const numbers = new Float64Array(copies.length * 6);
     const offsets = new Float64Array(copies.length);
@@ -533,12 +554,12 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
           status[index] = 2;
           continue;
         }
-        const out = fs.openSync(temp, 'wx', 0o666);
+        const out = fs.openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
         let isLinked = false;
         try {
           let written = 0;
           while (written < size) written += fs.writeSync(out, data, offset + written, size - written);
-          fs.futimesSync(out, new Date(), mtime / 1000);
+          fs.futimesSync(out, Date.now() / 1000, mtime / 1000);
           const after = fs.fstatSync(out);
           try {
             fs.linkSync(temp, to);
@@ -548,9 +569,22 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
             status[index] = 3;
             continue;
           }
-          numbers.set([size, stats.mtimeMs, stats.ino, after.size, after.mtimeMs, after.ino], index * 6);
+          if (hashes && hasher) {
+            hashes[index] = hasher
+              .xxh64(data.subarray(offset, offset + size))
+              .toString(16)
+              .padStart(16, '0');
+          }
+          const at = index * 6;
+          numbers[at] = size;
+          numbers[at + 1] = stats.mtimeMs;
+          numbers[at + 2] = stats.ino;
+          numbers[at + 3] = after.size;
+          numbers[at + 4] = after.mtimeMs;
+          numbers[at + 5] = after.ino;
           offsets[index] = offset;
-          offset += size;
+          // Hashed here: the next copy may take the same bytes.
+          if (!hashes) offset += size;
         } finally {
           try {
             fs.unlinkSync(temp);
@@ -565,7 +599,7 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
         errors[index] = describe(error);
       }
     }
-    return { status, numbers, offsets, data, errors };
+    return { status, numbers, hashes, offsets, data: hashes ? null : data, errors };
   };
   /** fdatasyncs and closes the descriptors of every file copied here since the last flush. */
   const flushCopies = async () => {
@@ -627,10 +661,9 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     if (message.op === 'copy') {
       const { listing, batch, tempMarker } = message;
       const copied = copyFiles(batch, tempMarker);
-      parentPort!.postMessage(
-        [{ listing, path: '', copied }],
-        [copied.status.buffer, copied.numbers.buffer, copied.offsets.buffer, copied.data.buffer],
-      );
+      const moving = [copied.status.buffer, copied.numbers.buffer, copied.offsets.buffer];
+      if (copied.data) moving.push(copied.data.buffer);
+      parentPort!.postMessage([{ listing, path: '', copied }], moving);
       return;
     }
     if (message.op === 'flush') {
@@ -756,6 +789,11 @@ class FolderWorker {
     }
   }
 
+  /** Requests sent and not answered yet. */
+  get pending(): number {
+    return this.#requests.size;
+  }
+
   /** `copySmallFiles` on this worker; `held` counts the descriptors it keeps for `flush`. */
   async copy(batch: CopyBatch): Promise<CopiedFiles> {
     const reply = await this.#ask((listing) => ({ op: 'copy', listing, batch, tempMarker: TEMP_MARKER }));
@@ -830,7 +868,12 @@ export async function isFolderTreeUnchanged(
  * start.
  */
 export async function copySmallFiles(batch: CopyBatch): Promise<CopiedFiles | null> {
-  const worker = nextWorker();
+  // To the worker with the fewest copies waiting: batches differ in cost.
+  let worker: FolderWorker | null = null;
+  for (let index = 0; index < WORKERS; index++) {
+    const candidate = workerAt(index);
+    if (candidate && (!worker || candidate.pending < worker.pending)) worker = candidate;
+  }
   return worker ? worker.copy(batch) : null;
 }
 

@@ -480,3 +480,34 @@ describe('LocalStorage copying small files in batches', () => {
     ).toBeNull();
   });
 });
+
+describe('LocalStorage durability', () => {
+  const inMemoryTypes = new Set([0x01021994, 0x858458f6]);
+  const typeOf = (path: string) =>
+    import('node:fs/promises').then((fs) =>
+      fs.statfs(path).then(
+        (stats) => stats.type,
+        () => null,
+      ),
+    );
+
+  it('fsyncs on a disk, not on a file system in memory, and never when told not to', async () => {
+    const checked: string[] = [];
+    for (const parent of [tmpdir(), '/dev/shm']) {
+      const type = await typeOf(parent);
+      if (type === null) continue;
+      const dir = await mkdtemp(join(parent, 'syncengine-durability-'));
+      try {
+        const storage = new LocalStorage(dir);
+        await writeText(storage, 'a.txt', 'a');
+        await storage.flush();
+        expect(storage.durability).toBe(inMemoryTypes.has(type) ? 'in-memory' : 'fsync');
+        expect(new LocalStorage(dir, { fsync: false }).durability).toBe('off');
+        checked.push(storage.durability);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    expect(checked.length).toBeGreaterThan(0);
+  });
+});

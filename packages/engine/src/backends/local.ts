@@ -19,13 +19,14 @@ import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { isSyncError, SyncError } from '../errors.js';
-import { createHasher, hashBytes, LOCAL_HASH_ALGORITHMS } from '../hash.js';
+import { createHasher, hashBytes, LOCAL_HASH_ALGORITHMS, XXH3_MODULE } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import {
   isEngineInternalPath,
   isSameOrBelow,
   joinPath,
   normalizeRelativePath,
+  parentPath,
   tempNameFor,
 } from '../paths.js';
 import type {
@@ -72,7 +73,8 @@ export interface LocalStorageOptions {
   /**
    * Make written files and changed folders durable in `flush()` (default true): each written
    * file is fdatasync'ed and each changed folder fsync'ed there, in parallel, rather than one
-   * fsync per file as it is written. False skips it (tests, scratch copies).
+   * fsync per file as it is written. False skips it (tests, scratch copies). A root on a
+   * file system held in memory (tmpfs, ramfs) is never fsync'ed: see `durability`.
    */
   fsync?: boolean;
   /**
@@ -92,6 +94,8 @@ export interface LocalStorageOptions {
 const READ_CHUNK = 1 << 20;
 /** Files up to this size are read with one call and handed over as a single chunk. */
 const SMALL_FILE = 256 * 1024;
+/** `statfs` types of file systems held in memory: tmpfs, ramfs. */
+const IN_MEMORY_FILE_SYSTEMS = new Set([0x01021994, 0x858458f6]);
 /** Written files waiting for `flush()` before a write flushes them itself, bounding memory. */
 const MAX_UNFLUSHED = 8192;
 const FLUSH_CONCURRENCY = 32;
@@ -394,8 +398,26 @@ export class LocalStorage implements Storage {
         path: this.root,
       });
     }
+    // Nothing on a file system in memory survives a power loss: fsync there buys nothing.
+    const fileSystem = await fsp.statfs(real).catch(() => null);
+    if (fileSystem && IN_MEMORY_FILE_SYSTEMS.has(fileSystem.type)) this.#isInMemory = true;
     this.realRoot = real;
     return real;
+  }
+
+  /**
+   * How writes are made durable: `fsync` (at each `flush()`), `in-memory` (the root is on a
+   * file system in memory such as tmpfs, where nothing survives a power loss, so no fsync is
+   * made), or `off` (the `fsync: false` option). Known once the root was first used.
+   */
+  get durability(): 'fsync' | 'in-memory' | 'off' {
+    return this.options.fsync === false ? 'off' : this.#isInMemory ? 'in-memory' : 'fsync';
+  }
+
+  #isInMemory = false;
+
+  get #isDurable(): boolean {
+    return this.durability === 'fsync';
   }
 
   /** Creates the root folder (and its parents) when it is missing. */
@@ -463,7 +485,7 @@ export class LocalStorage implements Storage {
 
   /** Notes a changed file (and its folder) whose durability `flush()` must ensure. */
   #changed(absFile: string | null, absDir: string): void {
-    if (this.options.fsync === false) return;
+    if (!this.#isDurable) return;
     if (absFile !== null) this.#unflushedFiles.add(absFile);
     this.#unflushedDirs.add(absDir);
   }
@@ -853,7 +875,7 @@ export class LocalStorage implements Storage {
       }
       isRenamed = true;
       // Kept open for flush(), which fdatasyncs and closes it: no second open by name.
-      if (this.options.fsync === false) closeSync(fd);
+      if (!this.#isDurable) closeSync(fd);
       else this.#unflushedFds.push(fd);
       return written;
     } finally {
@@ -1110,10 +1132,13 @@ export class LocalStorage implements Storage {
         const disk = this.diskPath(rel);
         // Names that are not UTF-8 keep their bytes only on this thread.
         if (!isPlainDiskPath(fromDisk) || !isPlainDiskPath(disk) || copy.planned.size > SMALL_FILE) continue;
-        const fromDir = nodePath.dirname(source.absolute(fromDisk));
+        // Normalised relative paths below a resolved root: joined as they are.
+        const fromDir = fromDisk.includes('/')
+          ? source.root + nodePath.sep + parentPath(fromDisk)
+          : source.root;
         if (fromRel.includes('/') && !source.#knownDirs.has(fromDir))
           await source.assertInsideRoot(fromDir, fromRel);
-        const dir = nodePath.dirname(this.absolute(disk));
+        const dir = disk.includes('/') ? this.root + nodePath.sep + parentPath(disk) : this.root;
         if (dir !== this.root && !this.#knownDirs.has(dir)) await this.ensureDirectory(dir, rel);
         jobs.push([fromDisk, disk, copy.planned.size, copy.planned.mtime]);
         sent.push({ index, rel, fromRel, fromDisk, dir });
@@ -1130,7 +1155,8 @@ export class LocalStorage implements Storage {
       toRoot: this.root,
       copies: jobs,
       bytes,
-      keepOpen: this.options.fsync !== false,
+      keepOpen: this.#isDurable,
+      xxh3Module: options.algorithm === 'xxh3-64' ? XXH3_MODULE : null,
     });
     if (!copied) return null;
     for (const [at, { index, rel, fromRel, fromDisk, dir }] of sent.entries()) {
@@ -1139,7 +1165,10 @@ export class LocalStorage implements Storage {
         const n = copied.numbers;
         const start = copied.offsets[at]!;
         const size = n[at * 6]!;
-        const hash = hashBytes(copied.data.subarray(start, start + size), options.algorithm);
+        const hash =
+          copied.hashes?.[at] ??
+          (copied.data ? hashBytes(copied.data.subarray(start, start + size), options.algorithm) : null);
+        if (hash === null) throw new SyncError('INTERNAL', `the copy of ${rel} came back without its hash`);
         const read = localEntry(fromRel, false, size, localMtime(n[at * 6 + 1]!), n[at * 6 + 2]!);
         const written = localEntry(rel, false, n[at * 6 + 3]!, localMtime(n[at * 6 + 4]!), n[at * 6 + 5]!);
         read.hash = hash;
