@@ -56,6 +56,16 @@ export interface ExecutorOptions {
   retry?: { tries: number; baseDelayMs: number };
 }
 
+/** An outcome with nothing done yet. */
+export const emptyOutcome = (): ExecutionOutcome => ({
+  actions: {},
+  bytesUploaded: 0,
+  bytesDownloaded: 0,
+  conflicts: 0,
+  pendingConflicts: [],
+  errors: [],
+});
+
 export interface ExecutionOutcome {
   actions: Partial<Record<ActionType, number>>;
   bytesUploaded: number;
@@ -74,14 +84,7 @@ export interface ExecutionOutcome {
 export class Executor {
   readonly #o: ExecutorOptions;
   readonly #retry: { tries: number; baseDelayMs: number };
-  readonly outcome: ExecutionOutcome = {
-    actions: {},
-    bytesUploaded: 0,
-    bytesDownloaded: 0,
-    conflicts: 0,
-    pendingConflicts: [],
-    errors: [],
-  };
+  readonly outcome: ExecutionOutcome = emptyOutcome();
 
   constructor(options: ExecutorOptions) {
     this.#o = options;

@@ -35,7 +35,7 @@ import {
 import type { ListingDigest, Storage } from '../storage.js';
 import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
 import { checkAccess } from './access-check.js';
-import { type ExecutionOutcome, Executor } from './executor.js';
+import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
 import { isSameContent, StateRecorder } from './state-recorder.js';
@@ -415,15 +415,6 @@ function fingerprintAfterRun(
   }
   return { key, source: sides.source!, destination: sides.destination!, warnings };
 }
-
-const emptyOutcome = (): ExecutionOutcome => ({
-  actions: {},
-  bytesUploaded: 0,
-  bytesDownloaded: 0,
-  conflicts: 0,
-  pendingConflicts: [],
-  errors: [],
-});
 
 interface Prepared {
   lastKnown: LastKnownState | null;
