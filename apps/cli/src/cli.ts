@@ -86,7 +86,10 @@ function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Comm
       collect,
     )
     .addOption(
-      new Option('--transfers <n>', 'uploads and downloads at once (a group of small new files counts as one)')
+      new Option(
+        '--transfers <n>',
+        'uploads and downloads at once (a group of small new files counts as one)',
+      )
         .default(DEFAULT_CONFIG.transfers)
         .argParser(integerParser(1, 1000)),
     )
