@@ -478,7 +478,8 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
       const digest = folder && digestOf(root, path, folder, internal);
       if (!folder || !digest) return null;
       const rel = path === root ? '' : path.slice(rootPrefix.length);
-      if (expected[rel] !== `${digest[0]}:${lane(digest[1]!)}${lane(digest[2]!)}`) return false;
+      const recorded = Object.hasOwn(expected, rel) ? expected[rel] : undefined;
+      if (recorded !== `${digest[0]}:${lane(digest[1]!)}${lane(digest[2]!)}`) return false;
       folders += 1;
       for (const below of folder.folders) if (!isSkipped(skipped, below)) stack.push(below);
     }

@@ -606,8 +606,15 @@ export class LocalStorage implements Storage {
       throw mapFsError(error, dirRel);
     }
     if (digest?.folders) {
-      if (folder.digest && dirRel === dirDisk) digest.folders[dirRel] = formatDigest(folder.digest);
-      else digest.folders = null;
+      // A defined property, whatever the name (a folder may be called `__proto__`).
+      if (folder.digest && dirRel === dirDisk) {
+        Object.defineProperty(digest.folders, dirRel, {
+          value: formatDigest(folder.digest),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else digest.folders = null;
     }
     const { names, types, numbers } = folder;
     const order = names.map((_, index) => index);

@@ -150,6 +150,22 @@ describe('a run over trees left in sync', () => {
     expect(await files(pair.destination, pair.dst)).toEqual(await files(pair.source, pair.src));
   });
 
+  it('holds folders named like object properties', async () => {
+    const pair = await makePair();
+    await put(pair.src, '__proto__/a.txt', 'a');
+    await put(pair.src, 'constructor/b.txt', 'b');
+    await put(pair.src, 'toString/hasOwnProperty/c.txt', 'c');
+    await pair.run();
+    expect((await pair.run()).plan.actions).toEqual([]);
+    expect(pair.state.loads).toBe(1);
+    await put(pair.src, '__proto__/a.txt', 'a2');
+    const changed = await pair.run();
+    expect(changed.plan.actions.map((action) => `${action.type} ${action.path}`)).toEqual([
+      'UPLOAD_UPDATE __proto__/a.txt',
+    ]);
+    expect(await readFile(join(pair.dst, '__proto__', 'a.txt'), 'utf8')).toBe('a2');
+  });
+
   it('finds an edit, a new file and a deletion, and syncs them', async () => {
     const pair = await makePair();
     await put(pair.src, 'keep.txt', 'keep');

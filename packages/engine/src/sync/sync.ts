@@ -409,8 +409,8 @@ function fingerprintAfterRun(
       if (!entry || !isSameDigestItem(entry, record)) return null;
     }
     if (tree.size - listedWithRecord !== listedTouchedOnly) return null;
-    const recorded: Record<string, string> = {};
-    for (const [path, sum] of folders) recorded[path] = sum.value;
+    // Own properties whatever the names (a folder may be called `__proto__`).
+    const recorded = Object.fromEntries([...folders].map(([path, sum]) => [path, sum.value]));
     sides[side] = { folders: recorded, skipped: listed.skipped, entries: state[side].size };
   }
   return { key, source: sides.source!, destination: sides.destination!, warnings };
