@@ -101,9 +101,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
   });
   try {
     const fingerprintKey = keyOf(config, storages);
-    const unchanged = await findUnchangedTrees(options, config, storages, fingerprintKey, controller.signal);
-    if (unchanged) {
-      const { metadata, fingerprint } = unchanged;
+    const found = await findUnchangedTrees(options, config, storages, fingerprintKey, controller.signal);
+    if (found.fingerprint) {
+      const { metadata, fingerprint } = found;
       for (const side of SIDES) {
         emit({ type: 'scan_start', side });
         emit({ type: 'scan_complete', side, files: fingerprint[side].entries });
@@ -118,7 +118,16 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
 
     let prepared: Prepared | null;
     try {
-      prepared = await prepare(options, config, storages, hashAlgorithm, controller, emit, warn);
+      prepared = await prepare(
+        options,
+        config,
+        storages,
+        hashAlgorithm,
+        controller,
+        emit,
+        warn,
+        found.metadata,
+      );
     } catch (error) {
       // A cancel during the scan surfaces as an aborted listing: that is a cancelled run.
       if (!controller.isCancelled) throw error;
@@ -256,9 +265,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
         }
       }
     }
-    // Re-read: a store may have written its own identity while recording this run.
-    const latest = await options.state.loadMetadata().catch(() => null);
-    const next = nextMetadata(latest ?? metadata, storages, outcome.pendingConflicts, startedAt, status);
+    // A store may have written its own identity while recording a first run: read again then.
+    const latest = metadata ?? (await options.state.loadMetadata().catch(() => null));
+    const next = nextMetadata(latest, storages, outcome.pendingConflicts, startedAt, status);
     if (run.fingerprint) next.treeFingerprint = run.fingerprint;
     await options.state.saveMetadata(next);
     const stats: SyncStats = {
@@ -303,10 +312,11 @@ function keyOf(config: SyncConfig, storages: Record<Side, Storage>): string {
 }
 
 /**
- * The metadata and its fingerprint when both trees are still exactly as the last run left
- * them, in sync with the saved state (their digests unchanged): then there is nothing to do.
- * Otherwise null; a recorded fingerprint is then dropped before anything changes (unless a
- * dry run), so no later run can take a state this run changes for one it describes.
+ * The saved metadata (undefined where it could not be read: the run reads it again and
+ * reports why) and, when both trees are still exactly as the last run left them, in sync
+ * with the saved state (their digests unchanged), its fingerprint: then there is nothing to
+ * do. Otherwise a recorded fingerprint is dropped before anything changes (unless a dry
+ * run), so no later run can take a state this run changes for one it describes.
  */
 async function findUnchangedTrees(
   options: SyncOptions,
@@ -314,14 +324,17 @@ async function findUnchangedTrees(
   storages: Record<Side, Storage>,
   key: string,
   signal: AbortSignal,
-): Promise<{ metadata: SyncMetadata; fingerprint: TreeFingerprint } | null> {
+): Promise<
+  | { metadata: SyncMetadata; fingerprint: TreeFingerprint }
+  | { metadata: SyncMetadata | null | undefined; fingerprint: null }
+> {
   let metadata: SyncMetadata | null;
   try {
     metadata = await options.state.loadMetadata();
   } catch {
-    return null; // reported when the run loads it again
+    return { metadata: undefined, fingerprint: null };
   }
-  if (!metadata?.treeFingerprint) return null;
+  if (!metadata?.treeFingerprint) return { metadata, fingerprint: null };
   // A store may hand back whatever it holds: a damaged fingerprint is dropped like a stale one.
   const fingerprint = isTreeFingerprint(metadata.treeFingerprint) ? metadata.treeFingerprint : null;
   // As isUnchangedSinceLastSync: HASH_ONLY always looks at the hashes.
@@ -348,8 +361,10 @@ async function findUnchangedTrees(
     signal.removeEventListener('abort', stop);
     if (unchanged.every(Boolean)) return { metadata, fingerprint };
   }
-  if (!config.dryRun) await options.state.saveMetadata({ ...metadata, treeFingerprint: undefined });
-  return null;
+  if (config.dryRun) return { metadata, fingerprint: null };
+  const { treeFingerprint: _dropped, ...rest } = metadata;
+  await options.state.saveMetadata(rest);
+  return { metadata: rest, fingerprint: null };
 }
 
 /**
@@ -436,9 +451,10 @@ async function prepare(
   controller: SyncController,
   emit: (event: SyncEvent) => void,
   warn: (message: string, path?: string) => void,
+  metadataRead: SyncMetadata | null | undefined,
 ): Promise<Prepared> {
   // The saved state is read while both sides are scanned; nothing waits for it until then.
-  const loading = loadState(options, warn);
+  const loading = loadState(options, warn, metadataRead);
   loading.catch(() => undefined);
 
   const signal = controller.signal;
@@ -509,6 +525,7 @@ async function prepare(
 async function loadState(
   options: SyncOptions,
   warn: (message: string, path?: string) => void,
+  metadataRead: SyncMetadata | null | undefined,
 ): Promise<{ lastKnown: LastKnownState | null; metadata: SyncMetadata | null }> {
   let lastKnown: LastKnownState | null;
   try {
@@ -518,6 +535,7 @@ async function loadState(
     warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
     lastKnown = null;
   }
+  if (metadataRead !== undefined) return { lastKnown, metadata: metadataRead };
   let metadata: SyncMetadata | null;
   try {
     metadata = await options.state.loadMetadata();
