@@ -92,6 +92,7 @@ export class TreeDigestSum {
   }
 }
 
+/** A digest as text: count, then the two lanes in hex. Self-contained: the folder worker runs it too. */
 export function formatDigest(sums: readonly number[]): string {
   const lane = (value: number) => (value >>> 0).toString(16).padStart(8, '0');
   return `${sums[0]}:${lane(sums[1]!)}${lane(sums[2]!)}`;

@@ -1,7 +1,10 @@
 import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ENGINE_DIR, STATE_DIR_NAME, TEMP_MARKER } from '../paths.js';
-import { addItemDigest as addItemDigestFunction } from '../tree-digest.js';
+import {
+  addItemDigest as addItemDigestFunction,
+  formatDigest as formatDigestFunction,
+} from '../tree-digest.js';
 import { decodeFileName, diskName } from './disk-names.js';
 
 /** What a folder's child is, after `lstat`: `Gone` was removed between reading the folder and the stat; `Special` is a socket, FIFO or device. */
@@ -328,7 +331,7 @@ class WorkerFolderReader implements FolderReader {
 /**
  * The body of the folder worker, run from its source text (`eval`), so it needs no module
  * file of its own in the sources, the build or a bundle: it must use nothing from outside
- * but `addItemDigest`, whose source text goes with it.
+ * but `addItemDigest` and `formatDigest`, whose source texts go with it.
  *
  * For each listing it walks the tree depth first, in the order the walk on the other side
  * takes it (names sorted), reading each folder (names, and after `lstat` each child's type
@@ -337,7 +340,10 @@ class WorkerFolderReader implements FolderReader {
  * the engine's own folders, are not read ahead. A `compare` request walks a whole tree at
  * once against recorded folder digests and answers whether it is unchanged.
  */
-function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
+function folderWorkerMain(
+  addItemDigest: typeof addItemDigestFunction,
+  formatDigest: typeof formatDigestFunction,
+): void {
   // Built-ins through `process`: a bundler leaves that alone, where it would rewrite `require`.
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   const fs = process.getBuiltinModule('node:fs');
@@ -404,11 +410,14 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     }
     return { names, types, numbers, isSortedNfc, folders };
   };
+  /** `path` relative to `root` (`''` for the root itself). */
+  const relativeTo = (root: string, path: string) =>
+    path === root ? '' : path.slice(root.endsWith('/') ? root.length : root.length + 1);
   /** The folder's part of the tree digest, without the engine's own names; none unless all names are NFC. */
   const digestOf = (root: string, path: string, folder: Folder, internal: Internal) => {
     if (!folder.isSortedNfc) return undefined;
-    const rootPrefix = root.endsWith('/') ? root : `${root}/`;
-    const relPrefix = path === root ? '' : `${path.slice(rootPrefix.length)}/`;
+    const rel = relativeTo(root, path);
+    const relPrefix = rel === '' ? '' : `${rel}/`;
     const sums = [0, 0, 0];
     const { names, types, numbers } = folder;
     for (let index = 0; index < names.length; index++) {
@@ -425,8 +434,7 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
   /** True for a folder at or below one of the engine's own. */
   const isInternal = (walk: Walk, path: string) => {
     if (path === walk.root) return false;
-    const rootPrefix = walk.root.endsWith('/') ? walk.root : `${walk.root}/`;
-    const segments = path.slice(rootPrefix.length).split('/');
+    const segments = relativeTo(walk.root, path).split('/');
     return segments.some((segment) => walk.internal.folders.includes(segment));
   };
   const readFolder = (listing: number, walk: Walk, path: string) => {
@@ -467,8 +475,6 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
     internal: Internal,
     stop: Int32Array,
   ): boolean | null => {
-    const rootPrefix = root.endsWith('/') ? root : `${root}/`;
-    const lane = (value: number) => (value >>> 0).toString(16).padStart(8, '0');
     let folders = 0;
     const stack = [root];
     for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
@@ -477,9 +483,9 @@ function folderWorkerMain(addItemDigest: typeof addItemDigestFunction): void {
       const folder = statFolder(path, internal);
       const digest = folder && digestOf(root, path, folder, internal);
       if (!folder || !digest) return null;
-      const rel = path === root ? '' : path.slice(rootPrefix.length);
+      const rel = relativeTo(root, path);
       const recorded = Object.hasOwn(expected, rel) ? expected[rel] : undefined;
-      if (recorded !== `${digest[0]}:${lane(digest[1]!)}${lane(digest[2]!)}`) return false;
+      if (recorded !== formatDigest(digest)) return false;
       folders += 1;
       for (const below of folder.folders) if (!isSkipped(skipped, below)) stack.push(below);
     }
@@ -721,7 +727,7 @@ class FolderWorker {
 
   constructor() {
     // Transpilers that keep function names (tsx) wrap nested functions in `__name()`.
-    const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})(${addItemDigestFunction.toString()});`;
+    const source = `const __name = (target) => target;\n(${folderWorkerMain.toString()})(${addItemDigestFunction.toString()}, ${formatDigestFunction.toString()});`;
     // A small young generation: what a worker allocates (stats, names, copied bytes) dies
     // young, and a large one only adds to the process's footprint.
     this.#worker = new Worker(source, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
