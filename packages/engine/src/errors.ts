@@ -41,6 +41,14 @@ export class SyncError extends Error {
   readonly path: string | undefined;
 }
 
+/**
+ * A file that is no longer what a run planned with (`why`, after its name): the action is
+ * not carried out, and the next run, seeing the file anew, takes it up.
+ */
+export function changedDuringTransfer(path: string, why: string, shown: string = path): SyncError {
+  return new SyncError('CHANGED_DURING_TRANSFER', `${shown} ${why}; retried next run`, { path });
+}
+
 export function isSyncError(error: unknown, code?: ErrorCode): error is SyncError {
   return error instanceof SyncError && (code === undefined || error.code === code);
 }

@@ -18,7 +18,7 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
-import { isSyncError, SyncError } from '../errors.js';
+import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import { createHasher, hashBytes, LOCAL_HASH_ALGORITHMS, XXH3_MODULE } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import {
@@ -270,11 +270,7 @@ function removeTempName(unlink: () => void): void {
 }
 
 function appearedError(rel: string): SyncError {
-  return new SyncError(
-    'CHANGED_DURING_TRANSFER',
-    `${JSON.stringify(rel)} appeared while it was written; retried next run`,
-    { path: rel },
-  );
+  return changedDuringTransfer(rel, 'appeared while it was written', JSON.stringify(rel));
 }
 
 const isMissing = (error: unknown) => {
@@ -1185,15 +1181,7 @@ export class LocalStorage implements Storage {
         results[index] = { source: read, written };
         this.#changed(null, dir);
       } else if (status === CopyStatus.Changed) {
-        results[index] = {
-          error: new SyncError(
-            'CHANGED_DURING_TRANSFER',
-            `${fromRel} changed since it was scanned; retried next run`,
-            {
-              path: fromRel,
-            },
-          ),
-        };
+        results[index] = { error: changedDuringTransfer(fromRel, 'changed since it was scanned') };
       } else if (status === CopyStatus.Appeared) {
         results[index] = { error: appearedError(rel) };
       } else {
@@ -1201,15 +1189,7 @@ export class LocalStorage implements Storage {
         const error = Object.assign(new Error(failure.message), failure);
         const isSourceError = failure.path === source.absolute(fromDisk);
         if (failure.code === 'ENOENT' && isSourceError) {
-          results[index] = {
-            error: new SyncError(
-              'CHANGED_DURING_TRANSFER',
-              `${fromRel} is gone since it was scanned; retried next run`,
-              {
-                path: fromRel,
-              },
-            ),
-          };
+          results[index] = { error: changedDuringTransfer(fromRel, 'is gone since it was scanned') };
         } else if (failure.code === 'ENOENT') {
           // The target's folder was known, but has been removed since: the caller copies
           // this file alone, which makes it again.

@@ -1,6 +1,6 @@
 import type { ConflictHandler, SyncRunError } from '../api.js';
 import type { SyncConfig } from '../config.js';
-import { isSyncError, SyncError } from '../errors.js';
+import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import type { SyncEvent } from '../events.js';
 import {
   type ActionType,
@@ -322,11 +322,7 @@ export class Executor {
     const planned = this.#o.trees[side].get(path) ?? null;
     const current = await this.#call(() => this.#o.storages[side].stat(path));
     if (!isSameVersion(planned, current)) {
-      throw new SyncError(
-        'CHANGED_DURING_TRANSFER',
-        `${path} changed on the ${side} side since it was scanned; retried next run`,
-        { path },
-      );
+      throw changedDuringTransfer(path, `changed on the ${side} side since it was scanned`);
     }
     return current;
   }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { isSyncError, SyncError } from '../errors.js';
+import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import { createHasher, hashBytes } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
 import type { Storage, WriteOptions } from '../storage.js';
@@ -42,8 +42,7 @@ export async function copyFile(
   options: CopyOptions,
 ): Promise<CopyResult> {
   const { planned } = options;
-  const changed = (why: string) =>
-    new SyncError('CHANGED_DURING_TRANSFER', `${fromPath} ${why}; retried next run`, { path: fromPath });
+  const changed = (why: string) => changedDuringTransfer(fromPath, why);
   if (planned.isDir) throw new SyncError('INTERNAL', `${fromPath} is a directory, not a file to copy`);
   if (from.readSmall && planned.size <= SMALL_COPY) {
     let small: { data: Uint8Array; entry: Entry } | null;
