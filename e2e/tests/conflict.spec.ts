@@ -82,19 +82,25 @@ test('MANUAL conflicts wait in the inbox, and the chosen versions land on both s
   await page.getByRole('menuitem', { name: 'Newest wins' }).click();
   await expect(page.getByText('No conflicts waiting')).toBeVisible({ timeout: 30_000 });
 
+  // Both sides, polled together: the destination may already hold its own b.txt while the
+  // copy to the source is still on its way.
   await expect
-    .poll(() => readTree(folders.destination), { timeout: 60_000 })
+    .poll(() => ({ source: readTree(folders.source), destination: readTree(folders.destination) }), {
+      timeout: 60_000,
+    })
     .toMatchObject({
-      'report.txt': 'edited at the source',
-      'notes/a.txt': 'a source',
-      'notes/b.txt': 'b dest',
+      source: {
+        'report.txt': 'edited at the source',
+        'notes/a.txt': 'a source',
+        'notes/b.txt': 'b dest',
+        'other.txt': 'unchanged',
+      },
+      destination: {
+        'report.txt': 'edited at the source',
+        'notes/a.txt': 'a source',
+        'notes/b.txt': 'b dest',
+        'other.txt': 'unchanged',
+      },
     });
-  expect(readTree(folders.source)).toMatchObject({
-    'report.txt': 'edited at the source',
-    'notes/a.txt': 'a source',
-    'notes/b.txt': 'b dest',
-    'other.txt': 'unchanged',
-  });
-  expect(readTree(folders.destination)['other.txt']).toBe('unchanged');
   await api.dispose();
 });
