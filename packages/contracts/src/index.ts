@@ -9,4 +9,5 @@ export * from './location.js';
 export * from './pair.js';
 export * from './pair-location.js';
 export * from './run.js';
+export * from './units.js';
 export * from './ws-events.js';

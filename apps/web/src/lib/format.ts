@@ -1,23 +1,5 @@
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-/** `1536` → `1.5 KiB`; whole bytes below 1 KiB; one decimal below 100 of a unit. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = value < 100 ? 1 : 0;
-  return `${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
-}
-
-/** A transfer rate: `2.0 MiB/s`. */
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}
+/** Sizes and rates in binary units, shared with the CLI. */
+export { formatBytes, formatRate } from '@syncengine/contracts';
 
 /** `65_000` → `1m 5s`; `3_600_000` → `1h 0m`; below a second → `850 ms`. */
 export function formatDuration(ms: number): string {

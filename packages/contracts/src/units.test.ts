@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatRate } from './units.js';
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 KiB'],
+    [1536, '1.5 KiB'],
+    [1024 * 1024 - 1, '1.0 MiB'],
+    [5 * 1024 * 1024, '5.0 MiB'],
+    [150 * 1024 * 1024, '150 MiB'],
+    [3 * 1024 ** 4, '3.0 TiB'],
+  ])('formats %d bytes as %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
+  });
+
+  it('shows a dash for values that are not byte counts', () => {
+    expect(formatBytes(Number.NaN)).toBe('—');
+    expect(formatBytes(-1)).toBe('—');
+    expect(formatBytes(Number.POSITIVE_INFINITY)).toBe('—');
+  });
+
+  it('formats a rate per second', () => {
+    expect(formatRate(2 * 1024 * 1024)).toBe('2.0 MiB/s');
+  });
+});
