@@ -75,6 +75,24 @@ export const CreateRunSchema = z
   .default({ dryRun: false, force: false });
 export type CreateRun = z.output<typeof CreateRunSchema>;
 
+/**
+ * `POST /pairs/:id/runs` query: `wait=true` answers once the run has ended (200, the
+ * finished run), or after `timeout` seconds with the run still active (202).
+ */
+export const TriggerRunQuerySchema = z.object({
+  wait: z
+    .enum(['true', 'false'], { error: 'wait must be true or false' })
+    .transform((value) => value === 'true')
+    .default(false),
+  timeout: z.coerce
+    .number({ error: 'timeout must be a number of seconds' })
+    .int('timeout must be a whole number of seconds')
+    .min(1, 'timeout must be at least 1 second')
+    .max(3_600, 'timeout must be at most 3600 seconds')
+    .default(300),
+});
+export type TriggerRunQuery = z.output<typeof TriggerRunQuerySchema>;
+
 export const RunActionStatusSchema = z.enum(['done', 'failed', 'planned']);
 export type RunActionStatus = z.infer<typeof RunActionStatusSchema>;
 

@@ -7,6 +7,8 @@ import {
   PlanPreviewSchema,
   RunListSchema,
   RunSchema,
+  TERMINAL_RUN_STATUSES,
+  TriggerRunQuerySchema,
   UpdatePairSchema,
 } from '@syncengine/contracts';
 import { z } from 'zod';
@@ -87,16 +89,21 @@ export function pairRoutes(app: ZodApp, deps: { pairs: PairService; runs: RunSer
         tags: ['runs'],
         summary:
           'Start a run (202). One run at a time per pair: 409 while another is queued, running or paused',
+        description:
+          'Runs are asynchronous: the answer is the queued run. With `?wait=true` the answer comes when the run has ended (200, with its status and stats), or after `timeout` seconds (default 300) with the run still active (202).',
         params: IdParamsSchema,
+        querystring: TriggerRunQuerySchema,
         // The body is optional: a bare POST starts a normal run.
         body: CreateRunSchema.nullish(),
-        response: { 202: RunSchema, ...errorResponses(400, 401, 404, 409) },
+        response: { 200: RunSchema, 202: RunSchema, ...errorResponses(400, 401, 404, 409) },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(await deps.runs.trigger(request.params.id, request.body ?? { dryRun: false, force: false })),
+    async (request, reply) => {
+      const run = await deps.runs.trigger(request.params.id, request.body ?? { dryRun: false, force: false });
+      if (!request.query.wait) return reply.code(202).send(run);
+      const current = await deps.runs.waitForEnd(run.id, request.query.timeout * 1_000);
+      return reply.code(TERMINAL_RUN_STATUSES.includes(current.status) ? 200 : 202).send(current);
+    },
   );
   app.get(
     '/pairs/:id/runs',

@@ -1,8 +1,18 @@
-import type { CreateRun, PlanPreview, Run, RunActionPage, RunActionQuery } from '@syncengine/contracts';
+import {
+  type CreateRun,
+  type PlanPreview,
+  type Run,
+  type RunActionPage,
+  type RunActionQuery,
+  TERMINAL_RUN_STATUSES,
+} from '@syncengine/contracts';
 import { type PairRecord, type RunActionRepo, type RunRepo, toPublicRun } from '@syncengine/db';
 import { isSyncError } from '@syncengine/engine';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
 import { AppError } from '../errors.js';
+
+/** How often a caller waiting for a run's end reads it again. */
+const WAIT_POLL_MS = 250;
 
 export function createRunService(deps: {
   runs: Pick<RunRepo, 'get' | 'listByPair' | 'transition'>;
@@ -40,6 +50,20 @@ export function createRunService(deps: {
           ? `the pair already has an active run (${active.id}, ${active.status}); wait for it to finish or cancel it`
           : 'the pair already has an active run',
       );
+    },
+    /**
+     * The run once it has ended, or as it stands after `timeoutMs`. Reads the run from the
+     * database, so it works the same whether the run executes here or on a worker.
+     */
+    async waitForEnd(id: string, timeoutMs: number): Promise<Run> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const run = await getRun(id);
+        if (TERMINAL_RUN_STATUSES.includes(run.status as Run['status']) || Date.now() >= deadline) {
+          return toPublicRun(run);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
+      }
     },
     async listByPair(pairId: string): Promise<Run[]> {
       await deps.getPair(pairId);
