@@ -1,15 +1,11 @@
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Identity of a pair: a shortened sha256 of the two roots. The same two roots in the
- * same order always give the same id, so the state of one pair is found again by every
- * later run and never confused with another pair's.
+ * Identity of a pair: the engine's `pairIdFor` of the two roots. The state store is bound to
+ * it, so the engine records it too, also when it rewrites damaged metadata.
  */
-export function pairIdFor(sourceRoot: string, destinationRoot: string): string {
-  return createHash('sha256').update(`${sourceRoot}\n${destinationRoot}`).digest('hex').slice(0, 16);
-}
+export { pairIdFor } from '@syncengine/engine';
 
 /** `$XDG_STATE_HOME/syncengine`, falling back to `~/.local/state/syncengine` (XDG Base Directory spec). */
 export function stateHome(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Entry, LastKnownState } from './model.js';
 import type { ListingDigest } from './storage.js';
 
@@ -59,6 +60,12 @@ export interface SideFingerprint extends ListingDigest {
  * deleted".
  */
 export interface StateStore {
+  /**
+   * Optional: the identity of the pair this store belongs to (it refuses metadata of another
+   * pair). A run that finds no readable metadata records this one; stores without it get
+   * `pairIdFor` of the two locations' descriptions.
+   */
+  readonly pairId?: string;
   load(): Promise<LastKnownState | null>;
   /** Replaces the whole state (end of a run). */
   save(state: LastKnownState): Promise<void>;
@@ -97,4 +104,13 @@ export function isTreeFingerprint(value: unknown): value is TreeFingerprint {
     Array.isArray(warnings) &&
     warnings.every((warning) => typeof warning === 'string')
   );
+}
+
+/**
+ * The identity of a pair: a shortened sha256 of its two locations, in order. The same two
+ * locations always give the same id, so a pair's state is found again by every later run and
+ * never confused with another pair's.
+ */
+export function pairIdFor(source: string, destination: string): string {
+  return createHash('sha256').update(`${source}\n${destination}`).digest('hex').slice(0, 16);
 }

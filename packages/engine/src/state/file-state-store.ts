@@ -335,6 +335,11 @@ export class FileStateStore implements StateStore {
     this.options = options;
   }
 
+  /** The pair this store belongs to, where `options.pairId` binds it. */
+  get pairId(): string | undefined {
+    return this.options.pairId;
+  }
+
   private file(name: string): string {
     return nodePath.join(this.dir, name);
   }

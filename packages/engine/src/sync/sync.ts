@@ -28,6 +28,7 @@ import {
 import {
   isTreeFingerprint,
   type PendingConflictRecord,
+  pairIdFor,
   type SideFingerprint,
   type SyncMetadata,
   type TreeFingerprint,
@@ -95,6 +96,11 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     warnings.push(message);
     emit(path === undefined ? { type: 'warning', message } : { type: 'warning', message, path });
   };
+  const stateWarnings = new Set<string>();
+  const warnState = (message: string) => {
+    stateWarnings.add(message);
+    warn(message);
+  };
   const unsubscribe = controller.onChange((state) => {
     if (state === 'paused') emit({ type: 'paused' });
     if (state === 'resumed') emit({ type: 'resumed' });
@@ -126,6 +132,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
         controller,
         emit,
         warn,
+        warnState,
         found.metadata,
       );
     } catch (error) {
@@ -138,8 +145,10 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
     const { lastKnown, metadata, trees, input, isUnchanged, digests } = prepared;
-    // Warnings so far are the listings' own: a run that skips the listings repeats them.
-    const listingWarnings = warnings.slice();
+    // Warnings so far are the listings' own (a run that skips the listings repeats them) and
+    // the saved state's, which its repair settles.
+    const listingWarnings = warnings.filter((warning) => !stateWarnings.has(warning));
+    const preparedWarnings = warnings.length;
     const plan = isUnchanged ? emptyPlan(false) : planSync(input);
     for (const warning of plan.warnings) warn(warning);
     emit({
@@ -230,7 +239,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       !controller.isCancelled &&
       outcome.errors.length === 0 &&
       outcome.pendingConflicts.length === 0 &&
-      warnings.length === listingWarnings.length &&
+      warnings.length === preparedWarnings &&
       listingWarnings.length <= MAX_REPEATED_WARNINGS;
     for (const path of recorder.changed) touched.add(path);
     const fingerprint = isInSync
@@ -267,7 +276,14 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     }
     // A store may have written its own identity while recording a first run: read again then.
     const latest = metadata ?? (await options.state.loadMetadata().catch(() => null));
-    const next = nextMetadata(latest, storages, outcome.pendingConflicts, startedAt, status);
+    const next = nextMetadata(
+      latest,
+      options.state.pairId,
+      storages,
+      outcome.pendingConflicts,
+      startedAt,
+      status,
+    );
     if (run.fingerprint) next.treeFingerprint = run.fingerprint;
     await options.state.saveMetadata(next);
     const stats: SyncStats = {
@@ -451,10 +467,11 @@ async function prepare(
   controller: SyncController,
   emit: (event: SyncEvent) => void,
   warn: (message: string, path?: string) => void,
+  warnState: (message: string) => void,
   metadataRead: SyncMetadata | null | undefined,
 ): Promise<Prepared> {
   // The saved state is read while both sides are scanned; nothing waits for it until then.
-  const loading = loadState(options, warn, metadataRead);
+  const loading = loadState(options, warnState, metadataRead);
   loading.catch(() => undefined);
 
   const signal = controller.signal;
@@ -524,7 +541,7 @@ async function prepare(
 /** The last-known state and metadata; an unreadable one is reported and read as none. */
 async function loadState(
   options: SyncOptions,
-  warn: (message: string, path?: string) => void,
+  warn: (message: string) => void,
   metadataRead: SyncMetadata | null | undefined,
 ): Promise<{ lastKnown: LastKnownState | null; metadata: SyncMetadata | null }> {
   let lastKnown: LastKnownState | null;
@@ -745,6 +762,7 @@ function refreshUnchanged(
 
 function nextMetadata(
   previous: SyncMetadata | null,
+  boundPairId: string | undefined,
   storages: Record<Side, Storage>,
   pending: ConflictInfo[],
   now: number,
@@ -760,10 +778,8 @@ function nextMetadata(
   return {
     pairId:
       previous?.pairId ??
-      createHash('sha256')
-        .update(`${storages.source.description}\n${storages.destination.description}`)
-        .digest('hex')
-        .slice(0, 16),
+      boundPairId ??
+      pairIdFor(storages.source.description, storages.destination.description),
     sourceDescription: storages.source.description,
     destinationDescription: storages.destination.description,
     formatVersion: previous?.formatVersion ?? STATE_FORMAT_VERSION,
