@@ -207,6 +207,17 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
     expect(existsSync(dst)).toBe(false);
   });
 
+  it('refuses a source inside the destination whose name starts with two dots', async () => {
+    await mkdir(join(dst, '..inner'));
+    await put(join(dst, '..inner'), 'a.txt', 'a');
+
+    const run = await syncengine(['sync', join(dst, '..inner'), dst]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/source .*\.\.inner is inside the destination/);
+    expect(await tree(dst)).toEqual({ '..inner/a.txt': 'a' });
+  });
+
   it.each([
     [['sync', 'SRC', 'DST', '--mode', 'sideways'], /sync mode "sideways"/],
     [['sync', 'SRC', 'DST', '--transfers', '0'], /--transfers/],

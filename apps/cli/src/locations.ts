@@ -1,8 +1,8 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
 import { isSyncError, type Storage } from '@syncengine/engine';
 import {
   describeLocation,
+  isWithin,
   type Location,
   openStorage as openLocationStorage,
   type ParseLocationOptions,
@@ -54,11 +54,6 @@ export async function resolveLocation(
 /** The local folder of a location, or undefined for a remote one. */
 export const localPath = (spec: LocationSpec): string | undefined =>
   spec.location.type === 'local' ? spec.location.path : undefined;
-
-const isWithin = (parent: string, child: string) => {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
 
 /**
  * Refuses roots that would sync a tree into itself: the same folder twice, or one folder

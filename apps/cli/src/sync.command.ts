@@ -1,6 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   FileStateStore,
@@ -10,6 +10,7 @@ import {
   type SyncResult,
   sync,
 } from '@syncengine/engine';
+import { isWithin } from '@syncengine/locations';
 import { terminalConflictHandler } from './conflict-prompt.js';
 import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
@@ -85,11 +86,12 @@ export async function resolvePair(
   for (const root of [source, destination]) {
     const rootPath = localPath(root);
     if (rootPath === undefined) continue;
-    const rel = relative(rootPath, stateDir);
-    const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
     // The engine always ignores its own `.sync_state` and `.syncengine` folders; anywhere
     // else inside a root, the state would be synced along with the files.
-    if (inside && !/^(\.sync_state|\.syncengine)(\/|$)/.test(rel)) {
+    if (
+      isWithin(rootPath, stateDir) &&
+      !/^(\.sync_state|\.syncengine)(\/|$)/.test(relative(rootPath, stateDir))
+    ) {
       throw usageError(
         `state folder ${stateDir} is inside the ${root.role} ${rootPath}; put it outside, or at ${join(
           rootPath,

@@ -15,7 +15,7 @@ import {
   toPublicRun,
 } from '@syncengine/db';
 import { previewSync, type Storage, sync } from '@syncengine/engine';
-import { openStorage } from '@syncengine/locations';
+import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createInProcessEventBus,
   createInProcessQueue,
@@ -30,7 +30,7 @@ import {
   type RunExecutorDeps,
 } from '@syncengine/runs';
 import { buildServer } from './app.js';
-import { createPathGuard } from './confinement.js';
+
 import type { ServerConfig } from './env.js';
 import { createRequestCounter } from './metrics.js';
 import { createAuthService } from './services/auth.service.js';
@@ -43,6 +43,22 @@ import { createWsGateway } from './ws/gateway.js';
 export const VERSION = '0.1.0';
 /** Where `pnpm --filter @syncengine/web build` puts the dashboard. */
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The server's own program files (`src/` or `dist/` with the package's `node_modules`). */
+const PROGRAM_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The confinement of local paths: under the allowed roots, and clear of the server's own
+ * folders (its data directory holds the secret key and the embedded database).
+ */
+export function createServerPathGuard(config: Pick<ServerConfig, 'allowedRoots' | 'dataDir' | 'webDist'>) {
+  return createPathGuard(config.allowedRoots, {
+    protectedFolders: [
+      { path: config.dataDir, name: "SyncEngine's data directory" },
+      { path: PROGRAM_DIR, name: "SyncEngine's program files" },
+      { path: config.webDist ?? DEFAULT_WEB_DIST, name: "SyncEngine's dashboard files" },
+    ],
+  });
+}
 
 export interface RuntimeOptions {
   config: ServerConfig;
@@ -101,7 +117,11 @@ export async function createRuntime(options: RuntimeOptions) {
   const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
   const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
   const launcher = createRunLauncher({ runs: repos.runs, queue, bus });
-  const open = options.openStorage ?? ((location: Location) => openStorage(location));
+  const paths = createServerPathGuard(config);
+  // Local paths are checked again each time a run or a preview opens them: a folder that
+  // was allowed when the pair was saved may since have been replaced by a symlink.
+  const openUnconfined = options.openStorage ?? ((location: Location) => openStorage(location));
+  const open = async (location: Location) => openUnconfined(await confineLocation(location, paths));
 
   const executor = createRunExecutor({
     db,
@@ -125,7 +145,6 @@ export async function createRuntime(options: RuntimeOptions) {
   };
 
   const requestCounter = createRequestCounter();
-  const paths = createPathGuard(config.allowedRoots);
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
   const services = {
     auth: createAuthService(repos),

@@ -1,4 +1,5 @@
 import type { PairRecord } from '@syncengine/db';
+import { createPathGuard } from '@syncengine/locations';
 import { createSecretBox } from '@syncengine/runs';
 import { describe, expect, it } from 'vitest';
 import { findPairConfigProblem } from './pair-check.js';
@@ -24,9 +25,9 @@ const pair = (source: PairRecord['source'], destination: PairRecord['destination
 });
 
 describe('findPairConfigProblem', () => {
-  const allowedRoots = ['/srv/sync'];
+  const paths = createPathGuard(['/srv/sync']);
 
-  it('accepts local paths under the allowed roots and credentials it can decrypt', () => {
+  it('accepts local paths under the allowed roots and credentials it can decrypt', async () => {
     const secrets = createSecretBox(serverKey);
     const sftp = secrets.seal({
       type: 'sftp',
@@ -37,22 +38,27 @@ describe('findPairConfigProblem', () => {
       path: '/x',
     });
     expect(
-      findPairConfigProblem(pair({ type: 'local', path: '/srv/sync/a' }, sftp), { secrets, allowedRoots }),
+      await findPairConfigProblem(pair({ type: 'local', path: '/srv/sync/a' }, sftp), { secrets, paths }),
     ).toBe(null);
   });
 
-  it('names the side whose local path lies outside the allowed roots', () => {
+  it('names the side whose local path lies outside the allowed roots', async () => {
     const secrets = createSecretBox(undefined);
-    const problem = findPairConfigProblem(
+    const problem = await findPairConfigProblem(
       pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/sync/../etc' }),
-      { secrets, allowedRoots },
+      { secrets, paths },
     );
     expect(problem).toMatch(
-      /^the destination path "\/srv\/sync\/\.\.\/etc" is outside this worker's allowed roots/,
+      /^the destination path is refused by this worker: "\/srv\/sync\/\.\.\/etc" must not/,
     );
+    const outside = await findPairConfigProblem(
+      pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/elsewhere' }),
+      { secrets, paths },
+    );
+    expect(outside).toMatch(/^the destination path is refused by this worker: .* outside the allowed roots/);
   });
 
-  it('reports a credential sealed with another secret key', () => {
+  it('reports a credential sealed with another secret key', async () => {
     const sealed = createSecretBox(serverKey).seal({
       type: 'sftp',
       host: 'h',
@@ -61,18 +67,21 @@ describe('findPairConfigProblem', () => {
       password: 'secret',
       path: '/x',
     });
-    const problem = findPairConfigProblem(pair(sealed, { type: 'local', path: '/srv/sync/b' }), {
+    const problem = await findPairConfigProblem(pair(sealed, { type: 'local', path: '/srv/sync/b' }), {
       secrets: createSecretBox('another key that is long enough....'),
-      allowedRoots,
+      paths,
     });
     expect(problem).toMatch(/^the source location is invalid: /);
   });
 
-  it('reports a location that no longer parses', () => {
-    const problem = findPairConfigProblem(pair({ type: 'floppy' }, { type: 'local', path: '/srv/sync/b' }), {
-      secrets: createSecretBox(undefined),
-      allowedRoots,
-    });
+  it('reports a location that no longer parses', async () => {
+    const problem = await findPairConfigProblem(
+      pair({ type: 'floppy' }, { type: 'local', path: '/srv/sync/b' }),
+      {
+        secrets: createSecretBox(undefined),
+        paths,
+      },
+    );
     expect(problem).toMatch(/^the source location is invalid/);
   });
 });

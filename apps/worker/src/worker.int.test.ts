@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BusEvent, CreatePairSchema } from '@syncengine/contracts';
@@ -400,6 +400,23 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
   });
 
+  it('refuses a pair whose folder was swapped for a symlink leading outside its roots since it was saved', async () => {
+    const outside = join(root, '..', 'outside-swap');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'secret.txt'), 'not for syncing');
+    const pair = await createPair('swapped', { 'x.txt': 'x' }, { destinationFiles: { 'd.txt': 'd' } });
+    await rm(pair.sourceDir, { recursive: true });
+    await symlink(outside, pair.sourceDir);
+    const launched = await launcher.launch(pair.id, { trigger: 'manual' });
+    const run = await waitForRun(launched.run!.id, 10_000);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(
+      /the source path is refused by this worker: ".*swapped\/source" is outside the allowed roots/,
+    );
+    expect(await readdir(outside)).toEqual(['secret.txt']);
+    expect(await readdir(pair.destinationDir)).toEqual(['d.txt']);
+  });
+
   it('fails a run whose pair the worker may not open at once, with the reason on the run and no retry', async () => {
     const outside = join(root, '..', 'outside', 'source');
     const pair = await createPair('invalid', { 'x.txt': 'x' }, { sourcePath: outside });
@@ -407,7 +424,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     const run = await waitForRun(launched.run!.id, 10_000);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(
-      /^invalid pair configuration: the source path ".*outside.*" is outside this worker's allowed roots/,
+      /^invalid pair configuration: the source path is refused by this worker: ".*outside.*" is outside the allowed roots/,
     );
     const job = await queue.queueFor('sync-run').getJob(run.id);
     expect(await job?.getState()).toBe('failed');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { JobPayload } from '@syncengine/contracts';
 import {
   createConflictRepo,
@@ -7,7 +8,7 @@ import {
   createRunRepo,
 } from '@syncengine/db';
 import { sync } from '@syncengine/engine';
-import { openStorage } from '@syncengine/locations';
+import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createBullQueue,
   createBullWorker,
@@ -24,6 +25,9 @@ import {
 } from '@syncengine/runs';
 import type { WorkerConfig } from './env.js';
 import { findPairConfigProblem } from './pair-check.js';
+
+/** The worker's own program files (`src/` or `dist/` with the package's `node_modules`). */
+const PROGRAM_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface WorkerLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -47,6 +51,9 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const queue = createBullQueue({ connection, prefix, log });
   const launcher = createRunLauncher({ runs, queue, bus });
   const secrets = createSecretBox(config.secretKey);
+  const paths = createPathGuard(config.allowedRoots, {
+    protectedFolders: [{ path: PROGRAM_DIR, name: "SyncEngine's program files" }],
+  });
   const executor = createRunExecutor({
     db,
     pairs,
@@ -56,14 +63,15 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     bus,
     launcher,
     secrets,
-    openStorage: (location) => openStorage(location),
+    // Checked again at each opening: a folder may have been swapped for a symlink since.
+    openStorage: async (location) => openStorage(await confineLocation(location, paths)),
     engine: { sync },
     log,
   });
 
   const runSync = async (payload: JobPayload<'sync-run'>) => {
     const pair = await pairs.get(payload.pairId);
-    const problem = pair ? findPairConfigProblem(pair, { secrets, allowedRoots: config.allowedRoots }) : null;
+    const problem = pair ? await findPairConfigProblem(pair, { secrets, paths }) : null;
     if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
     const startedAt = Date.now();
     log.info('run started', { runId: payload.runId, pairId: payload.pairId, at: startedAt });

@@ -7,5 +7,14 @@ export {
   locationSecretFields,
   redactLocation,
 } from '@syncengine/contracts';
+export {
+  confineLocation,
+  createPathGuard,
+  isOverlapping,
+  isWithin,
+  type PathGuard,
+  PathNotAllowedError,
+  type ProtectedFolder,
+} from './confinement.js';
 export { type OpenStorageOptions, openStorage } from './open-storage.js';
 export { type ParseLocationOptions, parseLocationUrl } from './parse-location-url.js';

@@ -21,6 +21,7 @@ import type {
   SyncResult,
 } from '@syncengine/engine';
 import { SyncController } from '@syncengine/engine';
+import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus } from './bus.js';
 import type { RunLauncher } from './launcher.js';
 import { createThrottle, ProgressTracker } from './progress.js';
@@ -100,7 +101,29 @@ const toEntryMetadata = (entry: Entry | null): EntryMetadata | null =>
       }
     : null;
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorMessage = (error: unknown) => {
+  if (error instanceof PathNotAllowedError && error.field) return `${error.field}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+};
+
+/**
+ * Opens one side of a pair the way runs and previews do. A location refused by the
+ * confinement of local paths is reported with the side's field (`source.path`).
+ */
+export async function openPairSide(
+  deps: Pick<RunExecutorDeps, 'secrets' | 'openStorage'>,
+  pair: PairRecord,
+  side: 'source' | 'destination',
+): Promise<Storage> {
+  try {
+    return await deps.openStorage(deps.secrets.open(pair[side]));
+  } catch (error) {
+    if (error instanceof PathNotAllowedError) {
+      throw new PathNotAllowedError(error.message, `${side}.${error.field ?? 'path'}`);
+    }
+    throw error;
+  }
+}
 
 /**
  * Executes sync runs: the job handler behind `sync-run`, shared by the in-process runner
@@ -193,9 +216,9 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     const work = createRunWork(run, pair, liveRun);
     let isCompleted = false;
     try {
-      const source = await deps.openStorage(deps.secrets.open(pair.source));
+      const source = await openPairSide(deps, pair, 'source');
       storages.push(source);
-      const destination = await deps.openStorage(deps.secrets.open(pair.destination));
+      const destination = await openPairSide(deps, pair, 'destination');
       storages.push(destination);
       const result = await deps.engine.sync({
         source,

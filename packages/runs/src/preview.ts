@@ -2,7 +2,7 @@ import type { Location, PlanPreview } from '@syncengine/contracts';
 import type { Database } from '@syncengine/db';
 import { type PairRecord, PostgresStateStore } from '@syncengine/db';
 import type { Plan, Storage, SyncOptions } from '@syncengine/engine';
-import { pairSyncConfig } from './executor.js';
+import { openPairSide, pairSyncConfig } from './executor.js';
 import type { SecretBox } from './secrets.js';
 
 /**
@@ -20,9 +20,9 @@ export async function previewPlan(
 ): Promise<PlanPreview> {
   const storages: Storage[] = [];
   try {
-    const source = await deps.openStorage(deps.secrets.open(pair.source));
+    const source = await openPairSide(deps, pair, 'source');
     storages.push(source);
-    const destination = await deps.openStorage(deps.secrets.open(pair.destination));
+    const destination = await openPairSide(deps, pair, 'destination');
     storages.push(destination);
     const plan = await deps.previewSync({
       source,

@@ -7,6 +7,7 @@ import type {
 } from '@syncengine/contracts';
 import type { ConflictRepo, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
 import { isSyncError } from '@syncengine/engine';
+import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
 import { AppError } from '../errors.js';
 
@@ -38,6 +39,9 @@ export function createConflictService(deps: {
           throw new AppError('NOT_FOUND', `"${conflict.path}" is no longer a file at the ${side}`);
         }
         if (isSyncError(error)) throw new AppError('UNPROCESSABLE', `cannot read the file: ${error.message}`);
+        if (error instanceof PathNotAllowedError) {
+          throw new AppError('UNPROCESSABLE', `cannot read the file: the ${side} ${error.message}`);
+        }
         throw error;
       }
     },

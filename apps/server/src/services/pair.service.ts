@@ -10,6 +10,7 @@ import {
   type UpdatePair,
 } from '@syncengine/contracts';
 import type { PairPatch, PairRecord, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
+import { isOverlapping, type PathGuard, PathNotAllowedError } from '@syncengine/locations';
 import {
   assertValidCron,
   type EventBus,
@@ -18,7 +19,6 @@ import {
   nextScheduledRun,
   type SecretBox,
 } from '@syncengine/runs';
-import { isWithin, type PathGuard, PathNotAllowedError } from '../confinement.js';
 import { AppError } from '../errors.js';
 
 const isLocationType = (type: string): type is LocationType =>
@@ -80,11 +80,7 @@ export function createPairService(deps: {
         throw error;
       }
     }
-    if (
-      real.source &&
-      real.destination &&
-      (isWithin(real.source, real.destination) || isWithin(real.destination, real.source))
-    ) {
+    if (real.source && real.destination && isOverlapping(real.source, real.destination)) {
       throw new AppError(
         'BAD_REQUEST',
         'source and destination must not be the same folder or inside each other',

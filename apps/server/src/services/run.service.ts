@@ -8,6 +8,7 @@ import {
 } from '@syncengine/contracts';
 import { type PairRecord, type RunActionRepo, type RunRepo, toPublicRun } from '@syncengine/db';
 import { isSyncError } from '@syncengine/engine';
+import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
 import { AppError } from '../errors.js';
 
@@ -127,6 +128,9 @@ export function createRunService(deps: {
         return await deps.previewPlan(pair);
       } catch (error) {
         if (isSyncError(error)) throw new AppError('UNPROCESSABLE', `cannot plan: ${error.message}`);
+        if (error instanceof PathNotAllowedError) {
+          throw new AppError('UNPROCESSABLE', error.message, error.field ? { field: error.field } : {});
+        }
         throw error;
       }
     },

@@ -1,0 +1,160 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Run } from '@syncengine/contracts';
+import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './testing/test-server.js';
+
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Waits until `check` returns a value (polling), or fails after `timeoutMs`. */
+async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database', () => {
+  let server: TestServer;
+  /** A folder outside the allowed root, holding one file that must never be read or joined. */
+  let outside: string;
+  const local = (path: string) => ({ type: 'local', path });
+  const request = async (
+    method: Method,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await server.runtime.app.inject({
+      method,
+      url,
+      headers: { cookie: server.cookie, ...headers },
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
+    return {
+      status: response.statusCode,
+      body: response.body ? response.json() : null,
+      headers: response.headers,
+    };
+  };
+  async function runToEnd(pairId: string): Promise<Run> {
+    const started = await request('POST', `/api/v1/pairs/${pairId}/runs`, {});
+    expect(started.status).toBe(202);
+    const run = started.body as Run;
+    return eventually(async () => {
+      const current = (await request('GET', `/api/v1/runs/${run.id}`)).body as Run;
+      return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+    });
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer({ driver: 'postgres' });
+    outside = await mkdtemp(join(tmpdir(), 'syncengine-outside-'));
+    await writeFile(join(outside, 'secret.txt'), 'not for syncing');
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (outside) await rm(outside, { recursive: true, force: true });
+  });
+
+  describe('confinement at run time', () => {
+    it('refuses to run or preview a pair whose folder was swapped for a symlink leading outside the roots', async () => {
+      const { source, destination } = await server.folders('swap');
+      await writeFile(join(destination, 'from-destination.txt'), 'would be copied to the source');
+      const pair = await server.createPair({
+        name: 'swap',
+        source: local(source),
+        destination: local(destination),
+      });
+      await rm(source, { recursive: true });
+      await symlink(outside, source);
+
+      const run = await runToEnd(pair.id);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/source\.path: ".*swap\/source" is outside the allowed roots/);
+      expect(await readdir(outside)).toEqual(['secret.txt']);
+      expect(await readdir(destination)).toEqual(['from-destination.txt']);
+
+      const preview = await request('GET', `/api/v1/pairs/${pair.id}/plan`);
+      expect(preview.status).toBe(422);
+      expect(preview.body.message).toMatch(/source\.path: ".*" is outside the allowed roots/);
+      expect(preview.body.issues).toEqual([
+        { path: 'source.path', message: expect.stringMatching(/outside/) },
+      ]);
+      expect(await readdir(outside)).toEqual(['secret.txt']);
+    });
+
+    it('refuses a pair whose parent folder was swapped for a symlink, even when the pair folder does not exist yet', async () => {
+      const base = join(server.root, 'swap-parent');
+      await mkdir(join(base, 'source'), { recursive: true });
+      await writeFile(join(base, 'source', 'a.txt'), 'a');
+      const pair = await server.createPair({
+        name: 'swap-parent',
+        source: local(join(base, 'source')),
+        destination: local(join(base, 'later', 'destination')),
+      });
+      await symlink(outside, join(base, 'later'));
+      const run = await runToEnd(pair.id);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/destination\.path: .* is outside the allowed roots/);
+      expect(await readdir(outside)).toEqual(['secret.txt']);
+    });
+  });
+
+  describe("the server's own data directory", () => {
+    /** Where the test server keeps its data; made to hold a secret as the embedded mode's does. */
+    const dataDir = () => join(server.root, '.data');
+    beforeAll(async () => {
+      await mkdir(dataDir(), { recursive: true });
+      await writeFile(join(dataDir(), 'secret.key'), 'a secret key');
+    });
+
+    it('refuses a pair over the data directory, inside it, or over a folder that contains it', async () => {
+      const { destination } = await server.folders('data-dir');
+      for (const [path, message] of [
+        [dataDir(), /is SyncEngine's data directory/],
+        [join(dataDir(), 'inner'), /is inside SyncEngine's data directory/],
+        [server.root, /contains SyncEngine's data directory/],
+      ] as const) {
+        const refused = await request('POST', '/api/v1/pairs', {
+          name: 'data',
+          source: local(path),
+          destination: local(destination),
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.message).toMatch(message);
+        expect(refused.body.issues).toEqual([
+          { path: 'source.path', message: expect.stringMatching(message) },
+        ]);
+      }
+      expect(
+        (await request('GET', '/api/v1/pairs')).body.items.map((pair: { name: string }) => pair.name),
+      ).not.toContain('data');
+    });
+
+    it('refuses to run a pair whose folder became a symlink to the data directory, and copies nothing of it', async () => {
+      const { source, destination } = await server.folders('data-swap');
+      const pair = await server.createPair({
+        name: 'data-swap',
+        source: local(source),
+        destination: local(destination),
+      });
+      await rm(source, { recursive: true });
+      await symlink(dataDir(), source);
+      const run = await runToEnd(pair.id);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/source\.path: .* is SyncEngine's data directory/);
+      expect(await readdir(destination)).toEqual([]);
+    });
+  });
+});
