@@ -23,6 +23,7 @@ import { healthRoutes, metricsRoutes } from './routes/system.routes.js';
 import type { AuthService } from './services/auth.service.js';
 import type { ConflictService } from './services/conflict.service.js';
 import type { PairService } from './services/pair.service.js';
+import type { PairStatusService } from './services/pair-status.service.js';
 import type { RunService } from './services/run.service.js';
 import type { SystemService } from './services/system.service.js';
 import type { WsGateway } from './ws/gateway.js';
@@ -33,6 +34,7 @@ export interface ServerDeps {
   services: {
     auth: AuthService;
     pairs: PairService;
+    pairStatus: PairStatusService;
     runs: RunService;
     conflicts: ConflictService;
     system: SystemService;

@@ -1,6 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Run } from '@syncengine/contracts';
+import type { PairSyncStatus, Run } from '@syncengine/contracts';
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './testing/test-server.js';
@@ -76,6 +76,60 @@ describe.skipIf(!hasPostgres)('dashboard routes on Postgres', () => {
       expect(answer.body.message).toContain(field);
       // Nothing was started.
       expect((await request('GET', `/api/v1/pairs/${pair.id}/runs`)).body.items).toEqual([]);
+    });
+  });
+
+  describe('GET /pairs/:id/status', () => {
+    it('lists the items out of sync before the first run, then says in sync with the totals per side', async () => {
+      const folders = await server.folders('status-flow');
+      await writeFile(join(folders.source, 'a.txt'), 'alpha');
+      await mkdir(join(folders.source, 'docs'));
+      await writeFile(join(folders.source, 'docs', 'b.txt'), 'bravo!');
+      await writeFile(join(folders.destination, 'c.txt'), 'charlie');
+      const pair = await server.createPair({
+        name: 'status flow',
+        source: local(folders.source),
+        destination: local(folders.destination),
+      });
+
+      const before = (await request('GET', `/api/v1/pairs/${pair.id}/status`)).body as PairSyncStatus;
+      expect(before.state).toBe('out_of_sync');
+      expect(before.sides).toBeNull();
+      expect(before.items.map((item) => `${item.type} ${item.path}`).sort()).toEqual(
+        expect.arrayContaining(['UPLOAD_NEW a.txt', 'UPLOAD_NEW docs/b.txt', 'DOWNLOAD_NEW c.txt']),
+      );
+      expect(before.outOfSync).toBe(before.items.length);
+
+      expect((await request('POST', `/api/v1/pairs/${pair.id}/runs?wait=true`, {})).status).toBe(200);
+      const after = (await request('GET', `/api/v1/pairs/${pair.id}/status`)).body as PairSyncStatus;
+      expect(after).toMatchObject({ state: 'in_sync', outOfSync: 0, items: [], problem: null });
+      // a.txt (5) + docs/b.txt (6) + c.txt (7) on both sides, and the folder docs.
+      expect(after.sides).toEqual({
+        source: { files: 3, folders: 1, bytes: 18 },
+        destination: { files: 3, folders: 1, bytes: 18 },
+      });
+    });
+
+    it('reports a missing folder as an error naming the side and the folder', async () => {
+      const folders = await server.folders('status-missing');
+      const pair = await server.createPair({
+        name: 'status missing',
+        source: local(folders.source),
+        destination: local(folders.destination),
+      });
+      await rm(folders.destination, { recursive: true });
+      const status = (await request('GET', `/api/v1/pairs/${pair.id}/status`)).body as PairSyncStatus;
+      expect(status.state).toBe('error');
+      expect(status.problem).toBe(`Destination folder ${folders.destination} does not exist`);
+    });
+
+    it('refuses a request without a session, a malformed id and an unknown pair', async () => {
+      const unknown = crypto.randomUUID();
+      expect((await request('GET', `/api/v1/pairs/${unknown}/status`, undefined, null)).status).toBe(401);
+      const malformed = await request('GET', '/api/v1/pairs/not-an-id/status');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.message).toContain('params.id');
+      expect((await request('GET', `/api/v1/pairs/${unknown}/status`)).status).toBe(404);
     });
   });
 });

@@ -12,6 +12,7 @@ import {
   createTokenRepo,
   createUserRepo,
   type DatabaseHandle,
+  type PairRecord,
   toPublicRun,
 } from '@syncengine/db';
 import { previewSync, type Storage, sync } from '@syncengine/engine';
@@ -36,6 +37,7 @@ import { createRequestCounter } from './metrics.js';
 import { createAuthService } from './services/auth.service.js';
 import { createConflictService } from './services/conflict.service.js';
 import { createPairService } from './services/pair.service.js';
+import { createPairStatusService } from './services/pair-status.service.js';
 import { createRunService } from './services/run.service.js';
 import { createSystemService } from './services/system.service.js';
 import { createWsGateway } from './ws/gateway.js';
@@ -146,16 +148,23 @@ export async function createRuntime(options: RuntimeOptions) {
 
   const requestCounter = createRequestCounter();
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
+  const preview = (pair: PairRecord) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair);
   const services = {
     auth: createAuthService(repos),
     pairs: pairService,
+    pairStatus: createPairStatusService({
+      getPair: pairService.getRecord,
+      pairs: repos.pairs,
+      runs: repos.runs,
+      previewPlan: preview,
+    }),
     runs: createRunService({
       runs: repos.runs,
       runActions: repos.runActions,
       launcher,
       bus,
       getPair: pairService.getRecord,
-      previewPlan: (pair) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair),
+      previewPlan: preview,
     }),
     conflicts: createConflictService({
       conflicts: repos.conflicts,

@@ -8,6 +8,7 @@ export * from './jobs.js';
 export * from './location.js';
 export * from './pair.js';
 export * from './pair-location.js';
+export * from './pair-status.js';
 export * from './run.js';
 export * from './units.js';
 export * from './ws-events.js';

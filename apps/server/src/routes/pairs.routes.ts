@@ -4,6 +4,7 @@ import {
   IdParamsSchema,
   PairListSchema,
   PairSchema,
+  PairSyncStatusSchema,
   PlanPreviewSchema,
   RunListSchema,
   RunSchema,
@@ -13,10 +14,14 @@ import {
 } from '@syncengine/contracts';
 import { z } from 'zod';
 import type { PairService } from '../services/pair.service.js';
+import type { PairStatusService } from '../services/pair-status.service.js';
 import type { RunService } from '../services/run.service.js';
 import { errorResponses, type ZodApp } from './types.js';
 
-export function pairRoutes(app: ZodApp, deps: { pairs: PairService; runs: RunService }) {
+export function pairRoutes(
+  app: ZodApp,
+  deps: { pairs: PairService; runs: RunService; pairStatus: PairStatusService },
+) {
   app.get(
     '/pairs',
     {
@@ -53,6 +58,20 @@ export function pairRoutes(app: ZodApp, deps: { pairs: PairService; runs: RunSer
       },
     },
     async (request) => deps.pairs.get(request.params.id),
+  );
+  app.get(
+    '/pairs/:id/status',
+    {
+      schema: {
+        tags: ['pairs'],
+        summary: 'Where the pair stands: in sync, N items out of sync, syncing, paused, error or disabled',
+        description:
+          'A cheap check (an active run answers at once; local roots must exist; then a dry-run plan, which stops early on unchanged local trees), cached for a few seconds. `sides` counts files, folders and bytes per side as the last run left them.',
+        params: IdParamsSchema,
+        response: { 200: PairSyncStatusSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => deps.pairStatus.status(request.params.id),
   );
   app.patch(
     '/pairs/:id',

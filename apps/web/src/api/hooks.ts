@@ -8,6 +8,7 @@ import type {
   CreateRun,
   Pair,
   PairList,
+  PairSyncStatus,
   PlanPreview,
   Run,
   RunActionPage,
@@ -26,6 +27,7 @@ export const keys = {
   pairs: ['pairs'] as const,
   pair: (id: string) => ['pairs', id] as const,
   plan: (id: string) => ['pairs', id, 'plan'] as const,
+  pairStatus: (id: string) => ['pairs', id, 'status'] as const,
   pairRuns: (id: string) => ['pairs', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
   runActions: (id: string, filters: RunActionFilters, cursor: string | null, limit: number) =>
@@ -69,6 +71,18 @@ export function usePair(id: string | undefined) {
     queryKey: keys.pair(id ?? ''),
     queryFn: () => api<Pair>('GET', `/pairs/${id}`),
     enabled: Boolean(id),
+  });
+}
+
+/** How often a shown pair is checked again (the server keeps a check for a few seconds). */
+const PAIR_STATUS_REFRESH_MS = 30_000;
+
+/** Where the pair stands (in sync, items out of sync, error...), checked on a short timer. */
+export function usePairSyncStatus(id: string) {
+  return useQuery({
+    queryKey: keys.pairStatus(id),
+    queryFn: () => api<PairSyncStatus>('GET', `/pairs/${id}/status`),
+    refetchInterval: PAIR_STATUS_REFRESH_MS,
   });
 }
 

@@ -16,6 +16,23 @@ export const ACTION_INFO: Record<ActionType, { label: string; color: string }> =
   NO_ACTION: { label: 'No change', color: 'gray' },
 };
 
+/** Labels of the actions that read differently for a folder. */
+const FOLDER_LABELS: Partial<Record<ActionType, string>> = {
+  UPLOAD_NEW: 'Create folder at destination',
+  DOWNLOAD_NEW: 'Create folder at source',
+  UPLOAD_RESTORE: 'Restore folder at destination',
+  DOWNLOAD_RESTORE: 'Restore folder at source',
+  DELETE_SOURCE: 'Delete folder at source',
+  DELETE_DESTINATION: 'Delete folder at destination',
+  RENAME_SOURCE: 'Rename folder at source',
+  RENAME_DESTINATION: 'Rename folder at destination',
+};
+
+/** The one label of an action wherever it is shown; its code goes in a tooltip. */
+export function actionLabel(type: ActionType, isDir = false): string {
+  return (isDir ? FOLDER_LABELS[type] : undefined) ?? ACTION_INFO[type].label;
+}
+
 /** The order in which the executor carries actions out (SPEC §9), then what it does not carry out. */
 export const ACTION_ORDER: readonly ActionType[] = [
   'RENAME_SOURCE',

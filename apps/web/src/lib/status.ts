@@ -1,14 +1,27 @@
-import type { Conflict, EntryMetadata, Pair, Run, RunStatus } from '@syncengine/contracts';
+import type { Conflict, EntryMetadata, Pair, PairSyncStatus, Run, RunStatus } from '@syncengine/contracts';
 
-/** What the pairs list shows for a pair at a glance. */
-export type PairStatus = 'disabled' | 'idle' | 'queued' | 'running' | 'paused' | 'failed' | 'conflicts';
+/** What the dashboard shows for a pair at a glance. */
+export type PairStatus =
+  | 'checking'
+  | 'in_sync'
+  | 'out_of_sync'
+  | 'disabled'
+  | 'queued'
+  | 'running'
+  | 'paused'
+  | 'error'
+  | 'failed'
+  | 'conflicts';
 
 export const PAIR_STATUS_INFO: Record<PairStatus, { label: string; color: string }> = {
+  checking: { label: 'Checking…', color: 'gray' },
+  in_sync: { label: 'In sync', color: 'green' },
+  out_of_sync: { label: 'Out of sync', color: 'yellow' },
   disabled: { label: 'Disabled', color: 'gray' },
-  idle: { label: 'Idle', color: 'green' },
   queued: { label: 'Queued', color: 'yellow' },
-  running: { label: 'Running', color: 'blue' },
+  running: { label: 'Syncing', color: 'blue' },
   paused: { label: 'Paused', color: 'orange' },
+  error: { label: 'Error', color: 'red' },
   failed: { label: 'Last run failed', color: 'red' },
   conflicts: { label: 'Conflicts pending', color: 'orange' },
 };
@@ -23,19 +36,38 @@ export const RUN_STATUS_COLOR: Record<RunStatus, string> = {
 };
 
 /**
- * A pair's status: an active run first (running, paused, queued), then conflicts waiting
- * for a decision, then the outcome of the last run.
+ * A pair's status: an active run first (running, paused, queued), then a side that cannot
+ * be reached, conflicts waiting for a decision, then what the last check found (a failed
+ * last run shows while the pair is still out of sync).
  */
-export function pairStatus(pair: Pair, activeRun: Run | undefined, pendingConflicts: number): PairStatus {
+export function pairStatus(
+  pair: Pair,
+  activeRun: Run | undefined,
+  pendingConflicts: number,
+  check?: PairSyncStatus | undefined,
+): PairStatus {
   const status = activeRun?.status;
   if (status === 'running' || status === 'paused' || status === 'queued') return status;
+  if (check?.state === 'syncing') return 'running';
+  if (check?.state === 'paused') return 'paused';
+  if (check?.state === 'error') return 'error';
   if (pendingConflicts > 0) return 'conflicts';
-  if (pair.lastRun?.status === 'failed') return 'failed';
-  if (pair.lastRun && (pair.lastRun.status === 'running' || pair.lastRun.status === 'paused')) {
-    return pair.lastRun.status;
-  }
   if (!pair.enabled) return 'disabled';
-  return 'idle';
+  if (!check) return pair.lastRun?.status === 'failed' ? 'failed' : 'checking';
+  if (check.state === 'in_sync') return 'in_sync';
+  return pair.lastRun?.status === 'failed' ? 'failed' : 'out_of_sync';
+}
+
+/** The badge text: counts where there are some ("3 items out of sync", "2 conflicts"). */
+export function pairStatusLabel(
+  status: PairStatus,
+  counts: { conflicts: number; outOfSync: number },
+): string {
+  if (status === 'conflicts') return `${counts.conflicts} conflict${counts.conflicts === 1 ? '' : 's'}`;
+  if (status === 'out_of_sync') {
+    return `${counts.outOfSync} item${counts.outOfSync === 1 ? '' : 's'} out of sync`;
+  }
+  return PAIR_STATUS_INFO[status].label;
 }
 
 /**

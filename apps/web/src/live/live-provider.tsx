@@ -60,6 +60,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
           void client.invalidateQueries({ queryKey: keys.pair(event.run.pairId), exact: true });
           if (event.type !== 'run.queued' && event.type !== 'run.started') {
             void client.invalidateQueries({ queryKey: ['runs', event.run.id, 'actions'] });
+            void client.invalidateQueries({ queryKey: keys.pairStatus(event.run.pairId) });
           }
           break;
         case 'run.paused':
@@ -73,6 +74,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         case 'pair.updated':
           client.setQueryData(keys.pair(event.pair.id), event.pair);
           void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          void client.invalidateQueries({ queryKey: keys.pairStatus(event.pair.id) });
           break;
         case 'pair.deleted':
           void client.invalidateQueries({ queryKey: keys.pairs, exact: true });

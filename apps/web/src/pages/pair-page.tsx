@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core';
-import type { Location } from '@syncengine/contracts';
+import type { Location, Pair } from '@syncengine/contracts';
 import { describeLocation } from '@syncengine/contracts';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useEffect } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import {
   Bar,
   CartesianGrid,
@@ -15,31 +16,39 @@ import {
 } from 'recharts';
 import { errorMessage } from '../api/client.js';
 import { usePair, usePairRuns, useStartRun } from '../api/hooks.js';
+import { OutOfSyncItems, PairStatusBadge, SideTotalsLine, usePairHealth } from '../components/pair-status.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { CONFLICT_STRATEGY_INFO, SYNC_MODE_INFO } from '../lib/actions.js';
 import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
 import { bytesMoved, filesMoved, runChartPoints, runDuration } from '../lib/runs.js';
 import { describeSchedule } from '../lib/schedule.js';
-import { PAIR_STATUS_INFO, pairStatus, RUN_STATUS_COLOR } from '../lib/status.js';
-import { useLive } from '../live/live-provider.js';
-import { activeRunOfPair, pendingConflictsByPair } from '../live/live-state.js';
+import { RUN_STATUS_COLOR } from '../lib/status.js';
 
 /** A pair: its settings at a glance, its run history and a chart of its last runs. */
 export function PairPage() {
   const { id = '' } = useParams();
   const pair = usePair(id);
   const runs = usePairRuns(id);
-  const live = useLive();
-  const startRun = useStartRun(id);
-  const navigate = useNavigate();
 
   if (pair.isPending) return <LoadingState label="Loading the pair…" />;
   if (pair.isError)
     return <ErrorState error={pair.error} onRetry={() => pair.refetch()} title="Could not load the pair" />;
+  return <PairView pair={pair.data} runs={runs} />;
+}
 
-  const activeRun = activeRunOfPair(live, id);
-  const status = pairStatus(pair.data, activeRun, pendingConflictsByPair(live)[id] ?? 0);
-  const schedule = describeSchedule(pair.data.schedule);
+function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairRuns> }) {
+  const id = pair.id;
+  const startRun = useStartRun(id);
+  const navigate = useNavigate();
+  const { status, label, check, activeRun } = usePairHealth(pair);
+  const location = useLocation();
+  useEffect(() => {
+    if (location.hash === '#out-of-sync' && check) {
+      document.getElementById('out-of-sync')?.scrollIntoView();
+    }
+  }, [location.hash, check]);
+
+  const schedule = describeSchedule(pair.schedule);
   const points = runs.data ? runChartPoints(runs.data.items) : [];
 
   return (
@@ -48,15 +57,12 @@ export function PairPage() {
         <div>
           <Group gap="sm">
             <Title order={1} size="h2">
-              {pair.data.name}
+              {pair.name}
             </Title>
-            <Badge color={PAIR_STATUS_INFO[status].color} data-testid="pair-status">
-              {PAIR_STATUS_INFO[status].label}
-            </Badge>
+            <PairStatusBadge pairId={id} status={status} label={label} check={check} />
           </Group>
           <Text size="sm" c="dimmed" style={{ wordBreak: 'break-all' }}>
-            {describeLocation(pair.data.source as Location)} ⇄{' '}
-            {describeLocation(pair.data.destination as Location)}
+            {describeLocation(pair.source as Location)} ⇄ {describeLocation(pair.destination as Location)}
           </Text>
         </div>
         <Group gap="xs">
@@ -90,22 +96,37 @@ export function PairPage() {
           <Text span c="dimmed">
             Mode:
           </Text>{' '}
-          {SYNC_MODE_INFO[pair.data.mode].label}
+          {SYNC_MODE_INFO[pair.mode].label}
         </Text>
         <Text size="sm">
           <Text span c="dimmed">
             Conflicts:
           </Text>{' '}
-          {CONFLICT_STRATEGY_INFO[pair.data.conflictResolution].label}
+          {CONFLICT_STRATEGY_INFO[pair.conflictResolution].label}
         </Text>
         <Text size="sm">
           <Text span c="dimmed">
             Schedule:
           </Text>{' '}
           {schedule.kind === 'valid' ? schedule.description : 'manual only'}
-          {!pair.data.enabled && ' (disabled)'}
+          {!pair.enabled && ' (disabled)'}
         </Text>
       </Group>
+
+      {status === 'error' && check?.problem && (
+        <Alert color="red" role="alert" title="This pair cannot sync" data-testid="pair-problem">
+          {check.problem}
+        </Alert>
+      )}
+      <SideTotalsLine check={check} />
+      {check && check.outOfSync > 0 && (
+        <section id="out-of-sync" aria-labelledby="out-of-sync-title">
+          <Title order={2} size="h3" id="out-of-sync-title" mb="xs">
+            Out of sync items ({check.outOfSync})
+          </Title>
+          <OutOfSyncItems check={check} />
+        </section>
+      )}
 
       <Title order={2} size="h3">
         History

@@ -1,16 +1,15 @@
-import { Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import type { Location, Pair } from '@syncengine/contracts';
 import { describeLocation } from '@syncengine/contracts';
 import { Link, useNavigate } from 'react-router';
 import { errorMessage } from '../api/client.js';
 import { usePairs, useStartRun } from '../api/hooks.js';
+import { PairStatusBadge, SideTotalsLine, usePairHealth } from '../components/pair-status.js';
+import { RelativeTime } from '../components/relative-time.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { SYNC_MODE_INFO } from '../lib/actions.js';
-import { formatRelative, formatTime } from '../lib/format.js';
-import { PAIR_STATUS_INFO, pairStatus } from '../lib/status.js';
 import { useLive } from '../live/live-provider.js';
-import { activeRunOfPair, pendingConflictsByPair } from '../live/live-state.js';
 
 export function PairsPage() {
   const pairs = usePairs();
@@ -51,14 +50,11 @@ export function PairsPage() {
   );
 }
 
-function PairCard({ pair }: { pair: Pair }) {
+export function PairCard({ pair }: { pair: Pair }) {
   const live = useLive();
   const navigate = useNavigate();
   const startRun = useStartRun(pair.id);
-  const activeRun = activeRunOfPair(live, pair.id);
-  const conflicts = pendingConflictsByPair(live)[pair.id] ?? 0;
-  const status = pairStatus(pair, activeRun, conflicts);
-  const info = PAIR_STATUS_INFO[status];
+  const { status, label, check, activeRun, conflicts } = usePairHealth(pair);
   const liveRun = activeRun ? live.runs[activeRun.id] : undefined;
 
   return (
@@ -75,12 +71,13 @@ function PairCard({ pair }: { pair: Pair }) {
           <Text fw={600} component={Link} to={`/pairs/${pair.id}`} truncate>
             {pair.name}
           </Text>
-          <Badge color={info.color} data-testid="pair-status">
-            {conflicts > 0 && status === 'conflicts'
-              ? `${conflicts} conflict${conflicts > 1 ? 's' : ''}`
-              : info.label}
-          </Badge>
+          <PairStatusBadge pairId={pair.id} status={status} label={label} check={check} />
         </Group>
+        {status === 'error' && check?.problem && (
+          <Text size="sm" c="red" role="alert" data-testid="pair-problem">
+            {check.problem}
+          </Text>
+        )}
         <Text size="sm" c="dimmed" truncate title={describeLocation(pair.source as Location)}>
           {describeLocation(pair.source as Location)}
         </Text>
@@ -88,6 +85,7 @@ function PairCard({ pair }: { pair: Pair }) {
           ↳ {describeLocation(pair.destination as Location)}
         </Text>
         <Text size="xs">{SYNC_MODE_INFO[pair.mode].label}</Text>
+        <SideTotalsLine check={check} />
         {activeRun && (activeRun.status === 'running' || activeRun.status === 'paused') && (
           <Link
             to={`/runs/${activeRun.id}`}
@@ -101,8 +99,9 @@ function PairCard({ pair }: { pair: Pair }) {
           <Text size="xs" c="dimmed">
             Last run:{' '}
             {pair.lastRun ? (
-              <span title={formatTime(pair.lastRun.finishedAt ?? pair.lastRun.queuedAt)}>
-                {pair.lastRun.status}, {formatRelative(pair.lastRun.finishedAt ?? pair.lastRun.queuedAt)}
+              <span>
+                {pair.lastRun.status},{' '}
+                <RelativeTime value={pair.lastRun.finishedAt ?? pair.lastRun.queuedAt} />
               </span>
             ) : (
               'never'
@@ -111,7 +110,7 @@ function PairCard({ pair }: { pair: Pair }) {
           <Text size="xs" c="dimmed">
             Next:{' '}
             {pair.nextRunAt ? (
-              <span title={formatTime(pair.nextRunAt)}>{formatRelative(pair.nextRunAt)}</span>
+              <RelativeTime value={pair.nextRunAt} />
             ) : pair.schedule ? (
               pair.enabled ? (
                 '—'

@@ -1,7 +1,7 @@
-import type { CreatePair, Pair, RunStatus, RunSummary, UpdatePair } from '@syncengine/contracts';
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import type { CreatePair, Pair, RunStatus, RunSummary, SideTotals, UpdatePair } from '@syncengine/contracts';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
-import { pairs, runs } from '../schema/index.js';
+import { pairMetadata, pairState, pairs, runs } from '../schema/index.js';
 import { iso, isoOrNull } from './errors.js';
 
 /** A location as stored: its typed config, with secret fields as the server stored them. */
@@ -119,6 +119,39 @@ export function createPairRepo(db: Database) {
         .returning();
       if (!row) return null;
       return toRecord(row, (await lastRuns([id])).get(id) ?? null);
+    },
+    /**
+     * Files, folders and bytes per side in the pair's last-known state (what its last run
+     * left); null before the pair has any state.
+     */
+    async stateTotals(id: string): Promise<{ source: SideTotals; destination: SideTotals } | null> {
+      const [meta] = await db
+        .select({ hasState: pairMetadata.hasState })
+        .from(pairMetadata)
+        .where(eq(pairMetadata.pairId, id));
+      if (!meta?.hasState) return null;
+      const rows = await db
+        .select({
+          side: pairState.side,
+          files: sql<string>`count(*) filter (where not ${pairState.isDir})`,
+          folders: sql<string>`count(*) filter (where ${pairState.isDir})`,
+          bytes: sql<string | null>`sum(${pairState.size}) filter (where not ${pairState.isDir})`,
+        })
+        .from(pairState)
+        .where(eq(pairState.pairId, id))
+        .groupBy(pairState.side);
+      const totals = {
+        source: { files: 0, folders: 0, bytes: 0 },
+        destination: { files: 0, folders: 0, bytes: 0 },
+      };
+      for (const row of rows) {
+        totals[row.side] = {
+          files: Number(row.files),
+          folders: Number(row.folders),
+          bytes: Number(row.bytes ?? 0),
+        };
+      }
+      return totals;
     },
     /** Deletes the pair with its state, runs and conflicts; returns whether it existed. */
     async delete(id: string): Promise<boolean> {

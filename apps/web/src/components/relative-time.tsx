@@ -1,0 +1,28 @@
+import { useEffect, useState } from 'react';
+import { formatRelative, formatTime } from '../lib/format.js';
+
+/** How often relative times are written again ("2 minutes ago" becomes "3 minutes ago"). */
+const TICK_MS = 30_000;
+
+/** The current time, updated every 30 s, so relative times stay true on an open page. */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+/** "3 minutes ago", with the exact date and time on hover; `—` when absent. */
+export function RelativeTime({ value }: { value: string | number | null | undefined }) {
+  const now = useNow();
+  if (value === null || value === undefined) return <span>—</span>;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return <span>—</span>;
+  return (
+    <time dateTime={date.toISOString()} title={formatTime(value)}>
+      {formatRelative(date, now)}
+    </time>
+  );
+}
