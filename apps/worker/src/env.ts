@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: milliseconds(30_000),
   /** How long SIGTERM waits for running jobs before leaving them to another worker. */
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds(30_000),
+  /** Where the worker writes its health reports for the image's HEALTHCHECK (none when unset). */
+  WORKER_HEALTH_FILE: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 
@@ -50,6 +52,7 @@ export interface WorkerConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   shutdownTimeoutMs: number;
+  healthFile: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -68,6 +71,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
+    healthFile: parsed.WORKER_HEALTH_FILE,
     logLevel: parsed.LOG_LEVEL,
   };
 }

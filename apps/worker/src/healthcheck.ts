@@ -1,29 +1,23 @@
-// The worker image's HEALTHCHECK: healthy while the worker's environment is valid and the
-// Redis it consumes from answers. Exit 0 healthy, 1 unhealthy (Docker's convention).
-import { Redis } from 'ioredis';
-import { parseWorkerEnv } from './env.js';
+// The worker image's HEALTHCHECK: judges the report the worker writes to WORKER_HEALTH_FILE
+// (see health.ts). Exit 0 healthy, 1 unhealthy (Docker's convention), naming the problem.
+import { readFile } from 'node:fs/promises';
+import { judgeHealthReport } from './health.js';
 
-async function check(): Promise<void> {
-  const config = parseWorkerEnv(process.env);
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    connectTimeout: 3_000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
+async function check(): Promise<string | null> {
+  const file = process.env.WORKER_HEALTH_FILE;
+  if (!file) return 'WORKER_HEALTH_FILE is not set, so the worker writes no health reports';
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
   });
-  // The failure is reported once, below, not as an unhandled 'error' event.
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    const answer = await redis.ping();
-    if (answer !== 'PONG') throw new Error(`Redis answered ${answer}`);
-  } finally {
-    redis.disconnect();
-  }
+  return judgeHealthReport(text, Date.now());
 }
 
 check().then(
-  () => process.exit(0),
+  (problem) => {
+    if (problem) process.stderr.write(`unhealthy: ${problem}\n`);
+    process.exit(problem ? 1 : 0);
+  },
   (error: unknown) => {
     process.stderr.write(`unhealthy: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

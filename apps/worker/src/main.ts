@@ -1,4 +1,5 @@
 import { EnvError, parseWorkerEnv, type WorkerConfig } from './env.js';
+import { startHealthReports } from './health.js';
 import { startWorker, type WorkerLog } from './worker.js';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -34,6 +35,14 @@ async function main() {
   const log = createLog(config.logLevel);
   const worker = await startWorker(config, log);
   log.info('worker ready', { concurrency: config.concurrency, prefix: config.queuePrefix });
+  const health = config.healthFile
+    ? startHealthReports({
+        file: config.healthFile,
+        redisUrl: config.redisUrl,
+        pingDatabase: worker.pingDatabase,
+        roots: config.allowedRoots,
+      })
+    : null;
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -41,6 +50,7 @@ async function main() {
     isStopping = true;
     log.info(`${signal}: finishing running jobs`, { runIds: worker.liveRunIds() });
     const { isDrained, handedBack } = await worker.stop(config.shutdownTimeoutMs);
+    await health?.stop();
     log.info(isDrained ? 'stopped' : 'stopped; unfinished runs resume on another worker', { handedBack });
     // Ending now stops runs that were handed back, and Postgres releases their pair locks.
     process.exit(0);

@@ -114,6 +114,8 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   return {
     /** Runs executing here now. */
     liveRunIds: () => executor.liveRunIds(),
+    /** True when the database answers. */
+    pingDatabase: () => database.ping(),
     /**
      * Stops taking jobs and lets running ones finish for up to `timeoutMs`. Runs still
      * going then are handed back to the queue as they are (status running, per-action
