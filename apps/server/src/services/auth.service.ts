@@ -11,8 +11,8 @@ const TOKEN_PREFIX = 'se_';
 const DUMMY_HASH = 'scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export function createAuthService(deps: {
-  users: Pick<UserRepo, 'findByUsername' | 'createIfAbsent'>;
-  sessions: Pick<SessionRepo, 'create' | 'findUser' | 'delete' | 'deleteExpired'>;
+  users: Pick<UserRepo, 'findByUsername' | 'createIfAbsent' | 'setPasswordHash'>;
+  sessions: Pick<SessionRepo, 'create' | 'findUser' | 'delete' | 'deleteForUser' | 'deleteExpired'>;
   tokens: Pick<TokenRepo, 'create' | 'list' | 'delete' | 'findUser'>;
 }) {
   return {
@@ -27,6 +27,18 @@ export function createAuthService(deps: {
       const chosen = password ?? randomSecret(15);
       const created = await deps.users.createIfAbsent(ADMIN_USERNAME, await hashPassword(chosen));
       return { created, generatedPassword: created && password === undefined ? chosen : null };
+    },
+
+    /**
+     * Sets a new password for `admin` (creating the user if absent) and ends its sessions:
+     * the given one, or a generated one that is returned to print once.
+     */
+    async resetAdminPassword(password: string | undefined): Promise<{ generatedPassword: string | null }> {
+      const chosen = password ?? randomSecret(15);
+      await deps.users.setPasswordHash(ADMIN_USERNAME, await hashPassword(chosen));
+      const admin = await deps.users.findByUsername(ADMIN_USERNAME);
+      if (admin) await deps.sessions.deleteForUser(admin.id);
+      return { generatedPassword: password === undefined ? chosen : null };
     },
 
     /** Checks the credentials and opens a session; returns the cookie value. */

@@ -19,6 +19,10 @@ export function createSessionRepo(db: Database) {
     async delete(tokenHash: string): Promise<void> {
       await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
     },
+    /** Ends every session of the user (after a password reset). */
+    async deleteForUser(userId: string): Promise<void> {
+      await db.delete(sessions).where(eq(sessions.userId, userId));
+    },
     async deleteExpired(): Promise<void> {
       await db.delete(sessions).where(lt(sessions.expiresAt, new Date()));
     },

@@ -31,6 +31,13 @@ export function createUserRepo(db: Database) {
         .returning({ id: users.id });
       return rows.length > 0;
     },
+    /** Sets the user's password hash, creating the user when absent. */
+    async setPasswordHash(username: string, passwordHash: string): Promise<void> {
+      await db
+        .insert(users)
+        .values({ username, passwordHash })
+        .onConflictDoUpdate({ target: users.username, set: { passwordHash } });
+    },
   };
 }
 export type UserRepo = ReturnType<typeof createUserRepo>;
