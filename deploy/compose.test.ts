@@ -115,7 +115,8 @@ describe('docker-compose.yml', () => {
 
   it('gives the server an environment its schema accepts, in Postgres + Redis mode without an embedded worker', () => {
     const config = parseEnv(services.server?.environment ?? {});
-    expect(config.databaseUrl).toBe('postgres://syncengine:postgres-secret@postgres:5432/syncengine');
+    expect(config.databaseUrl).toBe('postgres://syncengine@postgres:5432/syncengine');
+    expect(services.server?.environment?.PGPASSWORD).toBe('postgres-secret');
     expect(config.redisUrl).toBe('redis://redis:6379');
     expect(config.host).toBe('0.0.0.0');
     expect(config.embeddedWorker).toBe(false);
@@ -128,6 +129,31 @@ describe('docker-compose.yml', () => {
     const config = parseWorkerEnv(services.worker?.environment ?? {});
     expect(config.allowedRoots).toEqual(['/sync']);
     expect(config.concurrency).toBe(2);
+  });
+
+  it('passes the Postgres password beside the URL, so any character works in it', () => {
+    const password = 'p@ss/w#rd%20:?&=x';
+    const withOddPassword = loadCompose({ ...filledEnv, POSTGRES_PASSWORD: password });
+    for (const name of ['server', 'worker']) {
+      const environment = withOddPassword[name]?.environment ?? {};
+      expect(environment.PGPASSWORD).toBe(password);
+      expect(new URL(environment.DATABASE_URL ?? '').password).toBe('');
+    }
+    expect(withOddPassword.postgres?.environment?.POSTGRES_PASSWORD).toBe(password);
+  });
+
+  it('runs the server and workers as PUID:PGID, 1000:1000 unless set', () => {
+    for (const name of ['server', 'worker']) {
+      expect(services[name]?.environment).toMatchObject({ PUID: '1000', PGID: '1000' });
+      const custom = loadCompose({ ...filledEnv, PUID: '1001', PGID: '100' });
+      expect(custom[name]?.environment).toMatchObject({ PUID: '1001', PGID: '100' });
+    }
+  });
+
+  it('publishes the port on loopback only when SYNCENGINE_PORT says 127.0.0.1:PORT (behind a reverse proxy)', () => {
+    expect(loadCompose({ ...filledEnv, SYNCENGINE_PORT: '127.0.0.1:8080' }).server?.ports).toEqual([
+      '127.0.0.1:8080:8080',
+    ]);
   });
 
   it.each([
@@ -164,11 +190,35 @@ describe('Dockerfile', () => {
     expect(stage('build')).toContain('sh scripts/image-build.sh /out');
   });
 
-  it('runs as a non-root user with a health check in both images', () => {
-    expect(stage('runtime-base')).toContain('USER node');
+  it('drops from root to PUID:PGID (default 1000:1000) in its entry point, with a health check in both images', () => {
+    expect(stage('runtime-base')).toContain('ENTRYPOINT ["syncengine-entrypoint"]');
+    expect(stage('runtime-base')).toMatch(/PUID=1000 \\\n\s+PGID=1000/);
+    expect(readFileSync(join(root, 'scripts/image-entrypoint.sh'), 'utf8')).toContain(
+      'exec setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"',
+    );
     for (const name of ['server', 'worker']) {
       expect(stage(name)).toContain('HEALTHCHECK');
       expect(stage(name)).toMatch(/FROM runtime-base AS/);
     }
+  });
+
+  it('needs nothing from Docker Hub beyond the base image: no `# syntax=` frontend line', () => {
+    expect(dockerfile).not.toMatch(/^#\s*syntax=/im);
+  });
+
+  it('fetches the dependencies from the lockfile alone, before the sources, into a cache mount', () => {
+    const build = stage('build');
+    const lockfile = build.indexOf('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./');
+    const fetch = build.indexOf('pnpm fetch --frozen-lockfile');
+    const sources = build.indexOf('COPY . .');
+    expect(lockfile).toBeGreaterThan(-1);
+    expect(fetch).toBeGreaterThan(lockfile);
+    expect(sources).toBeGreaterThan(fetch);
+    expect(build.slice(lockfile, fetch)).toContain('--mount=type=cache');
+  });
+
+  it('offers syncengine-admin in the server image', () => {
+    expect(stage('server')).toContain('/usr/local/bin/syncengine-admin');
+    expect(stage('server')).toContain('/app/server/dist/admin.js');
   });
 });
