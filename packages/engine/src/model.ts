@@ -116,6 +116,14 @@ export interface PlannedAction {
    * that looks at mtimes: the mtime to give the file on `side`, so both sides agree again.
    */
   setMtime?: { side: Side; mtime: number };
+  /**
+   * Set where one side holds a file at `path` and the other a folder (a type change, or a
+   * clash): every path below `path` on either side or in the last-known state, parents
+   * first. The action settles them with `path`: the folder that wins is copied across with
+   * everything in it; the file or folder that loses goes to the versions area of its side
+   * (or, kept both, the file to its conflict name). They get no actions of their own.
+   */
+  subtree?: string[];
 }
 
 export interface Plan {

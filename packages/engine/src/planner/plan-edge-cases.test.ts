@@ -88,7 +88,7 @@ describe('planSync, type clashes', () => {
     expect(plan.actions).toHaveLength(1);
     expect(plan.actions[0]?.type).toBe('CONFLICT');
     expect(plan.actions[0]?.conflict).not.toHaveProperty('resolution');
-    expect(plan.actions[0]?.reason).toBe('first sync: type clash: directory at source, file at destination');
+    expect(plan.actions[0]?.reason).toBe('first sync: type clash: folder at source / file at destination');
   });
 
   it('reports a type clash even when empty directories are not synced', () => {
@@ -101,19 +101,6 @@ describe('planSync, type clashes', () => {
       }),
     );
     expect(summary(plan)).toEqual(['CONFLICT x']);
-  });
-
-  it('counts no transfer for a skipped one-way clash', () => {
-    const plan = planSync(
-      planInput({
-        source: [file('x', 'a file')],
-        destination: [dir('x')],
-        lastKnown: null,
-        config: { mode: 'SOURCE_BACKUP' },
-      }),
-    );
-    expect(plan.actions[0]?.conflict?.resolution).toBe('skip');
-    expect(plan.totals).toEqual({ files: 0, bytes: 0, deletes: { source: 0, destination: 0 } });
   });
 });
 

@@ -297,7 +297,7 @@ describe('planSync, one-way modes', () => {
     ]);
   });
 
-  it('never plans a conflict in a one-way mode except for a file/directory clash', () => {
+  it('never plans a conflict in a one-way mode', () => {
     for (const mode of [
       'SOURCE_TO_DESTINATION',
       'SOURCE_BACKUP',
@@ -314,26 +314,5 @@ describe('planSync, one-way modes', () => {
         expect(plan.actions.filter((a) => a.type === 'CONFLICT')).toEqual([]);
       }
     }
-  });
-
-  it('lets the authoritative file replace a file but never a directory on a type clash', () => {
-    const fileOverDir = planSync(
-      planInput({
-        source: [file('x', 'f')],
-        destination: [{ path: 'x', size: 0, mtime: T0, isDir: true }],
-        lastKnown: null,
-        config: { mode: 'SOURCE_TO_DESTINATION' },
-      }),
-    );
-    expect(fileOverDir.actions[0]?.conflict?.resolution).toBe('skip');
-    const dirOverFile = planSync(
-      planInput({
-        source: [{ path: 'x', size: 0, mtime: T0, isDir: true }],
-        destination: [file('x', 'f')],
-        lastKnown: null,
-        config: { mode: 'SOURCE_TO_DESTINATION' },
-      }),
-    );
-    expect(dirOverFile.actions[0]?.conflict?.resolution).toBe('source');
   });
 });

@@ -306,7 +306,7 @@ describe('planSync, directories', () => {
     expect(summary(plan)).toEqual(['UPLOAD_RESTORE d', 'UPLOAD_NEW d/new.txt']);
   });
 
-  it('reports a file on one side and a directory on the other as a conflict, never deleting the directory', () => {
+  it('reports a file on one side and a folder on the other as one conflict on a first sync, never deleting', () => {
     const plan = planSync(
       planInput({
         source: [file('x', 'a file')],
@@ -317,7 +317,7 @@ describe('planSync, directories', () => {
     const clash = plan.actions.find((a) => a.path === 'x');
     expect(clash).toMatchObject({
       type: 'CONFLICT',
-      reason: 'first sync: type clash: file at source, directory at destination',
+      reason: 'first sync: type clash: file at source / folder at destination',
       conflict: { resolution: 'keep-both' },
     });
     expect(plan.actions.some((a) => a.type.startsWith('DELETE_'))).toBe(false);

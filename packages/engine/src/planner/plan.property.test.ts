@@ -32,7 +32,9 @@ type SideOp =
   | { kind: 'keep' }
   | { kind: 'write'; content: string }
   | { kind: 'delete' }
-  | { kind: 'rename'; to: string };
+  | { kind: 'rename'; to: string }
+  /** A file replaced by a folder of the same name holding one file. */
+  | { kind: 'retype'; content: string };
 
 const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
 
@@ -68,6 +70,8 @@ function hashAsAsked(input: PlanInput): void {
 /** Whole-side changes on top of the per-leaf operations. */
 interface SideExtras {
   removeFolder: boolean;
+  /** The folder `d` (with everything in it) replaced by a file `d`. */
+  folderToFile: string | null;
   makeEmptyFolder: boolean;
   /** The side lists no hashes (a backend that has none, before hashing). */
   dropHashes: boolean;
@@ -79,7 +83,10 @@ function applyOps(base: Tree, ops: SideOp[], extras: SideExtras, clock: number):
     const op = ops[index]!;
     const current = tree.get(path);
     if (op.kind === 'write') tree.set(path, file(path, op.content, { mtime: clock + index * 1_000 }));
-    else if (op.kind === 'delete') tree.delete(path);
+    else if (op.kind === 'retype' && current && !current.isDir) {
+      tree.set(path, dir(path, clock + index * 1_000));
+      tree.set(`${path}/in`, file(`${path}/in`, op.content, { mtime: clock + index * 1_000 }));
+    } else if (op.kind === 'delete') tree.delete(path);
     else if (op.kind === 'rename' && current && !current.isDir && !tree.has(op.to)) {
       tree.delete(path);
       tree.set(op.to, { ...current, path: op.to });
@@ -90,6 +97,10 @@ function applyOps(base: Tree, ops: SideOp[], extras: SideExtras, clock: number):
     for (const path of [...tree.keys()]) if (path === 'd' || path.startsWith('d/')) tree.delete(path);
   }
   if (extras.makeEmptyFolder && !tree.has('k')) tree.set('k', dir('k', clock));
+  if (extras.folderToFile !== null && !extras.removeFolder && tree.get('d')?.isDir) {
+    for (const path of [...tree.keys()]) if (path === 'd' || path.startsWith('d/')) tree.delete(path);
+    tree.set('d', file('d', extras.folderToFile, { mtime: clock + 50_000 }));
+  }
   if (extras.dropHashes) {
     for (const entry of tree.values()) {
       if (entry.hash !== undefined) (entry as Hidden).content = entry.hash;
@@ -131,7 +142,36 @@ function execute(plan: Plan, trees: Record<Side, Tree>, lastKnown: LastKnownStat
     }
     trees[side].delete(path);
   };
+  /** A type change: the loser's entry and everything below it goes, the winner's comes across. */
+  const replaceType = (from: Side, path: string, subtree: string[]) => {
+    const to = other(from);
+    for (const below of [path, ...subtree]) {
+      trees[to].delete(below);
+      const entry = trees[from].get(below);
+      if (entry) trees[to].set(below, copyEntry(entry, below));
+    }
+    for (const below of [path, ...subtree]) record(below);
+  };
   const byStage = (stage: (type: string) => boolean) => plan.actions.filter((a) => stage(a.type));
+  for (const action of plan.actions) {
+    if (!action.subtree) continue;
+    const resolution = action.conflict?.resolution;
+    if (action.type.startsWith('UPLOAD_') || resolution === 'source')
+      replaceType('source', action.path, action.subtree);
+    else if (action.type.startsWith('DOWNLOAD_') || resolution === 'destination')
+      replaceType('destination', action.path, action.subtree);
+    else if (resolution === 'keep-both') {
+      // The file takes its conflict name on both sides; the folder goes across.
+      const fileSide: Side = trees.source.get(action.path)?.isDir ? 'destination' : 'source';
+      const loser = trees[fileSide].get(action.path)!;
+      const renamed = conflictFileName(action.path, T0, fileSide);
+      trees.source.set(renamed, copyEntry(loser, renamed));
+      trees.destination.set(renamed, copyEntry(loser, renamed));
+      trees[fileSide].delete(action.path);
+      replaceType(other(fileSide), action.path, action.subtree);
+      record(renamed);
+    }
+  }
   for (const action of byStage((type) => type.startsWith('RENAME_'))) {
     const side: Side = action.type === 'RENAME_SOURCE' ? 'source' : 'destination';
     const entry = trees[side].get(action.path)!;
@@ -143,6 +183,7 @@ function execute(plan: Plan, trees: Record<Side, Tree>, lastKnown: LastKnownStat
     record(action.to!);
   }
   for (const action of byStage((type) => /^(UPLOAD|DOWNLOAD)_/.test(type) || type === 'CONFLICT')) {
+    if (action.subtree) continue;
     if (action.type.startsWith('UPLOAD_')) copy('source', action.path);
     else if (action.type.startsWith('DOWNLOAD_')) copy('destination', action.path);
     else {
@@ -174,10 +215,12 @@ const opArb: fc.Arbitrary<SideOp> = fc.oneof(
   { weight: 2, arbitrary: contentArb.map((content) => ({ kind: 'write' as const, content })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'delete' as const }) },
   { weight: 1, arbitrary: fc.constantFrom(...LEAVES).map((to) => ({ kind: 'rename' as const, to })) },
+  { weight: 1, arbitrary: contentArb.map((content) => ({ kind: 'retype' as const, content })) },
 );
 const opsArb = fc.array(opArb, { minLength: LEAVES.length, maxLength: LEAVES.length });
 const extrasArb: fc.Arbitrary<SideExtras> = fc.record({
   removeFolder: fc.boolean(),
+  folderToFile: fc.option(contentArb, { nil: null, freq: 4 }),
   makeEmptyFolder: fc.boolean(),
   dropHashes: fc.boolean(),
 });

@@ -161,6 +161,12 @@ export function planSync(input: PlanInput): Plan {
 
   const actions: PlannedAction[] = [];
   const handled = new Set<string>();
+  const clashes = findTypeClashes(context);
+  for (const [path, subtree] of clashes) {
+    actions.push(planTypeClash(context, viewOf(context, path), subtree));
+    handled.add(path);
+    for (const below of subtree) handled.add(below);
+  }
   if (config.detectRenames && !isFirstSync) {
     for (const side of ['source', 'destination'] as const) {
       for (const [from, to] of findRenames(context.trees[side], context.records[side], config.comparison)) {
@@ -204,7 +210,7 @@ export function planSync(input: PlanInput): Plan {
 
   keepDirectoriesThatStayOccupied(context, actions);
   sortActions(actions);
-  return { actions, totals: totalsOf(actions), isFirstSync, warnings: [] };
+  return { actions, totals: totalsOf(context, actions), isFirstSync, warnings: [] };
 }
 
 /** Every path of both sides and both records, each once, without building a union set. */
@@ -308,26 +314,178 @@ function conflictAction(
   };
 }
 
+/** A side's change at a type clash, where both sides hold something now. */
+type ClashChange = 'created' | 'unchanged' | 'modified';
+type ClashCell = `${ClashChange} / ${ClashChange}`;
+
+const typeName = (entry: Entry) => (entry.isDir ? 'folder' : 'file');
+const authorityOf = (mode: SyncMode): Side =>
+  mode === 'SOURCE_TO_DESTINATION' || mode === 'SOURCE_BACKUP' ? 'source' : 'destination';
+
 /**
- * A file on one side and a directory on the other. Never settled by deleting a directory
- * full of files: two-way keeps both (the file moves to its conflict name), a one-way mode
- * lets the authoritative side replace a file but leaves a directory in place and reports
- * the conflict as pending.
+ * Paths where one side holds a file and the other a folder, each with every path below it
+ * on either side or in the records, parents first. Clashes never nest: below one, only the
+ * folder's side holds anything.
  */
-function typeClash(context: Context, view: PathView, source: Entry, destination: Entry): PlannedAction {
-  const describe = (entry: Entry) => (entry.isDir ? 'directory' : 'file');
-  const reason = `type clash: ${describe(source)} at source, ${describe(destination)} at destination`;
-  const { mode, conflictStrategy } = context.config;
-  let resolution: ConflictResolution | undefined;
-  if (mode === 'TWO_WAY') {
-    resolution = conflictStrategy === 'MANUAL' ? undefined : 'keep-both';
-  } else {
-    const authority: Side =
-      mode === 'SOURCE_TO_DESTINATION' || mode === 'SOURCE_BACKUP' ? 'source' : 'destination';
-    const loser = authority === 'source' ? destination : source;
-    resolution = loser.isDir ? 'skip' : authority;
+function findTypeClashes(context: Context): Map<string, string[]> {
+  const { trees, records } = context;
+  const below = new Map<string, Set<string>>();
+  for (const [path, source] of trees.source) {
+    const destination = trees.destination.get(path);
+    if (destination && destination.isDir !== source.isDir) below.set(path, new Set());
   }
-  return conflictAction(context, view, reason, resolution);
+  if (below.size === 0) return new Map();
+  for (const tree of [trees.source, trees.destination, records.source, records.destination]) {
+    for (const path of tree.keys()) {
+      for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+        const paths = below.get(path.slice(0, slash));
+        if (paths) {
+          paths.add(path);
+          break;
+        }
+      }
+    }
+  }
+  const clashes = new Map<string, string[]>();
+  for (const [path, paths] of below) {
+    clashes.set(
+      path,
+      [...paths].sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : 1)),
+    );
+  }
+  return clashes;
+}
+
+/**
+ * One side's change at a clash (SPEC §2), a type change counting as a modification. A
+ * folder that stayed a folder is modified when anything below it changed on that side.
+ */
+function clashChange(context: Context, side: Side, path: string, subtree: readonly string[]): ClashChange {
+  const entry = context.trees[side].get(path)!;
+  const record = context.records[side].get(path);
+  const mode = context.config.comparison;
+  if (!record) return 'created';
+  if (record.isDir !== entry.isDir) return 'modified';
+  if (!entry.isDir) return detectChange(entry, record, mode) === 'unchanged' ? 'unchanged' : 'modified';
+  for (const below of subtree) {
+    const change = detectChange(context.trees[side].get(below), context.records[side].get(below), mode);
+    if (change !== 'unchanged' && change !== 'absent') return 'modified';
+  }
+  return 'unchanged';
+}
+
+/**
+ * A side's entry at a clash with the mtime of its last change, for NEWEST_WINS: a folder
+ * counts as changed when anything below it was.
+ */
+function lastChanged(context: Context, side: Side, path: string, subtree: readonly string[]): Entry {
+  const entry = context.trees[side].get(path)!;
+  if (!entry.isDir) return entry;
+  let mtime = entry.mtime;
+  for (const below of subtree) mtime = Math.max(mtime, context.trees[side].get(below)?.mtime ?? mtime);
+  return { ...entry, mtime };
+}
+
+/** `file → folder at source`, `file unchanged at destination`, or on a first sync `file at source`. */
+function describeClashSide(context: Context, side: Side, path: string, change: ClashChange): string {
+  const entry = context.trees[side].get(path)!;
+  const record = context.records[side].get(path);
+  if (context.isFirstSync) return `${typeName(entry)} at ${side}`;
+  if (record && record.isDir !== entry.isDir) return `${typeName(record)} → ${typeName(entry)} at ${side}`;
+  return `${typeName(entry)} ${change} at ${side}`;
+}
+
+/** Files (and their bytes) that replacing the other side's entry with `side`'s copies across. */
+function clashTransfer(
+  context: Context,
+  action: PlannedAction,
+  side: Side,
+): { files: number; bytes: number } {
+  const entry = context.trees[side].get(action.path);
+  if (!entry) return { files: 0, bytes: 0 };
+  if (!entry.isDir) return { files: 1, bytes: entry.size };
+  let files = 0;
+  let bytes = 0;
+  for (const path of action.subtree ?? []) {
+    const below = context.trees[side].get(path);
+    if (below && !below.isDir) {
+      files++;
+      bytes += below.size;
+    }
+  }
+  return { files, bytes };
+}
+
+/** The side whose entry stays at a clash's path, where the plan already knows it. */
+function clashWinner(action: PlannedAction): Side | 'both' | null {
+  const type = action.type;
+  if (type === 'CONFLICT') {
+    const resolution = action.conflict?.resolution;
+    if (resolution === 'source' || resolution === 'destination') return resolution;
+    return resolution === 'skip' ? null : 'both';
+  }
+  if (type.startsWith('UPLOAD_')) return 'source';
+  if (type.startsWith('DOWNLOAD_')) return 'destination';
+  return null;
+}
+
+/**
+ * A file at one side and a folder at the other (SPEC §3, §4, §6). A type change on one side
+ * with the other side unchanged is propagated like any modification; in one-way modes the
+ * authoritative side's type wins; where both sides changed (or on a first sync), the
+ * conflict strategy picks the type that stays. The whole subtree goes with the path: the
+ * winning folder is copied across with its contents, the losing file or folder goes to the
+ * versions area (kept both: the file takes its conflict name).
+ */
+function planTypeClash(context: Context, view: PathView, subtree: string[]): PlannedAction {
+  const s = clashChange(context, 'source', view.path, subtree);
+  const d = clashChange(context, 'destination', view.path, subtree);
+  const cell: ClashCell = `${s} / ${d}`;
+  const described =
+    `type clash: ${describeClashSide(context, 'source', view.path, s)} / ` +
+    describeClashSide(context, 'destination', view.path, d);
+  const replace = (winner: Side, reason: string): PlannedAction => {
+    const action = makeAction(context, view, copyType(winner, 'UPDATE'), reason);
+    action.isDir = view.entries[winner]!.isDir;
+    action.subtree = subtree;
+    action.bytes = clashTransfer(context, action, winner).bytes;
+    return action;
+  };
+
+  const { mode } = context.config;
+  if (mode !== 'TWO_WAY') {
+    const authority = authorityOf(mode);
+    return replace(authority, `${described} (${authority} wins)`);
+  }
+  switch (cell) {
+    case 'modified / unchanged':
+      return replace('source', described);
+    case 'unchanged / modified':
+      return replace('destination', described);
+    case 'created / created':
+    case 'created / unchanged':
+    case 'created / modified':
+    case 'unchanged / created':
+    case 'modified / created':
+    case 'modified / modified':
+    // Both unchanged yet of different types: the records disagree, so neither side can be trusted to win.
+    case 'unchanged / unchanged': {
+      const resolution = resolveConflict(
+        context,
+        lastChanged(context, 'source', view.path, subtree),
+        lastChanged(context, 'destination', view.path, subtree),
+      );
+      const action = conflictAction(context, view, described, resolution);
+      action.subtree = subtree;
+      const winner = clashWinner(action);
+      const moved = (side: Side) => clashTransfer(context, action, side).bytes;
+      action.bytes =
+        winner === null ? 0 : winner === 'both' ? moved('source') + moved('destination') : moved(winner);
+      return action;
+    }
+    default:
+      return unreachable(cell);
+  }
 }
 
 /**
@@ -347,9 +505,6 @@ function isKeptDirectory(context: Context, view: PathView): boolean {
 
 function planPath(context: Context, view: PathView): PlannedAction | null {
   const { source, destination } = view.entries;
-  if (source && destination && source.isDir !== destination.isDir) {
-    return typeClash(context, view, source, destination);
-  }
   if (isKeptDirectory(context, view)) return null;
   if (!context.config.syncEmptyDirectories) {
     const seen = [
@@ -696,11 +851,22 @@ function sortActions(actions: PlannedAction[]): void {
   });
 }
 
-function totalsOf(actions: readonly PlannedAction[]): Plan['totals'] {
+function totalsOf(context: Context, actions: readonly PlannedAction[]): Plan['totals'] {
   const totals: Plan['totals'] = { files: 0, bytes: 0, deletes: { source: 0, destination: 0 } };
   for (const action of actions) {
     totals.bytes += action.bytes;
-    if (isTransfer(action.type) && !action.isDir) totals.files++;
+    if (action.subtree) {
+      const winner = clashWinner(action);
+      const count = (side: Side) => clashTransfer(context, action, side).files;
+      if (winner === 'both') totals.files += count('source') + count('destination');
+      else if (winner !== null) {
+        totals.files += count(winner);
+        // A losing folder's files go to its versions area (a losing file is overwritten).
+        const loser = other(winner);
+        if (context.trees[loser].get(action.path)?.isDir)
+          totals.deletes[loser] += clashTransfer(context, action, loser).files;
+      }
+    } else if (isTransfer(action.type) && !action.isDir) totals.files++;
     else if (action.type === 'CONFLICT') {
       const resolution = action.conflict?.resolution;
       const sourceFile = action.source && !action.source.isDir ? 1 : 0;

@@ -116,7 +116,9 @@ export class Executor {
           conflicts.push(action);
           break;
         default:
-          if (this.#isDirectoryAction(action)) directories.push(action);
+          // A file replaced by a folder or back goes with the conflicts: it settles a whole subtree.
+          if (action.subtree) conflicts.push(action);
+          else if (this.#isDirectoryAction(action)) directories.push(action);
           else transfers.push(action);
       }
     }
@@ -127,8 +129,8 @@ export class Executor {
       for (const action of group.actions) this.#fail(action, error);
     };
     const step = (action: PlannedAction) => this.#perform(action);
-    // Conflicts first: settling a file-versus-directory clash makes room for what is
-    // renamed or copied into that directory. A conflict never involves a rename's paths.
+    // Conflicts and type changes first. Neither involves a rename's paths, nor any other
+    // action's: a file replaced by a folder (or back) carries the paths below it.
     await runPool(conflicts, config.transfers, gate, step, onError);
     await runPool(renames, config.operations, gate, step, onError);
     await runPool(directories, config.operations, gate, step, onError);
@@ -252,12 +254,15 @@ export class Executor {
       case 'UPLOAD_NEW':
       case 'UPLOAD_UPDATE':
       case 'UPLOAD_RESTORE':
-        this.#record(await this.#replace('source', action.path));
+        if (action.subtree) this.#record(...(await this.#replaceType('source', action.path, action.subtree)));
+        else this.#record(await this.#replace('source', action.path));
         break;
       case 'DOWNLOAD_NEW':
       case 'DOWNLOAD_UPDATE':
       case 'DOWNLOAD_RESTORE':
-        this.#record(await this.#replace('destination', action.path));
+        if (action.subtree)
+          this.#record(...(await this.#replaceType('destination', action.path, action.subtree)));
+        else this.#record(await this.#replace('destination', action.path));
         break;
       case 'DELETE_SOURCE':
         this.#record(await this.#delete('source', action.path));
@@ -292,11 +297,17 @@ export class Executor {
   }
 
   #fail(action: PlannedAction, error: unknown): void {
+    const message = this.#failPath(action.path, error);
+    this.#o.emit({ type: 'action_complete', action, error: message });
+  }
+
+  /** Reports a path that could not be synced; returns the message. */
+  #failPath(path: string, error: unknown): string {
     const code = isSyncError(error) ? error.code : 'INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
-    this.outcome.errors.push({ path: action.path, code, message });
-    this.#o.emit({ type: 'error', code, message, path: action.path });
-    this.#o.emit({ type: 'action_complete', action, error: message });
+    this.outcome.errors.push({ path, code, message });
+    this.#o.emit({ type: 'error', code, message, path });
+    return message;
   }
 
   #record(...changes: StateChange[]): void {
@@ -368,6 +379,78 @@ export class Executor {
       }
       throw error;
     }
+  }
+
+  /**
+   * Replaces a file by a folder, or a folder by a file, at `path` on the other side (SPEC
+   * §3): what is there, the file or the whole folder with whatever it holds, goes to the
+   * versions area of that side first; then `from`'s file is copied, or `from`'s folder made
+   * and filled with everything below it (`subtree`, parents first).
+   */
+  async #replaceType(from: Side, path: string, subtree: readonly string[]): Promise<StateChange[]> {
+    const to = other(from);
+    const storage = this.#o.storages[to];
+    const winner = this.#o.trees[from].get(path);
+    if (!winner) throw changedDuringTransfer(path, `is gone from the ${from} side since it was scanned`);
+    await this.#checkUnchanged(to, path);
+    const versioned = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+    let placed: StateChange;
+    try {
+      if (winner.isDir) placed = await this.#makeFolder(from, path, winner);
+      else {
+        const copied = await this.#transfer(
+          from,
+          path,
+          path,
+          winner,
+          storage.capabilities.exclusiveWrites === true,
+        );
+        placed = this.#change(from, copied.source, copied.written, path);
+      }
+    } catch (error) {
+      await restoreFromVersions(storage, versioned, path).catch(() => undefined);
+      throw error;
+    }
+    if (!winner.isDir)
+      return [placed, ...subtree.map((below) => ({ path: below, source: null, destination: null }))];
+    return [placed, ...(await this.#fillFolder(from, subtree))];
+  }
+
+  /** Makes `from`'s folder at `path` on the other side; the state change to record. */
+  async #makeFolder(from: Side, path: string, winner: Entry): Promise<StateChange> {
+    const storage = this.#o.storages[other(from)];
+    await this.#call(() => storage.mkdir(path));
+    const made = (await this.#call(() => storage.stat(path))) ?? { ...winner };
+    return this.#change(from, winner, made, path);
+  }
+
+  /**
+   * Copies what `from` holds below a folder just made on the other side, parents first, and
+   * forgets the recorded paths `from` no longer holds. A path that fails is reported and the
+   * rest go on; what is not copied (a failure, a cancel) is planned again next run.
+   */
+  async #fillFolder(from: Side, subtree: readonly string[]): Promise<StateChange[]> {
+    const to = other(from);
+    const isExclusive = this.#o.storages[to].capabilities.exclusiveWrites === true;
+    const changes: StateChange[] = [];
+    for (const path of subtree) {
+      if (this.#o.gate.isCancelled) break;
+      const entry = this.#o.trees[from].get(path);
+      if (!entry) {
+        changes.push({ path, source: null, destination: null });
+        continue;
+      }
+      try {
+        if (entry.isDir) changes.push(await this.#makeFolder(from, path, entry));
+        else {
+          const copied = await this.#transfer(from, path, path, entry, isExclusive);
+          changes.push(this.#change(from, copied.source, copied.written, path));
+        }
+      } catch (error) {
+        this.#failPath(path, error);
+      }
+    }
+    return changes;
   }
 
   /** Gives an identical file on `side` the other side's mtime, where the backend can set one; records the pair. */
@@ -517,19 +600,20 @@ export class Executor {
         this.outcome.pendingConflicts.push({ ...info, resolution });
         return null;
       case 'source':
-        return [await this.#replace('source', info.path)];
       case 'destination':
-        return [await this.#replace('destination', info.path)];
+        if (action.subtree) return this.#replaceType(resolution, info.path, action.subtree);
+        return [await this.#replace(resolution, info.path)];
       case 'keep-both':
-        return this.#keepBoth(info.path);
+        return this.#keepBoth(info.path, action.subtree ?? []);
     }
   }
 
   /**
-   * Keeps both versions: the loser (the older file; the destination's on a tie) is renamed
-   * to its conflict name on its own side, then each file is copied to the other side.
+   * Keeps both versions: the loser (the older file; the destination's on a tie; the file,
+   * against a folder) is renamed to its conflict name on its own side, then each is copied
+   * to the other side (a folder with everything below it, `subtree`).
    */
-  async #keepBoth(path: string): Promise<StateChange[]> {
+  async #keepBoth(path: string, subtree: readonly string[]): Promise<StateChange[]> {
     const { trees, storages } = this.#o;
     const source = trees.source.get(path) ?? null;
     const destination = trees.destination.get(path) ?? null;
@@ -561,9 +645,8 @@ export class Executor {
     const changes: StateChange[] = [];
     const winnerEntry = trees[winner].get(path) as Entry;
     if (winnerEntry.isDir) {
-      await this.#call(() => loserStorage.mkdir(path));
-      const made = (await this.#call(() => loserStorage.stat(path))) ?? { ...winnerEntry };
-      changes.push(this.#change(winner, winnerEntry, made, path));
+      changes.push(await this.#makeFolder(winner, path, winnerEntry));
+      changes.push(...(await this.#fillFolder(winner, subtree)));
     } else {
       const copied = await this.#transfer(winner, path, path, winnerEntry);
       changes.push(this.#change(winner, copied.source, copied.written, path));

@@ -393,7 +393,11 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     const pair = await backend.make();
     await put(pair.source, 'x/inside.txt', 'in the folder');
     await put(pair.destination, 'x', 'a file named x');
-    const { result } = await run(pair);
+    const { result } = await run(
+      pair,
+      { conflictStrategy: 'MANUAL' },
+      { onConflict: async () => 'keep-both' },
+    );
     expect(result.errors).toEqual([]);
     expect(await expectInSync(pair)).toEqual({
       'x/': '',
