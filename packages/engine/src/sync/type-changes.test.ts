@@ -286,11 +286,8 @@ describe.each(backends)('type changes over $name', (backend) => {
     },
   );
 
-  it.each([
-    ['source', 'keep-both'],
-    ['destination', 'keep-both'],
-  ] as const)(
-    'keeps both a folder at %s and a file under MANUAL → %s, the file under its conflict name',
+  it.each(['source', 'destination'] as const)(
+    'keeps both a folder at %s and a file when MANUAL settles to keep-both, the file under its conflict name',
     async (folderSide) => {
       const pair = await backend.make();
       await put(pair[folderSide], 'x/inside', 'in the folder');
