@@ -66,17 +66,18 @@ const load = (name) => import(pathToFileURL(requireFromWorker.resolve(name)).hre
 const { createDatabase, createPairRepo, createRunRepo } = await load('@syncengine/db');
 const { createBullQueue, createRedisEventBus } = await load('@syncengine/queue-redis');
 const { createRunLauncher } = await load('@syncengine/runs');
-const postgres = (
+const pg = (
   await import(
-    pathToFileURL(createRequire(join(repoRoot, 'packages', 'db', 'package.json')).resolve('postgres')).href
+    pathToFileURL(createRequire(join(repoRoot, 'packages', 'db', 'package.json')).resolve('pg')).href
   )
 ).default;
 const { Redis } = await import(pathToFileURL(requireFromWorker.resolve('ioredis')).href);
 
 const baseUrl = values['database-url'];
 const dbName = `se_bench_queue_${randomBytes(4).toString('hex')}`;
-const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database "${dbName}"`);
+const admin = new pg.Client({ connectionString: baseUrl });
+await admin.connect();
+await admin.query(`create database "${dbName}"`);
 const databaseUrl = Object.assign(new URL(baseUrl), { pathname: `/${dbName}` }).toString();
 const database = await createDatabase({ url: databaseUrl });
 const pairs = createPairRepo(database.db);
@@ -207,8 +208,8 @@ try {
 } finally {
   for (const child of children) child.kill('SIGKILL');
   await database.close();
-  await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
-  await admin.end({ timeout: 1 });
+  await admin.query(`drop database if exists "${dbName}" with (force)`);
+  await admin.end();
   const client = new Redis(redisUrl);
   for (const prefix of prefixes) {
     let cursor = '0';

@@ -41,7 +41,7 @@ if (!existsSync(dbEntry)) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const { createDatabase, createPairRepo, PostgresStateStore } = await import(pathToFileURL(dbEntry).href);
-const postgres = createRequire(join(repoRoot, 'packages', 'db', 'package.json'))('postgres');
+const pg = createRequire(join(repoRoot, 'packages', 'db', 'package.json'))('pg');
 
 let handle;
 let cleanup = async () => {};
@@ -51,13 +51,14 @@ if (values.pglite) {
   cleanup = () => rm(dir, { recursive: true, force: true });
 } else {
   const name = `se_state_bench_${Date.now().toString(36)}`;
-  const admin = postgres(values['database-url'], { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
+  const admin = new pg.Client({ connectionString: values['database-url'] });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
   const url = new URL(values['database-url']);
   url.pathname = `/${name}`;
   handle = await createDatabase({ url: url.toString() });
   cleanup = async () => {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.query(`drop database if exists "${name}" with (force)`);
     await admin.end();
   };
 }

@@ -1,12 +1,10 @@
-import type { RunRepo } from '@syncengine/db';
+import { createPostgresPairLock, type PairLock, type RunRepo } from '@syncengine/db';
 import {
   type BullWorker,
   createBullQueue,
   createBullWorker,
-  createPostgresPairLock,
   createRedisEventBus,
   failRunsOfFailedJobs,
-  type PairLock,
 } from '@syncengine/queue-redis';
 import type { EventBus, JobHandlers, JobQueue } from '@syncengine/runs';
 
@@ -43,7 +41,7 @@ export async function startEmbeddedBullWorker(options: {
   log: Log;
 }): Promise<{ close(): Promise<void> }> {
   const pairLock: PairLock | undefined = options.databaseUrl
-    ? createPostgresPairLock({ url: options.databaseUrl, maxHeld: options.concurrency })
+    ? createPostgresPairLock({ url: options.databaseUrl })
     : undefined;
   const worker: BullWorker = createBullWorker({
     connection: options.redisUrl,

@@ -99,10 +99,14 @@ export function resolveSecretKey(config: ServerConfig): string | undefined {
  */
 export async function createRuntime(options: RuntimeOptions) {
   const { config } = options;
+  // Connection errors arrive before the app (and its logger) exists, and after.
+  let logConnectionError = (error: Error) =>
+    process.stderr.write(`database connection lost: ${error.message}\n`);
   const database: DatabaseHandle = await createDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     inMemory: options.inMemoryDatabase ?? false,
+    onConnectionError: (error) => logConnectionError(error),
   });
   const { db } = database;
   const repos = {
@@ -200,6 +204,7 @@ export async function createRuntime(options: RuntimeOptions) {
     logger: options.logger ?? false,
     version: VERSION,
   });
+  logConnectionError = (error) => app.log.warn({ err: error }, 'database connection lost');
 
   return {
     app,

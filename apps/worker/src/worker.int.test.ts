@@ -127,7 +127,8 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    database = await createDatabase({ url: testDb.url });
+    // Enough connections for the racing triggers below to reach Postgres together.
+    database = await createDatabase({ url: testDb.url, maxConnections: 50 });
     pairs = createPairRepo(database.db);
     runs = createRunRepo(database.db);
     conflicts = createConflictRepo(database.db);

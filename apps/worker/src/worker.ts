@@ -4,6 +4,7 @@ import {
   createConflictRepo,
   createDatabase,
   createPairRepo,
+  createPostgresPairLock,
   createRunActionRepo,
   createRunRepo,
 } from '@syncengine/db';
@@ -12,7 +13,6 @@ import { confineLocation, createPathGuard, openStorage } from '@syncengine/locat
 import {
   createBullQueue,
   createBullWorker,
-  createPostgresPairLock,
   createRedisEventBus,
   failRunsOfFailedJobs,
 } from '@syncengine/queue-redis';
@@ -41,7 +41,11 @@ export interface WorkerLog {
  * and the BullMQ consumer that feeds it.
  */
 export async function startWorker(config: WorkerConfig, log: WorkerLog) {
-  const database = await createDatabase({ url: config.databaseUrl, maxConnections: config.concurrency + 4 });
+  const database = await createDatabase({
+    url: config.databaseUrl,
+    maxConnections: config.concurrency + 4,
+    onConnectionError: (error) => log.warn(`database connection lost: ${error.message}`),
+  });
   const { db } = database;
   const pairs = createPairRepo(db);
   const runs = createRunRepo(db);
@@ -89,7 +93,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     },
   };
 
-  const pairLock = createPostgresPairLock({ url: config.databaseUrl, maxHeld: config.concurrency });
+  const pairLock = createPostgresPairLock({ url: config.databaseUrl });
   const worker = createBullWorker({
     connection,
     prefix,

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import pg from 'pg';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -29,8 +29,13 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Keep the embedded database in memory (tests). */
   inMemory?: boolean;
-  /** Connections in the postgres-js pool. */
+  /** Connections in the Postgres pool. */
   maxConnections?: number;
+  /**
+   * Told about connection errors that no query is waiting for (an idle connection dropped
+   * by a Postgres restart). They never end the process; the pool opens new connections.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 export interface DatabaseHandle {
@@ -42,27 +47,58 @@ export interface DatabaseHandle {
 }
 
 /**
- * Opens the database and applies pending migrations: Postgres through postgres-js when a
+ * A node-postgres pool that survives Postgres going away: a query on a dropped connection
+ * fails (its caller decides what to do), the connection is discarded, and the next query
+ * opens a new one. Errors that reach a connection while no query waits on it (idle in the
+ * pool, or checked out between two statements of a transaction) go to `onError` instead of
+ * becoming an unhandled 'error' event that would end the process.
+ */
+export function createPostgresPool(
+  url: string,
+  options: { max?: number; onError?: (error: Error) => void } = {},
+): pg.Pool {
+  const onError = options.onError ?? (() => {});
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // An unreachable host fails a query after this long instead of hanging it.
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    // Notices a peer that vanished without closing the connection (a host gone, a cut network).
+    keepAlive: true,
+  });
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  return pool;
+}
+
+/**
+ * Opens the database and applies pending migrations: Postgres through node-postgres when a
  * URL is given, else embedded PGlite with the same schema and migrations.
  */
 export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const client = postgres(options.url, {
+    const pool = createPostgresPool(options.url, {
       max: options.maxConnections ?? 10,
-      onnotice: () => {},
+      ...(options.onConnectionError ? { onError: options.onConnectionError } : {}),
     });
-    const db = drizzlePostgres(client, { schema });
+    const db = drizzlePostgres(pool, { schema });
     try {
       await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
     } catch (error) {
-      await client.end({ timeout: 1 });
+      await pool.end().catch(() => {});
       throw error;
     }
+    let isClosed = false;
     return {
       db: db as unknown as Database,
       driver: 'postgres',
       ping: () => ping(db as unknown as Database),
-      close: () => client.end({ timeout: 5 }),
+      async close() {
+        if (isClosed) return;
+        isClosed = true;
+        await pool.end();
+      },
     };
   }
   let client: PGlite;
@@ -84,11 +120,21 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   };
 }
 
+/** How long a health check waits for the database before calling it down. */
+const PING_TIMEOUT_MS = 3_000;
+
 async function ping(db: Database): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await db.execute(sql`select 1`);
-    return true;
+    return await Promise.race([
+      db.execute(sql`select 1`).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+      }),
+    ]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 export * from './database.js';
+export * from './pair-lock.js';
 export * from './repos/index.js';
 export * as schema from './schema/index.js';
 export * from './state-store.js';

@@ -1,10 +1,10 @@
 import { isJobName, JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
+import type { PairLock } from '@syncengine/db';
 import { type JobHandlers, UnrecoverableJobError } from '@syncengine/runs';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { z } from 'zod';
 import { DEFAULT_PREFIX } from './bull-queue.js';
 import { CONSUMER_OPTIONS, closeRedis, openRedis, type RedisConnection } from './connection.js';
-import type { PairLock } from './pair-lock.js';
 
 export interface BullWorkerOptions {
   connection: RedisConnection;

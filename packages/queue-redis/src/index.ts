@@ -1,6 +1,5 @@
 export * from './bull-queue.js';
 export * from './bull-worker.js';
 export * from './connection.js';
-export * from './pair-lock.js';
 export * from './redis-event-bus.js';
 export * from './run-failure.js';

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BusEvent, RunControlMessage } from '@syncengine/contracts';
+import { createPostgresPairLock } from '@syncengine/db';
 import {
   canReachPostgres,
   createTestDatabase,
@@ -14,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullQueue } from './bull-queue.js';
 import { createBullWorker } from './bull-worker.js';
 import { RedisUnavailableError } from './connection.js';
-import { createPostgresPairLock } from './pair-lock.js';
 import { createRedisEventBus } from './redis-event-bus.js';
 
 async function canReachRedis(url: string): Promise<string | null> {
@@ -195,8 +195,8 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
   afterAll(() => database?.drop());
 
   it('lets one holder at a time hold a pair, across connections, until released', async () => {
-    const first = createPostgresPairLock({ url: database.url, maxHeld: 2 });
-    const second = createPostgresPairLock({ url: database.url, maxHeld: 2 });
+    const first = createPostgresPairLock({ url: database.url });
+    const second = createPostgresPairLock({ url: database.url });
     try {
       const pairId = randomUUID();
       const results = await Promise.all([first.tryAcquire(pairId), second.tryAcquire(pairId)]);
@@ -217,8 +217,8 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
   });
 
   it('frees a pair when the holder’s connection dies', async () => {
-    const dying = createPostgresPairLock({ url: database.url, maxHeld: 1 });
-    const survivor = createPostgresPairLock({ url: database.url, maxHeld: 1 });
+    const dying = createPostgresPairLock({ url: database.url });
+    const survivor = createPostgresPairLock({ url: database.url });
     try {
       const pairId = randomUUID();
       expect(await dying.tryAcquire(pairId)).not.toBeNull();

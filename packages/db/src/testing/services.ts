@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import pg from 'pg';
 
 /** The Postgres that integration tests use. */
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -28,14 +28,27 @@ export async function requireService(name: string, probe: () => Promise<string |
 
 /** null when Postgres answers at `url`, else why not. */
 export async function canReachPostgres(url: string = TEST_DATABASE_URL): Promise<string | null> {
-  const client = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {
-    await client`select 1`;
+    await withClient(url, (client) => client.query('select 1'), 3_000);
     return null;
   } catch (error) {
     return `${redactUrl(url)}: ${(error as Error).message}`;
+  }
+}
+
+/** Runs `work` on a single connection to `url`, closing it afterwards. */
+export async function withClient<T>(
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+  connectionTimeoutMillis = 10_000,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await work(client);
   } finally {
-    await client.end({ timeout: 1 });
+    await client.end().catch(() => {});
   }
 }
 
@@ -49,23 +62,13 @@ export interface TestDatabase {
 /** Creates a fresh database next to the one at `baseUrl`, for one test file. */
 export async function createTestDatabase(baseUrl: string = TEST_DATABASE_URL): Promise<TestDatabase> {
   const name = `se_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end({ timeout: 1 });
-  }
+  await withClient(baseUrl, (admin) => admin.query(`create database "${name}"`));
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end({ timeout: 1 });
-      }
+      await withClient(baseUrl, (admin) => admin.query(`drop database if exists "${name}" with (force)`));
     },
   };
 }
