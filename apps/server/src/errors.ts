@@ -1,4 +1,6 @@
 import type { ErrorResponse } from '@syncengine/contracts';
+import { isDatabaseUnavailable } from '@syncengine/db';
+import { RedisUnavailableError } from '@syncengine/queue-redis';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
@@ -90,6 +92,28 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (isResponseSerializationError(error)) {
     request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
     return reply.code(500).send(errorBody(request, 500, 'Internal Server Error'));
+  }
+  // Postgres or Redis down or restarting: their clients reconnect by themselves, the caller may retry.
+  const unavailable = isDatabaseUnavailable(error)
+    ? { part: 'database', code: 'DATABASE_UNAVAILABLE' }
+    : error instanceof RedisUnavailableError
+      ? { part: 'job queue', code: 'QUEUE_UNAVAILABLE' }
+      : null;
+  if (unavailable) {
+    request.log.warn({ err: error }, `${unavailable.part} unavailable`);
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .send(
+        errorBody(
+          request,
+          503,
+          `The ${unavailable.part} is unavailable right now; try again in a few seconds`,
+          {
+            code: unavailable.code,
+          },
+        ),
+      );
   }
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {

@@ -100,8 +100,9 @@ export function resolveSecretKey(config: ServerConfig): string | undefined {
 export async function createRuntime(options: RuntimeOptions) {
   const { config } = options;
   // Connection errors arrive before the app (and its logger) exists, and after.
-  let logConnectionError = (error: Error) =>
+  let logConnectionError = (error: Error): void => {
     process.stderr.write(`database connection lost: ${error.message}\n`);
+  };
   const database: DatabaseHandle = await createDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,

@@ -36,11 +36,13 @@ export async function startTestServer(options: {
   redis?: { url: string; prefix: string };
   /** `SYNCENGINE_SECRET_KEY`; without it only the embedded database has a key (generated). */
   secretKey?: string;
+  /** The Postgres server the fresh database is created on (default: the tests' shared one). */
+  postgresUrl?: string;
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
   let testDb: TestDatabase | null = null;
-  if (options.driver === 'postgres') testDb = await createTestDatabase();
+  if (options.driver === 'postgres') testDb = await createTestDatabase(options.postgresUrl);
   const config: ServerConfig = {
     port: 0,
     host: '127.0.0.1',

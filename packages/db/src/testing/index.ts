@@ -1,1 +1,2 @@
+export * from './own-services.js';
 export * from './services.js';
