@@ -1,4 +1,5 @@
 import type { ConflictInfo, PlannedAction, Side, SyncStats } from './model.js';
+import type { ProgressTotals } from './progress.js';
 
 /** Progress events, SPEC §10. Field names follow the SPEC. */
 export type SyncEvent =
@@ -6,7 +7,13 @@ export type SyncEvent =
   | { type: 'scan_progress'; side: Side; files: number }
   | { type: 'scan_complete'; side: Side; files: number }
   | { type: 'plan_ready'; actions: number; total_files: number; total_bytes: number }
-  | { type: 'sync_start'; total_files: number; total_bytes: number }
+  | {
+      type: 'sync_start';
+      total_files: number;
+      total_bytes: number;
+      /** Actions per progress kind (files, folders, deletes, ...), for progress displays. */
+      totals: ProgressTotals;
+    }
   | { type: 'upload_start'; path: string; total_bytes: number }
   | { type: 'upload_progress'; path: string; bytes_transferred: number; total_bytes: number }
   | { type: 'upload_complete'; path: string; bytes: number }

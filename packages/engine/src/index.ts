@@ -10,6 +10,7 @@ export * from './ignore/index.js';
 export * from './model.js';
 export * from './paths.js';
 export * from './planner/index.js';
+export * from './progress.js';
 export * from './retry.js';
 export * from './state/index.js';
 export * from './state-store.js';

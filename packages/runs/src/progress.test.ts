@@ -1,3 +1,4 @@
+import { emptyProgressTotals } from '@syncengine/engine';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createThrottle, ProgressTracker } from './progress.js';
 
@@ -8,7 +9,7 @@ describe('ProgressTracker', () => {
     tracker.apply({ type: 'scan_start', side: 'source' });
     expect(tracker.progress.phase).toBe('scanning');
     tracker.apply({ type: 'plan_ready', actions: 3, total_files: 2, total_bytes: 300 });
-    tracker.apply({ type: 'sync_start', total_files: 2, total_bytes: 300 });
+    tracker.apply({ type: 'sync_start', total_files: 2, total_bytes: 300, totals: emptyProgressTotals() });
     tracker.apply({ type: 'upload_start', path: 'a', total_bytes: 200 });
     now = 1_000;
     tracker.apply({ type: 'upload_progress', path: 'a', bytes_transferred: 100, total_bytes: 200 });

@@ -25,6 +25,7 @@ import {
   isUnchangedSinceLastSync,
   planSync,
 } from '../planner/index.js';
+import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
 import {
   isTreeFingerprint,
   type PendingConflictRecord,
@@ -118,7 +119,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(false);
       emit({ type: 'plan_ready', actions: 0, total_files: 0, total_bytes: 0 });
       if (config.dryRun) return finish(emit, startedAt, clock.now(), 'completed', plan, [], [], warnings);
-      emit({ type: 'sync_start', total_files: 0, total_bytes: 0 });
+      emit({ type: 'sync_start', total_files: 0, total_bytes: 0, totals: emptyProgressTotals() });
       return await complete({ plan, outcome: emptyOutcome(), metadata, fingerprint });
     }
 
@@ -165,7 +166,12 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       return finish(emit, startedAt, clock.now(), 'max-delete', plan, [guard], [], warnings);
     }
 
-    emit({ type: 'sync_start', total_files: plan.totals.files, total_bytes: plan.totals.bytes });
+    emit({
+      type: 'sync_start',
+      total_files: plan.totals.files,
+      total_bytes: plan.totals.bytes,
+      totals: progressTotalsOf(plan.actions),
+    });
     // Storages may defer the durability of their writes to flush(): it runs before every
     // recorded batch and before the final save, so nothing is recorded before it is durable.
     const flushStorages = async () => {
