@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatRate } from './units.js';
+import { formatBytes, formatCount, formatRate, plural } from './units.js';
 
 describe('formatBytes', () => {
   it.each([
@@ -23,5 +23,14 @@ describe('formatBytes', () => {
 
   it('formats a rate per second', () => {
     expect(formatRate(2 * 1024 * 1024)).toBe('2.0 MiB/s');
+  });
+});
+
+describe('figures shared by the dashboard and the command line', () => {
+  it('groups digits and picks the singular for one', () => {
+    expect(formatCount(1_234_567)).toBe('1 234 567');
+    expect(plural(1, 'conflict')).toBe('1 conflict');
+    expect(plural(0, 'conflict')).toBe('0 conflicts');
+    expect(plural(2_000, 'entry', 'entries')).toBe('2 000 entries');
   });
 });
