@@ -18,15 +18,33 @@ import { versionsListCommand, versionsRestoreCommand } from './versions.command.
 
 const kebab = (value: string) => value.toLowerCase().replaceAll('_', '-');
 
+const OPTION_VALUES = new RegExp(
+  `\\b(${[...SYNC_MODES, ...COMPARISON_MODES, ...CONFLICT_STRATEGIES].join('|')})\\b`,
+  'g',
+);
+
+/** Spells the engine's option values in a message as `--help` does: `two-way`, not `TWO_WAY`. */
+export const asTyped = (message: string) => message.replace(OPTION_VALUES, (value) => kebab(value));
+
 /** Wraps an engine parser so a bad value is a usage error naming the option. */
 function enumParser<T>(parse: (input: string) => T) {
   return (value: string): T => {
     try {
       return parse(value);
     } catch (error) {
-      throw new InvalidArgumentError(isSyncError(error) ? error.message : String(error));
+      throw new InvalidArgumentError(asTyped(isSyncError(error) ? error.message : String(error)));
     }
   };
+}
+
+/** `30s`, `1m`, `500ms`, `1h` or a number of seconds → ms. */
+function durationParser(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`expected a duration such as 10s, 1m or 500ms, got "${value}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Number(match[1]) * unit;
+  if (ms < 100) throw new InvalidArgumentError(`the interval must be at least 100ms, got "${value}"`);
+  return ms;
 }
 
 function integerParser(min: number, max: number) {
@@ -155,6 +173,17 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
     .option('-n, --dry-run', 'show what would be done, change nothing')
     .option('--json', 'print only a JSON document (actions and stats) on stdout')
     .option('-q, --quiet', 'print only errors')
+    .option(
+      '-P, --progress',
+      'show the live progress display (default on a terminal): bytes, rate, ETA, files, checks and each transfer in flight',
+    )
+    .option('--no-progress', 'no live display: one line per action instead, as without a terminal')
+    .addOption(
+      new Option(
+        '--stats-interval <duration>',
+        'without the live display, also print a line of figures this often (e.g. 10s, 1m)',
+      ).argParser(durationParser),
+    )
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
       result.exitCode = await syncCommand(source, destination, options, io);
     });
@@ -237,7 +266,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const code = exitCodeForError(error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = asTyped(error instanceof Error ? error.message : String(error));
     io.stderr.write(`syncengine: ${message}\n`);
     if (code === EXIT.runtimeError && io.env.SYNCENGINE_DEBUG && error instanceof Error && error.stack) {
       io.stderr.write(`${error.stack}\n`);

@@ -1,31 +1,13 @@
-/** Human-readable figures for the terminal. */
+/** Human-readable figures for the terminal: the dashboard's units, and tables. */
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
-
-/** `1536` → `1.5 kB` (SI units, as rsync and rclone print them). */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
-}
-
-/** `1234` → `1.2 s`, `65000` → `1 min 5 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-
-/** `12345` → `12 345`: grouped so large counts read at a glance. */
-export function formatCount(count: number): string {
-  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
-}
+export {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  percent,
+  plural,
+} from '@syncengine/contracts/units';
 
 /** Local date and time to the second. */
 export function formatTime(ms: number): string {
@@ -41,6 +23,12 @@ export function fitEnd(text: string, width: number): string {
   if (width <= 0) return '';
   if (text.length <= width) return text;
   return width === 1 ? '…' : `…${text.slice(text.length - width + 1)}`;
+}
+
+/** Cuts `text` to `width` columns, keeping its start, with a trailing ellipsis. */
+export function clip(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 1 ? '…'.slice(0, width) : `${text.slice(0, width - 1)}…`;
 }
 
 /** Pads cells into aligned columns. */

@@ -1,9 +1,16 @@
-import type { ActionType, ConflictResolution, PlannedAction, SyncEvent } from '@syncengine/engine';
-import { fitEnd, formatBytes, formatCount } from './format.js';
+import {
+  type ActionType,
+  type ConflictResolution,
+  type PlannedAction,
+  type SyncEvent,
+  SyncProgress,
+} from '@syncengine/engine';
+import { LiveDisplay, type Output, type ProgressView, progressLines, statsLine } from './display.js';
+import { plural } from './format.js';
 
 /** How much the command says while it runs. */
 export type OutputMode =
-  /** A live status line on stderr, redrawn in place. */
+  /** A live block of figures on stderr, redrawn in place. */
   | 'tty'
   /** One line per action on stdout, for logs and pipes. */
   | 'plain'
@@ -26,38 +33,38 @@ export const ACTION_VERBS: Record<ActionType, string> = {
   CONFLICT: 'conflict',
 };
 
-export interface Output {
-  write(text: string): void;
-  /** Terminal width, when the stream is a terminal. */
-  columns?: number;
-}
+export type { Output } from './display.js';
 
-const REDRAW_EVERY_MS = 100;
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** How often the live display is redrawn at most (ms). */
+const REDRAW_EVERY_MS = 200;
+
+/** How the reporter shows progress besides its mode. */
+export interface ProgressOptions {
+  /** Transfers shown at most in the live display (the run's `--transfers`). */
+  maxTransfers?: number;
+  /** In plain mode, a line of figures every so many ms (`--stats-interval`); 0 for none. */
+  statsIntervalMs?: number;
+  now?: () => number;
+}
 
 /**
  * Turns engine events into what the user sees. Errors always reach stderr; the rest
- * depends on the mode. On a terminal, one status line on stderr (files, bytes, rate,
- * current file) is redrawn in place and cleared before any other output.
+ * depends on the mode. On a terminal, a block of figures on stderr (like `rclone -P`) is
+ * redrawn in place and cleared before any other output; in plain mode, one line per
+ * action on stdout, and figures every `--stats-interval`.
  */
 export class ProgressReporter {
   readonly #mode: OutputMode;
   readonly #stdout: Output;
   readonly #stderr: Output;
   readonly #now: () => number;
-  #phase = 'starting';
-  #scanned = { source: 0, destination: 0 };
-  #totalFiles = 0;
-  #totalBytes = 0;
-  #doneFiles = 0;
-  #doneBytes = 0;
-  #inFlight = new Map<string, number>();
-  #current = '';
-  #startedAt = 0;
-  #lastDraw = 0;
-  #frame = 0;
-  #lineShown = false;
-  #isHeld = false;
+  readonly #progress: SyncProgress;
+  readonly #display: LiveDisplay;
+  readonly #maxTransfers: number;
+  readonly #statsIntervalMs: number;
+  readonly #startedAt: number;
+  #lastDraw = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | null = null;
   /** Errors already shown, so the closing summary does not repeat them. */
   readonly shownErrors = new Set<string>();
   /** Actions that failed, with the reason, for the `--json` document. */
@@ -67,52 +74,54 @@ export class ProgressReporter {
   /** How each conflict of the run was settled, by path (`skip` when left pending). */
   readonly resolutions = new Map<string, ConflictResolution>();
 
-  constructor(mode: OutputMode, streams: { stdout: Output; stderr: Output }, now: () => number = Date.now) {
+  constructor(mode: OutputMode, streams: { stdout: Output; stderr: Output }, options: ProgressOptions = {}) {
     this.#mode = mode;
     this.#stdout = streams.stdout;
     this.#stderr = streams.stderr;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#progress = new SyncProgress(this.#now);
+    this.#display = new LiveDisplay(streams.stderr);
+    this.#maxTransfers = options.maxTransfers ?? 5;
+    this.#statsIntervalMs = options.statsIntervalMs ?? 0;
+    this.#startedAt = this.#now();
+  }
+
+  /** Starts the timer that keeps the display (or the stats lines) going between events. */
+  start(): void {
+    if (this.#timer) return;
+    const every = this.#mode === 'tty' ? REDRAW_EVERY_MS : this.#mode === 'plain' ? this.#statsIntervalMs : 0;
+    if (every <= 0) return;
+    this.#timer = setInterval(() => {
+      if (this.#mode === 'tty') this.#draw();
+      else this.#log(statsLine(this.view));
+    }, every);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer; on a terminal, leaves the final figures on screen. */
+  finish(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    if (this.#mode === 'tty') {
+      this.#display.release();
+      this.#draw();
+      this.#display.keep();
+    } else if (this.#statsIntervalMs > 0) {
+      this.#log(statsLine(this.view));
+    }
+  }
+
+  /** The figures as they stand. */
+  get view(): ProgressView {
+    return { ...this.#progress.snapshot, elapsedMs: this.#now() - this.#startedAt };
   }
 
   /** The engine's event sink. */
   readonly onEvent = (event: SyncEvent): void => {
+    this.#progress.apply(event);
     switch (event.type) {
-      case 'scan_start':
-        this.#phase = 'scanning';
-        break;
-      case 'scan_progress':
-        this.#scanned[event.side] = event.files;
-        break;
       case 'scan_complete':
-        this.#scanned[event.side] = event.files;
-        this.#log(`scanned ${event.side}: ${formatCount(event.files)} entries`);
-        break;
-      case 'plan_ready':
-        this.#phase = 'planning';
-        break;
-      case 'sync_start':
-        this.#phase = 'syncing';
-        this.#totalFiles = event.total_files;
-        this.#totalBytes = event.total_bytes;
-        this.#startedAt = this.#now();
-        break;
-      case 'upload_start':
-      case 'download_start':
-        this.#current = event.path;
-        this.#inFlight.set(event.path, 0);
-        break;
-      case 'upload_progress':
-      case 'download_progress':
-        this.#current = event.path;
-        this.#inFlight.set(event.path, event.bytes_transferred);
-        break;
-      case 'upload_complete':
-      case 'download_complete':
-        this.#inFlight.delete(event.path);
-        this.#doneBytes += event.bytes;
-        break;
-      case 'delete_start':
-        this.#current = event.path;
+        this.#log(`scanned ${event.side}: ${plural(event.files, 'entry', 'entries')}`);
         break;
       case 'action_complete':
         this.#onActionComplete(event.action, event.error);
@@ -127,15 +136,7 @@ export class ProgressReporter {
       case 'error':
         this.error(event.message, event.path);
         break;
-      case 'paused':
-        this.#phase = 'paused';
-        break;
-      case 'resumed':
-        this.#phase = 'syncing';
-        break;
-      case 'delete_complete':
-      case 'rename_complete':
-      case 'sync_complete':
+      default:
         break;
     }
     this.#maybeDraw();
@@ -149,28 +150,23 @@ export class ProgressReporter {
     this.#message(text);
   }
 
-  /** Removes the status line and stops redrawing it until `release()`, e.g. while asking the user. */
+  /** Removes the live display and stops redrawing it until `release()`, e.g. while asking the user. */
   hold(): void {
-    this.clear();
-    this.#isHeld = true;
+    this.#display.hold();
   }
 
   release(): void {
-    this.#isHeld = false;
+    this.#display.release();
   }
 
-  /** Removes the status line, e.g. before the closing summary. */
+  /** Removes the live display, e.g. before a message. */
   clear(): void {
-    if (this.#lineShown) {
-      this.#stderr.write('\r\x1b[2K');
-      this.#lineShown = false;
-    }
+    this.#display.clear();
   }
 
   #onActionComplete(action: PlannedAction, error: string | undefined): void {
     this.attempted.add(action);
     if (action.type === 'NO_ACTION') return;
-    this.#doneFiles += 1;
     if (error !== undefined) {
       this.failures.set(action, error);
       this.error(error, action.path);
@@ -190,42 +186,21 @@ export class ProgressReporter {
 
   /** A line on stderr that must not be garbled by the status line. */
   #message(text: string): void {
-    this.clear();
+    this.#display.clear();
     this.#stderr.write(`${text}\n`);
-    this.#lastDraw = 0;
+    this.#lastDraw = Number.NEGATIVE_INFINITY;
   }
 
   #maybeDraw(): void {
-    if (this.#mode !== 'tty' || this.#isHeld) return;
-    const now = this.#now();
-    if (now - this.#lastDraw < REDRAW_EVERY_MS) return;
-    this.#lastDraw = now;
-    this.#frame = (this.#frame + 1) % SPINNER.length;
-    const [status, current] = this.#status(now);
-    const line = `${SPINNER[this.#frame]} ${status}`;
-    const width = (this.#stderr.columns || 80) - 1;
-    const room = width - line.length - 2;
-    const fitted = room > 8 && current ? `${line}  ${fitEnd(current, room)}` : line.slice(0, width);
-    this.#stderr.write(`\r\x1b[2K${fitted}`);
-    this.#lineShown = true;
+    if (this.#mode !== 'tty') return;
+    if (this.#now() - this.#lastDraw < REDRAW_EVERY_MS) return;
+    this.#draw();
   }
 
-  /** The status figures, and the file being worked on. */
-  #status(now: number): [string, string] {
-    if (this.#phase === 'scanning') {
-      const counts = `${formatCount(this.#scanned.source)} source, ${formatCount(this.#scanned.destination)}`;
-      return [`scanning: ${counts} destination entries`, ''];
-    }
-    if (this.#phase !== 'syncing' && this.#phase !== 'paused') return [`${this.#phase}…`, ''];
-    let bytes = this.#doneBytes;
-    for (const partial of this.#inFlight.values()) bytes += partial;
-    const seconds = Math.max((now - this.#startedAt) / 1000, 0.001);
-    const rate = `${formatBytes(Math.round(bytes / seconds))}/s`;
-    const paused = this.#phase === 'paused' ? ' [paused]' : '';
-    const files = `${formatCount(this.#doneFiles)}/${formatCount(this.#totalFiles)} files`;
-    return [
-      `${files}  ${formatBytes(bytes)}/${formatBytes(this.#totalBytes)}  ${rate}${paused}`,
-      this.#current,
-    ];
+  #draw(): void {
+    this.#lastDraw = this.#now();
+    this.#display.draw(
+      progressLines(this.view, { width: this.#display.width, maxTransfers: this.#maxTransfers }),
+    );
   }
 }

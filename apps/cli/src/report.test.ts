@@ -1,8 +1,12 @@
 import type { Plan, PlannedAction, SyncResult } from '@syncengine/engine';
+import { emptyProgressTotals } from '@syncengine/engine';
 import { describe, expect, it } from 'vitest';
 import { ProgressReporter } from './progress.js';
 import { jsonReport } from './report.js';
 import { summaryLine } from './sync.command.js';
+
+/** The escape character that starts terminal control sequences. */
+const ESC = '\x1b';
 
 const upload: PlannedAction = {
   type: 'UPLOAD_NEW',
@@ -109,30 +113,41 @@ describe('the progress output', () => {
     expect(stderr.out).toEqual([]);
   });
 
-  it('redraws one status line on a terminal and keeps it away while a question is asked', () => {
+  it('redraws a block of figures on a terminal and keeps it away while a question is asked', () => {
     const stderr = lines();
     let now = 0;
     const reporter = new ProgressReporter(
       'tty',
       { stdout: lines().stream, stderr: { ...stderr.stream, columns: 100 } },
-      () => now,
+      { now: () => now, maxTransfers: 2 },
     );
-    reporter.onEvent({ type: 'sync_start', total_files: 3, total_bytes: 17 });
+    const totals = { ...emptyProgressTotals(), file: 3, folder: 1, bytes: 17 };
+    reporter.onEvent({ type: 'sync_start', total_files: 3, total_bytes: 17, totals });
     now = 1000;
     reporter.onEvent({ type: 'upload_start', path: 'a/b.txt', total_bytes: 10 });
-    const line = stderr.out.at(-1) ?? '';
-    expect(line.startsWith('\r\x1b[2K')).toBe(true);
-    expect(line).toMatch(/0\/3 files {2}0 B\/17 B {2}0 B\/s {2}a\/b\.txt$/);
+    reporter.onEvent({ type: 'upload_progress', path: 'a/b.txt', bytes_transferred: 5, total_bytes: 10 });
+    now = 2000;
+    reporter.onEvent({ type: 'upload_start', path: 'c.txt', total_bytes: 7 });
+    const frame = stderr.out.at(-1) ?? '';
+    // Each frame first erases the previous one (cursor up over its lines, clear below).
+    expect(frame.startsWith('\r\x1b[')).toBe(true);
+    const erase = new RegExp(`^\\r(${ESC}\\[\\d+A)?${ESC}\\[J`);
+    const shown = frame.replace(erase, '').split('\n');
+    expect(shown[0]).toMatch(/^Transferred: +5 B \/ 17 B, 29%, [\d.]+ B\/s, ETA \S+$/);
+    expect(shown).toContain('Files:        0 / 3, 0%');
+    expect(shown).toContain('Folders:      0 / 1');
+    expect(shown).toContain('Elapsed time: 2s');
+    expect(shown.slice(-3)).toEqual(['Transferring:', ' * a/b.txt: 50% of 10 B', ' * c.txt: 0% of 7 B']);
 
     reporter.hold();
     const written = stderr.out.length;
-    now = 2000;
+    now = 3000;
     reporter.onEvent({ type: 'upload_complete', path: 'a/b.txt', bytes: 10 });
     expect(stderr.out.length).toBe(written);
     reporter.release();
-    now = 3000;
+    now = 4000;
     reporter.onEvent({ type: 'action_complete', action: upload });
-    expect(stderr.out.at(-1)).toMatch(/1\/3 files {2}10 B\/17 B/);
+    expect(stderr.out.at(-1)).toContain('Files:        1 / 3, 33%');
   });
 });
 

@@ -13,7 +13,7 @@ import {
 import { isWithin } from '@syncengine/locations';
 import { terminalConflictHandler } from './conflict-prompt.js';
 import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
-import { formatBytes, formatCount, formatDuration } from './format.js';
+import { formatBytes, formatCount, formatDuration, plural } from './format.js';
 import {
   checkRootsApart,
   createFolder,
@@ -41,6 +41,10 @@ export interface SyncCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   quiet?: boolean;
+  /** `--progress` (true) or `--no-progress` (false); undefined: the display on a terminal only. */
+  progress?: boolean;
+  /** `--stats-interval`, in ms. */
+  statsInterval?: number;
   sftpKey?: string;
   sftpHostKey?: string;
   s3Endpoint?: string;
@@ -154,7 +158,7 @@ export function summaryLine(result: SyncResult, dryRun: boolean): string {
     counts.download && `${formatCount(counts.download)} to source`,
     counts.delete && `${formatCount(counts.delete)} deleted`,
     counts.rename && `${formatCount(counts.rename)} renamed`,
-    conflicts && `${formatCount(conflicts)} conflicts`,
+    conflicts && plural(conflicts, 'conflict'),
   ].filter(Boolean);
   const took = formatDuration(result.stats.durationMs);
   if (dryRun) {
@@ -172,7 +176,7 @@ export function summaryLine(result: SyncResult, dryRun: boolean): string {
     case 'cancelled':
       return `Cancelled after ${took}: ${done}.`;
     case 'failed':
-      return `Finished with ${formatCount(result.stats.errors)} error(s) in ${took}: ${done}.`;
+      return `Finished with ${plural(result.stats.errors, 'error')} in ${took}: ${done}.`;
     case 'max-delete':
       return 'Stopped by the max-delete guard: nothing changed.';
   }
@@ -212,7 +216,11 @@ export async function runSync(
 ): Promise<RunSyncOutcome> {
   const { destination } = pair;
   const state = new FileStateStore(pair.stateDir, { pairId: pair.pairId });
-  const reporter = new ProgressReporter(output.mode, { stdout: io.stdout, stderr: io.stderr });
+  const reporter = new ProgressReporter(
+    output.mode,
+    { stdout: io.stdout, stderr: io.stderr },
+    { maxTransfers: options.transfers, statsIntervalMs: options.statsInterval ?? 0 },
+  );
 
   // A missing destination is created on a first sync only: after that, a missing root
   // more likely means an unmounted drive, and syncing against it would delete everything.
@@ -282,6 +290,7 @@ async function runWithStorages(
       })
     : undefined;
 
+  reporter.start();
   try {
     const result = await sync({
       source: sourceStorage,
@@ -292,14 +301,27 @@ async function runWithStorages(
       controller,
       ...(prompt ? { onConflict: prompt } : {}),
     });
-    reporter.clear();
     return { result, exitCode: exitCodeForResult(result), reporter };
   } finally {
-    reporter.clear();
+    reporter.finish();
     prompt?.close();
     process.off('SIGINT', onSigint);
     await Promise.allSettled([sourceStorage.close?.(), destinationStorage.close?.()]);
   }
+}
+
+/**
+ * What the command shows while it runs: only the JSON document or only errors when asked;
+ * otherwise the live display on a terminal (or wherever `--progress` forces it), plain
+ * lines elsewhere (and with `--no-progress`).
+ */
+export function outputMode(
+  options: Pick<SyncCommandOptions, 'quiet' | 'json' | 'progress'>,
+  io: Pick<CliIo, 'stderr'>,
+): OutputMode {
+  if (options.quiet || options.json) return 'quiet';
+  if (options.progress !== undefined) return options.progress ? 'tty' : 'plain';
+  return io.stderr.isTTY ? 'tty' : 'plain';
 }
 
 /** `syncengine sync <source> <destination>`. */
@@ -310,7 +332,7 @@ export async function syncCommand(
   io: CliIo,
 ): Promise<ExitCode> {
   const pair = await resolvePair(sourceText, destinationText, options, io.env);
-  const mode: OutputMode = options.quiet || options.json ? 'quiet' : io.stderr.isTTY ? 'tty' : 'plain';
+  const mode = outputMode(options, io);
   const { result, exitCode, reporter } = await runSync(pair, options, io, { mode });
 
   if (result.status !== 'max-delete') {
@@ -352,7 +374,7 @@ export function reportOutcome(
         ? 'run again on a terminal to decide each one, or with --conflict newest-wins / source-wins / destination-wins'
         : 'decide them with --conflict manual on a terminal';
     io.stderr.write(
-      `${result.pendingConflicts.length} conflict(s) left unresolved:\n${paths}\nTo settle them, ${how}.\n`,
+      `${plural(result.pendingConflicts.length, 'conflict')} left unresolved:\n${paths}\nTo settle them, ${how}.\n`,
     );
   } else if (result.status === 'cancelled') {
     io.stderr.write('Cancelled. What was done is recorded; the next run continues from there.\n');

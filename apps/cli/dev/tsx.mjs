@@ -1,0 +1,2 @@
+// Loads tsx as resolved from the repository, whatever the current directory.
+import 'tsx';
