@@ -14,6 +14,7 @@ describe('parseEnv', () => {
       adminPassword: undefined,
       allowedRoots: [homedir()],
       secretKey: undefined,
+      sftpUseServerIdentity: false,
       embeddedWorker: true,
       cookieSecure: false,
     });
@@ -31,6 +32,7 @@ describe('parseEnv', () => {
         SYNCENGINE_ALLOWED_ROOTS: '/data,/media/usb:/home/me',
         SYNCENGINE_SECRET_KEY: 'k'.repeat(32),
         SYNCENGINE_COOKIE_SECURE: 'true',
+        SYNCENGINE_SFTP_USE_SERVER_IDENTITY: 'yes',
       },
       '/',
     );
@@ -44,6 +46,7 @@ describe('parseEnv', () => {
       secretKey: 'k'.repeat(32),
       embeddedWorker: false,
       cookieSecure: true,
+      sftpUseServerIdentity: true,
     });
   });
 

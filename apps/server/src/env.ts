@@ -1,11 +1,13 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  booleanFlagSchema,
   checkAllowedRoots,
   EnvError,
   parseEnvironment,
   queuePrefixSchema,
   secretKeySchema,
+  sftpServerIdentitySchema,
   splitRoots,
   urlWithScheme,
   workerConcurrencySchema,
@@ -13,10 +15,6 @@ import {
 import { z } from 'zod';
 
 export { EnvError, splitRoots };
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 /**
  * The server's environment. Everything has a safe default except secrets, which are never
@@ -37,14 +35,16 @@ const EnvSchema = z.object({
    */
   SYNCENGINE_ALLOWED_ROOTS: z.string().optional(),
   SYNCENGINE_SECRET_KEY: secretKeySchema.optional(),
+  /** Let SFTP locations without credentials use the server account's SSH agent and keys. */
+  SYNCENGINE_SFTP_USE_SERVER_IDENTITY: sftpServerIdentitySchema,
   /** Run sync jobs inside the server process (default: yes without REDIS_URL). */
-  SYNCENGINE_EMBEDDED_WORKER: booleanFlag.optional(),
+  SYNCENGINE_EMBEDDED_WORKER: booleanFlagSchema.optional(),
   /** Jobs the embedded worker runs at once. */
   WORKER_CONCURRENCY: workerConcurrencySchema,
   /** BullMQ key and channel prefix; the workers must use the same. */
   SYNCENGINE_QUEUE_PREFIX: queuePrefixSchema,
   /** Mark the session cookie `Secure` (set when serving over HTTPS). */
-  SYNCENGINE_COOKIE_SECURE: booleanFlag.default(false),
+  SYNCENGINE_COOKIE_SECURE: booleanFlagSchema.default(false),
   /** The built dashboard to serve; default apps/web/dist when it exists. */
   SYNCENGINE_WEB_DIST: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -61,6 +61,8 @@ export interface ServerConfig {
   /** Absolute paths. */
   allowedRoots: string[];
   secretKey: string | undefined;
+  /** SFTP locations without credentials may use this account's SSH agent and `~/.ssh` keys. */
+  sftpUseServerIdentity: boolean;
   embeddedWorker: boolean;
   workerConcurrency: number;
   queuePrefix: string;
@@ -83,6 +85,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): S
     adminPassword: parsed.SYNCENGINE_ADMIN_PASSWORD,
     allowedRoots,
     secretKey: parsed.SYNCENGINE_SECRET_KEY,
+    sftpUseServerIdentity: parsed.SYNCENGINE_SFTP_USE_SERVER_IDENTITY,
     embeddedWorker: parsed.SYNCENGINE_EMBEDDED_WORKER ?? parsed.REDIS_URL === undefined,
     workerConcurrency: parsed.WORKER_CONCURRENCY,
     queuePrefix: parsed.SYNCENGINE_QUEUE_PREFIX,

@@ -127,7 +127,10 @@ export async function createRuntime(options: RuntimeOptions) {
   const paths = createServerPathGuard(config);
   // Local paths are checked again each time a run or a preview opens them: a folder that
   // was allowed when the pair was saved may since have been replaced by a symlink.
-  const openUnconfined = options.openStorage ?? ((location: Location) => openStorage(location));
+  const openUnconfined =
+    options.openStorage ??
+    ((location: Location) =>
+      openStorage(location, { isAmbientIdentityAllowed: config.sftpUseServerIdentity }));
   const open = async (location: Location) => openUnconfined(await confineLocation(location, paths));
 
   const executor = createRunExecutor({

@@ -157,4 +157,51 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       expect(await readdir(destination)).toEqual([]);
     });
   });
+
+  describe('SFTP key files', () => {
+    const sftp = (privateKeyPath: string) => ({
+      type: 'sftp',
+      host: '127.0.0.1',
+      port: 1,
+      username: 'someone',
+      path: '/',
+      hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      privateKeyPath,
+    });
+
+    it('refuses a key file outside the allowed roots or in the data directory, naming the field', async () => {
+      const { source } = await server.folders('sftp-key');
+      for (const [path, message] of [
+        ['/etc/ssh/ssh_host_ed25519_key', /outside the allowed roots/],
+        [join(outside, 'secret.txt'), /outside the allowed roots/],
+        [join(server.root, '.data', 'secret.key'), /is inside SyncEngine's data directory/],
+      ] as const) {
+        const refused = await request('POST', '/api/v1/pairs', {
+          name: 'sftp-key',
+          source: local(source),
+          destination: sftp(path),
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.issues).toEqual([
+          { path: 'destination.privateKeyPath', message: expect.stringMatching(message) },
+        ]);
+      }
+    });
+
+    it('refuses at run time a key file swapped for a symlink leading outside the roots, before connecting', async () => {
+      const { source } = await server.folders('sftp-key-swap');
+      const keyPath = join(server.root, 'sftp-key-swap', 'id_ed25519');
+      await writeFile(keyPath, 'not really a key');
+      const pair = await server.createPair({
+        name: 'sftp-key-swap',
+        source: local(source),
+        destination: sftp(keyPath),
+      });
+      await rm(keyPath);
+      await symlink(join(outside, 'secret.txt'), keyPath);
+      const run = await runToEnd(pair.id);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/^destination\.privateKeyPath: ".*id_ed25519" is outside the allowed roots/);
+    });
+  });
 });

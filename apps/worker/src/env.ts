@@ -5,6 +5,7 @@ import {
   parseEnvironment,
   queuePrefixSchema,
   secretKeySchema,
+  sftpServerIdentitySchema,
   splitRoots,
   urlWithScheme,
   workerConcurrencySchema,
@@ -30,6 +31,8 @@ const EnvSchema = z.object({
   SYNCENGINE_QUEUE_PREFIX: queuePrefixSchema,
   SYNCENGINE_ALLOWED_ROOTS: z.string().optional(),
   SYNCENGINE_SECRET_KEY: secretKeySchema.optional(),
+  /** Let SFTP locations without credentials use this account's SSH agent and keys. */
+  SYNCENGINE_SFTP_USE_SERVER_IDENTITY: sftpServerIdentitySchema,
   /** How long a dead worker's job stays claimed before another worker takes it over. */
   WORKER_LOCK_DURATION_MS: milliseconds(30_000),
   /** How often workers look for jobs whose worker died. */
@@ -49,6 +52,8 @@ export interface WorkerConfig {
   /** Absolute paths that local locations must lie under. */
   allowedRoots: string[];
   secretKey: string | undefined;
+  /** SFTP locations without credentials may use this account's SSH agent and `~/.ssh` keys. */
+  sftpUseServerIdentity: boolean;
   lockDurationMs: number;
   stalledIntervalMs: number;
   shutdownTimeoutMs: number;
@@ -68,6 +73,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     queuePrefix: parsed.SYNCENGINE_QUEUE_PREFIX,
     allowedRoots,
     secretKey: parsed.SYNCENGINE_SECRET_KEY,
+    sftpUseServerIdentity: parsed.SYNCENGINE_SFTP_USE_SERVER_IDENTITY,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,

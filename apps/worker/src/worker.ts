@@ -68,7 +68,10 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     launcher,
     secrets,
     // Checked again at each opening: a folder may have been swapped for a symlink since.
-    openStorage: async (location) => openStorage(await confineLocation(location, paths)),
+    openStorage: async (location) =>
+      openStorage(await confineLocation(location, paths), {
+        isAmbientIdentityAllowed: config.sftpUseServerIdentity,
+      }),
     engine: { sync },
     log,
   });

@@ -159,16 +159,29 @@ export function createPathGuard(
 export type PathGuard = ReturnType<typeof createPathGuard>;
 
 /**
- * The location with every local path it names checked by `guard` and replaced by its
- * real path, so the storage opens what was checked. Throws a `PathNotAllowedError`
+ * The location with every path on this machine it names (a local root, an SFTP key file)
+ * checked by `guard` and replaced by its real path, so the storage opens what was checked. Throws a `PathNotAllowedError`
  * naming the field at fault.
  */
 export async function confineLocation(location: Location, guard: PathGuard): Promise<Location> {
-  if (location.type !== 'local') return location;
-  try {
-    return { ...location, path: await guard.check(location.path) };
-  } catch (error) {
-    if (error instanceof PathNotAllowedError) throw new PathNotAllowedError(error.message, 'path');
-    throw error;
+  const checked = async (field: string, path: string) => {
+    try {
+      return await guard.check(path);
+    } catch (error) {
+      if (error instanceof PathNotAllowedError) throw new PathNotAllowedError(error.message, field);
+      throw error;
+    }
+  };
+  switch (location.type) {
+    case 'local':
+      return { ...location, path: await checked('path', location.path) };
+    case 'sftp':
+      // A key file is read by the server: only from where its users' files may be (or
+      // upload the key itself as `privateKey`, stored encrypted).
+      return location.privateKeyPath === undefined
+        ? location
+        : { ...location, privateKeyPath: await checked('privateKeyPath', location.privateKeyPath) };
+    default:
+      return location;
   }
 }

@@ -9,6 +9,12 @@ export interface OpenStorageOptions {
   onSkip?: LocalStorageOptions['onSkip'];
   /** Local locations: create the root folder on the first write when it is missing. */
   createRoot?: boolean;
+  /**
+   * SFTP: whether a location without credentials may use the identity of the user running
+   * this process (`SSH_AUTH_SOCK`, `~/.ssh` keys). Default true, as for `ssh`; the server
+   * and workers pass false unless SYNCENGINE_SFTP_USE_SERVER_IDENTITY is set.
+   */
+  isAmbientIdentityAllowed?: boolean;
   /** SFTP: known_hosts file for host-key checks. Default: `~/.ssh/known_hosts`. */
   knownHostsPath?: string;
   /** Remote backends: connections (SFTP) or sockets (S3, WebDAV) kept open at most. */
@@ -42,6 +48,7 @@ export async function openStorage(location: Location, options: OpenStorageOption
         root: location.path,
         hostKey: location.hostKey,
         knownHostsPath: options.knownHostsPath,
+        isAmbientIdentityAllowed: options.isAmbientIdentityAllowed,
         connections: options.connections,
         retry: options.retry,
         env: options.env,

@@ -22,6 +22,18 @@ export const urlWithScheme = (schemes: string[]) =>
       { error: `must be a URL starting with ${schemes.map((scheme) => `${scheme}//`).join(' or ')}` },
     );
 
+/** A yes/no variable: `true`/`false`, `1`/`0`, `yes`/`no`. */
+export const booleanFlagSchema = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * `SYNCENGINE_SFTP_USE_SERVER_IDENTITY`: whether SFTP locations without credentials may log
+ * in with the SSH agent and `~/.ssh` keys of the account running the server or worker.
+ * Off by default: every user of the server could otherwise borrow that identity.
+ */
+export const sftpServerIdentitySchema = booleanFlagSchema.default(false);
+
 /** `WORKER_CONCURRENCY`: runs executed at once by one worker process. */
 export const workerConcurrencySchema = z.coerce
   .number({ error: 'must be a number' })

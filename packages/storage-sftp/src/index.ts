@@ -1,3 +1,8 @@
 export { DEFAULT_RETRY, type RetryPolicy, withRetry } from '@syncengine/engine';
 export { fingerprint, knownHostsName, lookupKnownHosts, parsePinnedHostKey } from './known-hosts.js';
-export { hostKeyFingerprint, SftpStorage, type SftpStorageOptions } from './sftp-storage.js';
+export {
+  hostKeyFingerprint,
+  readPrivateKeyFile,
+  SftpStorage,
+  type SftpStorageOptions,
+} from './sftp-storage.js';

@@ -162,6 +162,34 @@ describe.skipIf(!sshd)('SftpStorage against OpenSSH', () => {
     }
   });
 
+  it("uses neither the agent nor the ~/.ssh keys of the process's account when ambient identity is off", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syncengine-ambient-'));
+    const socket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      mkdirSync(join(dir, '.ssh'));
+      writeFileSync(join(dir, '.ssh', 'id_ed25519'), server.privateKey, { mode: 0o600 });
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+      execFileSync('ssh-add', [server.privateKeyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        stdio: 'ignore',
+      });
+      const env = { HOME: dir, SSH_AUTH_SOCK: socket };
+      const refused = open({ privateKey: undefined, agent: undefined, env, isAmbientIdentityAllowed: false });
+      const error = await refused.stat('x').catch((caught: unknown) => caught);
+      expect(isSyncError(error, 'INVALID_CONFIG')).toBe(true);
+      expect((error as Error).message).toMatch(
+        /no credentials: give a password, a private key or a key file/,
+      );
+      // The same location may borrow them where that is allowed (the CLI, acting as its user).
+      const allowed = open({ privateKey: undefined, agent: undefined, env });
+      expect(await allowed.stat('x')).toBeNull();
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reconnects after the connection drops', async () => {
     const storage = open();
     await storage.write('keep.txt', Readable.from([Buffer.from('1')]));

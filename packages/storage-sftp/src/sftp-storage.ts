@@ -22,7 +22,7 @@ import {
   type WriteOptions,
   withRetry,
 } from '@syncengine/engine';
-import { Client, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
+import ssh2, { Client, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
 import { fingerprint, knownHostsName, lookupKnownHosts, parsePinnedHostKey } from './known-hosts.js';
 
 /** Where and how to reach an SFTP server. */
@@ -38,10 +38,17 @@ export interface SftpStorageOptions {
   privateKeyPath?: string;
   passphrase?: string;
   /**
-   * ssh-agent socket. Default: `SSH_AUTH_SOCK`. Without any credentials the agent and the
-   * default key files (`~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa`) are tried, like `ssh`.
+   * ssh-agent socket. Default: `SSH_AUTH_SOCK` where ambient credentials are allowed.
+   * Without any credentials the agent and the default key files (`~/.ssh/id_ed25519`,
+   * `id_ecdsa`, `id_rsa`) are tried, like `ssh`.
    */
   agent?: string;
+  /**
+   * Whether the identity of the user running this process may be used: `SSH_AUTH_SOCK`
+   * and the key files in `~/.ssh`. Default true (the CLI acts as its user, like `ssh`); a
+   * server acting for others turns it off, so a location cannot borrow the server's keys.
+   */
+  isAmbientIdentityAllowed?: boolean;
   /** Root folder on the server: absolute, or relative to the login folder. Default: the login folder. */
   root?: string;
   /** A pinned host key (`ssh-ed25519 AAAA…` or `SHA256:…`), checked instead of known_hosts. */
@@ -55,6 +62,27 @@ export interface SftpStorageOptions {
   connectTimeoutMs?: number;
   /** Environment for HOME and SSH_AUTH_SOCK. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads a private key file and checks that it holds a key (opened with `passphrase` when
+ * encrypted). Every failure (missing, unreadable, a folder, not a key) gets the same
+ * message, so the answer tells nothing about the files of the machine that reads it.
+ */
+export function readPrivateKeyFile(path: string, passphrase?: string): Buffer {
+  let key: Buffer | null = null;
+  try {
+    key = readFileSync(path);
+  } catch {
+    // Reported below with the same words as a file that is no key.
+  }
+  if (key === null || ssh2.utils.parseKey(key, passphrase) instanceof Error) {
+    throw new SyncError(
+      'INVALID_CONFIG',
+      `cannot use the SSH key file "${path}": it is missing, unreadable, or not a private key this passphrase opens`,
+    );
+  }
+  return key;
 }
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
@@ -232,21 +260,18 @@ export class SftpStorage implements Storage {
     if (privateKey !== undefined) {
       config.privateKey = privateKey;
     } else if (privateKeyPath !== undefined) {
-      try {
-        config.privateKey = readFileSync(privateKeyPath);
-      } catch (error) {
-        throw new SyncError(
-          'INVALID_CONFIG',
-          `cannot read the SSH key "${privateKeyPath}": ${String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
+      config.privateKey = readPrivateKeyFile(privateKeyPath, passphrase);
     }
-    const agent = this.options.agent ?? this.env().SSH_AUTH_SOCK;
+    const isAmbientAllowed = this.options.isAmbientIdentityAllowed ?? true;
+    const agent = this.options.agent ?? (isAmbientAllowed ? this.env().SSH_AUTH_SOCK : undefined);
     if (agent) config.agent = agent;
-    if (config.password === undefined && config.privateKey === undefined) {
+    if (!isAmbientAllowed && config.password === undefined && config.privateKey === undefined && !agent) {
+      throw new SyncError(
+        'INVALID_CONFIG',
+        `${this.description}: no credentials: give a password, a private key or a key file (this process's own SSH keys and agent are not used)`,
+      );
+    }
+    if (isAmbientAllowed && config.password === undefined && config.privateKey === undefined) {
       // Like ssh: fall back to the default key files.
       const home = this.env().HOME ?? homedir();
       for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {

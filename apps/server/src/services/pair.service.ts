@@ -10,7 +10,7 @@ import {
   type UpdatePair,
 } from '@syncengine/contracts';
 import type { PairPatch, PairRecord, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
-import { isOverlapping, type PathGuard, PathNotAllowedError } from '@syncengine/locations';
+import { confineLocation, isOverlapping, type PathGuard, PathNotAllowedError } from '@syncengine/locations';
 import {
   assertValidCron,
   type EventBus,
@@ -70,12 +70,12 @@ export function createPairService(deps: {
       ['source', source],
       ['destination', destination],
     ] as const) {
-      if (location.type !== 'local') continue;
       try {
-        real[side] = await deps.paths.check(location.path);
+        const confined = await confineLocation(location, deps.paths);
+        if (confined.type === 'local') real[side] = confined.path;
       } catch (error) {
         if (error instanceof PathNotAllowedError) {
-          throw new AppError('BAD_REQUEST', error.message, { field: `${side}.path` });
+          throw new AppError('BAD_REQUEST', error.message, { field: `${side}.${error.field ?? 'path'}` });
         }
         throw error;
       }

@@ -52,6 +52,7 @@ export async function startTestServer(options: {
     adminPassword: ADMIN_PASSWORD,
     allowedRoots: [root],
     secretKey: options.secretKey,
+    sftpUseServerIdentity: false,
     embeddedWorker: true,
     workerConcurrency: 2,
     queuePrefix: 'syncengine',
