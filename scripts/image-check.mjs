@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Checks the Docker images without Docker (no engine runs on CI machines): validates the
+// Checks the Docker images' build and start commands without Docker (deploy/stack.int.test.ts
+// runs the images themselves where an engine can run): validates the
 // Compose file with `docker-compose config`, runs the images' build script
 // (scripts/image-build.sh) in a temporary copy of the repository, then starts the server
 // and a worker from the pruned production output exactly as the images do, against the
