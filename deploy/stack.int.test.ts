@@ -27,7 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PROJECT = 'syncengine-smoke';
+// Its own project (containers, network, volumes) per run, so runs from two checkouts never meet.
+const PROJECT = `syncengine-smoke-${randomBytes(3).toString('hex')}`;
 const MINUTE = 60_000;
 /** The user the containers run as by default (PUID:PGID). */
 const APP_UID = 1000;
@@ -311,8 +312,6 @@ describe.skipIf(skipReason !== null)('the Compose stack, built and run with dock
         .replace(/^SYNCENGINE_SYNC_ROOT=.*$/m, `SYNCENGINE_SYNC_ROOT=${syncRoot}`)
         .replace(/^SYNCENGINE_PORT=.*$/m, `SYNCENGINE_PORT=127.0.0.1:${port}`),
     );
-    // A stack left over by an interrupted run goes first.
-    await compose(['down', '-v', '--remove-orphans']);
     await timed('base images', () =>
       run('sh', [join(root, 'deploy/base-images/build.sh'), ...baseImages()], { env }),
     );
