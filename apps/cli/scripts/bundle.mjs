@@ -15,7 +15,8 @@ await build({
   target: 'node20',
   // The workspace packages' TypeScript sources, as the tests run them.
   conditions: ['source'],
-  external: ['@node-rs/xxhash', '@syncengine/storage-*'],
+  // ws loads bufferutil and utf-8-validate only when they are installed.
+  external: ['@node-rs/xxhash', '@syncengine/storage-*', 'bufferutil', 'utf-8-validate'],
   // CommonJS dependencies bundled into ESM still call require() for Node.js built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",

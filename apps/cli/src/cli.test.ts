@@ -294,4 +294,15 @@ describe('syncengine --help', { timeout: 30_000 }, () => {
     }
     expect(run.stdout).toMatch(/4 +stopped by the max-delete guard/);
   });
+
+  it('lists the server commands, and pairs run documents its exit codes', async () => {
+    const run = await syncengine(['--help']);
+    expect(run.code).toBe(0);
+    for (const command of ['login', 'logout', 'pairs', 'conflicts', 'versions']) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    const pairsRun = await syncengine(['pairs', 'run', '--help']);
+    expect(pairsRun.stdout).toContain('--wait');
+    expect(pairsRun.stdout).toMatch(/3 +the run completed, but conflicts remain undecided/);
+  });
 });

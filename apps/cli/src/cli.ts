@@ -1,6 +1,8 @@
 import {
   COMPARISON_MODES,
+  CONFLICT_RESOLUTIONS,
   CONFLICT_STRATEGIES,
+  type ConflictResolution,
   DEFAULT_CONFIG,
   isSyncError,
   parseComparisonMode,
@@ -68,8 +70,15 @@ Exit codes:
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-/** The options `sync` and `plan` share. */
-function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Command {
+/**
+ * The options `sync` and `plan` share; `pairs create` takes those that a server pair
+ * stores (not the local state folder, the versions' retention or --force, which belong to
+ * a run).
+ */
+function addPairOptions(
+  command: Command,
+  { isPlan, isServerPair = false }: { isPlan: boolean; isServerPair?: boolean },
+): Command {
   command
     .addOption(
       new Option(
@@ -88,16 +97,23 @@ function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Comm
       new Option(
         '--conflict <strategy>',
         `how conflicts are settled: ${CONFLICT_STRATEGIES.map(kebab).join(', ')}${
-          isPlan ? '' : ' (manual asks on a terminal; elsewhere conflicts are skipped and reported)'
+          isPlan
+            ? ''
+            : isServerPair
+              ? ' (manual: decided on the dashboard or with syncengine conflicts resolve)'
+              : ' (manual asks on a terminal; elsewhere conflicts are skipped and reported)'
         }`,
       )
         .default(DEFAULT_CONFIG.conflictStrategy, kebab(DEFAULT_CONFIG.conflictStrategy))
         .argParser(enumParser(parseConflictStrategy)),
-    )
-    .option(
+    );
+  if (!isServerPair) {
+    command.option(
       '--state-dir <dir>',
       "folder for the pair's last-known state (default: $XDG_STATE_HOME/syncengine/pairs/<pair id>, $XDG_STATE_HOME defaulting to ~/.local/state)",
-    )
+    );
+  }
+  command
     .option(
       '-i, --ignore <pattern>',
       'gitignore-style pattern to leave alone on both sides; repeat for more (.syncignore files in the source apply too)',
@@ -123,16 +139,20 @@ function addPairOptions(command: Command, { isPlan }: { isPlan: boolean }): Comm
       )
         .default(DEFAULT_CONFIG.maxDeletePercent)
         .argParser(integerParser(0, 100)),
-    )
-    .addOption(
-      new Option(
-        '--keep-versions <days>',
-        "days to keep overwritten and deleted files in each side's .syncengine/versions folder",
+    );
+  if (!isServerPair) {
+    command
+      .addOption(
+        new Option(
+          '--keep-versions <days>',
+          "days to keep overwritten and deleted files in each side's .syncengine/versions folder",
+        )
+          .default(DEFAULT_CONFIG.versions.retentionDays)
+          .argParser(integerParser(0, 36_500)),
       )
-        .default(DEFAULT_CONFIG.versions.retentionDays)
-        .argParser(integerParser(0, 36_500)),
-    )
-    .option('--force', 'run even when the max-delete guard would stop it')
+      .option('--force', 'run even when the max-delete guard would stop it');
+  }
+  command
     .option('--sftp-key <file>', 'private key for sftp:// locations (default: the SSH agent)')
     .option('--sftp-host-key <key>', 'pinned host key for sftp:// locations, instead of ~/.ssh/known_hosts')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// locations (default: AWS)')
@@ -250,7 +270,152 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
       result.exitCode = await versionsRestoreCommand(folder, path, options, io);
     });
 
+  addServerCommands(program, io, result);
   return program;
+}
+
+const SERVER_HELP = `
+The server and token come from syncengine login, or from SYNCENGINE_URL and
+SYNCENGINE_TOKEN. A pair is named by its name or its id.`;
+
+const RUN_EXIT_CODES_HELP = `
+Exit codes with --wait:
+  0  the run completed; both sides are in sync
+  1  the run failed or was cancelled, or the server could not be reached
+  2  bad usage: unknown pair, refused or revoked token
+  3  the run completed, but conflicts remain undecided
+  4  stopped by the max-delete guard; nothing was deleted`;
+
+/** `login`, `logout`, `pairs …` and `conflicts …`: the command as a client of a SyncEngine server. */
+function addServerCommands(program: Command, io: CliIo, result: { exitCode: ExitCode }): void {
+  // Loaded when used, so local commands start without the client and its schemas.
+  const server = () => import('./server/server.commands.js');
+  const set = async (code: Promise<ExitCode>) => {
+    result.exitCode = await code;
+  };
+
+  program
+    .command('login')
+    .summary('sign in to a SyncEngine server with an API token')
+    .description(
+      "Check an API token (created on the dashboard's Tokens page) against the server at <url> and store both in $XDG_CONFIG_HOME/syncengine/credentials.json (~/.config by default), readable by you only. Without --token or SYNCENGINE_TOKEN, the token is asked for (or read from stdin).",
+    )
+    .argument('[url]', 'the server, e.g. http://127.0.0.1:8080 (default: $SYNCENGINE_URL)')
+    .option('--token <token>', 'the API token (default: $SYNCENGINE_TOKEN, else asked for)')
+    .option('--json', 'print a JSON document')
+    .action(async (url: string | undefined, options: { token?: string; json?: boolean }) =>
+      set((await server()).loginCommand(url, options, io)),
+    );
+  program
+    .command('logout')
+    .summary('forget the stored server token')
+    .action(async () => set((await server()).logoutCommand(io)));
+
+  const pairs = program
+    .command('pairs')
+    .summary("list, create, run and steer a server's pairs")
+    .description(`Work with the pairs of the server you signed in to.${SERVER_HELP}`);
+  pairs
+    .command('list')
+    .description('List the pairs, with their last run.')
+    .option('--json', 'print a JSON document')
+    .action(async (options: { json?: boolean }) => set((await server()).pairsListCommand(options, io)));
+  pairs
+    .command('show')
+    .description("Show a pair's settings, last run and pending conflicts.")
+    .argument('<pair>', 'name or id')
+    .option('--json', 'print a JSON document')
+    .action(async (pair: string, options: { json?: boolean }) =>
+      set((await server()).pairsShowCommand(pair, options, io)),
+    );
+  addPairOptions(
+    pairs
+      .command('create')
+      .description(
+        'Create a pair on the server, with the options of sync. Local folders are paths on the server machine (made absolute here), under its SYNCENGINE_ALLOWED_ROOTS.',
+      )
+      .argument('<source>', 'source folder or URL')
+      .argument('<destination>', 'destination folder or URL'),
+    { isPlan: false, isServerPair: true },
+  )
+    .option('--name <name>', 'the pair\'s name (default: "<source> → <destination>")')
+    .option('--schedule <cron>', 'run on this cron schedule, e.g. "0 * * * *"')
+    .option('--json', 'print a JSON document')
+    .action(
+      async (
+        source: string,
+        destination: string,
+        options: import('./server/server.commands.js').CreatePairOptions,
+      ) => set((await server()).pairsCreateCommand(source, destination, options, io)),
+    );
+  pairs
+    .command('run')
+    .description(
+      'Start a run of the pair on the server. With --wait, follow it live (the same display as sync) and end with the exit code sync would give.',
+    )
+    .addHelpText('after', RUN_EXIT_CODES_HELP)
+    .argument('<pair>', 'name or id')
+    .option('-w, --wait', 'follow the run until it ends')
+    .option('-n, --dry-run', 'plan only, change nothing')
+    .option('--force', 'run even when the max-delete guard would stop it')
+    .option('--json', 'print only the run as a JSON document (with --wait, once it has ended)')
+    .option('-q, --quiet', 'print only errors')
+    .option('-P, --progress', 'show the live display with --wait (default on a terminal)')
+    .option('--no-progress', 'no live display: one line per action instead')
+    .addOption(
+      new Option(
+        '--stats-interval <duration>',
+        'without the live display, also print a line of figures this often',
+      ).argParser(durationParser),
+    )
+    .action(async (pair: string, options: import('./server/run-watch.js').RunOptions) =>
+      set((await import('./server/run-watch.js')).pairsRunCommand(pair, options, io)),
+    );
+  for (const [action, description] of [
+    ['pause', "Pause the pair's active run: running operations finish, no new one starts."],
+    ['resume', "Resume the pair's paused run."],
+    ['cancel', "Cancel the pair's active run: what was done is kept; the next run continues from there."],
+  ] as const) {
+    pairs
+      .command(action)
+      .description(description)
+      .argument('<pair>', 'name or id')
+      .option('--json', 'print the run as a JSON document')
+      .action(async (pair: string, options: { json?: boolean }) =>
+        set((await server()).pairsControlCommand(action, pair, options, io)),
+      );
+  }
+
+  const conflicts = program
+    .command('conflicts')
+    .summary("list and decide a server's conflicts")
+    .description(`Conflicts of the server's manual pairs, waiting for a decision.${SERVER_HELP}`);
+  conflicts
+    .command('list')
+    .description('List pending conflicts (all with --all), newest first.')
+    .option('--pair <pair>', 'only those of this pair (name or id)')
+    .option('--all', 'resolved ones too')
+    .option('--json', 'print a JSON document')
+    .action(async (options: { pair?: string; all?: boolean; json?: boolean }) =>
+      set((await server()).conflictsListCommand(options, io)),
+    );
+  conflicts
+    .command('resolve')
+    .description(
+      "Decide a conflict: keep the source's version, the destination's, both (the loser renamed name.conflict-<UTC time>-<side>.ext), or skip it (it stays pending). The server applies the decision to both sides; the version that loses is kept in the versions area.",
+    )
+    .argument('<id>', 'the conflict id (see: syncengine conflicts list)')
+    .argument('<resolution>', 'source, destination, keep-both or skip')
+    .option('--json', 'print the conflict as a JSON document')
+    .action(async (id: string, resolution: string, options: { json?: boolean }) => {
+      if (!(CONFLICT_RESOLUTIONS as readonly string[]).includes(resolution)) {
+        throw new CliError(
+          EXIT.usage,
+          `unknown resolution "${resolution}": expected one of ${CONFLICT_RESOLUTIONS.join(', ')}`,
+        );
+      }
+      await set((await server()).conflictsResolveCommand(id, resolution as ConflictResolution, options, io));
+    });
 }
 
 /** Runs the command line and returns the exit code; never calls process.exit. */

@@ -1,10 +1,5 @@
-import {
-  type ActionType,
-  type ConflictResolution,
-  type PlannedAction,
-  type SyncEvent,
-  SyncProgress,
-} from '@syncengine/engine';
+import type { ActionType, ConflictResolution, PlannedAction, SyncEvent } from '@syncengine/engine';
+import { SyncProgress } from '@syncengine/engine/progress';
 import { LiveDisplay, type Output, type ProgressView, progressLines, statsLine } from './display.js';
 import { plural } from './format.js';
 
@@ -16,6 +11,20 @@ export type OutputMode =
   | 'plain'
   /** Nothing but errors (on stderr). */
   | 'quiet';
+
+/**
+ * What the command shows while it runs: only the JSON document or only errors when asked;
+ * otherwise the live display on a terminal (or wherever `--progress` forces it), plain
+ * lines elsewhere (and with `--no-progress`).
+ */
+export function outputMode(
+  options: { quiet?: boolean; json?: boolean; progress?: boolean },
+  io: { stderr: { isTTY?: boolean } },
+): OutputMode {
+  if (options.quiet || options.json) return 'quiet';
+  if (options.progress !== undefined) return options.progress ? 'tty' : 'plain';
+  return io.stderr.isTTY ? 'tty' : 'plain';
+}
 
 /** Past-tense verbs for the plain log, one per action type. */
 export const ACTION_VERBS: Record<ActionType, string> = {

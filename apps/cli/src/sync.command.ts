@@ -22,7 +22,7 @@ import {
   openStorage,
   resolveLocation,
 } from './locations.js';
-import { type OutputMode, ProgressReporter } from './progress.js';
+import { type OutputMode, outputMode, ProgressReporter } from './progress.js';
 import { jsonReport } from './report.js';
 import { defaultStateDir, pairIdFor } from './state-dir.js';
 
@@ -308,20 +308,6 @@ async function runWithStorages(
     process.off('SIGINT', onSigint);
     await Promise.allSettled([sourceStorage.close?.(), destinationStorage.close?.()]);
   }
-}
-
-/**
- * What the command shows while it runs: only the JSON document or only errors when asked;
- * otherwise the live display on a terminal (or wherever `--progress` forces it), plain
- * lines elsewhere (and with `--no-progress`).
- */
-export function outputMode(
-  options: Pick<SyncCommandOptions, 'quiet' | 'json' | 'progress'>,
-  io: Pick<CliIo, 'stderr'>,
-): OutputMode {
-  if (options.quiet || options.json) return 'quiet';
-  if (options.progress !== undefined) return options.progress ? 'tty' : 'plain';
-  return io.stderr.isTTY ? 'tty' : 'plain';
 }
 
 /** `syncengine sync <source> <destination>`. */
