@@ -20,12 +20,14 @@ import { conflictRoutes } from './routes/conflicts.routes.js';
 import { pairRoutes } from './routes/pairs.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { healthRoutes, metricsRoutes } from './routes/system.routes.js';
+import { versionRoutes } from './routes/versions.routes.js';
 import type { AuthService } from './services/auth.service.js';
 import type { ConflictService } from './services/conflict.service.js';
 import type { PairService } from './services/pair.service.js';
 import type { PairStatusService } from './services/pair-status.service.js';
 import type { RunService } from './services/run.service.js';
 import type { SystemService } from './services/system.service.js';
+import type { VersionService } from './services/version.service.js';
 import type { WsGateway } from './ws/gateway.js';
 
 export const API_PREFIX = '/api/v1';
@@ -38,6 +40,7 @@ export interface ServerDeps {
     runs: RunService;
     conflicts: ConflictService;
     system: SystemService;
+    versions: VersionService;
   };
   gateway: Pick<WsGateway, 'attach'>;
   /** Counts requests for `/metrics`; shared with the system service. */
@@ -167,6 +170,7 @@ export async function buildServer(deps: ServerDeps) {
         pairRoutes(zsecured, services);
         runRoutes(zsecured, services);
         conflictRoutes(zsecured, services);
+        versionRoutes(zsecured, services);
         metricsRoutes(zsecured, services);
         zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => {
           void deps.gateway.attach(socket);

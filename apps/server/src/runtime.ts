@@ -5,6 +5,7 @@ import type { Location } from '@syncengine/contracts';
 import {
   createConflictRepo,
   createDatabase,
+  createKeptVersionRepo,
   createPairRepo,
   createRunActionRepo,
   createRunRepo,
@@ -23,6 +24,7 @@ import {
   createRunExecutor,
   createRunLauncher,
   createSecretBox,
+  createVersionRestoreHandler,
   type EventBus,
   type JobHandlers,
   type JobQueue,
@@ -40,6 +42,7 @@ import { createPairService } from './services/pair.service.js';
 import { createPairStatusService } from './services/pair-status.service.js';
 import { createRunService } from './services/run.service.js';
 import { createSystemService } from './services/system.service.js';
+import { createVersionService } from './services/version.service.js';
 import { createWsGateway } from './ws/gateway.js';
 
 export const VERSION = '0.1.0';
@@ -118,6 +121,7 @@ export async function createRuntime(options: RuntimeOptions) {
     runs: createRunRepo(db),
     runActions: createRunActionRepo(db),
     conflicts: createConflictRepo(db),
+    keptVersions: createKeptVersionRepo(db),
   };
   const secrets = createSecretBox(resolveSecretKey(config));
   const inProcessQueue = options.transport ? null : createInProcessQueue();
@@ -138,6 +142,7 @@ export async function createRuntime(options: RuntimeOptions) {
     pairs: repos.pairs,
     runs: repos.runs,
     runActions: repos.runActions,
+    keptVersions: repos.keptVersions,
     conflicts: repos.conflicts,
     bus,
     launcher,
@@ -152,6 +157,13 @@ export async function createRuntime(options: RuntimeOptions) {
       const pair = await repos.pairs.get(pairId);
       if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
     },
+    'version-restore': createVersionRestoreHandler({
+      pairs: repos.pairs,
+      keptVersions: repos.keptVersions,
+      bus,
+      secrets,
+      openStorage: open,
+    }),
   };
 
   const requestCounter = createRequestCounter();
@@ -181,6 +193,14 @@ export async function createRuntime(options: RuntimeOptions) {
       launcher,
       bus,
       previewFile: (location, path) => previewFile({ secrets, openStorage: open }, location, path),
+    }),
+    versions: createVersionService({
+      getPair: pairService.getRecord,
+      keptVersions: repos.keptVersions,
+      queue,
+      bus,
+      secrets,
+      openStorage: open,
     }),
     system: createSystemService({
       version: VERSION,

@@ -3,6 +3,7 @@ import type { JobPayload } from '@syncengine/contracts';
 import {
   createConflictRepo,
   createDatabase,
+  createKeptVersionRepo,
   createPairRepo,
   createPostgresPairLock,
   createRunActionRepo,
@@ -20,6 +21,7 @@ import {
   createRunExecutor,
   createRunLauncher,
   createSecretBox,
+  createVersionRestoreHandler,
   type JobHandlers,
   UnrecoverableJobError,
 } from '@syncengine/runs';
@@ -49,6 +51,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const { db } = database;
   const pairs = createPairRepo(db);
   const runs = createRunRepo(db);
+  const keptVersions = createKeptVersionRepo(db);
   const connection = config.redisUrl;
   const prefix = config.queuePrefix;
   const bus = createRedisEventBus({ connection, prefix, log });
@@ -63,6 +66,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     pairs,
     runs,
     runActions: createRunActionRepo(db),
+    keptVersions,
     conflicts: createConflictRepo(db),
     bus,
     launcher,
@@ -94,6 +98,13 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
       const pair = await pairs.get(pairId);
       if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
     },
+    'version-restore': createVersionRestoreHandler({
+      pairs,
+      keptVersions,
+      bus,
+      secrets,
+      openStorage: (location) => openStorage(location),
+    }),
   };
 
   const pairLock = createPostgresPairLock({ url: config.databaseUrl });

@@ -11,4 +11,5 @@ export * from './pair-location.js';
 export * from './pair-status.js';
 export * from './run.js';
 export * from './units.js';
+export * from './versions.js';
 export * from './ws-events.js';

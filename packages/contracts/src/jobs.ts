@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './common.js';
+import { SideSchema } from './enums.js';
 
 /**
  * The job catalog: every background job's name, payload schema and retry policy, in one
@@ -44,6 +45,17 @@ export const JOBS = {
     attempts: 1,
     backoff: { type: 'fixed', delayMs: 0 },
     timeoutMs: 24 * 60 * 60_000,
+  }),
+  /**
+   * Put a kept version back at its path on a side whose storage is remote (local sides are
+   * restored by the API at once). The file at the path, if any, is kept as a version first.
+   */
+  'version-restore': define({
+    queue: SYNC_QUEUE,
+    payload: z.object({ pairId: IdSchema, side: SideSchema, versionPath: z.string().min(1).max(4096) }),
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 2_000 },
+    timeoutMs: 60 * 60_000,
   }),
 } as const;
 

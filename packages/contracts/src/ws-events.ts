@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdSchema } from './common.js';
 import { ConflictSchema } from './conflict.js';
+import { SideSchema } from './enums.js';
 import { PairSchema } from './pair.js';
 import { RunActionSchema, RunProgressSchema, RunSchema } from './run.js';
 
@@ -43,6 +44,13 @@ export const WsEventSchema = z.discriminatedUnion('type', [
   runEvent('run.cancelled'),
   z.object({ type: z.literal('conflict.created'), conflict: ConflictSchema }),
   z.object({ type: z.literal('conflict.resolved'), conflict: ConflictSchema }),
+  /** A kept version was put back at its path (by the API, or by a `version-restore` job). */
+  z.object({
+    type: z.literal('version.restored'),
+    pairId: IdSchema,
+    side: SideSchema,
+    path: z.string(),
+  }),
   z.object({ type: z.literal('pair.updated'), pair: PairSchema }),
   z.object({ type: z.literal('pair.deleted'), pairId: IdSchema }),
 ]);

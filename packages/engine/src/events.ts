@@ -1,6 +1,9 @@
 import type { ConflictInfo, PlannedAction, Side, SyncStats } from './model.js';
 import type { ProgressTotals } from './progress.js';
 
+/** Why a version was kept: an update overwrote it, a delete removed it, or it lost a conflict. */
+export type VersionReason = 'overwritten' | 'deleted' | 'conflict';
+
 /** Progress events, SPEC §10. Field names follow the SPEC. */
 export type SyncEvent =
   | { type: 'scan_start'; side: Side }
@@ -23,6 +26,11 @@ export type SyncEvent =
   | { type: 'delete_start'; path: string; side: Side }
   | { type: 'delete_complete'; path: string; side: Side }
   | { type: 'rename_complete'; path: string; to: string; side: Side }
+  /**
+   * A file (or folder) that an action overwrote or deleted was kept in the versions area
+   * of its side (SPEC §8), at `versionPath`; `reason` says what displaced it.
+   */
+  | { type: 'version_kept'; side: Side; path: string; versionPath: string; reason: VersionReason }
   /** Every action once it is done (or failed), for logs. */
   | { type: 'action_complete'; action: PlannedAction; error?: string }
   | { type: 'conflict'; conflict: ConflictInfo }

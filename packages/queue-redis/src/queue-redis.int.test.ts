@@ -91,6 +91,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
           throw new Error('transient');
         }
       },
+      'version-restore': async () => {},
     };
     const worker = createBullWorker({
       connection: TEST_REDIS_URL,
@@ -139,6 +140,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
         'scheduled-sync': async () => {
           fired.push(Date.now());
         },
+        'version-restore': async () => {},
       },
     });
     try {

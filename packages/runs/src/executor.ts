@@ -2,6 +2,8 @@ import type { ConflictResolution, EntryMetadata, Location, RunStats, RunStatus }
 import {
   type ConflictRepo,
   type Database,
+  type KeptVersionRecord,
+  type KeptVersionRepo,
   type PairRecord,
   type PairRepo,
   PostgresStateStore,
@@ -37,6 +39,8 @@ export interface RunExecutorDeps {
   pairs: Pick<PairRepo, 'get'>;
   runs: Pick<RunRepo, 'get' | 'transition' | 'setProgress'>;
   runActions: Pick<RunActionRepo, 'insertMany'>;
+  /** Records why each version a run keeps was kept. */
+  keptVersions: Pick<KeptVersionRepo, 'recordMany'>;
   conflicts: Pick<
     ConflictRepo,
     'recordDetected' | 'markApplied' | 'closeUnseen' | 'get' | 'countUnappliedDecisions'
@@ -300,9 +304,15 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     );
     let actionBuffer: Parameters<RunActionRepo['insertMany']>[1] = [];
     let actionTimer: NodeJS.Timeout | null = null;
+    let keptBuffer: KeptVersionRecord[] = [];
     const flushActions = () => {
       if (actionTimer) clearTimeout(actionTimer);
       actionTimer = null;
+      if (keptBuffer.length > 0) {
+        const kept = keptBuffer;
+        keptBuffer = [];
+        track(deps.keptVersions.recordMany(pair.id, kept));
+      }
       const batch = actionBuffer;
       actionBuffer = [];
       if (batch.length === 0) return;
@@ -318,6 +328,15 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     const onEvent = (event: SyncEvent) => {
       if (event.type === 'paused' || event.type === 'resumed') {
         track(deps.bus.publish({ type: event.type === 'paused' ? 'run.paused' : 'run.resumed', ...ref }));
+      }
+      if (event.type === 'version_kept') {
+        keptBuffer.push({
+          side: event.side,
+          versionPath: event.versionPath,
+          path: event.path,
+          reason: event.reason,
+          runId: run.id,
+        });
       }
       if (event.type === 'action_complete' && event.action.type !== 'NO_ACTION') {
         actionBuffer.push({

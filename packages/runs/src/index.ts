@@ -7,3 +7,4 @@ export * from './preview.js';
 export * from './progress.js';
 export * from './queue.js';
 export * from './secrets.js';
+export * from './versions.js';

@@ -14,6 +14,7 @@ describe('in-process job queue', () => {
         seen.push(payload.runId);
       },
       'scheduled-sync': async () => {},
+      'version-restore': async () => {},
     });
     await new Promise((resolve) => setImmediate(resolve));
     await queue.idle();
@@ -38,6 +39,7 @@ describe('in-process job queue', () => {
         count += 1;
       },
       'scheduled-sync': async () => {},
+      'version-restore': async () => {},
     });
     await new Promise((resolve) => setImmediate(resolve));
     await queue.idle();
@@ -55,6 +57,7 @@ describe('in-process job queue', () => {
         throw new UnrecoverableJobError('bad pair');
       },
       'scheduled-sync': async () => {},
+      'version-restore': async () => {},
     });
     await queue.enqueue('sync-run', ids());
     await new Promise((resolve) => setTimeout(resolve, 20));

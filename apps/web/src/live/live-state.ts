@@ -136,6 +136,7 @@ function applyEvent(state: LiveState, event: WsEvent): LiveState {
     }
     case 'pair.updated':
     case 'pair.deleted':
+    case 'version.restored':
       return state;
   }
 }

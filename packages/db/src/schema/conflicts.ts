@@ -25,6 +25,8 @@ export const conflicts = pgTable(
     detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
     appliedAt: timestamp('applied_at', { withTimezone: true }),
     appliedRunId: uuid('applied_run_id'),
+    /** What applying the decision did, in words ("kept both; the destination's copy is now …"). */
+    outcome: text('outcome'),
   },
   (table) => [
     index('conflicts_status_idx').on(table.status, table.pairId),

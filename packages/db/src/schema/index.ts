@@ -1,5 +1,6 @@
 export { apiTokens } from './api-tokens.js';
 export { conflicts } from './conflicts.js';
+export { keptVersions } from './kept-versions.js';
 export { pairMetadata } from './pair-metadata.js';
 export { pairState } from './pair-state.js';
 export { pairs } from './pairs.js';

@@ -1,7 +1,7 @@
 import type { ConflictHandler, SyncRunError } from '../api.js';
 import type { SyncConfig } from '../config.js';
 import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
-import type { SyncEvent } from '../events.js';
+import type { SyncEvent, VersionReason } from '../events.js';
 import {
   type ActionType,
   CONFLICT_RESOLUTIONS,
@@ -310,6 +310,10 @@ export class Executor {
     return message;
   }
 
+  #kept(side: Side, path: string, versionPath: string, reason: VersionReason): void {
+    this.#o.emit({ type: 'version_kept', side, path, versionPath, reason });
+  }
+
   #record(...changes: StateChange[]): void {
     this.#o.recorder.record(...changes);
   }
@@ -342,7 +346,7 @@ export class Executor {
    * Makes `path` on the other side what it is on `from`: copies a file (versioning what it
    * replaces), creates a directory, or removes the path when `from` no longer has it.
    */
-  async #replace(from: Side, path: string): Promise<StateChange> {
+  async #replace(from: Side, path: string, reason: VersionReason = 'overwritten'): Promise<StateChange> {
     const to = other(from);
     const storage = this.#o.storages[to];
     const winner = this.#o.trees[from].get(path) ?? null;
@@ -358,10 +362,12 @@ export class Executor {
       isExclusive && winner && !winner.isDir && !this.#o.trees[to].has(path)
         ? null
         : await this.#checkUnchanged(to, path);
-    if (!winner) return this.#removeChecked(to, path, current);
+    if (!winner) return this.#removeChecked(to, path, current, reason === 'conflict' ? reason : 'deleted');
     if (winner.isDir) {
-      if (current && !current.isDir)
-        await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+      if (current && !current.isDir) {
+        const kept = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+        this.#kept(to, path, kept, reason);
+      }
       await this.#call(() => storage.mkdir(path));
       const made = (await this.#call(() => storage.stat(path))) ?? { ...winner };
       return this.#change(from, winner, made, path);
@@ -371,6 +377,7 @@ export class Executor {
     try {
       // The path is free now (nothing was there, or it went to the versions area).
       const copied = await this.#transfer(from, path, path, winner, isExclusive);
+      if (versioned) this.#kept(to, path, versioned, reason);
       return this.#change(from, copied.source, copied.written, path);
     } catch (error) {
       if (versioned) {
@@ -387,7 +394,12 @@ export class Executor {
    * versions area of that side first; then `from`'s file is copied, or `from`'s folder made
    * and filled with everything below it (`subtree`, parents first).
    */
-  async #replaceType(from: Side, path: string, subtree: readonly string[]): Promise<StateChange[]> {
+  async #replaceType(
+    from: Side,
+    path: string,
+    subtree: readonly string[],
+    reason: VersionReason = 'overwritten',
+  ): Promise<StateChange[]> {
     const to = other(from);
     const storage = this.#o.storages[to];
     const winner = this.#o.trees[from].get(path);
@@ -411,6 +423,7 @@ export class Executor {
       await restoreFromVersions(storage, versioned, path).catch(() => undefined);
       throw error;
     }
+    this.#kept(to, path, versioned, reason);
     if (!winner.isDir)
       return [placed, ...subtree.map((below) => ({ path: below, source: null, destination: null }))];
     return [placed, ...(await this.#fillFolder(from, subtree))];
@@ -518,7 +531,12 @@ export class Executor {
   }
 
   /** Removes a path whose current entry was just checked against the plan. */
-  async #removeChecked(side: Side, path: string, current: Entry | null): Promise<StateChange> {
+  async #removeChecked(
+    side: Side,
+    path: string,
+    current: Entry | null,
+    reason: VersionReason = 'deleted',
+  ): Promise<StateChange> {
     const storage = this.#o.storages[side];
     this.#o.emit({ type: 'delete_start', path, side });
     if (current?.isDir) {
@@ -539,7 +557,8 @@ export class Executor {
           : { path, source: null, destination: current };
       }
     } else if (current) {
-      await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+      const kept = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+      this.#kept(side, path, kept, reason);
     }
     this.#o.emit({ type: 'delete_complete', path, side });
     return { path, source: null, destination: null };
@@ -601,8 +620,8 @@ export class Executor {
         return null;
       case 'source':
       case 'destination':
-        if (action.subtree) return this.#replaceType(resolution, info.path, action.subtree);
-        return [await this.#replace(resolution, info.path)];
+        if (action.subtree) return this.#replaceType(resolution, info.path, action.subtree, 'conflict');
+        return [await this.#replace(resolution, info.path, 'conflict')];
       case 'keep-both':
         return this.#keepBoth(info.path, action.subtree ?? []);
     }

@@ -1,2 +1,13 @@
 export { previewSync, sync } from './sync.js';
-export { moveToVersions, parseVersionStamp, pruneVersions, versionStamp } from './versions.js';
+export {
+  deleteVersion,
+  listVersions,
+  moveToVersions,
+  parseVersionPath,
+  parseVersionStamp,
+  pruneVersions,
+  type RestoredVersion,
+  restoreVersion,
+  type StoredVersion,
+  versionStamp,
+} from './versions.js';
