@@ -76,7 +76,7 @@ test('the preview lists the plan by action, and the run started from it copies t
   await expect(page.getByText('This run had nothing to do')).toBeVisible();
   await page.getByRole('link', { name: 'Back to the pair' }).click();
   await expect(page.getByTestId('run-row')).toHaveCount(2);
-  await expect(page.getByTestId('pair-status')).toHaveText('Idle');
+  await expect(page.getByTestId('pair-status')).toHaveText('In sync');
   await expect(page.getByTestId('run-row').first()).toContainText('completed');
   await expect(
     page.getByRole('figure', { name: 'Duration and data moved over the last runs' }),
