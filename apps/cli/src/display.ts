@@ -88,7 +88,7 @@ export function progressLines(
       fitted.push(` * ${fitEnd(transfer.path, Math.max(room, 1))}${figures}`.slice(0, options.width));
     }
     const more = view.transfers.length - shown.length;
-    if (more > 0) fitted.push(` … and ${formatCount(more)} more`);
+    if (more > 0) fitted.push(` … and ${formatCount(more)} more files in flight`);
   }
   return fitted;
 }

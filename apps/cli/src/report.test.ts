@@ -154,15 +154,30 @@ describe('the progress output', () => {
 describe('the closing summary', () => {
   it('says what a run did, and what a cancelled run got done', () => {
     expect(summaryLine(result(), false)).toBe(
-      'Done: 1 to destination, 1 to source, 1 renamed; 10 B up, 7 B down in 42 ms.',
+      'Done: 1 file to destination, 1 file to source, 1 renamed; 10 B up, 7 B down in 42 ms.',
     );
     const cancelled = result({
       status: 'cancelled',
       stats: { ...result().stats, actions: { UPLOAD_NEW: 1 }, bytesDownloaded: 0 },
     });
-    expect(summaryLine(cancelled, false)).toBe('Cancelled after 42 ms: 1 to destination; 10 B up, 0 B down.');
+    expect(summaryLine(cancelled, false)).toBe(
+      'Cancelled after 42 ms: 1 file to destination; 10 B up, 0 B down.',
+    );
     expect(summaryLine(result(), true)).toBe(
-      'Dry run, nothing changed. Would do: 1 to destination, 1 to source, 1 renamed.',
+      'Dry run, nothing changed. Would do: 1 file to destination, 1 file to source, 1 renamed.',
+    );
+  });
+
+  it('counts the files and folders a run carried out apart, and leaves out those that failed', () => {
+    const folder: PlannedAction = { ...upload, path: 'a', isDir: true, bytes: 0 };
+    const failed: PlannedAction = { ...upload, path: 'a/c.txt' };
+    const run = result({ plan: { ...plan, actions: [folder, upload, failed, download] } });
+    const outcome = {
+      attempted: new Set([folder, upload, failed, download]),
+      failures: new Map([[failed, 'disk full']]),
+    };
+    expect(summaryLine(run, false, outcome)).toBe(
+      'Done: 1 file and 1 folder to destination, 1 file to source; 10 B up, 7 B down in 42 ms.',
     );
   });
 });

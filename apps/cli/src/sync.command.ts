@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import {
   FileStateStore,
   isSyncError,
+  type PlannedAction,
   type SyncConfig,
   SyncController,
   type SyncResult,
@@ -134,28 +135,50 @@ export function exitCodeForResult(result: SyncResult): ExitCode {
   return EXIT.ok;
 }
 
-/** The closing summary of a run (what it did) or of a dry run (what it would do), for people. */
-export function summaryLine(result: SyncResult, dryRun: boolean): string {
-  const counts = { upload: 0, download: 0, delete: 0, rename: 0 };
-  const add = (type: string, count: number) => {
-    if (type.startsWith('UPLOAD')) counts.upload += count;
-    else if (type.startsWith('DOWNLOAD')) counts.download += count;
+/** `3 files and 2 folders`, `1 file`, `2 folders`. */
+function filesAndFolders(files: number, folders: number): string {
+  return [files && plural(files, 'file'), folders && plural(folders, 'folder')].filter(Boolean).join(' and ');
+}
+
+/**
+ * The closing summary of a run (what it did) or of a dry run (what it would do), for
+ * people. A run counts the plan's actions that it carried out without error (from the
+ * reporter's `outcome`), files and folders apart as the live display counts them.
+ */
+export function summaryLine(
+  result: SyncResult,
+  dryRun: boolean,
+  outcome?: { attempted: ReadonlySet<PlannedAction>; failures: ReadonlyMap<PlannedAction, string> },
+): string {
+  const counts = {
+    upload: { files: 0, folders: 0 },
+    download: { files: 0, folders: 0 },
+    delete: 0,
+    rename: 0,
+  };
+  const add = (type: string, isDir: boolean, count: number) => {
+    const kind = isDir ? 'folders' : 'files';
+    if (type.startsWith('UPLOAD')) counts.upload[kind] += count;
+    else if (type.startsWith('DOWNLOAD')) counts.download[kind] += count;
     else if (type.startsWith('DELETE')) counts.delete += count;
     else if (type.startsWith('RENAME')) counts.rename += count;
   };
   let conflicts = 0;
-  if (dryRun) {
+  if (dryRun || outcome) {
     for (const action of result.plan.actions) {
-      add(action.type, 1);
+      if (outcome && (!outcome.attempted.has(action) || outcome.failures.has(action))) continue;
+      add(action.type, action.isDir ?? false, 1);
       if (action.type === 'CONFLICT') conflicts += 1;
     }
   } else {
-    for (const [type, count] of Object.entries(result.stats.actions)) add(type, count ?? 0);
-    conflicts = result.stats.conflicts;
+    for (const [type, count] of Object.entries(result.stats.actions)) add(type, false, count ?? 0);
   }
+  if (!dryRun) conflicts = result.stats.conflicts;
   const parts = [
-    counts.upload && `${formatCount(counts.upload)} to destination`,
-    counts.download && `${formatCount(counts.download)} to source`,
+    (counts.upload.files || counts.upload.folders) &&
+      `${filesAndFolders(counts.upload.files, counts.upload.folders)} to destination`,
+    (counts.download.files || counts.download.folders) &&
+      `${filesAndFolders(counts.download.files, counts.download.folders)} to source`,
     counts.delete && `${formatCount(counts.delete)} deleted`,
     counts.rename && `${formatCount(counts.rename)} renamed`,
     conflicts && plural(conflicts, 'conflict'),
@@ -333,7 +356,7 @@ export async function syncCommand(
     });
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else if (!options.quiet) {
-    io.stdout.write(`${summaryLine(result, options.dryRun ?? false)}\n`);
+    io.stdout.write(`${summaryLine(result, options.dryRun ?? false, reporter)}\n`);
   }
   reportOutcome(result, exitCode, options, io);
   return exitCode;
