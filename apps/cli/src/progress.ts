@@ -145,6 +145,12 @@ export class ProgressReporter {
       case 'error':
         this.error(event.message, event.path);
         break;
+      case 'temporary_files_removed':
+        if (this.#mode !== 'quiet')
+          this.#message(
+            `removed ${event.count} temporary file(s) an interrupted run left on the ${event.side} side`,
+          );
+        break;
       default:
         break;
     }

@@ -48,6 +48,7 @@ function result(overrides: Partial<SyncResult> = {}): SyncResult {
       conflictsPending: 0,
       errors: 0,
       durationMs: 42,
+      temporaryFilesRemoved: 0,
     },
     errors: [],
     pendingConflicts: [],

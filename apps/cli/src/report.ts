@@ -32,6 +32,8 @@ export type StatsRecord = Record<ActionType, number> & {
   conflictsPending: number;
   errors: number;
   durationMs: number;
+  /** Temporary files of interrupted earlier runs that the run removed. */
+  temporaryFilesRemoved: number;
 };
 
 /** What `--json` prints: the same shape for a run and for a dry-run plan. */
@@ -104,6 +106,7 @@ export function planStats(plan: Plan, durationMs: number): StatsRecord {
     conflictsPending: plan.actions.filter((a) => a.type === 'CONFLICT' && !a.conflict?.resolution).length,
     errors: 0,
     durationMs,
+    temporaryFilesRemoved: 0,
   };
 }
 
@@ -131,6 +134,7 @@ export function jsonReport(
         conflictsPending: result.pendingConflicts.length,
         errors: result.stats.errors,
         durationMs: result.stats.durationMs,
+        temporaryFilesRemoved: result.stats.temporaryFilesRemoved,
       };
   return {
     status: options.dryRun ? 'planned' : result.status,

@@ -26,6 +26,8 @@ export const RunStatsSchema = z.object({
   conflictsPending: z.number().int().nonnegative(),
   errors: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
+  /** Temporary files of interrupted earlier runs that the run removed (absent in runs recorded before it was counted). */
+  temporaryFilesRemoved: z.number().int().nonnegative().optional(),
 });
 export type RunStats = z.infer<typeof RunStatsSchema>;
 

@@ -9,6 +9,8 @@ export type SyncEvent =
   | { type: 'scan_start'; side: Side }
   | { type: 'scan_progress'; side: Side; files: number }
   | { type: 'scan_complete'; side: Side; files: number }
+  /** Temporary files of interrupted earlier runs that this run found and removed on one side. */
+  | { type: 'temporary_files_removed'; side: Side; count: number }
   | { type: 'plan_ready'; actions: number; total_files: number; total_bytes: number }
   | {
       type: 'sync_start';

@@ -144,4 +144,6 @@ export interface SyncStats {
   conflictsPending: number;
   errors: number;
   durationMs: number;
+  /** Temporary files that interrupted earlier runs left behind, removed by this run (SPEC §8). */
+  temporaryFilesRemoved: number;
 }

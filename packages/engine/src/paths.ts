@@ -44,6 +44,16 @@ export function isTempName(name: string): boolean {
 }
 
 /**
+ * True for a temporary file of an atomic write (`tempNameFor`) outside the engine's own
+ * folders: what a write that never finished (a crash, a kill) leaves behind in a tree.
+ */
+export function isTempFilePath(path: string): boolean {
+  const segments = path.split('/');
+  if (!isTempName(segments[segments.length - 1]!)) return false;
+  return !segments.some((segment) => segment === ENGINE_DIR || segment === STATE_DIR_NAME);
+}
+
+/**
  * True for paths the engine keeps for itself and never syncs: the engine folder, the state
  * folder (at any depth, so a nested pair's bookkeeping is not copied either) and temporary
  * files of atomic writes.

@@ -31,7 +31,8 @@ export interface ListOptions {
   /**
    * Called for each directory before descending into it and for each file; returning
    * false skips it (and everything below a directory) without reading it. Paths are
-   * relative to the root.
+   * relative to the root. Asked about every file of each folder read, also the temporary
+   * files of writes (`tempNameFor`): that is how a run finds what an interrupted one left.
    */
   include?: (path: string, isDir: boolean) => boolean;
   /**
@@ -113,7 +114,9 @@ export interface Storage {
   /**
    * Optional: true when a listing that left out the same folders would now report exactly
    * `digest` (`ListOptions.onDigest`), that is when nothing below the root changed since;
-   * found without building entries. False when something changed or the backend cannot tell.
+   * found without building entries. False when something changed, a temporary file of an
+   * interrupted write lies in the tree (a run must list to remove it), or the backend cannot
+   * tell.
    */
   isUnchangedSince?(digest: ListingDigest, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** The entry at `path`, or null when nothing is there. */

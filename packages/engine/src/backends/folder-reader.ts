@@ -465,8 +465,9 @@ function folderWorkerMain(
   };
   /**
    * Whether every folder of the tree below `root` (but those `skipped`) has the digest
-   * `expected` holds for it (by path relative to `root`), and no folder is missing: stops at
-   * the first that differs. Null where a folder's digest cannot be made.
+   * `expected` holds for it (by path relative to `root`), no folder is missing and none holds
+   * a temporary file: stops at the first that differs. Null where a folder's digest cannot be
+   * made.
    */
   const isUnchanged = (
     root: string,
@@ -486,6 +487,12 @@ function folderWorkerMain(
       const rel = relativeTo(root, path);
       const recorded = Object.hasOwn(expected, rel) ? expected[rel] : undefined;
       if (recorded !== formatDigest(digest)) return false;
+      // A temporary name left by an interrupted write: a run must find and remove it.
+      const { names, types } = folder;
+      for (let index = 0; index < names.length; index++) {
+        const name = names[index]!;
+        if (types[index] === 1 && name.startsWith('.') && name.includes(internal.tempMarker)) return false;
+      }
       folders += 1;
       for (const below of folder.folders) if (!isSkipped(skipped, below)) stack.push(below);
     }

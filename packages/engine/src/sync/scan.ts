@@ -1,6 +1,6 @@
 import type { SyncEvent } from '../events.js';
 import type { Entry, Side, Tree } from '../model.js';
-import { isEngineInternalPath, normalizeRelativePath } from '../paths.js';
+import { isEngineInternalPath, isTempFilePath, normalizeRelativePath } from '../paths.js';
 import type { ListingDigest, Storage } from '../storage.js';
 
 const PROGRESS_EVERY_MS = 250;
@@ -33,6 +33,12 @@ export interface ScanOptions {
   known?: Tree | Promise<Tree | undefined>;
   /** The listing's tree digest, where the backend makes one (`ListOptions.onDigest`). */
   onDigest?: (digest: ListingDigest) => void;
+  /**
+   * Told about each temporary file of an atomic write that the listing met (never listed as
+   * an entry): no write of the pair is under way while it scans, so these are what an
+   * interrupted run left behind.
+   */
+  onLeftover?: (path: string) => void;
   signal?: AbortSignal;
   emit: (event: SyncEvent) => void;
   warn: (message: string, path?: string) => void;
@@ -47,10 +53,16 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
   emit({ type: 'scan_start', side });
   const tree: Tree = new Map();
   let lastProgress = Date.now();
-  const include = (path: string, isDir: boolean) =>
+  const isIncluded = (path: string, isDir: boolean) =>
     !isEngineInternalPath(path) && (options.include?.(path, isDir) ?? true);
+  // Backends ask about every file they meet: temporary names are found on the way.
+  const include = (path: string, isDir: boolean) => {
+    if (!isEngineInternalPath(path)) return options.include?.(path, isDir) ?? true;
+    if (!isDir && options.onLeftover && isTempFilePath(path)) options.onLeftover(path);
+    return false;
+  };
   const onSkip = (path: string, reason: string) => {
-    if (!include(path, false)) return;
+    if (!isIncluded(path, false)) return;
     options.warn(
       `skipped ${JSON.stringify(path)} on the ${side} side: ${SKIP_REASONS[reason] ?? reason}`,
       path,

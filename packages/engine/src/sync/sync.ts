@@ -97,6 +97,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     warnings.push(message);
     emit(path === undefined ? { type: 'warning', message } : { type: 'warning', message, path });
   };
+  let temporaryFilesRemoved = 0;
   const stateWarnings = new Set<string>();
   const warnState = (message: string) => {
     stateWarnings.add(message);
@@ -145,7 +146,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(prepared?.lastKnown === null);
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-    const { lastKnown, metadata, trees, input, isUnchanged, digests } = prepared;
+    const { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers } = prepared;
     // Warnings so far are the listings' own (a run that skips the listings repeats them) and
     // the saved state's, which its repair settles.
     const listingWarnings = warnings.filter((warning) => !stateWarnings.has(warning));
@@ -161,9 +162,22 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
 
     if (config.dryRun) return finish(emit, startedAt, clock.now(), 'completed', plan, [], [], warnings);
 
+    // No other run of the pair writes now: temporary files are an interrupted run's litter.
+    temporaryFilesRemoved = await removeLeftovers(storages, leftovers, emit, warn);
+
     const guard = maxDeleteViolation(plan, trees, config);
     if (guard) {
-      return finish(emit, startedAt, clock.now(), 'max-delete', plan, [guard], [], warnings);
+      return finish(
+        emit,
+        startedAt,
+        clock.now(),
+        'max-delete',
+        plan,
+        [guard],
+        [],
+        warnings,
+        temporaryFilesRemoved,
+      );
     }
 
     emit({
@@ -300,6 +314,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       conflictsPending: outcome.pendingConflicts.length,
       errors: outcome.errors.length,
       durationMs: clock.now() - startedAt,
+      temporaryFilesRemoved,
     };
     emit({ type: 'sync_complete', stats, status });
     return {
@@ -462,6 +477,8 @@ interface Prepared {
   isUnchanged: boolean;
   /** The listings' tree digests, where the backends make them. */
   digests: Record<Side, ListingDigest | null>;
+  /** Temporary files of interrupted earlier runs the listings met. */
+  leftovers: Record<Side, string[]>;
 }
 
 /** Loads the state, scans both sides and hashes what the planner needs. */
@@ -507,6 +524,7 @@ async function prepare(
       )
     : null;
   const digests: Record<Side, ListingDigest | null> = { source: null, destination: null };
+  const leftovers: Record<Side, string[]> = { source: [], destination: [] };
   const [sourceTree, destinationTree] = await Promise.all(
     SIDES.map((side) =>
       scanSide({
@@ -518,6 +536,7 @@ async function prepare(
         onDigest: (digest) => {
           digests[side] = digest;
         },
+        onLeftover: (path) => leftovers[side].push(path),
         signal,
         emit,
         warn,
@@ -541,7 +560,34 @@ async function prepare(
   if (hashAlgorithm && !isUnchanged) {
     await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
   }
-  return { lastKnown, metadata, trees, input, isUnchanged, digests };
+  return { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers };
+}
+
+/**
+ * Removes the temporary files of interrupted earlier runs, reporting how many per side;
+ * one that cannot be removed is reported and left for a later run. Returns how many went.
+ */
+async function removeLeftovers(
+  storages: Record<Side, Storage>,
+  leftovers: Record<Side, string[]>,
+  emit: (event: SyncEvent) => void,
+  warn: (message: string, path?: string) => void,
+): Promise<number> {
+  let total = 0;
+  for (const side of SIDES) {
+    let count = 0;
+    for (const path of leftovers[side]) {
+      try {
+        await storages[side].delete(path);
+        count++;
+      } catch (error) {
+        warn(`could not remove the temporary file ${path} on the ${side} side: ${messageOf(error)}`, path);
+      }
+    }
+    if (count > 0) emit({ type: 'temporary_files_removed', side, count });
+    total += count;
+  }
+  return total;
 }
 
 /** The last-known state and metadata; an unreadable one is reported and read as none. */
@@ -580,6 +626,7 @@ function finish(
   errors: SyncRunError[],
   pendingConflicts: ConflictInfo[],
   warnings: string[],
+  temporaryFilesRemoved = 0,
 ): SyncResult {
   const stats: SyncStats = {
     actions: {},
@@ -589,6 +636,7 @@ function finish(
     conflictsPending: 0,
     errors: errors.length,
     durationMs: now - startedAt,
+    temporaryFilesRemoved,
   };
   emit({ type: 'sync_complete', stats, status });
   return { status, plan, stats, errors, pendingConflicts, warnings };

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors.js';
 import { canHashLocally, hashBytes } from '../hash.js';
 import type { Entry } from '../model.js';
-import { isSameOrBelow, parentPath } from '../paths.js';
+import { isSameOrBelow, isTempFilePath, parentPath, tempPathFor } from '../paths.js';
 import type { Storage } from '../storage.js';
 
 export interface StorageContractOptions {
@@ -216,6 +216,26 @@ export function describeStorageContract(
         'keep/a.txt',
       ]);
       expect(seen.some((path) => isSameOrBelow(path, 'skip') && path !== 'skip')).toBe(false);
+    });
+
+    it('asks include() about a temporary file an interrupted write left, which delete() removes', {
+      timeout,
+    }, async () => {
+      await writeText(storage, 'dir/a.txt', 'a');
+      // What a run killed while it wrote `dir/b.txt` leaves behind.
+      const litter = tempPathFor('dir/b.txt');
+      await writeText(storage, litter, 'half of b');
+      const asked: string[] = [];
+      const entries = await listAll(storage, (path, isDir) => {
+        if (!isDir) asked.push(path);
+        return !isTempFilePath(path);
+      });
+      expect(asked).toContain(litter);
+      expect(paths(entries)).not.toContain(litter);
+      await storage.delete(litter);
+      expect(await storage.stat(litter)).toBeNull();
+      const left = (await listAll(storage)).filter((entry) => !entry.isDir);
+      expect(paths(left)).toEqual(['dir/a.txt']);
     });
 
     it('keeps unicode and unusual names, reported NFC-normalised', { timeout }, async () => {
