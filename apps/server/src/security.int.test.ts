@@ -58,7 +58,10 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
   }
 
   beforeAll(async () => {
-    server = await startTestServer({ driver: 'postgres' });
+    server = await startTestServer({
+      driver: 'postgres',
+      secretKey: 'a test secret key that is long enough',
+    });
     outside = await mkdtemp(join(tmpdir(), 'syncengine-outside-'));
     await writeFile(join(outside, 'secret.txt'), 'not for syncing');
   });
@@ -203,5 +206,56 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       expect(run.status).toBe('failed');
       expect(run.error).toMatch(/^destination\.privateKeyPath: ".*id_ed25519" is outside the allowed roots/);
     });
+  });
+
+  describe('credentials inside URLs', () => {
+    it.each([
+      [
+        { type: 'webdav', url: 'https://alice:hunter2@dav.example/files' },
+        'destination.url',
+        /must not contain credentials: give them as username and password/,
+      ],
+      [
+        { type: 'webdav', url: 'https://alice@dav.example/files' },
+        'destination.url',
+        /must not contain credentials/,
+      ],
+      [
+        { type: 's3', bucket: 'b', endpoint: 'https://AKIA:wJalr@minio.example:9000' },
+        'destination.endpoint',
+        /must not contain credentials: give them as accessKeyId and secretAccessKey/,
+      ],
+    ])(
+      'refuses %j with a 400 that says where credentials go, and stores nothing',
+      async (destination, field, message) => {
+        const { source } = await server.folders('url-credentials');
+        const before = (await request('GET', '/api/v1/pairs')).body.items.length;
+        const refused = await request('POST', '/api/v1/pairs', {
+          name: 'creds',
+          source: local(source),
+          destination,
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.issues).toEqual([
+          { path: `body.${field}`, message: expect.stringMatching(message) },
+        ]);
+        expect(JSON.stringify(refused.body)).not.toMatch(/hunter2|wJalr/);
+        expect((await request('GET', '/api/v1/pairs')).body.items.length).toBe(before);
+        const pair = await server.createPair({
+          name: 'no-creds',
+          source: local(source),
+          destination: {
+            type: 'webdav',
+            url: 'https://dav.example/files',
+            username: 'alice',
+            password: 'hunter2',
+          },
+        });
+        const patched = await request('PATCH', `/api/v1/pairs/${pair.id}`, { destination });
+        expect(patched.status).toBe(400);
+        expect(patched.body.issues[0].path).toBe(`body.${field}`);
+        await request('DELETE', `/api/v1/pairs/${pair.id}`);
+      },
+    );
   });
 });

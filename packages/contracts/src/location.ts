@@ -13,6 +13,16 @@ const absolutePath = z
     message: 'must be an absolute path',
   });
 
+/** True when a URL names a user or a password (`https://user:secret@host/`). */
+const hasCredentials = (url: string): boolean => {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
+};
+
 export const LocalLocationSchema = z.object({
   type: z.literal('local'),
   /** Absolute path of the folder. */
@@ -49,7 +59,14 @@ export const S3LocationSchema = z.object({
   /** Key prefix acting as the root, without leading or trailing `/`; empty for the whole bucket. */
   prefix: z.string().default(''),
   /** Endpoint of an S3-compatible service (`https://minio.example:9000`); AWS when absent. */
-  endpoint: z.string().url().optional(),
+  endpoint: z
+    .string()
+    .url()
+    .refine((url) => !hasCredentials(url), {
+      message:
+        'must not contain credentials: give them as accessKeyId and secretAccessKey (the secret is stored encrypted)',
+    })
+    .optional(),
   region: z.string().min(1).default('us-east-1'),
   /** Path-style addressing (`endpoint/bucket/key`), which most self-hosted services need. */
   forcePathStyle: z.boolean().default(false),
@@ -67,7 +84,11 @@ export const WebdavLocationSchema = z.object({
   url: z
     .string()
     .url()
-    .refine((url) => /^https?:\/\//i.test(url), { message: 'must be an http:// or https:// URL' }),
+    .refine((url) => /^https?:\/\//i.test(url), { message: 'must be an http:// or https:// URL' })
+    .refine((url) => !hasCredentials(url), {
+      message:
+        'must not contain credentials: give them as username and password (the password is stored encrypted)',
+    }),
   username: z.string().optional(),
   /** Secret. */
   password: z.string().optional(),
