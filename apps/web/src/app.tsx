@@ -90,6 +90,10 @@ const router = createBrowserRouter([
           },
           { path: 'pairs/:id/edit', lazy: pairForm },
           {
+            path: 'pairs/:id/versions',
+            lazy: async () => ({ Component: (await import('./pages/versions-page.js')).VersionsPage }),
+          },
+          {
             path: 'pairs/:id/preview',
             lazy: async () => ({ Component: (await import('./pages/preview-page.js')).PreviewPage }),
           },

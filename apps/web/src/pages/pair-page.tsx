@@ -81,6 +81,9 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
           <Button variant="light" component={Link} to={`/pairs/${id}/preview`}>
             Preview
           </Button>
+          <Button variant="default" component={Link} to={`/pairs/${id}/versions`}>
+            Versions
+          </Button>
           <Button variant="default" component={Link} to={`/pairs/${id}/edit`}>
             Edit
           </Button>
