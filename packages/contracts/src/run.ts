@@ -1,3 +1,4 @@
+import { PROGRESS_KINDS } from '@syncengine/engine/progress';
 import { z } from 'zod';
 import { IdSchema, PageQuerySchema, TimestampSchema } from './common.js';
 import { ActionTypeSchema } from './enums.js';
@@ -31,6 +32,14 @@ export const RunStatsSchema = z.object({
 });
 export type RunStats = z.infer<typeof RunStatsSchema>;
 
+/** Transfers in flight listed at most in a run's progress. */
+export const RUN_PROGRESS_MAX_TRANSFERS = 64;
+
+const DoneOfTotalSchema = z.object({
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+
 export const RunPhaseSchema = z.enum(['scanning', 'planning', 'transferring', 'finishing']);
 export type RunPhase = z.infer<typeof RunPhaseSchema>;
 
@@ -44,6 +53,18 @@ export const RunProgressSchema = z.object({
   currentFile: z.string().nullable(),
   /** Bytes per second over the last few seconds. */
   rateBytesPerSecond: z.number().nonnegative(),
+  /**
+   * Actions done and planned per kind (the engine's progress kinds: a folder is never
+   * counted as a file, NO_ACTION is a check), once the transfers started. `done` never
+   * exceeds `total`.
+   */
+  counts: z.record(z.enum(PROGRESS_KINDS), DoneOfTotalSchema).optional(),
+  /** Transfers in flight, oldest first (at most {@link RUN_PROGRESS_MAX_TRANSFERS}). */
+  transfers: z
+    .array(
+      z.object({ path: z.string(), bytesDone: z.number().nonnegative(), size: z.number().nonnegative() }),
+    )
+    .optional(),
 });
 export type RunProgress = z.infer<typeof RunProgressSchema>;
 

@@ -6,16 +6,8 @@ import type { PlannedAction, Side } from './model.js';
  * derived from this one function, so a count can never run past its total: a folder that
  * is created is a `folder`, not a file, on both sides of the fraction.
  */
-export type ProgressKind = 'file' | 'folder' | 'delete' | 'rename' | 'conflict' | 'check';
-
-export const PROGRESS_KINDS: readonly ProgressKind[] = [
-  'file',
-  'folder',
-  'delete',
-  'rename',
-  'conflict',
-  'check',
-];
+export const PROGRESS_KINDS = ['file', 'folder', 'delete', 'rename', 'conflict', 'check'] as const;
+export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 
 /** The kind of one action: NO_ACTION is a check; any action on a folder counts as a folder. */
 export function progressKindOf(action: Pick<PlannedAction, 'type' | 'isDir'>): ProgressKind {

@@ -32,6 +32,24 @@ describe('ProgressTracker', () => {
     expect(tracker.progress).toMatchObject({ phase: 'finishing', currentFile: null });
   });
 
+  it('counts each kind of action against its own total and lists the transfers in flight', () => {
+    const tracker = new ProgressTracker(() => 0);
+    expect(tracker.progress.counts).toBeUndefined();
+    const totals = { ...emptyProgressTotals(), file: 2, folder: 1, bytes: 30 };
+    tracker.apply({ type: 'sync_start', total_files: 2, total_bytes: 30, totals });
+    tracker.apply({
+      type: 'action_complete',
+      action: { type: 'UPLOAD_NEW', path: 'dir', reason: 'r', bytes: 0, isDir: true },
+    });
+    tracker.apply({ type: 'upload_start', path: 'dir/a', total_bytes: 20 });
+    tracker.apply({ type: 'upload_progress', path: 'dir/a', bytes_transferred: 5, total_bytes: 20 });
+
+    const { counts, transfers } = tracker.progress;
+    // The folder is not a file: files stay at 0 of 2 (the server once counted it as one).
+    expect(counts).toMatchObject({ file: { done: 0, total: 2 }, folder: { done: 1, total: 1 } });
+    expect(transfers).toEqual([{ path: 'dir/a', bytesDone: 5, size: 20 }]);
+  });
+
   it('ignores events that say nothing about progress', () => {
     const tracker = new ProgressTracker();
     expect(tracker.apply({ type: 'warning', message: 'x' })).toBe(false);

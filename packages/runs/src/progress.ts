@@ -1,5 +1,6 @@
-import type { RunProgress } from '@syncengine/contracts';
+import { RUN_PROGRESS_MAX_TRANSFERS, type RunProgress } from '@syncengine/contracts';
 import type { SyncEvent } from '@syncengine/engine';
+import { PROGRESS_KINDS, SyncProgress } from '@syncengine/engine/progress';
 
 /** How far back the transfer rate looks (ms). */
 const RATE_WINDOW_MS = 5_000;
@@ -23,11 +24,16 @@ export class ProgressTracker {
   /** Bytes so far of transfers in flight, by path. */
   #inFlight = new Map<string, number>();
   #samples: Array<{ at: number; bytes: number }> = [];
+  /** Counts per kind and the transfers in flight, as the command line's display shows them. */
+  readonly #detail: SyncProgress;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.#detail = new SyncProgress(now);
+  }
 
   /** Applies one event; returns true when the progress changed. */
   apply(event: SyncEvent): boolean {
+    this.#detail.apply(event);
     const p = this.#progress;
     switch (event.type) {
       case 'scan_start':
@@ -76,7 +82,15 @@ export class ProgressTracker {
   }
 
   get progress(): RunProgress {
-    return { ...this.#progress };
+    const detail = this.#detail.snapshot;
+    if (detail.syncStartedAt === null) return { ...this.#progress };
+    const counts = Object.fromEntries(
+      PROGRESS_KINDS.map((kind) => [kind, { done: detail.done[kind], total: detail.total[kind] }]),
+    ) as NonNullable<RunProgress['counts']>;
+    const transfers = detail.transfers
+      .slice(0, RUN_PROGRESS_MAX_TRANSFERS)
+      .map(({ path, bytesDone, size }) => ({ path, bytesDone, size }));
+    return { ...this.#progress, counts, transfers };
   }
 
   #updateBytes(): boolean {

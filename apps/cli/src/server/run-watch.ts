@@ -1,11 +1,12 @@
 import {
   ACTIVE_RUN_STATUSES,
+  type Pair,
   type Run,
   type RunProgress,
   type WsEvent,
   WsEventSchema,
 } from '@syncengine/contracts';
-import { emptyProgressTotals, type ProgressPhase } from '@syncengine/engine/progress';
+import { emptyProgressTotals, PROGRESS_KINDS, type ProgressPhase } from '@syncengine/engine/progress';
 import WebSocket from 'ws';
 import { LiveDisplay, type ProgressView, progressLines, statsLine } from '../display.js';
 import { EXIT, type ExitCode, usageError } from '../exit-codes.js';
@@ -60,25 +61,36 @@ const PHASES: Record<RunProgress['phase'], ProgressPhase> = {
   finishing: 'finished',
 };
 
-/** The display's figures from a server run's progress (the server counts actions as files). */
+/**
+ * The display's figures from a server run's progress: per-kind counts and transfers when
+ * the server sends them, else its files count (all actions) and current file.
+ */
 function viewOf(run: Run, progress: RunProgress | null, now: number): ProgressView {
   const started = run.startedAt ? Date.parse(run.startedAt) : now;
-  const total = {
-    ...emptyProgressTotals(),
-    file: progress?.filesTotal ?? 0,
-    bytes: progress?.bytesTotal ?? 0,
-  };
+  const bytesTotal = progress?.bytesTotal ?? 0;
+  const done = emptyProgressTotals();
+  const total = { ...emptyProgressTotals(), bytes: bytesTotal };
+  if (progress?.counts) {
+    for (const kind of PROGRESS_KINDS) {
+      done[kind] = progress.counts[kind]?.done ?? 0;
+      total[kind] = progress.counts[kind]?.total ?? 0;
+    }
+  } else {
+    total.file = progress?.filesTotal ?? 0;
+    done.file = Math.min(progress?.filesDone ?? 0, total.file);
+  }
+  const current =
+    progress?.currentFile && progress.phase === 'transferring'
+      ? [{ path: progress.currentFile, bytesDone: 0, size: 0 }]
+      : [];
   return {
     phase: run.status === 'paused' ? 'paused' : progress ? PHASES[progress.phase] : 'starting',
     scanned: { source: 0, destination: 0 },
-    done: { ...emptyProgressTotals(), file: Math.min(progress?.filesDone ?? 0, total.file) },
+    done,
     total,
     errors: run.stats?.errors ?? 0,
-    bytesDone: Math.min(progress?.bytesDone ?? 0, total.bytes),
-    transfers:
-      progress?.currentFile && progress.phase === 'transferring'
-        ? [{ path: progress.currentFile, bytesDone: 0, size: 0 }]
-        : [],
+    bytesDone: Math.min(progress?.bytesDone ?? 0, bytesTotal),
+    transfers: progress?.transfers ?? current,
     rateBytesPerSecond: progress?.rateBytesPerSecond ?? 0,
     elapsedMs: Math.max(0, (run.finishedAt ? Date.parse(run.finishedAt) : now) - started),
   };
@@ -142,7 +154,7 @@ export async function pairsRunCommand(nameOrId: string, options: RunOptions, io:
 async function waitForRun(
   api: ApiClient,
   token: string,
-  pair: { id: string; name: string },
+  pair: Pick<Pair, 'id' | 'name' | 'concurrency'>,
   body: { dryRun: boolean; force: boolean },
   options: RunOptions,
   io: CliIo,
@@ -160,7 +172,12 @@ async function waitForRun(
 
   const draw = () => {
     if (mode !== 'tty' || !run) return;
-    display.draw(progressLines(viewOf(run, progress, Date.now()), { width: display.width, maxTransfers: 1 }));
+    display.draw(
+      progressLines(viewOf(run, progress, Date.now()), {
+        width: display.width,
+        maxTransfers: pair.concurrency.transfers,
+      }),
+    );
   };
   const say = (text: string, stream: 'stdout' | 'stderr' = 'stdout') => {
     display.clear();
@@ -248,6 +265,8 @@ async function waitForRun(
     socket?.close();
   }
   run = final;
+  // A finished run's stored progress is final; it may be newer than the last event received.
+  progress = final.progress ?? progress;
   if (mode === 'tty') {
     draw();
     display.keep();

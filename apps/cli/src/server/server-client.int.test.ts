@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,8 @@ describe('syncengine as a client of the server', { timeout: 120_000 }, () => {
     ]);
     expect(pair).toMatchObject({ name: 'photos', mode: 'SOURCE_BACKUP', concurrency: { transfers: 3 } });
     await writeFile(join(source, 'a.txt'), 'from the source');
+    await mkdir(join(source, 'sub'));
+    await writeFile(join(source, 'sub', 'b.txt'), 'in a folder');
 
     const list = await syncengine(['pairs', 'list', '--json']);
     expect(list.code).toBe(0);
@@ -146,8 +148,10 @@ describe('syncengine as a client of the server', { timeout: 120_000 }, () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Run .* of photos completed/);
     // The live display, drawn from the server's WebSocket events.
-    expect(run.stderr).toMatch(/Transferred: +\d+ B \/ \d+ B/);
-    expect(run.stderr).toContain('Files:');
+    expect(run.stderr).toMatch(/Transferred: +26 B \/ 26 B, 100%/);
+    // Counted as the engine counts them: the folder apart from the files.
+    expect(run.stderr).toContain('Files:        2 / 2, 100%');
+    expect(run.stderr).toContain('Folders:      1 / 1');
     expect(await read(join(destination, 'a.txt'))).toBe('from the source');
   });
 
