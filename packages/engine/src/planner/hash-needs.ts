@@ -21,11 +21,28 @@ export function inheritHashes(current: Tree, lastKnown: Tree | undefined): void 
   }
 }
 
+/** True when `entry` lacks a hash, is the size of its file `record`, which has one, and is not its exact metadata. */
+function isHashToCompare(entry: Entry, record: Entry): boolean {
+  return (
+    !entry.isDir &&
+    !record.isDir &&
+    entry.hash === undefined &&
+    record.hash !== undefined &&
+    entry.size === record.size &&
+    (entry.mtime !== record.mtime ||
+      (entry.id !== undefined && record.id !== undefined && entry.id !== record.id))
+  );
+}
+
 /** A side's change as far as it can be told without hashing: `unknown` when a hash would decide. */
 type Provisional = 'created' | 'unchanged' | 'modified' | 'unknown';
 
 function provisionalChange(entry: Entry, record: Entry | undefined, mode: ComparisonMode): Provisional {
   if (!record) return 'created';
+  // HASH_THEN_MTIME where a hash can be had: only the exact metadata of the record (whose hash
+  // `inheritHashes` then handed on) vouches for the content; an mtime moved by less than the
+  // tolerance, or another id, is a hash to compare.
+  if (mode === 'HASH_THEN_MTIME' && isHashToCompare(entry, record)) return 'unknown';
   const comparison = compareEntries(entry, record, mode);
   if (comparison === 'identical') return 'unchanged';
   if (comparison === 'different') return 'modified';
@@ -41,10 +58,11 @@ function provisionalChange(entry: Entry, record: Entry | undefined, mode: Compar
  *
  * - HASH_ONLY: every file (a file without a hash cannot be compared at all);
  * - HASH_THEN_MTIME: a file whose size equals its last-known record's but whose mtime
- *   moved (when the record has a hash);
+ *   (or id) is not exactly the record's (when the record has a hash): even within the 2 s
+ *   tolerance, a backend that can hash hashes before calling two files identical;
  * - every other mode: both sides of a path that both sides changed (or a first sync found
- *   on both) with equal sizes and mtimes more than 2 s apart (under SIZE_ONLY, whatever
- *   the mtimes);
+ *   on both) with equal sizes (under MTIME_ONLY and SIZE_AND_MTIME, only with mtimes more
+ *   than 2 s apart);
  * - every mode, with rename detection: a new file whose size equals that of a file gone
  *   from the same side (and whose mtime does too, where the mode compares mtimes), unless
  *   their backend ids already tell (SPEC §2).
@@ -84,7 +102,9 @@ export function hashNeeds(input: PlanInput): HashNeeds {
       if (source.isDir || !destination || destination.isDir) continue;
       if (source.size !== destination.size) continue;
       if (source.hash !== undefined && destination.hash !== undefined) continue;
-      if (mode !== 'SIZE_ONLY' && isSameMtime(source, destination)) continue;
+      // Equal mtimes make two files identical only in the modes that say so; HASH_THEN_MTIME
+      // looks at hashes wherever both sides can give one (SPEC §5).
+      if ((mode === 'MTIME_ONLY' || mode === 'SIZE_AND_MTIME') && isSameMtime(source, destination)) continue;
       const s = provisionalChange(source, records.source.get(path), mode);
       const d = provisionalChange(destination, records.destination.get(path), mode);
       // planSync compares the two sides only when both changed, or one side is new to the record.

@@ -76,7 +76,7 @@ describe('hashNeeds', () => {
     expect(needs).toEqual({ source: [], destination: [] });
   });
 
-  it('asks for both sides on a first sync where sizes are equal and mtimes differ', () => {
+  it('asks for both sides on a first sync where sizes are equal, also with mtimes within 2 s', () => {
     const needs = hashNeeds(
       planInput({
         source: [bare('a.txt', 'abc', T0 + 60_000), bare('b.txt', 'abc', T0 + 1_000), bare('c.txt', 'abcd')],
@@ -84,7 +84,18 @@ describe('hashNeeds', () => {
         lastKnown: null,
       }),
     );
-    expect(needs).toEqual({ source: ['a.txt'], destination: ['a.txt'] });
+    expect(needs).toEqual({ source: ['a.txt', 'b.txt'], destination: ['a.txt', 'b.txt'] });
+  });
+
+  it('asks for a file whose mtime moved by less than 2 s since the last sync', () => {
+    const needs = hashNeeds(
+      planInput({
+        source: [bare('f.txt', 'xyz', T0 + 1_000)],
+        destination: [bare('f.txt', 'abc')],
+        lastKnown: { source: [file('f.txt', 'abc')], destination: [file('f.txt', 'abc')] },
+      }),
+    );
+    expect(needs).toEqual({ source: ['f.txt'], destination: [] });
   });
 
   it('asks for nothing across sides when only one side changed', () => {
