@@ -28,6 +28,7 @@ import {
   type EventBus,
   type JobHandlers,
   type JobQueue,
+  type JobTimeouts,
   previewFile,
   previewPlan,
   type RunExecutorDeps,
@@ -75,6 +76,8 @@ export interface RuntimeOptions {
    */
   transport?: { queue: JobQueue; bus: EventBus };
   executorOptions?: RunExecutorDeps['options'];
+  /** Time limits of the in-process queue's jobs where they differ from the catalog's. */
+  jobTimeouts?: JobTimeouts;
   openStorage?: (location: Location) => Promise<Storage>;
   logger?: boolean | { level: string };
 }
@@ -124,7 +127,9 @@ export async function createRuntime(options: RuntimeOptions) {
     keptVersions: createKeptVersionRepo(db),
   };
   const secrets = createSecretBox(resolveSecretKey(config));
-  const inProcessQueue = options.transport ? null : createInProcessQueue();
+  const inProcessQueue = options.transport
+    ? null
+    : createInProcessQueue(options.jobTimeouts ? { timeouts: options.jobTimeouts } : {});
   const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
   const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
   const launcher = createRunLauncher({ runs: repos.runs, queue, bus });
@@ -152,7 +157,7 @@ export async function createRuntime(options: RuntimeOptions) {
     ...(options.executorOptions ? { options: options.executorOptions } : {}),
   });
   const handlers: JobHandlers = {
-    'sync-run': (payload) => executor.execute(payload),
+    'sync-run': (payload, context) => executor.execute(payload, context),
     'scheduled-sync': async ({ pairId }) => {
       const pair = await repos.pairs.get(pairId);
       if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });

@@ -37,6 +37,11 @@ const EnvSchema = z.object({
   WORKER_LOCK_DURATION_MS: milliseconds(30_000),
   /** How often workers look for jobs whose worker died. */
   WORKER_STALLED_INTERVAL_MS: milliseconds(30_000),
+  /**
+   * How long a run's hold on its pair lasts without renewal: the longest a pair waits
+   * after its run lost the database connection before another worker may run it.
+   */
+  WORKER_PAIR_LEASE_MS: milliseconds(30_000),
   /** How long SIGTERM waits for running jobs before leaving them to another worker. */
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds(30_000),
   /** Where the worker writes its health reports for the image's HEALTHCHECK (none when unset). */
@@ -56,6 +61,7 @@ export interface WorkerConfig {
   sftpUseServerIdentity: boolean;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  pairLeaseMs: number;
   shutdownTimeoutMs: number;
   healthFile: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -76,6 +82,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     sftpUseServerIdentity: parsed.SYNCENGINE_SFTP_USE_SERVER_IDENTITY,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
+    pairLeaseMs: parsed.WORKER_PAIR_LEASE_MS,
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
     healthFile: parsed.WORKER_HEALTH_FILE,
     logLevel: parsed.LOG_LEVEL,

@@ -22,6 +22,7 @@ import {
   createRunLauncher,
   createSecretBox,
   createVersionRestoreHandler,
+  type JobContext,
   type JobHandlers,
   UnrecoverableJobError,
 } from '@syncengine/runs';
@@ -80,14 +81,14 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     log,
   });
 
-  const runSync = async (payload: JobPayload<'sync-run'>) => {
+  const runSync = async (payload: JobPayload<'sync-run'>, context: JobContext) => {
     const pair = await pairs.get(payload.pairId);
     const problem = pair ? await findPairConfigProblem(pair, { secrets, paths }) : null;
     if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
     const startedAt = Date.now();
     log.info('run started', { runId: payload.runId, pairId: payload.pairId, at: startedAt });
     try {
-      await executor.execute(payload);
+      await executor.execute(payload, context);
     } finally {
       log.info('run stopped', { runId: payload.runId, pairId: payload.pairId, at: Date.now(), startedAt });
     }
@@ -107,7 +108,11 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     }),
   };
 
-  const pairLock = createPostgresPairLock({ url: config.databaseUrl });
+  const pairLock = createPostgresPairLock({
+    url: config.databaseUrl,
+    leaseMs: config.pairLeaseMs,
+    log,
+  });
   const worker = createBullWorker({
     connection,
     prefix,

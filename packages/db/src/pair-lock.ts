@@ -1,58 +1,203 @@
 import pg from 'pg';
 
-/**
- * Mutual exclusion per key across processes. `tryAcquire` answers at once: a release
- * function when the key is now held by the caller, null when someone else holds it.
- */
-export interface PairLock {
-  tryAcquire(key: string): Promise<(() => Promise<void>) | null>;
-  close(): Promise<void>;
+/** Why a run's pair lock was lost: the run must stop, and its writes are refused. */
+export class PairLockLostError extends Error {
+  override readonly name = 'PairLockLostError';
+}
+
+/** A pair's lock, held by one run. */
+export interface HeldPairLock {
+  /**
+   * The fencing token: larger than that of every earlier holder of the pair. Writes to
+   * the pair's last-known state carry it (`PostgresStateStore`'s `lockEpoch`).
+   */
+  readonly epoch: number;
+  /**
+   * Aborted, with a PairLockLostError as its reason, once the lock may be someone else's:
+   * its connection failed or closed, or its lease could not be renewed in time.
+   */
+  readonly signal: AbortSignal;
+  /** Lets go of the lock (the run has stopped writing). */
+  release(): Promise<void>;
 }
 
 /**
- * A PairLock on Postgres session advisory locks. Each held lock keeps its own connection
- * for as long as it is held, so a worker that dies (even by SIGKILL) drops its connection
- * and Postgres releases the lock with it: a crashed run never blocks its pair.
+ * Mutual exclusion per pair across processes. `tryAcquire` answers at once: the held lock
+ * when the pair is now the caller's, null when someone else holds it (or a previous
+ * holder's lease has not yet run out).
  */
-export function createPostgresPairLock(options: { url: string }): PairLock {
-  const held = new Set<pg.Client>();
-  const lockKey = (key: string) => `syncengine:pair:${key}`;
+export interface PairLock {
+  tryAcquire(pairId: string): Promise<HeldPairLock | null>;
+  close(): Promise<void>;
+}
+
+/** How long a lease lasts without renewal (ms). */
+export const DEFAULT_PAIR_LEASE_MS = 30_000;
+
+/**
+ * A PairLock on Postgres: a session advisory lock, held on a connection of its own for as
+ * long as the run lasts, plus a lease and a fencing token in `pair_metadata`.
+ *
+ * The advisory lock goes with its connection, so a worker that dies (even by SIGKILL)
+ * never blocks its pair. But a connection can also drop while its process goes on (a
+ * Postgres restart, `pg_terminate_backend`, a cut network): then the holder's signal is
+ * aborted at once, and the lease, which only the holder renews (every third of its
+ * length), keeps everyone else out until the old run has had the time to notice and stop.
+ * A holder that cannot renew stops by itself before its lease ends. Every acquisition
+ * raises the pair's epoch; writes fenced with an older epoch are refused.
+ */
+export function createPostgresPairLock(options: {
+  url: string;
+  /** Lease length (ms); the worst-case wait before a pair whose holder vanished runs again. */
+  leaseMs?: number;
+  log?: { warn(message: string): void };
+}): PairLock {
+  const leaseMs = options.leaseMs ?? DEFAULT_PAIR_LEASE_MS;
+  const held = new Set<() => Promise<void>>();
+  const lockKey = (pairId: string) => `syncengine:pair:${pairId}`;
+  const connect = async (pairId: string) => {
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      // Names the connection in pg_stat_activity, for operators (and the fault tests).
+      application_name: `syncengine pair lock ${pairId}`,
+    });
+    // Errors are handled through the listeners below and the failing queries; never unhandled.
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+
   return {
-    async tryAcquire(key) {
-      const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000 });
-      // A dropped connection fails the next query; it must never become an unhandled 'error'.
-      client.on('error', () => {});
+    async tryAcquire(pairId) {
+      const client = await connect(pairId);
+      let epoch: number;
       try {
-        await client.connect();
         const { rows } = await client.query<{ isLocked: boolean }>(
           'select pg_try_advisory_lock(hashtextextended($1, 0)) as "isLocked"',
-          [lockKey(key)],
+          [lockKey(pairId)],
         );
         if (!rows[0]?.isLocked) {
           await client.end().catch(() => {});
           return null;
         }
+        const taken = await takeLease(client, pairId, leaseMs);
+        if (taken === null) {
+          // A previous holder lost its connection and may still be writing until its lease ends.
+          await client.end().catch(() => {});
+          return null;
+        }
+        epoch = taken;
       } catch (error) {
         await client.end().catch(() => {});
         throw error;
       }
-      held.add(client);
+
+      const controller = new AbortController();
       let isReleased = false;
-      return async () => {
+      const lose = (why: string) => {
+        if (isReleased || controller.signal.aborted) return;
+        options.log?.warn(`lost the lock of pair ${pairId}: ${why}`);
+        controller.abort(new PairLockLostError(`the run lost its pair lock: ${why}`));
+      };
+      client.on('error', (error: Error) => lose(`its database connection failed (${error.message})`));
+      client.on('end', () => lose('its database connection closed'));
+
+      // Renewed from the holder's own clock: the lease counts from when a renewal is sent,
+      // which is never later than when Postgres extends it.
+      let renewedAt = performance.now();
+      let isRenewing = false;
+      const renewal = setInterval(
+        () => {
+          if (performance.now() - renewedAt > leaseMs * 0.8) {
+            lose(`its lease could not be renewed for ${Math.round(performance.now() - renewedAt)} ms`);
+            return;
+          }
+          if (isRenewing || controller.signal.aborted) return;
+          isRenewing = true;
+          const sentAt = performance.now();
+          client
+            .query(
+              `update pair_metadata set lease_expires_at = now() + $3 * interval '1 millisecond'
+             where pair_id = $1 and lock_epoch = $2`,
+              [pairId, epoch, leaseMs],
+            )
+            .then((result) => {
+              if (result.rowCount === 0 && epoch > 0) lose('another run has taken the pair');
+              else renewedAt = sentAt;
+            })
+            .catch((error: Error) => lose(`its lease could not be renewed (${error.message})`))
+            .finally(() => {
+              isRenewing = false;
+            });
+        },
+        Math.max(50, Math.floor(leaseMs / 3)),
+      );
+      renewal.unref();
+
+      const release = async () => {
         if (isReleased) return;
         isReleased = true;
-        held.delete(client);
+        clearInterval(renewal);
+        held.delete(release);
+        const wasLost = controller.signal.aborted;
         try {
-          await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(key)]);
+          if (!wasLost) {
+            await client.query(
+              'update pair_metadata set lease_expires_at = null where pair_id = $1 and lock_epoch = $2',
+              [pairId, epoch],
+            );
+            await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(pairId)]);
+          }
         } finally {
           await client.end().catch(() => {});
         }
+        if (wasLost) {
+          // The run has stopped: its lease need not be waited out. Only while the epoch is
+          // still its own (nobody took the pair meanwhile), on a new connection.
+          const fresh = await connect(pairId).catch(() => null);
+          if (fresh) {
+            await fresh
+              .query(
+                'update pair_metadata set lease_expires_at = null where pair_id = $1 and lock_epoch = $2',
+                [pairId, epoch],
+              )
+              .catch(() => {});
+            await fresh.end().catch(() => {});
+          }
+        }
       };
+      held.add(release);
+      return { epoch, signal: controller.signal, release };
     },
     async close() {
-      // Held locks go with their connections.
-      await Promise.all([...held].map((client) => client.end().catch(() => {})));
-      held.clear();
+      await Promise.all([...held].map((release) => release().catch(() => {})));
     },
   };
+}
+
+/**
+ * Raises the pair's epoch and starts a lease, unless a lease of an earlier holder is still
+ * running (null). A pair without a row (deleted meanwhile) gets epoch 0, which fences
+ * every write: there is nothing left to write to.
+ */
+async function takeLease(client: pg.Client, pairId: string, leaseMs: number): Promise<number | null> {
+  try {
+    const { rows } = await client.query<{ epoch: string }>(
+      `insert into pair_metadata (pair_id, lock_epoch, lease_expires_at)
+       values ($1, 1, now() + $2 * interval '1 millisecond')
+       on conflict (pair_id) do update
+         set lock_epoch = pair_metadata.lock_epoch + 1, lease_expires_at = excluded.lease_expires_at
+         where pair_metadata.lease_expires_at is null or pair_metadata.lease_expires_at <= now()
+       returning lock_epoch as epoch`,
+      [pairId, leaseMs],
+    );
+    return rows[0] ? Number(rows[0].epoch) : null;
+  } catch (error) {
+    // 23503: the pair does not exist (any more); 22P02: not even a valid pair id.
+    const code = (error as { code?: string }).code;
+    if (code === '23503' || code === '22P02') return 0;
+    throw error;
+  }
 }

@@ -10,6 +10,7 @@ import type {
 import { SyncError } from '@syncengine/engine';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
+import { PairLockLostError } from './pair-lock.js';
 import { pairMetadata, pairState } from './schema/index.js';
 
 /** Rows per multi-row statement: large enough to be fast, small enough for one message. */
@@ -77,14 +78,24 @@ type Snapshots = Record<Side, Map<string, Snapshot>>;
  * `save()` at the end of a run writes only the rows that differ instead of the whole state:
  * a run that changed ten files of a million writes ten rows. One store instance serves one
  * run; the pair's single active run is the only writer.
+ *
+ * With a `lockEpoch` (the fencing token of the run's pair lock), every write first checks,
+ * in the statement that marks the pair as having a state, that the pair's epoch is still
+ * this one, and holds that row until it commits: a run that lost its lock to a newer run
+ * gets a PairLockLostError and writes nothing, and the newer run's lock waits until a
+ * write already under way has committed.
  */
 export class PostgresStateStore implements StateStore {
   #persisted: Snapshots | null = null;
+  readonly #lockEpoch: number | undefined;
 
   constructor(
     private readonly db: Database,
     readonly pairId: string,
-  ) {}
+    options: { lockEpoch?: number | undefined } = {},
+  ) {
+    this.#lockEpoch = options.lockEpoch;
+  }
 
   async load(): Promise<LastKnownState | null> {
     const [meta] = await this.db
@@ -145,6 +156,7 @@ export class PostgresStateStore implements StateStore {
       }
     }
     await this.db.transaction(async (tx) => {
+      await this.#fence(tx);
       if (!persisted) {
         // Nothing known about what is stored: replace it all.
         await tx.delete(pairState).where(eq(pairState.pairId, this.pairId));
@@ -156,7 +168,7 @@ export class PostgresStateStore implements StateStore {
         for (const batch of batches(deletes, STATE_BATCH_SIZE)) await tx.execute(this.#delete(batch));
         for (const batch of batches(upserts, STATE_BATCH_SIZE)) await tx.execute(this.#upsert(batch));
       }
-      await tx.execute(this.#markHasState());
+      await this.#markHasState(tx);
     });
     if (persisted) {
       for (const { side, path } of deletes) persisted[side].delete(path);
@@ -177,9 +189,10 @@ export class PostgresStateStore implements StateStore {
       else deletes.push({ side: 'destination', path: change.path });
     }
     await this.db.transaction(async (tx) => {
+      await this.#fence(tx);
       for (const batch of batches(deletes, STATE_BATCH_SIZE)) await tx.execute(this.#delete(batch));
       for (const batch of batches(upserts, STATE_BATCH_SIZE)) await tx.execute(this.#upsert(batch));
-      await tx.execute(this.#markHasState());
+      await this.#markHasState(tx);
     });
     const persisted = this.#persisted;
     if (persisted) {
@@ -208,6 +221,15 @@ export class PostgresStateStore implements StateStore {
 
   async saveMetadata(metadata: SyncMetadata): Promise<void> {
     const value = metadata as unknown as Record<string, unknown>;
+    if (this.#lockEpoch !== undefined) {
+      const updated = await this.db
+        .update(pairMetadata)
+        .set({ metadata: value, updatedAt: new Date() })
+        .where(and(eq(pairMetadata.pairId, this.pairId), eq(pairMetadata.lockEpoch, this.#lockEpoch)))
+        .returning({ pairId: pairMetadata.pairId });
+      if (updated.length === 0) throw this.#fencedOut();
+      return;
+    }
     await this.db
       .insert(pairMetadata)
       .values({ pairId: this.pairId, metadata: value })
@@ -233,14 +255,41 @@ export class PostgresStateStore implements StateStore {
       where s.pair_id = ${this.pairId} and s.side = d.side and s.path = d.path`;
   }
 
-  #markHasState() {
-    return sql`
+  /**
+   * With a lock epoch: marks the pair as having a state, only while the epoch is this
+   * run's, and keeps the row locked until the transaction ends. First in every write.
+   */
+  async #fence(tx: Pick<Database, 'execute'>): Promise<void> {
+    if (this.#lockEpoch === undefined) return;
+    const result = await tx.execute(sql`
+      update pair_metadata set has_state = true, updated_at = now()
+      where pair_id = ${this.pairId} and lock_epoch = ${this.#lockEpoch}
+      returning pair_id`);
+    if (rowCount(result) === 0) throw this.#fencedOut();
+  }
+
+  /** Without a lock epoch: marks the pair as having a state (the fenced write did already). */
+  async #markHasState(tx: Pick<Database, 'execute'>): Promise<void> {
+    if (this.#lockEpoch !== undefined) return;
+    await tx.execute(sql`
       insert into pair_metadata (pair_id, has_state) values (${this.pairId}, true)
-      on conflict (pair_id) do update set has_state = true, updated_at = now()`;
+      on conflict (pair_id) do update set has_state = true, updated_at = now()`);
+  }
+
+  #fencedOut(): PairLockLostError {
+    return new PairLockLostError(
+      `the lock of pair ${this.pairId} was taken by a newer run (lock epoch ${this.#lockEpoch} is no longer current); this run's state was not written`,
+    );
   }
 }
 
 const SIDES: readonly Side[] = ['source', 'destination'];
+
+/** Rows a raw statement returned (node-postgres and PGlite both answer `{ rows }`). */
+function rowCount(result: unknown): number {
+  const rows = (result as { rows?: unknown }).rows;
+  return Array.isArray(rows) ? rows.length : 0;
+}
 
 function snapshots(tree: Tree): Map<string, Snapshot> {
   const copies = new Map<string, Snapshot>();

@@ -1,6 +1,12 @@
 import { isJobName, JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
-import type { PairLock } from '@syncengine/db';
-import { type JobHandlers, UnrecoverableJobError } from '@syncengine/runs';
+import { type HeldPairLock, isDatabaseUnavailable, type PairLock, PairLockLostError } from '@syncengine/db';
+import {
+  type JobContext,
+  type JobHandlers,
+  type JobTimeouts,
+  startJobTimer,
+  UnrecoverableJobError,
+} from '@syncengine/runs';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { z } from 'zod';
 import { DEFAULT_PREFIX } from './bull-queue.js';
@@ -21,6 +27,13 @@ export interface BullWorkerOptions {
   pairLock?: PairLock;
   /** How long a job waits before trying again when its pair is busy (ms). */
   busyRetryDelayMs?: number;
+  /**
+   * How long a job waits before trying again when the database is unreachable or its run
+   * lost its pair lock (ms). Such tries use up no attempt: the run resumes once it can.
+   */
+  outageRetryDelayMs?: number;
+  /** Time limits that differ from the catalog's `timeoutMs`. */
+  timeouts?: JobTimeouts;
   /**
    * How long a worker's claim on a job lasts without renewal (ms). A worker that dies is
    * noticed after this long, and its job handed to another worker.
@@ -65,6 +78,7 @@ function exclusiveKey(name: JobName, payload: unknown): string | null {
 export function createBullWorker(options: BullWorkerOptions): BullWorker {
   const log = options.log;
   const busyRetryDelayMs = options.busyRetryDelayMs ?? 500;
+  const outageRetryDelayMs = options.outageRetryDelayMs ?? 2_000;
   let lastError = '';
   const client = openRedis(options.connection, CONSUMER_OPTIONS, (error) => {
     if (error.message !== lastError) log?.warn(`worker: Redis error: ${error.message}`);
@@ -82,26 +96,47 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       throw new UnrecoverableError(`invalid ${name} payload: ${z.prettifyError(parsed.error)}`);
     }
     const payload = parsed.data;
-    const key = exclusiveKey(name, payload);
-    const release = key !== null && options.pairLock ? await options.pairLock.tryAcquire(key) : null;
-    if (key !== null && options.pairLock && release === null) {
-      // Someone else is running this pair; look again shortly, without spending an attempt.
-      await job.moveToDelayed(Date.now() + busyRetryDelayMs, token);
+    /** Tries again after `delayMs` without spending an attempt. */
+    const later = async (delayMs: number): Promise<never> => {
+      await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
+    };
+    const key = exclusiveKey(name, payload);
+    let held: HeldPairLock | null = null;
+    if (key !== null && options.pairLock) {
+      try {
+        held = await options.pairLock.tryAcquire(key);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        log?.warn(`job ${job.id}: the database is unreachable (${(error as Error).message}); trying again`);
+        return later(outageRetryDelayMs);
+      }
+      // Someone else is running this pair; look again shortly.
+      if (held === null) return later(busyRetryDelayMs);
     }
     const activeKey = job.id ?? String(job.timestamp);
     active.set(activeKey, { job, token });
+    const timer = startJobTimer(name, options.timeouts);
+    const context: JobContext = held
+      ? { signal: AbortSignal.any([timer.signal, held.signal]), lockEpoch: held.epoch }
+      : { signal: timer.signal };
     try {
-      const handler = options.handlers[name] as (payload: unknown) => Promise<void>;
-      await handler(payload);
+      const handler = options.handlers[name] as (payload: unknown, context: JobContext) => Promise<void>;
+      await handler(payload, context);
     } catch (error) {
       if (error instanceof UnrecoverableJobError) throw new UnrecoverableError(error.message);
+      // Not the job's fault: it resumes once the database is back and the pair is free.
+      if (error instanceof PairLockLostError || isDatabaseUnavailable(error)) {
+        log?.warn(`job ${job.id} stopped: ${(error as Error).message}; trying again`);
+        await later(outageRetryDelayMs);
+      }
       throw error;
     } finally {
+      timer.stop();
       active.delete(activeKey);
-      await release?.().catch((error: Error) =>
-        log?.warn(`could not release the lock of pair ${key}: ${error.message}`),
-      );
+      await held
+        ?.release()
+        .catch((error: Error) => log?.warn(`could not release the lock of pair ${key}: ${error.message}`));
     }
   };
 

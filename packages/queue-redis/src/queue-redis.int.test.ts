@@ -1,17 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BusEvent, RunControlMessage } from '@syncengine/contracts';
-import { createPostgresPairLock } from '@syncengine/db';
-import {
-  canReachPostgres,
-  createTestDatabase,
-  requireService,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  type TestDatabase,
-} from '@syncengine/db/testing';
+import { requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
 import type { JobHandlers } from '@syncengine/runs';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createBullQueue } from './bull-queue.js';
 import { createBullWorker } from './bull-worker.js';
 import { RedisUnavailableError } from './connection.js';
@@ -32,7 +24,6 @@ async function canReachRedis(url: string): Promise<string | null> {
 }
 
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
-const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 
 /** Deletes every key under this file's prefix (and nothing else). */
 async function flushPrefix(prefix: string) {
@@ -185,56 +176,6 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
       await expect(server.sendControl({ type: 'pause', runId: 'x' } as RunControlMessage)).rejects.toThrow();
     } finally {
       await Promise.all([server.close(), worker.close(), other.close()]);
-    }
-  });
-});
-
-describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(() => database?.drop());
-
-  it('lets one holder at a time hold a pair, across connections, until released', async () => {
-    const first = createPostgresPairLock({ url: database.url });
-    const second = createPostgresPairLock({ url: database.url });
-    try {
-      const pairId = randomUUID();
-      const results = await Promise.all([first.tryAcquire(pairId), second.tryAcquire(pairId)]);
-      const held = results.filter((release) => release !== null);
-      expect(held).toHaveLength(1);
-      expect(await second.tryAcquire(pairId)).toBeNull();
-      const otherPair = await second.tryAcquire(randomUUID());
-      expect(otherPair).not.toBeNull();
-      await held[0]!();
-      const again = await second.tryAcquire(pairId);
-      expect(again).not.toBeNull();
-      await again!();
-      await otherPair!();
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
-
-  it('frees a pair when the holder’s connection dies', async () => {
-    const dying = createPostgresPairLock({ url: database.url });
-    const survivor = createPostgresPairLock({ url: database.url });
-    try {
-      const pairId = randomUUID();
-      expect(await dying.tryAcquire(pairId)).not.toBeNull();
-      expect(await survivor.tryAcquire(pairId)).toBeNull();
-      await dying.close();
-      // Postgres notices the closed connection asynchronously, within moments.
-      let release: (() => Promise<void>) | null = null;
-      await waitFor(async () => {
-        release = await survivor.tryAcquire(pairId);
-        return release !== null;
-      }, 3_000);
-      await release!();
-    } finally {
-      await survivor.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import {
   type Database,
   type KeptVersionRecord,
   type KeptVersionRepo,
+  PairLockLostError,
   type PairRecord,
   type PairRepo,
   PostgresStateStore,
@@ -27,6 +28,7 @@ import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus } from './bus.js';
 import type { RunLauncher } from './launcher.js';
 import { createThrottle, ProgressTracker } from './progress.js';
+import { type JobContext, JobTimeoutError } from './queue.js';
 import type { SecretBox } from './secrets.js';
 
 /** The engine entry points the executor calls (injected, so tests and workers share one path). */
@@ -180,7 +182,14 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     return finished;
   }
 
-  async function execute(payload: { runId: string; pairId: string }): Promise<void> {
+  /**
+   * Executes one run. With a context, its signal stops the run as a cancel does (running
+   * operations finish, nothing new starts, what was done is recorded): on a timeout the run
+   * is then recorded as failed with the reason; on a lost pair lock nothing more is written
+   * for it (a newer run may own the pair) and the PairLockLostError is thrown, leaving the
+   * run active for its job to be tried again, which resumes it from its recorded state.
+   */
+  async function execute(payload: { runId: string; pairId: string }, context?: JobContext): Promise<void> {
     if (live.has(payload.runId)) return;
     const queued = await deps.runs.get(payload.runId);
     // Gone or already finished (a duplicate delivery, or cancelled while queued): nothing to do.
@@ -216,6 +225,13 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     if (run.status === 'running') liveRun.controller.resume();
     await deps.bus.publish({ type: 'run.started', run: toPublicRun(run) });
 
+    const signal = context?.signal;
+    const stop = () => {
+      liveRun.controller.cancel();
+      for (const decide of liveRun.decisions.values()) decide('skip');
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     const storages: Storage[] = [];
     const work = createRunWork(run, pair, liveRun);
     let isCompleted = false;
@@ -227,13 +243,15 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       const result = await deps.engine.sync({
         source,
         destination,
-        state: new PostgresStateStore(deps.db, pair.id),
+        state: new PostgresStateStore(deps.db, pair.id, { lockEpoch: context?.lockEpoch }),
         config: pairSyncConfig(pair, run),
         controller: liveRun.controller,
         onEvent: work.onEvent,
         ...(pair.conflictResolution === 'MANUAL' ? { onConflict: work.onConflict } : {}),
       });
       await work.settle();
+      const stopReason: unknown = signal?.aborted ? signal.reason : undefined;
+      if (stopReason instanceof PairLockLostError) throw stopReason;
       if (run.dryRun) await work.recordPlan(result.plan.actions);
       if (!run.dryRun && result.status === 'completed') {
         const closed = await deps.conflicts.closeUnseen(pair.id, [...work.conflictPaths], run.id);
@@ -246,7 +264,9 @@ export function createRunExecutor(deps: RunExecutorDeps) {
           isCompleted = true;
           break;
         case 'cancelled':
-          await finish(run, 'cancelled', { stats });
+          if (stopReason instanceof JobTimeoutError)
+            await finish(run, 'failed', { stats, error: stopReason.message });
+          else await finish(run, 'cancelled', { stats });
           break;
         case 'max-delete':
           await finish(run, 'failed', {
@@ -266,8 +286,21 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       }
     } catch (error) {
       await work.settle().catch(() => {});
-      await finish(run, 'failed', { error: errorMessage(error) });
+      const lockLost =
+        error instanceof PairLockLostError
+          ? error
+          : signal?.reason instanceof PairLockLostError
+            ? signal.reason
+            : null;
+      if (lockLost) {
+        deps.log?.warn(`run ${run.id} stopped: ${lockLost.message}; it resumes once its pair is free`);
+        throw lockLost;
+      }
+      await finish(run, 'failed', {
+        error: signal?.reason instanceof JobTimeoutError ? signal.reason.message : errorMessage(error),
+      });
     } finally {
+      signal?.removeEventListener('abort', stop);
       live.delete(run.id);
       for (const storage of storages) await storage.close?.().catch(() => {});
     }

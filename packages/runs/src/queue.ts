@@ -21,8 +21,61 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
+/** What a job's handler gets besides its payload. */
+export interface JobContext {
+  /**
+   * Aborted when the try must stop: it ran past the catalog's `timeoutMs` (the reason is a
+   * JobTimeoutError), or the pair lock it runs under was lost (a PairLockLostError).
+   */
+  signal: AbortSignal;
+  /** The fencing token of the pair lock the job runs under, when it holds one. */
+  lockEpoch?: number;
+}
+
 /** What consumes each job. Throwing fails the try; the catalog decides about retries. */
-export type JobHandlers = { [Name in JobName]: (payload: JobPayload<Name>) => Promise<void> };
+export type JobHandlers = {
+  [Name in JobName]: (payload: JobPayload<Name>, context: JobContext) => Promise<void>;
+};
+
+/** Time limits per job, where they differ from the catalog's `timeoutMs` (tests, operators). */
+export type JobTimeouts = Partial<Record<JobName, number>>;
+
+/** The reason a job's signal is aborted with when the try ran out of time. */
+export class JobTimeoutError extends Error {
+  override readonly name = 'JobTimeoutError';
+}
+
+const formatDuration = (ms: number): string =>
+  ms >= 3_600_000 && ms % 3_600_000 === 0
+    ? `${ms / 3_600_000} h`
+    : ms >= 60_000 && ms % 60_000 === 0
+      ? `${ms / 60_000} min`
+      : ms >= 1_000
+        ? `${(ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1)} s`
+        : `${ms} ms`;
+
+/**
+ * The time limit of one try of a job: a signal aborted with a JobTimeoutError once the
+ * job's `timeoutMs` (from the catalog, unless `timeouts` says otherwise) has passed.
+ * Call `stop()` when the try ends.
+ */
+export function startJobTimer(
+  name: JobName,
+  timeouts: JobTimeouts = {},
+): { signal: AbortSignal; stop(): void } {
+  const timeoutMs = timeouts[name] ?? JOBS[name].timeoutMs;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new JobTimeoutError(`the run exceeded its time limit of ${formatDuration(timeoutMs)}`),
+      ),
+    // Timers cannot wait longer than ~24.8 days.
+    Math.min(timeoutMs, 2 ** 31 - 1),
+  );
+  timer.unref();
+  return { signal: controller.signal, stop: () => clearTimeout(timer) };
+}
 
 /** Thrown for a job that must not be retried (bad payload, invalid pair configuration). */
 export class UnrecoverableJobError extends Error {
@@ -65,6 +118,7 @@ export function createInProcessQueue(
   options: {
     concurrency?: number;
     onError?: (error: unknown, job: { name: string; payload: unknown }) => void;
+    timeouts?: JobTimeouts;
   } = {},
 ): InProcessQueue {
   const concurrency = options.concurrency ?? 2;
@@ -98,9 +152,10 @@ export function createInProcessQueue(
 
   const runJob = async (job: QueuedJob, current: JobHandlers) => {
     const definition = JOBS[job.name];
+    const timer = startJobTimer(job.name, options.timeouts);
     try {
-      const handler = current[job.name] as (payload: unknown) => Promise<void>;
-      await handler(definition.payload.parse(job.payload));
+      const handler = current[job.name] as (payload: unknown, context: JobContext) => Promise<void>;
+      await handler(definition.payload.parse(job.payload), { signal: timer.signal });
     } catch (error) {
       options.onError?.(error, job);
       if (error instanceof UnrecoverableJobError || job.attempt + 1 >= definition.attempts || isClosed)
@@ -114,6 +169,8 @@ export function createInProcessQueue(
         waiting.push({ ...job, attempt: job.attempt + 1 });
         pump();
       }, delay).unref();
+    } finally {
+      timer.stop();
     }
   };
 

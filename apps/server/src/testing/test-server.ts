@@ -38,6 +38,7 @@ export async function startTestServer(options: {
   secretKey?: string;
   /** The Postgres server the fresh database is created on (default: the tests' shared one). */
   postgresUrl?: string;
+  jobTimeouts?: RuntimeOptions['jobTimeouts'];
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -67,6 +68,7 @@ export async function startTestServer(options: {
   const runtime = await createRuntime({
     config,
     executorOptions: { conflictPollIntervalMs: 200, ...options.executorOptions },
+    ...(options.jobTimeouts ? { jobTimeouts: options.jobTimeouts } : {}),
     ...(transport ? { transport } : {}),
   });
   await runtime.start();

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type DatabaseHandle } from './database.js';
+import { createPostgresPairLock, type HeldPairLock, PairLockLostError } from './pair-lock.js';
+import { createPairRepo } from './repos/index.js';
+import { PostgresStateStore } from './state-store.js';
+import {
+  canReachPostgres,
+  createTestDatabase,
+  requireService,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+  withClient,
+} from './testing/index.js';
+
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+
+const waitFor = async <T>(what: string, check: () => Promise<T | null | undefined>, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+const emptyState = { source: new Map(), destination: new Map() };
+
+describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
+  let testDb: TestDatabase;
+  let handle: DatabaseHandle;
+  const newPair = async () =>
+    (
+      await createPairRepo(handle.db).create({
+        name: 'p',
+        source: { type: 'local', path: '/a' },
+        destination: { type: 'local', path: '/b' },
+        mode: 'TWO_WAY',
+        comparisonMode: 'HASH_THEN_MTIME',
+        conflictResolution: 'NEWEST_WINS',
+        ignorePatterns: [],
+        concurrency: { transfers: 5, operations: 10 },
+        maxDeletePercent: 50,
+        schedule: null,
+        enabled: true,
+      })
+    ).id;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    handle = await createDatabase({ url: testDb.url });
+  });
+  afterAll(async () => {
+    await handle?.close();
+    await testDb?.drop();
+  });
+
+  it('lets one holder at a time hold a pair, across connections, with a larger epoch each time', async () => {
+    const first = createPostgresPairLock({ url: testDb.url });
+    const second = createPostgresPairLock({ url: testDb.url });
+    try {
+      const pairId = await newPair();
+      const results = await Promise.all([first.tryAcquire(pairId), second.tryAcquire(pairId)]);
+      const held = results.filter((lock): lock is HeldPairLock => lock !== null);
+      expect(held).toHaveLength(1);
+      expect(await second.tryAcquire(pairId)).toBeNull();
+      const otherPair = await second.tryAcquire(await newPair());
+      expect(otherPair).not.toBeNull();
+      await held[0]!.release();
+      const again = await second.tryAcquire(pairId);
+      expect(again?.epoch).toBeGreaterThan(held[0]!.epoch);
+      expect(again?.signal.aborted).toBe(false);
+      await again!.release();
+      await otherPair!.release();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('frees a pair at once when its holder closes, even without releasing', async () => {
+    const dying = createPostgresPairLock({ url: testDb.url });
+    const survivor = createPostgresPairLock({ url: testDb.url });
+    try {
+      const pairId = await newPair();
+      expect(await dying.tryAcquire(pairId)).not.toBeNull();
+      expect(await survivor.tryAcquire(pairId)).toBeNull();
+      await dying.close();
+      const taken = await waitFor('the pair to be free', () => survivor.tryAcquire(pairId), 3_000);
+      await taken.release();
+    } finally {
+      await survivor.close();
+    }
+  });
+
+  it('tells a holder whose connection is terminated at once, keeps the pair until its lease ends, and fences its writes out', async () => {
+    const leaseMs = 2_000;
+    const first = createPostgresPairLock({ url: testDb.url, leaseMs });
+    const second = createPostgresPairLock({ url: testDb.url, leaseMs });
+    try {
+      const pairId = await newPair();
+      const held = await first.tryAcquire(pairId);
+      expect(held).not.toBeNull();
+      const store = new PostgresStateStore(handle.db, pairId, { lockEpoch: held!.epoch });
+      await store.load();
+      await store.save(emptyState);
+
+      const terminated = await withClient(testDb.url, async (admin) => {
+        const { rowCount } = await admin.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+          [`syncengine pair lock ${pairId}`],
+        );
+        return rowCount;
+      });
+      expect(terminated).toBe(1);
+      await waitFor('the holder to be told', async () => (held!.signal.aborted ? true : null), 5_000);
+      expect(held!.signal.reason).toBeInstanceOf(PairLockLostError);
+      const lostAt = Date.now();
+
+      // Postgres has let go of the advisory lock, but the old holder may still be writing: its lease holds.
+      expect(await second.tryAcquire(pairId)).toBeNull();
+      const taken = await waitFor('the lease to run out', () => second.tryAcquire(pairId), 10_000);
+      expect(Date.now() - lostAt).toBeGreaterThan(leaseMs / 2);
+      expect(taken.epoch).toBeGreaterThan(held!.epoch);
+
+      // The newer holder writes; the old one can no longer overwrite it.
+      const newer = new PostgresStateStore(handle.db, pairId, { lockEpoch: taken.epoch });
+      await newer.load();
+      const newerState = {
+        source: new Map([['new.txt', { path: 'new.txt', size: 1, mtime: 1, isDir: false }]]),
+        destination: new Map([['new.txt', { path: 'new.txt', size: 1, mtime: 1, isDir: false }]]),
+      };
+      await newer.save(newerState);
+      await newer.saveMetadata({ pairId, pendingConflicts: [] } as never);
+      await expect(store.save(emptyState)).rejects.toBeInstanceOf(PairLockLostError);
+      await expect(
+        store.update([{ path: 'new.txt', source: null, destination: null }]),
+      ).rejects.toBeInstanceOf(PairLockLostError);
+      await expect(
+        store.saveMetadata({ pairId: 'stale', pendingConflicts: [] } as never),
+      ).rejects.toBeInstanceOf(PairLockLostError);
+      expect(await new PostgresStateStore(handle.db, pairId).load()).toEqual(newerState);
+      expect((await new PostgresStateStore(handle.db, pairId).loadMetadata())?.pairId).toBe(pairId);
+      await held!.release();
+      await taken.release();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('lets the next holder in at once when a holder that lost its connection has stopped and released', async () => {
+    const leaseMs = 60_000;
+    const first = createPostgresPairLock({ url: testDb.url, leaseMs });
+    const second = createPostgresPairLock({ url: testDb.url, leaseMs });
+    try {
+      const pairId = await newPair();
+      const held = await first.tryAcquire(pairId);
+      await withClient(testDb.url, (admin) =>
+        admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
+          `syncengine pair lock ${pairId}`,
+        ]),
+      );
+      await waitFor('the holder to be told', async () => (held!.signal.aborted ? true : null), 5_000);
+      expect(await second.tryAcquire(pairId)).toBeNull();
+      await held!.release();
+      const taken = await waitFor('the pair to be free', () => second.tryAcquire(pairId), 3_000);
+      await taken.release();
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('gives a pair that does not exist epoch 0, which fences every write', async () => {
+    const lock = createPostgresPairLock({ url: testDb.url });
+    try {
+      const held = await lock.tryAcquire(randomUUID());
+      expect(held?.epoch).toBe(0);
+      await held!.release();
+    } finally {
+      await lock.close();
+    }
+  });
+});
