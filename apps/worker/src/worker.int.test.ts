@@ -148,6 +148,8 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_SHUTDOWN_TIMEOUT_MS: '500',
+      // A killed worker's pair is free again this long after its last lease renewal.
+      WORKER_PAIR_LEASE_MS: '3000',
     };
     root = join(root, 'allowed');
     await Promise.all([startWorker('a'), startWorker('b')]);
