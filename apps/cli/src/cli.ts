@@ -62,7 +62,8 @@ function integerParser(min: number, max: number) {
 const EXIT_CODES_HELP = `
 Exit codes:
   0  both sides are in sync
-  1  a runtime error (some actions failed, or the run was cancelled)
+  1  a runtime error (some actions failed, or the run was cancelled; with
+     --strict, also a folder that could not be read)
   2  bad usage or bad input (unknown option value, missing source folder,
      overlapping folders)
   3  finished, but conflicts remain unresolved
@@ -150,7 +151,11 @@ function addPairOptions(
           .default(DEFAULT_CONFIG.versions.retentionDays)
           .argParser(integerParser(0, 36_500)),
       )
-      .option('--force', 'run even when the max-delete guard would stop it');
+      .option('--force', 'run even when the max-delete guard would stop it')
+      .option(
+        '--strict',
+        'fail (exit 1) when a folder cannot be read; without it, such a folder is reported, left alone on both sides, and the rest syncs',
+      );
   }
   command
     .option('--sftp-key <file>', 'private key for sftp:// locations (default: the SSH agent)')

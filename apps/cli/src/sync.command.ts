@@ -39,6 +39,7 @@ export interface SyncCommandOptions {
   maxDelete: number;
   keepVersions: number;
   force?: boolean;
+  strict?: boolean;
   dryRun?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -128,7 +129,9 @@ export function exitCodeForError(error: unknown): ExitCode {
 /** The exit code of a finished run. */
 export function exitCodeForResult(result: SyncResult): ExitCode {
   if (result.status === 'max-delete') return EXIT.maxDelete;
-  if (result.status === 'failed' || result.status === 'cancelled' || result.errors.length > 0) {
+  // A folder that could not be read fails the run only under --strict (the status says so).
+  const hasErrors = result.errors.some((error) => error.code !== 'UNREADABLE');
+  if (result.status === 'failed' || result.status === 'cancelled' || hasErrors) {
     return EXIT.runtimeError;
   }
   if (result.pendingConflicts.length > 0) return EXIT.conflictsRemain;
@@ -216,6 +219,7 @@ export function configFromOptions(options: SyncCommandOptions): Partial<SyncConf
     operations: options.operations,
     maxDeletePercent: options.maxDelete,
     force: options.force ?? false,
+    strict: options.strict ?? false,
     dryRun: options.dryRun ?? false,
     versions: { retentionDays: options.keepVersions },
   };
@@ -345,7 +349,11 @@ export async function syncCommand(
   const { result, exitCode, reporter } = await runSync(pair, options, io, { mode });
 
   if (result.status !== 'max-delete') {
-    for (const error of result.errors) reporter.error(error.message, error.path);
+    for (const error of result.errors) {
+      // Shown as a warning already, unless it fails the run.
+      if (error.code === 'UNREADABLE' && !options.strict) continue;
+      reporter.error(error.message, error.path);
+    }
   }
   if (options.json) {
     const document = jsonReport(result, {

@@ -36,6 +36,12 @@ export interface SyncConfig {
    * changed: a guard against syncing against an unmounted or wrong folder.
    */
   accessCheckFiles: string[];
+  /**
+   * Fail the run when a folder cannot be read. Otherwise such a folder is reported (a
+   * warning, and an `UNREADABLE` entry in the run's errors), left alone on both sides, and
+   * everything else syncs.
+   */
+  strict: boolean;
 }
 
 export const DEFAULT_CONFIG: SyncConfig = {
@@ -52,6 +58,7 @@ export const DEFAULT_CONFIG: SyncConfig = {
   syncEmptyDirectories: true,
   detectRenames: true,
   accessCheckFiles: [],
+  strict: false,
 };
 
 const normalise = (value: string) => value.replace(/[-_\s]/g, '').toLowerCase();

@@ -21,6 +21,11 @@ export const ERROR_CODES = [
   'STATE_CORRUPT',
   /** A file changed while it was being transferred. */
   'CHANGED_DURING_TRANSFER',
+  /**
+   * A folder could not be listed (permission denied): left alone on both sides this run.
+   * The run still completes, unless `strict`.
+   */
+  'UNREADABLE',
   /** The run was cancelled. */
   'CANCELLED',
   'INTERNAL',

@@ -38,7 +38,9 @@ export interface ListOptions {
   /**
    * Told about each path the listing leaves out although it exists (a symbolic link that is
    * not followed, a socket or device, a name the backend cannot represent), with a short
-   * machine-readable reason such as `symlink` or `special-file`.
+   * machine-readable reason such as `symlink` or `special-file`. `unreadable`: a folder
+   * whose entry was listed but whose contents could not be (permission denied); the engine
+   * leaves it alone on both sides rather than take its contents for deleted.
    */
   onSkip?: (path: string, reason: string) => void;
   /**

@@ -58,7 +58,7 @@ import { abortIfNeeded } from './util.js';
 export { decodeFileName, diskName } from './disk-names.js';
 
 /** Why `list()` left something out. */
-export type LocalSkipReason = 'symlink' | 'special-file' | 'normalization-collision';
+export type LocalSkipReason = 'symlink' | 'special-file' | 'normalization-collision' | 'unreadable';
 
 export interface LocalStorageOptions {
   /**
@@ -271,6 +271,36 @@ function removeTempName(unlink: () => void): void {
 
 function appearedError(rel: string): SyncError {
   return changedDuringTransfer(rel, 'appeared while it was written', JSON.stringify(rel));
+}
+
+/** What a listing leaves out (`onSkip`), in words: `a symbolic link`, `a FIFO`, …; null for a file or folder. */
+function skippedKind(stats: Stats): string | null {
+  if (stats.isFile() || stats.isDirectory()) return null;
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  return 'a device file';
+}
+
+/** A write refused because an entry the sync skips, and so never replaces, is at its path. */
+function inTheWay(rel: string, what: string): SyncError {
+  return new SyncError(
+    'CONFLICT',
+    `cannot write ${JSON.stringify(rel)}: ${what} is in the way there, which the sync skips and never replaces; move or remove it`,
+    { path: rel },
+  );
+}
+
+/** After an exclusive write found its path taken: says what is in the way where the listing skipped it. */
+function appearedOrInTheWay(rel: string, target: string | Buffer): SyncError {
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(target, { throwIfNoEntry: false });
+  } catch {
+    existing = undefined;
+  }
+  const skipped = existing && skippedKind(existing);
+  return skipped ? inTheWay(rel, skipped) : appearedError(rel);
 }
 
 const isMissing = (error: unknown) => {
@@ -596,9 +626,17 @@ export class LocalStorage implements Storage {
     try {
       folder = await reader.read(this.absolute(dirDisk));
     } catch (error) {
-      // A folder removed while the tree is walked is simply gone; anything else must stop
-      // the scan, or its contents would look deleted.
+      // A folder removed while the tree is walked is simply gone. One that may not be read is
+      // reported as such (`unreadable`), so the engine leaves it alone rather than take its
+      // contents for deleted; anything else must stop the scan.
       if (dirRel !== '' && isMissing(error)) return null;
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM')) {
+        this.#skip(options, dirRel, 'unreadable');
+        // Its contents are unknown: no digest can vouch for the tree.
+        if (digest) digest.folders = null;
+        return null;
+      }
       throw mapFsError(error, dirRel);
     }
     if (digest?.folders) {
@@ -868,7 +906,7 @@ export class LocalStorage implements Storage {
           linkSync(tempOnDisk, target);
           isLinked = true;
         } catch (error) {
-          this.#noHardLinks(rel, error);
+          this.#noHardLinks(rel, target, error);
         }
       }
       if (isLinked) removeTempName(() => unlinkSync(tempOnDisk));
@@ -903,6 +941,8 @@ export class LocalStorage implements Storage {
    */
   #checkReplaceable(rel: string, existing: Stats | null | undefined, options: WriteOptions): void {
     if (!existing) return;
+    const skipped = skippedKind(existing);
+    if (skipped) throw inTheWay(rel, skipped);
     if (options.ifAbsent) throw appearedError(rel);
     if (!existing.isFile()) throw this.#notAFile(rel, existing);
   }
@@ -913,9 +953,9 @@ export class LocalStorage implements Storage {
    * something did appear, returns where the file system has no hard links (the caller then
    * checks and renames, as for other writes), and rethrows anything else.
    */
-  #noHardLinks(rel: string, error: unknown): void {
+  #noHardLinks(rel: string, target: string | Buffer, error: unknown): void {
     const code = (error as NodeJS.ErrnoException | null)?.code;
-    if (code === 'EEXIST') throw appearedError(rel);
+    if (code === 'EEXIST') throw appearedOrInTheWay(rel, target);
     if (code === undefined || !NO_LINKS.has(code)) throw error;
     this.#canLink = false;
   }
@@ -1033,7 +1073,7 @@ export class LocalStorage implements Storage {
           await fsp.link(diskName(temp), diskName(abs));
           isLinked = true;
         } catch (error) {
-          this.#noHardLinks(rel, error);
+          this.#noHardLinks(rel, diskName(abs), error);
         }
       }
       if (isLinked) await fsp.unlink(diskName(temp)).catch(() => undefined);
@@ -1183,7 +1223,7 @@ export class LocalStorage implements Storage {
       } else if (status === CopyStatus.Changed) {
         results[index] = { error: changedDuringTransfer(fromRel, 'changed since it was scanned') };
       } else if (status === CopyStatus.Appeared) {
-        results[index] = { error: appearedError(rel) };
+        results[index] = { error: appearedOrInTheWay(rel, diskName(this.absolute(this.diskPath(rel)))) };
       } else {
         const failure = copied.errors[at] ?? { message: 'the copy failed' };
         const error = Object.assign(new Error(failure.message), failure);

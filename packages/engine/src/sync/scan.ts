@@ -12,6 +12,7 @@ const SKIP_REASONS: Record<string, string> = {
   'special-file': 'not a regular file or folder (a socket, FIFO or device)',
   'normalization-collision': 'another name in its folder normalises to the same path',
   'invalid-name': 'its name cannot be represented',
+  unreadable: 'a folder that cannot be read (permission denied); left alone on both sides this run',
 };
 
 export interface ScanOptions {
@@ -39,6 +40,8 @@ export interface ScanOptions {
    * interrupted run left behind.
    */
   onLeftover?: (path: string) => void;
+  /** A folder the backend could not list (`unreadable`): its contents are unknown, not gone. */
+  onUnreadable?: (path: string) => void;
   signal?: AbortSignal;
   emit: (event: SyncEvent) => void;
   warn: (message: string, path?: string) => void;
@@ -62,7 +65,8 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
     return false;
   };
   const onSkip = (path: string, reason: string) => {
-    if (!isIncluded(path, false)) return;
+    if (reason === 'unreadable') options.onUnreadable?.(path);
+    if (!isIncluded(path, reason === 'unreadable')) return;
     options.warn(
       `skipped ${JSON.stringify(path)} on the ${side} side: ${SKIP_REASONS[reason] ?? reason}`,
       path,

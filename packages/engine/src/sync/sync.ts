@@ -17,7 +17,7 @@ import type {
   SyncStats,
   Tree,
 } from '../model.js';
-import { IGNORE_FILE_NAME, isSameOrBelow, joinPath, parentPath } from '../paths.js';
+import { IGNORE_FILE_NAME, joinPath, parentPath } from '../paths.js';
 import {
   findCaseCollisions,
   hashNeeds,
@@ -146,7 +146,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(prepared?.lastKnown === null);
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-    const { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers } = prepared;
+    const { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers, unreadable } = prepared;
     // Warnings so far are the listings' own (a run that skips the listings repeats them) and
     // the saved state's, which its repair settles.
     const listingWarnings = warnings.filter((warning) => !stateWarnings.has(warning));
@@ -160,7 +160,10 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       total_bytes: plan.totals.bytes,
     });
 
-    if (config.dryRun) return finish(emit, startedAt, clock.now(), 'completed', plan, [], [], warnings);
+    if (config.dryRun) {
+      const status = config.strict && unreadable.length > 0 ? 'failed' : 'completed';
+      return finish(emit, startedAt, clock.now(), status, plan, unreadable, [], warnings);
+    }
 
     // No other run of the pair writes now: temporary files are an interrupted run's litter.
     temporaryFilesRemoved = await removeLeftovers(storages, leftovers, emit, warn);
@@ -173,7 +176,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
         clock.now(),
         'max-delete',
         plan,
-        [guard],
+        [guard, ...unreadable],
         [],
         warnings,
         temporaryFilesRemoved,
@@ -214,6 +217,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     await executor.run(plan.actions);
     await recorder.flush();
     const outcome = executor.outcome;
+    outcome.errors.push(...unreadable);
     let durabilityError: unknown = recorder.durabilityError;
     if (durabilityError === undefined) {
       try {
@@ -278,11 +282,9 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     fingerprint: TreeFingerprint | null;
   }): Promise<SyncResult> {
     const { plan, outcome, metadata } = run;
-    const status: SyncStatus = controller.isCancelled
-      ? 'cancelled'
-      : outcome.errors.length > 0
-        ? 'failed'
-        : 'completed';
+    // An unreadable folder fails the run only when asked to (`strict`).
+    const isFailed = outcome.errors.some((error) => config.strict || error.code !== 'UNREADABLE');
+    const status: SyncStatus = controller.isCancelled ? 'cancelled' : isFailed ? 'failed' : 'completed';
     if (!controller.isCancelled) {
       for (const side of SIDES) {
         try {
@@ -479,6 +481,8 @@ interface Prepared {
   digests: Record<Side, ListingDigest | null>;
   /** Temporary files of interrupted earlier runs the listings met. */
   leftovers: Record<Side, string[]>;
+  /** Folders that could not be read (`UNREADABLE`), left out of this run on both sides. */
+  unreadable: SyncRunError[];
 }
 
 /** Loads the state, scans both sides and hashes what the planner needs. */
@@ -508,12 +512,22 @@ async function prepare(
     nested: isLazy ? 'lazy' : 'eager',
   });
   const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
+  // Folders whose contents cannot be listed, per side, and source folders whose ignore rules
+  // cannot be read: left out of the run.
+  const unreadable: Record<Side, Set<string>> = { source: new Set(), destination: new Set() };
+  const unreadableRules = new Map<string, string>();
   const enterDirectory = isLazy
-    ? (dir: string) =>
+    ? async (dir: string) => {
         // An ignored `.syncignore` is not read, as when all are read up front.
-        matcher.isIgnored(joinPath(dir, IGNORE_FILE_NAME), false)
-          ? Promise.resolve()
-          : matcher.loadDirectory(dir)
+        if (matcher.isIgnored(joinPath(dir, IGNORE_FILE_NAME), false)) return;
+        try {
+          await matcher.loadDirectory(dir);
+        } catch (error) {
+          // Without its rules nothing below it can be told ignored or not: the folder is left alone.
+          if (!isSyncError(error, 'PERMISSION')) throw error;
+          unreadableRules.set(dir, error.message);
+        }
+      }
     : undefined;
   // Where the scans walk folder by folder, they hand unchanged files their records: the
   // listings start reading while the state loads, and take the records once it has.
@@ -537,6 +551,7 @@ async function prepare(
           digests[side] = digest;
         },
         onLeftover: (path) => leftovers[side].push(path),
+        onUnreadable: (path) => unreadable[side].add(path),
         signal,
         emit,
         warn,
@@ -547,8 +562,28 @@ async function prepare(
   const { lastKnown, metadata } = await loading;
   checkAccess(config, storages, trees);
 
-  const excluded = excludeCaseCollisions(storages, trees, warn);
-  const planLastKnown = lastKnown && excluded.length > 0 ? withoutPaths(lastKnown, excluded) : lastKnown;
+  // Left out of the plan on both sides, with everything below them, and their records kept
+  // as they are: paths that differ only in case, and folders that could not be read (whose
+  // contents are unknown, not gone: never deleted on the other side for that).
+  for (const [dir, message] of unreadableRules) {
+    // A folder that could not be listed either has been reported as such.
+    if (unreadable.source.has(dir)) continue;
+    unreadable.source.add(dir);
+    warn(
+      `could not read the ignore rules of ${dir} on the source side (${message}); the folder is left alone on both sides this run`,
+      dir,
+    );
+  }
+  const unreadableRoots = new Set([...unreadable.source, ...unreadable.destination]);
+  const leftOut = new Set([...excludeCaseCollisions(storages, trees, warn), ...unreadableRoots]);
+  for (const side of SIDES) withoutSubtrees(trees[side], leftOut);
+  const planLastKnown =
+    lastKnown && leftOut.size > 0
+      ? {
+          source: withoutSubtrees(new Map(lastKnown.source), leftOut),
+          destination: withoutSubtrees(new Map(lastKnown.destination), leftOut),
+        }
+      : lastKnown;
   for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
   const input: PlanInput = {
     source: trees.source,
@@ -560,7 +595,14 @@ async function prepare(
   if (hashAlgorithm && !isUnchanged) {
     await computeHashes(hashNeeds(input), storages, trees, hashAlgorithm, config, controller, warn);
   }
-  return { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers };
+  const unreadableErrors: SyncRunError[] = SIDES.flatMap((side) =>
+    [...unreadable[side]].sort().map((path) => ({
+      path,
+      code: 'UNREADABLE',
+      message: `the folder ${path} on the ${side} side could not be read (permission denied); it was left alone on both sides`,
+    })),
+  );
+  return { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers, unreadable: unreadableErrors };
 }
 
 /**
@@ -681,7 +723,8 @@ function checkCapabilities(config: SyncConfig, storages: Record<Side, Storage>):
 
 /**
  * Where either side is case-insensitive, paths that differ only in case would overwrite
- * each other there: they are reported and left out of this run (with everything below).
+ * each other there: they are reported, and returned to be left out of this run (with
+ * everything below them).
  */
 function excludeCaseCollisions(
   storages: Record<Side, Storage>,
@@ -691,34 +734,30 @@ function excludeCaseCollisions(
   if (SIDES.every((side) => storages[side].capabilities.caseSensitive)) return [];
   const union: Tree = new Map([...trees.destination, ...trees.source]);
   const groups = findCaseCollisions(union);
-  if (groups.length === 0) return [];
-  const roots = groups.flat();
   for (const group of groups) {
     warn(
       `paths differ only in case and would collide on a case-insensitive side: ${group.join(', ')}`,
       group[0],
     );
   }
-  const excluded: string[] = [];
-  for (const side of SIDES) {
-    for (const path of [...trees[side].keys()]) {
-      if (roots.some((root) => isSameOrBelow(path, root))) {
-        trees[side].delete(path);
-        excluded.push(path);
-      }
-    }
-  }
-  return [...new Set([...excluded, ...roots])];
+  return groups.flat();
 }
 
-function withoutPaths(state: LastKnownState, paths: string[]): LastKnownState {
-  const source = new Map(state.source);
-  const destination = new Map(state.destination);
-  for (const path of paths) {
-    source.delete(path);
-    destination.delete(path);
+/** Removes from `tree` each of `roots` and everything below them; returns the tree. */
+function withoutSubtrees(tree: Tree, roots: ReadonlySet<string>): Tree {
+  if (roots.size === 0) return tree;
+  for (const path of tree.keys()) {
+    let slash = path.length;
+    for (let prefix = path; ; prefix = path.slice(0, slash)) {
+      if (roots.has(prefix)) {
+        tree.delete(path);
+        break;
+      }
+      slash = path.lastIndexOf('/', slash - 1);
+      if (slash <= 0) break;
+    }
   }
-  return { source, destination };
+  return tree;
 }
 
 async function computeHashes(

@@ -1,2 +1,3 @@
 export * from './processes.js';
 export * from './storage-contract.js';
+export * from './unreadable-folders.js';
