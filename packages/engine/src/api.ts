@@ -16,6 +16,12 @@ export interface PlanInput {
   /** null on a first sync. */
   lastKnown: LastKnownState | null;
   config: SyncConfig;
+  /**
+   * Paths left out of this run on both sides (a folder that could not be read, paths that
+   * differ only in case), already removed from the trees and records with everything below
+   * them: a folder above one is never deleted, as something below it stays.
+   */
+  leftOut?: ReadonlySet<string>;
 }
 
 /** Paths whose content hash the planner needs before it can decide, per side. */

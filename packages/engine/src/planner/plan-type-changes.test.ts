@@ -173,3 +173,23 @@ describe('planSync, what goes with a type change', () => {
     expect(plan.totals).toEqual({ files: 1, bytes: 3, deletes: { source: 0, destination: 0 } });
   });
 });
+
+describe('planSync, paths left out of the run (PlanInput.leftOut)', () => {
+  it('never deletes a folder above one left out: two-way restores it, a mirror keeps it', () => {
+    // The destination's `e/f` could not be read: it and its records are left out.
+    const base = {
+      source: [],
+      destination: [dir('e')],
+      lastKnown: { source: [dir('e')], destination: [dir('e')] },
+    };
+    const twoWay = planSync({ ...planInput(base), leftOut: new Set(['e/f']) });
+    expect(summary(twoWay)).toEqual(['DOWNLOAD_RESTORE e']);
+    const mirror = planSync({
+      ...planInput({ ...base, config: { mode: 'SOURCE_TO_DESTINATION' } }),
+      leftOut: new Set(['e/f']),
+    });
+    expect(summary(mirror)).toEqual(['NO_ACTION e']);
+    // Without it, the folder goes.
+    expect(summary(planSync(planInput(base)))).toEqual(['DELETE_DESTINATION e']);
+  });
+});

@@ -66,6 +66,8 @@ interface Context {
   records: Record<Side, Tree>;
   config: SyncConfig;
   isFirstSync: boolean;
+  /** Paths left out of the run on both sides (`PlanInput.leftOut`). */
+  leftOut: ReadonlySet<string>;
   /** `two-way`, `first sync`, `source-backup`, `first sync (source-backup)`, … */
   prefix: string;
 }
@@ -156,6 +158,7 @@ export function planSync(input: PlanInput): Plan {
     records: { source: lastKnown?.source ?? EMPTY_TREE, destination: lastKnown?.destination ?? EMPTY_TREE },
     config,
     isFirstSync,
+    leftOut: input.leftOut ?? new Set(),
     prefix: isFirstSync ? (config.mode === 'TWO_WAY' ? 'first sync' : `first sync (${label})`) : label,
   };
 
@@ -804,6 +807,7 @@ function keepDirectoriesThatStayOccupied(context: Context, actions: PlannedActio
     };
     for (const path of context.trees[side].keys()) if (!leaving.has(path)) markAncestors(path);
     for (const path of arriving) markAncestors(path);
+    for (const path of context.leftOut) markAncestors(path);
     if (occupied.size === 0) continue;
 
     for (let i = 0; i < actions.length; i++) {

@@ -17,7 +17,7 @@ import type {
   SyncStats,
   Tree,
 } from '../model.js';
-import { IGNORE_FILE_NAME, joinPath, parentPath } from '../paths.js';
+import { IGNORE_FILE_NAME, isSameOrBelow, joinPath, parentPath } from '../paths.js';
 import {
   findCaseCollisions,
   hashNeeds,
@@ -566,8 +566,8 @@ async function prepare(
   // as they are: paths that differ only in case, and folders that could not be read (whose
   // contents are unknown, not gone: never deleted on the other side for that).
   for (const [dir, message] of unreadableRules) {
-    // A folder that could not be listed either has been reported as such.
-    if (unreadable.source.has(dir)) continue;
+    // A folder that could not be listed (or lies in one) has been reported as such.
+    if ([...unreadable.source].some((root) => isSameOrBelow(dir, root))) continue;
     unreadable.source.add(dir);
     warn(
       `could not read the ignore rules of ${dir} on the source side (${message}); the folder is left alone on both sides this run`,
@@ -590,6 +590,7 @@ async function prepare(
     destination: trees.destination,
     lastKnown: planLastKnown,
     config,
+    leftOut,
   };
   const isUnchanged = isUnchangedSinceLastSync(input);
   if (hashAlgorithm && !isUnchanged) {
