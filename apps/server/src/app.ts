@@ -19,7 +19,7 @@ import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js
 import { conflictRoutes } from './routes/conflicts.routes.js';
 import { pairRoutes } from './routes/pairs.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
-import { healthRoutes, metricsRoutes } from './routes/system.routes.js';
+import { healthRoutes, metricsRoutes, serverInfoRoutes } from './routes/system.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
 import type { AuthService } from './services/auth.service.js';
 import type { ConflictService } from './services/conflict.service.js';
@@ -172,6 +172,7 @@ export async function buildServer(deps: ServerDeps) {
         conflictRoutes(zsecured, services);
         versionRoutes(zsecured, services);
         metricsRoutes(zsecured, services);
+        serverInfoRoutes(zsecured, services);
         zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => {
           void deps.gateway.attach(socket);
         });

@@ -132,4 +132,88 @@ describe.skipIf(!hasPostgres)('dashboard routes on Postgres', () => {
       expect((await request('GET', `/api/v1/pairs/${unknown}/status`)).status).toBe(404);
     });
   });
+
+  describe('the overview: GET /runs, /changes and /system', () => {
+    it('lists the newest runs and changes of every pair, newest first, without dry runs', async () => {
+      const first = await server.folders('overview-1');
+      const second = await server.folders('overview-2');
+      await writeFile(join(first.source, 'one.txt'), 'one');
+      await writeFile(join(second.source, 'two.txt'), 'two');
+      const pairOne = await server.createPair({
+        name: 'overview one',
+        source: local(first.source),
+        destination: local(first.destination),
+      });
+      const pairTwo = await server.createPair({
+        name: 'overview two',
+        source: local(second.source),
+        destination: local(second.destination),
+      });
+      const runOne = (await request('POST', `/api/v1/pairs/${pairOne.id}/runs?wait=true`, {})).body as Run;
+      await request('POST', `/api/v1/pairs/${pairTwo.id}/runs?wait=true`, { dryRun: true });
+      const runTwo = (await request('POST', `/api/v1/pairs/${pairTwo.id}/runs?wait=true`, {})).body as Run;
+      await rm(join(first.source, 'one.txt'));
+      // Deleting the pair's only file needs force past the max-delete guard.
+      await request('POST', `/api/v1/pairs/${pairOne.id}/runs?wait=true`, { force: true });
+
+      const runs = await request('GET', '/api/v1/runs?limit=3');
+      expect(runs.status).toBe(200);
+      expect(runs.body.items).toHaveLength(3);
+      expect(runs.body.items[0].pairId).toBe(pairOne.id);
+      expect(runs.body.items[1].id).toBe(runTwo.id);
+      expect(runs.body.items[2].dryRun).toBe(true);
+
+      const changes = await request('GET', '/api/v1/changes?limit=3');
+      expect(changes.status).toBe(200);
+      expect(
+        changes.body.items.map((c: { type: string; path: string; pairId: string }) => [
+          c.type,
+          c.path,
+          c.pairId,
+        ]),
+      ).toEqual([
+        ['DELETE_DESTINATION', 'one.txt', pairOne.id],
+        ['UPLOAD_NEW', 'two.txt', pairTwo.id],
+        ['UPLOAD_NEW', 'one.txt', pairOne.id],
+      ]);
+      expect(changes.body.items[2].runId).toBe(runOne.id);
+      expect(changes.body.items.every((c: { status: string }) => c.status === 'done')).toBe(true);
+    });
+
+    it('describes the server: version, mode, data directory, allowed roots with free space, runs waiting', async () => {
+      const answer = await request('GET', '/api/v1/system');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({
+        mode: 'embedded',
+        database: 'postgres',
+        dataDir: join(server.root, '.data'),
+        runs: { queued: 0, running: 0, paused: 0 },
+        workersOnline: null,
+      });
+      expect(answer.body.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(answer.body.allowedRoots).toHaveLength(1);
+      expect(answer.body.allowedRoots[0]).toMatchObject({ path: server.root, exists: true });
+      expect(answer.body.allowedRoots[0].freeBytes).toBeGreaterThan(0);
+      expect(answer.body.allowedRoots[0].totalBytes).toBeGreaterThanOrEqual(
+        answer.body.allowedRoots[0].freeBytes,
+      );
+    });
+
+    it.each(['/api/v1/runs', '/api/v1/changes', '/api/v1/system'])(
+      'refuses %s without a session',
+      async (url) => {
+        expect((await request('GET', url, undefined, null)).status).toBe(401);
+      },
+    );
+
+    it.each([
+      ['/api/v1/runs?limit=0', 'querystring.limit'],
+      ['/api/v1/changes?limit=many', 'querystring.limit'],
+      ['/api/v1/changes?limit=500', 'querystring.limit'],
+    ])('refuses %s with 400 naming %s', async (url, field) => {
+      const answer = await request('GET', url);
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toContain(field);
+    });
+  });
 });

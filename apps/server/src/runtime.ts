@@ -214,6 +214,8 @@ export async function createRuntime(options: RuntimeOptions) {
       runs: repos.runs,
       conflicts: repos.conflicts,
       httpRequests: () => requestCounter.snapshot(),
+      dataDir: config.dataDir,
+      allowedRoots: config.allowedRoots,
     }),
   };
   const gateway = createWsGateway({

@@ -6,6 +6,7 @@ export * from './entry.js';
 export * from './enums.js';
 export * from './jobs.js';
 export * from './location.js';
+export * from './overview.js';
 export * from './pair.js';
 export * from './pair-location.js';
 export * from './pair-status.js';

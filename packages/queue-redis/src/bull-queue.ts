@@ -119,6 +119,10 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
         return false;
       }
     },
+    async countWorkers() {
+      await ready('cannot count the workers');
+      return queueFor('sync-run').getWorkersCount();
+    },
     async close() {
       if (isClosed) return;
       isClosed = true;

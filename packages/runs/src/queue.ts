@@ -18,6 +18,8 @@ export interface JobQueue {
   removeSchedule(pairId: string): Promise<void>;
   /** Whether the queue can take jobs now. */
   isHealthy(): Promise<boolean>;
+  /** Workers connected to take runs, where other processes execute them (BullMQ). */
+  countWorkers?(): Promise<number>;
   close(): Promise<void>;
 }
 

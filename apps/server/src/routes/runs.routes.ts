@@ -1,8 +1,41 @@
-import { IdParamsSchema, RunActionPageSchema, RunActionQuerySchema, RunSchema } from '@syncengine/contracts';
+import {
+  ChangeListSchema,
+  IdParamsSchema,
+  RecentQuerySchema,
+  RunActionPageSchema,
+  RunActionQuerySchema,
+  RunListSchema,
+  RunSchema,
+} from '@syncengine/contracts';
 import type { RunService } from '../services/run.service.js';
 import { errorResponses, type ZodApp } from './types.js';
 
 export function runRoutes(app: ZodApp, deps: { runs: RunService }) {
+  app.get(
+    '/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'The newest runs of every pair, newest first',
+        querystring: RecentQuerySchema,
+        response: { 200: RunListSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => ({ items: await deps.runs.listRecent(request.query.limit) }),
+  );
+  app.get(
+    '/changes',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'The newest changes of every pair: files synced, deleted, renamed, conflicts; newest first',
+        description: 'Actions that runs carried out or that failed; dry runs are left out.',
+        querystring: RecentQuerySchema,
+        response: { 200: ChangeListSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => ({ items: await deps.runs.recentChanges(request.query.limit) }),
+  );
   app.get(
     '/runs/:id',
     {

@@ -1,4 +1,4 @@
-import { HealthSchema } from '@syncengine/contracts';
+import { HealthSchema, ServerInfoSchema } from '@syncengine/contracts';
 import { z } from 'zod';
 import type { SystemService } from '../services/system.service.js';
 import { errorResponses, type ZodApp } from './types.js';
@@ -34,5 +34,21 @@ export function metricsRoutes(app: ZodApp, deps: { system: SystemService }) {
     },
     async (_request, reply) =>
       reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.system.metrics()),
+  );
+}
+
+/** `GET /system` (authenticated): what the overview's server panel shows. */
+export function serverInfoRoutes(app: ZodApp, deps: { system: SystemService }) {
+  app.get(
+    '/system',
+    {
+      schema: {
+        tags: ['system'],
+        summary:
+          'Version, mode, data directory, allowed roots with their free space, runs waiting, workers online',
+        response: { 200: ServerInfoSchema, ...errorResponses(401) },
+      },
+    },
+    async () => deps.system.info(),
   );
 }

@@ -1,4 +1,5 @@
 import {
+  type Change,
   type CreateRun,
   type PlanPreview,
   type Run,
@@ -16,8 +17,8 @@ import { AppError } from '../errors.js';
 const WAIT_POLL_MS = 250;
 
 export function createRunService(deps: {
-  runs: Pick<RunRepo, 'get' | 'listByPair' | 'transition'>;
-  runActions: Pick<RunActionRepo, 'page'>;
+  runs: Pick<RunRepo, 'get' | 'listByPair' | 'listRecent' | 'transition'>;
+  runActions: Pick<RunActionRepo, 'page' | 'listRecentChanges'>;
   launcher: Pick<RunLauncher, 'launch'>;
   bus: Pick<EventBus, 'publish' | 'sendControl'>;
   getPair(id: string): Promise<PairRecord>;
@@ -65,6 +66,14 @@ export function createRunService(deps: {
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
       }
+    },
+    /** The newest runs across all pairs. */
+    async listRecent(limit: number): Promise<Run[]> {
+      return (await deps.runs.listRecent(limit)).map(toPublicRun);
+    },
+    /** The newest changes runs made across all pairs (files synced, deleted, conflicts). */
+    async recentChanges(limit: number): Promise<Change[]> {
+      return deps.runActions.listRecentChanges(limit);
     },
     async listByPair(pairId: string): Promise<Run[]> {
       await deps.getPair(pairId);

@@ -1,7 +1,7 @@
-import type { ActionType, RunAction, RunActionPage, RunActionStatus } from '@syncengine/contracts';
-import { and, asc, eq, gt, ilike, inArray, type SQL } from 'drizzle-orm';
+import type { ActionType, Change, RunAction, RunActionPage, RunActionStatus } from '@syncengine/contracts';
+import { and, asc, desc, eq, gt, ilike, inArray, ne, type SQL } from 'drizzle-orm';
 import type { Database } from '../database.js';
-import { runActions } from '../schema/index.js';
+import { runActions, runs } from '../schema/index.js';
 import { iso } from './errors.js';
 
 export interface NewRunAction {
@@ -67,6 +67,20 @@ export function createRunActionRepo(db: Database) {
         inserted.push(...rows.map(toAction));
       }
       return inserted;
+    },
+    /**
+     * The newest changes of every pair: actions that runs carried out or that failed (not
+     * the planned actions of dry runs), newest first.
+     */
+    async listRecentChanges(limit: number): Promise<Change[]> {
+      const rows = await db
+        .select({ action: runActions, pairId: runs.pairId })
+        .from(runActions)
+        .innerJoin(runs, eq(runs.id, runActions.runId))
+        .where(and(ne(runActions.status, 'planned'), eq(runs.dryRun, false)))
+        .orderBy(desc(runActions.id))
+        .limit(limit);
+      return rows.map((row) => ({ ...toAction(row.action), pairId: row.pairId }));
     },
     async page(
       runId: string,

@@ -65,6 +65,11 @@ export function createRunRepo(db: Database) {
         .limit(limit);
       return rows.map(toRun);
     },
+    /** The newest runs of every pair. */
+    async listRecent(limit: number): Promise<RunRecord[]> {
+      const rows = await db.select().from(runs).orderBy(desc(runs.queuedAt)).limit(limit);
+      return rows.map(toRun);
+    },
     async listActive(): Promise<RunRecord[]> {
       const rows = await db.select().from(runs).where(inArray(runs.status, ACTIVE)).orderBy(runs.queuedAt);
       return rows.map(toRun);
