@@ -18,12 +18,14 @@ export function stack() {
 
 export const url = (path: string) => `${stack().baseUrl}${path}`;
 
-/** Signs in through the sign-in page and waits for the pairs list. */
+/** Signs in through the sign-in page, which opens the overview, then opens the pairs list. */
 export async function signIn(page: Page): Promise<void> {
   await page.goto(url('/login'));
   await page.getByLabel('User name').fill('admin');
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(stack().password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview', exact: true })).toBeVisible();
+  await page.goto(url('/pairs'));
   await expect(page.getByRole('heading', { name: 'Sync pairs', exact: true })).toBeVisible();
 }
 

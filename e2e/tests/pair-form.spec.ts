@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { makeFolders, screenshot, signIn, url } from '../support.js';
+import { makeFolders, screenshot, signIn, stack, url, writeFiles } from '../support.js';
 
 async function fillLocation(page: Page, legend: 'Source' | 'Destination', path: string) {
-  await page.getByRole('group', { name: legend }).getByLabel('Path', { exact: false }).first().fill(path);
+  await page.getByRole('group', { name: legend }).getByLabel('Folder', { exact: false }).first().fill(path);
 }
 
 test('a bad form shows a message beside each wrong field and creates nothing', async ({ page }) => {
@@ -90,4 +91,46 @@ test('a pair created through the form is listed with its settings', async ({ pag
   await expect(page.getByRole('heading', { name: 'Sync pairs', exact: true })).toBeVisible();
   await expect(page.getByRole('listitem', { name: 'Pair Documents backup' })).toHaveCount(0);
   expect(existsSync(folders.source) && existsSync(folders.destination)).toBe(true);
+});
+
+test('the folder picker browses only folders under the allowed roots, and a missing folder is refused by name or created on request', async ({
+  page,
+}) => {
+  const folders = makeFolders('picker');
+  writeFiles(folders.source, { 'photos/2024/a.jpg': 'jpeg', 'notes.txt': 'not a folder' });
+  await signIn(page);
+  await page.goto(url('/pairs/new'));
+  await expect(page.getByText(`under an allowed root: ${stack().allowedRoot}`).first()).toBeVisible();
+
+  await page.getByRole('button', { name: 'Browse for the source folder' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Choose the source folder' });
+  await expect(dialog.getByRole('listitem')).toHaveText([`📁 ${stack().allowedRoot}`]);
+  await dialog.getByRole('button', { name: stack().allowedRoot, exact: true }).click();
+  await dialog.getByRole('button', { name: /^picker-/ }).click();
+  await dialog.getByRole('button', { name: 'source', exact: true }).click();
+  // Folders only: the file beside them is not offered.
+  await expect(dialog.getByRole('listitem')).toHaveText(['📁 photos']);
+  await dialog.getByRole('button', { name: 'photos', exact: true }).click();
+  await expect(dialog.getByTestId('picker-path')).toHaveText(`${folders.source}/photos`);
+  await screenshot(page, 'folder-picker');
+  await dialog.getByRole('button', { name: 'Up one folder' }).click();
+  await dialog.getByRole('button', { name: 'Use this folder' }).click();
+  await expect(
+    page.getByRole('group', { name: 'Source' }).getByRole('textbox', { name: /^Folder/ }),
+  ).toHaveValue(folders.source);
+
+  const missing = join(folders.destination, 'new', 'backup');
+  await page.getByLabel('Name').fill('Picked');
+  await fillLocation(page, 'Destination', missing);
+  await page.getByRole('button', { name: 'Create pair' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'The pair was not saved' });
+  await expect(alert).toContainText('Some fields need attention: see the messages below each one.');
+  await expect(page.getByText(`Destination folder ${missing} does not exist`)).toBeVisible();
+  await expect(page.getByText('destination.path')).toHaveCount(0);
+  expect(existsSync(missing)).toBe(false);
+  await screenshot(page, 'pair-form-missing-folder');
+
+  await alert.getByRole('button', { name: 'Create the missing folders and save' }).click();
+  await expect(page.getByRole('heading', { name: 'Picked', exact: true })).toBeVisible();
+  expect(existsSync(missing)).toBe(true);
 });

@@ -17,12 +17,14 @@ import { errorBody, errorHandler } from './errors.js';
 import { createRequestCounter } from './metrics.js';
 import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js';
 import { conflictRoutes } from './routes/conflicts.routes.js';
+import { folderRoutes } from './routes/folders.routes.js';
 import { pairRoutes } from './routes/pairs.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { healthRoutes, metricsRoutes, serverInfoRoutes } from './routes/system.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
 import type { AuthService } from './services/auth.service.js';
 import type { ConflictService } from './services/conflict.service.js';
+import type { FolderService } from './services/folder.service.js';
 import type { PairService } from './services/pair.service.js';
 import type { PairStatusService } from './services/pair-status.service.js';
 import type { RunService } from './services/run.service.js';
@@ -36,6 +38,7 @@ export interface ServerDeps {
   services: {
     auth: AuthService;
     pairs: PairService;
+    folders: FolderService;
     pairStatus: PairStatusService;
     runs: RunService;
     conflicts: ConflictService;
@@ -173,6 +176,7 @@ export async function buildServer(deps: ServerDeps) {
         versionRoutes(zsecured, services);
         metricsRoutes(zsecured, services);
         serverInfoRoutes(zsecured, services);
+        folderRoutes(zsecured, services);
         zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => {
           void deps.gateway.attach(socket);
         });

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PairSyncStatus, Run } from '@syncengine/contracts';
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
@@ -214,6 +215,88 @@ describe.skipIf(!hasPostgres)('dashboard routes on Postgres', () => {
       const answer = await request('GET', url);
       expect(answer.status).toBe(400);
       expect(answer.body.message).toContain(field);
+    });
+  });
+
+  describe('GET /folders (the folder picker)', () => {
+    it('lists the allowed roots, then only the subfolders of a folder under them', async () => {
+      const base = join(server.root, 'picker');
+      await mkdir(join(base, 'photos', '2024'), { recursive: true });
+      await mkdir(join(base, 'music'), { recursive: true });
+      await mkdir(join(base, '.syncengine'), { recursive: true });
+      await writeFile(join(base, 'notes.txt'), 'a file, not a folder');
+      await symlink(tmpdir(), join(base, 'escape'));
+
+      const roots = await request('GET', '/api/v1/folders');
+      expect(roots.status).toBe(200);
+      expect(roots.body).toMatchObject({ path: null, parent: null, roots: [server.root] });
+      expect(roots.body.folders).toEqual([{ name: server.root, path: server.root }]);
+
+      const listing = await request('GET', `/api/v1/folders?path=${encodeURIComponent(base)}`);
+      expect(listing.status).toBe(200);
+      // No file, no engine folder, no symlink leading out of the roots.
+      expect(listing.body.folders).toEqual([
+        { name: 'music', path: join(base, 'music') },
+        { name: 'photos', path: join(base, 'photos') },
+      ]);
+      expect(listing.body.parent).toBe(server.root);
+      const top = await request('GET', `/api/v1/folders?path=${encodeURIComponent(server.root)}`);
+      expect(top.body.parent).toBeNull();
+    });
+
+    it.each([
+      ['outside the roots', () => tmpdir()],
+      ['through ..', () => join(server.root, 'picker', '..', '..')],
+      ['relative', () => 'picker'],
+      ['missing', () => join(server.root, 'no-such-folder')],
+      ['a file', () => join(server.root, 'picker', 'notes.txt')],
+    ])('refuses a path %s with 400 naming querystring.path', async (_case, path) => {
+      await mkdir(join(server.root, 'picker'), { recursive: true });
+      await writeFile(join(server.root, 'picker', 'notes.txt'), 'x');
+      const answer = await request('GET', `/api/v1/folders?path=${encodeURIComponent(path())}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toContain('querystring.path');
+      expect(answer.body.folders).toBeUndefined();
+    });
+
+    it('refuses a request without a session', async () => {
+      expect((await request('GET', '/api/v1/folders', undefined, null)).status).toBe(401);
+    });
+  });
+
+  describe('saving a pair with a folder that does not exist', () => {
+    it('is refused naming the folder, and creates it on request', async () => {
+      const source = join(server.root, 'save-missing', 'source');
+      const destination = join(server.root, 'save-missing', 'destination');
+      await mkdir(source, { recursive: true });
+      const body = { name: 'missing destination', source: local(source), destination: local(destination) };
+
+      const refused = await request('POST', '/api/v1/pairs', body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.issues).toEqual([
+        {
+          path: 'destination.path',
+          message: `Destination folder ${destination} does not exist`,
+        },
+      ]);
+      expect(await stat(destination).catch(() => null)).toBeNull();
+      expect(
+        (await request('GET', '/api/v1/pairs')).body.items.map((p: { name: string }) => p.name),
+      ).not.toContain('missing destination');
+
+      const created = await request('POST', '/api/v1/pairs?createFolders=true', body);
+      expect(created.status).toBe(201);
+      expect((await stat(destination)).isDirectory()).toBe(true);
+    });
+
+    it('refuses createFolders=maybe with 400 naming querystring.createFolders', async () => {
+      const answer = await request('POST', '/api/v1/pairs?createFolders=maybe', {
+        name: 'x',
+        source: local(join(server.root, 'a')),
+        destination: local(join(server.root, 'b')),
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toContain('querystring.createFolders');
     });
   });
 });

@@ -39,6 +39,7 @@ import type { ServerConfig } from './env.js';
 import { createRequestCounter } from './metrics.js';
 import { createAuthService } from './services/auth.service.js';
 import { createConflictService } from './services/conflict.service.js';
+import { createFolderService } from './services/folder.service.js';
 import { createPairService } from './services/pair.service.js';
 import { createPairStatusService } from './services/pair-status.service.js';
 import { createRunService } from './services/run.service.js';
@@ -177,6 +178,7 @@ export async function createRuntime(options: RuntimeOptions) {
   const services = {
     auth: createAuthService(repos),
     pairs: pairService,
+    folders: createFolderService({ paths }),
     pairStatus: createPairStatusService({
       getPair: pairService.getRecord,
       pairs: repos.pairs,

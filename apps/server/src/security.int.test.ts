@@ -101,11 +101,14 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       const base = join(server.root, 'swap-parent');
       await mkdir(join(base, 'source'), { recursive: true });
       await writeFile(join(base, 'source', 'a.txt'), 'a');
+      // Saving needs the folder; it is gone, its parent a symlink out, by the time the run starts.
+      await mkdir(join(base, 'later', 'destination'), { recursive: true });
       const pair = await server.createPair({
         name: 'swap-parent',
         source: local(join(base, 'source')),
         destination: local(join(base, 'later', 'destination')),
       });
+      await rm(join(base, 'later'), { recursive: true });
       await symlink(outside, join(base, 'later'));
       const run = await runToEnd(pair.id);
       expect(run.status).toBe('failed');

@@ -77,7 +77,10 @@ const router = createBrowserRouter([
       {
         element: <Layout />,
         children: [
-          { index: true, element: <Navigate to="/pairs" replace /> },
+          {
+            index: true,
+            lazy: async () => ({ Component: (await import('./pages/overview-page.js')).OverviewPage }),
+          },
           // Pages load on first visit, so the sign-in page and the pairs list come up fast.
           {
             path: 'pairs',

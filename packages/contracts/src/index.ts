@@ -4,6 +4,7 @@ export * from './conflict.js';
 export * from './control.js';
 export * from './entry.js';
 export * from './enums.js';
+export * from './folders.js';
 export * from './jobs.js';
 export * from './location.js';
 export * from './overview.js';

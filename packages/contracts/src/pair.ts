@@ -78,6 +78,15 @@ export type CreatePairInput = z.input<typeof CreatePairSchema>;
 /** After parsing: every field present. */
 export type CreatePair = z.output<typeof CreatePairSchema>;
 
+/** `POST /pairs` and `PATCH /pairs/:id` query: create local folders that do not exist yet. */
+export const SavePairQuerySchema = z.object({
+  createFolders: z
+    .enum(['true', 'false'], { error: 'createFolders must be true or false' })
+    .transform((value) => value === 'true')
+    .default(false),
+});
+export type SavePairQuery = z.output<typeof SavePairQuerySchema>;
+
 /** `PATCH /pairs/:id` body: any subset of the fields; `concurrency` may be partial. */
 export const UpdatePairSchema = z
   .object({

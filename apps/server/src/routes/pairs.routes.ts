@@ -8,6 +8,7 @@ import {
   PlanPreviewSchema,
   RunListSchema,
   RunSchema,
+  SavePairQuerySchema,
   TERMINAL_RUN_STATUSES,
   TriggerRunQuerySchema,
   UpdatePairSchema,
@@ -40,12 +41,13 @@ export function pairRoutes(
         tags: ['pairs'],
         summary: 'Create a pair',
         description:
-          'Local paths must lie under SYNCENGINE_ALLOWED_ROOTS. Optional fields take the SPEC defaults.',
+          'Local paths must lie under SYNCENGINE_ALLOWED_ROOTS and exist (or pass `createFolders=true` to create them). Optional fields take the SPEC defaults.',
+        querystring: SavePairQuerySchema,
         body: CreatePairSchema,
         response: { 201: PairSchema, ...errorResponses(400, 401) },
       },
     },
-    async (request, reply) => reply.code(201).send(await deps.pairs.create(request.body)),
+    async (request, reply) => reply.code(201).send(await deps.pairs.create(request.body, request.query)),
   );
   app.get(
     '/pairs/:id',
@@ -80,11 +82,12 @@ export function pairRoutes(
         tags: ['pairs'],
         summary: 'Change a pair',
         params: IdParamsSchema,
+        querystring: SavePairQuerySchema,
         body: UpdatePairSchema,
         response: { 200: PairSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => deps.pairs.update(request.params.id, request.body),
+    async (request) => deps.pairs.update(request.params.id, request.body, request.query),
   );
   app.delete(
     '/pairs/:id',

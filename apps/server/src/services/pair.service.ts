@@ -1,3 +1,4 @@
+import { mkdir, stat } from 'node:fs/promises';
 import {
   type CreatePair,
   LOCATION_TYPES,
@@ -64,7 +65,32 @@ export function createPairService(deps: {
 }) {
   const toPublic = toPublicPair;
 
-  async function checkLocations(source: Location, destination: Location): Promise<void> {
+  /**
+   * A local folder must exist when the pair is saved (a typo would otherwise sync into a
+   * new empty folder); with `createFolders` a missing one is created instead.
+   */
+  async function checkFolderExists(
+    side: 'source' | 'destination',
+    given: string,
+    real: string,
+    createFolders: boolean,
+  ): Promise<void> {
+    const label = side === 'source' ? 'Source folder' : 'Destination folder';
+    const stats = await stat(real).catch(() => null);
+    if (stats?.isDirectory()) return;
+    if (stats)
+      throw new AppError('BAD_REQUEST', `${label} ${given} is not a folder`, { field: `${side}.path` });
+    if (!createFolders) {
+      throw new AppError('BAD_REQUEST', `${label} ${given} does not exist`, { field: `${side}.path` });
+    }
+    await mkdir(real, { recursive: true });
+  }
+
+  async function checkLocations(
+    source: Location,
+    destination: Location,
+    createFolders = false,
+  ): Promise<void> {
     const real: Record<string, string> = {};
     for (const [side, location] of [
       ['source', source],
@@ -86,6 +112,14 @@ export function createPairService(deps: {
         'source and destination must not be the same folder or inside each other',
         { field: 'destination.path' },
       );
+    }
+    for (const [side, location] of [
+      ['source', source],
+      ['destination', destination],
+    ] as const) {
+      const path = real[side];
+      if (location.type === 'local' && path)
+        await checkFolderExists(side, location.path, path, createFolders);
     }
   }
 
@@ -142,8 +176,8 @@ export function createPairService(deps: {
     async get(id: string): Promise<Pair> {
       return toPublic(await getRecord(id));
     },
-    async create(input: CreatePair): Promise<Pair> {
-      await checkLocations(input.source, input.destination);
+    async create(input: CreatePair, options: { createFolders?: boolean } = {}): Promise<Pair> {
+      await checkLocations(input.source, input.destination, options.createFolders);
       checkSchedule(input.schedule);
       const pair = await deps.pairs.create({
         ...input,
@@ -155,13 +189,14 @@ export function createPairService(deps: {
       await deps.bus.publish({ type: 'pair.updated', pair: answer });
       return answer;
     },
-    async update(id: string, patch: UpdatePair): Promise<Pair> {
+    async update(id: string, patch: UpdatePair, options: { createFolders?: boolean } = {}): Promise<Pair> {
       const current = await getRecord(id);
       const { source, destination, concurrency, ...rest } = patch;
       if (source || destination) {
         await checkLocations(
           source ?? publicLocation(current.source),
           destination ?? publicLocation(current.destination),
+          options.createFolders,
         );
       }
       checkSchedule(patch.schedule);

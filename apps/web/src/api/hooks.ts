@@ -1,11 +1,13 @@
 import type {
   ActionType,
+  ChangeList,
   Conflict,
   ConflictList,
   ConflictResolution,
   CreatedToken,
   CreatePairInput,
   CreateRun,
+  FolderListing,
   Pair,
   PairList,
   PairSyncStatus,
@@ -14,6 +16,7 @@ import type {
   RunActionPage,
   RunActionStatus,
   RunList,
+  ServerInfo,
   TokenList,
   UpdatePair,
   User,
@@ -34,6 +37,8 @@ export const keys = {
     ['runs', id, 'actions', filters, cursor, limit] as const,
   conflicts: (pairId?: string) => ['conflicts', pairId ?? 'all'] as const,
   tokens: ['tokens'] as const,
+  /** Everything the overview reads across pairs; refetched when a run ends. */
+  overview: ['overview'] as const,
 };
 
 export function useMe() {
@@ -86,11 +91,31 @@ export function usePairSyncStatus(id: string) {
   });
 }
 
+/** Subfolders of `path` under the allowed roots, or the roots without a path. */
+export function useFolders(path: string | undefined, isEnabled = true) {
+  return useQuery({
+    queryKey: ['folders', path ?? null],
+    queryFn: () => api<FolderListing>('GET', `/folders${query({ path })}`),
+    enabled: isEnabled,
+    staleTime: 0,
+  });
+}
+
 export function useSavePair(id: string | undefined) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (body: CreatePairInput | UpdatePair) =>
-      id ? api<Pair>('PATCH', `/pairs/${id}`, body) : api<Pair>('POST', '/pairs', body),
+    mutationFn: ({
+      body,
+      createFolders = false,
+    }: {
+      body: CreatePairInput | UpdatePair;
+      createFolders?: boolean;
+    }) => {
+      const search = createFolders ? '?createFolders=true' : '';
+      return id
+        ? api<Pair>('PATCH', `/pairs/${id}${search}`, body)
+        : api<Pair>('POST', `/pairs${search}`, body);
+    },
     onSuccess: (pair) => {
       client.setQueryData(keys.pair(pair.id), pair);
       void client.invalidateQueries({ queryKey: keys.pairs });
@@ -224,5 +249,32 @@ export function useDeleteToken() {
   return useMutation({
     mutationFn: (id: string) => api<void>('DELETE', `/tokens/${id}`),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.tokens }),
+  });
+}
+
+/** How often the overview reads recent runs, changes and the server's state again. */
+const OVERVIEW_REFRESH_MS = 30_000;
+
+export function useRecentRuns(limit = 10) {
+  return useQuery({
+    queryKey: [...keys.overview, 'runs', limit],
+    queryFn: () => api<RunList>('GET', `/runs${query({ limit })}`),
+    refetchInterval: OVERVIEW_REFRESH_MS,
+  });
+}
+
+export function useRecentChanges(limit = 20) {
+  return useQuery({
+    queryKey: [...keys.overview, 'changes', limit],
+    queryFn: () => api<ChangeList>('GET', `/changes${query({ limit })}`),
+    refetchInterval: OVERVIEW_REFRESH_MS,
+  });
+}
+
+export function useServerInfo() {
+  return useQuery({
+    queryKey: [...keys.overview, 'system'],
+    queryFn: () => api<ServerInfo>('GET', '/system'),
+    refetchInterval: OVERVIEW_REFRESH_MS,
   });
 }

@@ -1,6 +1,7 @@
 import {
   Checkbox,
   Fieldset,
+  Group,
   NumberInput,
   PasswordInput,
   Select,
@@ -8,8 +9,10 @@ import {
   Textarea,
   TextInput,
 } from '@mantine/core';
+import { useFolders } from '../api/hooks.js';
 import { emptyLocationValues, type LocationKind, type LocationValues } from '../lib/location-form.js';
 import type { FieldErrors } from '../lib/pair-form.js';
+import { FolderPicker } from './folder-picker.js';
 
 interface LocationEditorProps {
   legend: string;
@@ -113,16 +116,37 @@ export function LocationEditor({
               />
             );
           }
+          if (kind.type === 'local' && field.key === 'path') {
+            return (
+              <TextInput
+                key={field.key}
+                id={id}
+                label="Folder"
+                description={<AllowedRootsHint />}
+                placeholder="/home/me/Documents"
+                value={text}
+                onChange={(event) => set(field.key, event.currentTarget.value)}
+                error={error}
+                required={field.isRequired}
+                spellCheck={false}
+                inputContainer={(children) => (
+                  <Group gap="xs" wrap="nowrap" align="flex-start">
+                    <div style={{ flex: 1, minWidth: 0 }}>{children}</div>
+                    <FolderPicker
+                      label={`${legend} folder`}
+                      initialPath={text}
+                      onPick={(path) => set(field.key, path)}
+                    />
+                  </Group>
+                )}
+              />
+            );
+          }
           return (
             <TextInput
               key={field.key}
               id={id}
-              label={`${label}`}
-              description={
-                kind.type === 'local' && field.key === 'path'
-                  ? 'Absolute path of a folder on the server, under one of its allowed roots.'
-                  : undefined
-              }
+              label={label}
               placeholder={field.defaultValue !== undefined ? String(field.defaultValue) : undefined}
               value={text}
               onChange={(event) => set(field.key, event.currentTarget.value)}
@@ -143,4 +167,13 @@ export function LocationEditor({
       </Stack>
     </Fieldset>
   );
+}
+
+/** Where local folders may lie: the server's allowed roots. */
+function AllowedRootsHint() {
+  const roots = useFolders(undefined);
+  const list = roots.data?.roots.join(', ');
+  return list
+    ? `A folder on the server, under an allowed root: ${list}.`
+    : 'A folder on the server, under one of its allowed roots.';
 }

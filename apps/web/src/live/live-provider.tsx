@@ -55,6 +55,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         case 'run.cancelled':
           client.setQueryData(keys.run(event.run.id), event.run);
           void client.invalidateQueries({ queryKey: keys.pairRuns(event.run.pairId) });
+          void client.invalidateQueries({ queryKey: keys.overview });
           // The list and the pair itself carry the last run.
           void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
           void client.invalidateQueries({ queryKey: keys.pair(event.run.pairId), exact: true });

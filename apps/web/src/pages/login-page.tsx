@@ -8,7 +8,7 @@ import { type FieldErrors, issuesToFieldErrors } from '../lib/pair-form.js';
 
 export function LoginPage() {
   const [params] = useSearchParams();
-  const next = params.get('next') ?? '/pairs';
+  const next = params.get('next') ?? '/';
   const me = useMe();
   const login = useLogin();
   const navigate = useNavigate();

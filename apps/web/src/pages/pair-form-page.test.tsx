@@ -26,7 +26,7 @@ describe('PairFormPage', () => {
     const user = userEvent.setup();
     renderPage('/pairs/new', routes);
 
-    type(screen.getAllByLabelText(/^Path/)[0]!, 'not/absolute');
+    type(screen.getAllByLabelText(/^Folder/)[0]!, 'not/absolute');
     type(screen.getByLabelText('Transfers at once'), '0');
     type(screen.getByLabelText('Schedule (cron)'), '* *');
     await user.click(screen.getByRole('button', { name: 'Create pair' }));
@@ -36,11 +36,12 @@ describe('PairFormPage', () => {
     expect(screen.getByText('must be an absolute path')).toBeTruthy();
     expect(screen.getByText('Must be at least 1')).toBeTruthy();
     expect(screen.getAllByText(/5 or 6 fields/).length).toBeGreaterThan(0);
-    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(fetchSpy.mock.calls.filter(([url]) => String(url).startsWith('/api/v1/pairs'))).toEqual([]);
   });
 
   it('posts a valid form and opens the new pair', async () => {
-    const fetchSpy = vi.fn(async (_url: string, init?: RequestInit) => {
+    const fetchSpy = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url.startsWith('/api/v1/folders')) return new Response('{}', { status: 404 });
       const body = JSON.parse(String(init?.body)) as Record<string, unknown>;
       return new Response(JSON.stringify({ ...body, id: '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11' }), {
         status: 201,
@@ -52,7 +53,7 @@ describe('PairFormPage', () => {
     const { router } = renderPage('/pairs/new', routes);
 
     type(screen.getByLabelText(/^Name/), 'Photos');
-    const paths = screen.getAllByLabelText(/^Path/);
+    const paths = screen.getAllByLabelText(/^Folder/);
     type(paths[0]!, '/data/photos');
     type(paths[1]!, '/backup/photos');
     type(screen.getByLabelText('Schedule (cron)'), '0 3 * * *');
@@ -62,7 +63,7 @@ describe('PairFormPage', () => {
     await waitFor(() =>
       expect(router.state.location.pathname).toBe('/pairs/7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11'),
     );
-    const [url, init] = fetchSpy.mock.calls[0]!;
+    const [url, init] = fetchSpy.mock.calls.find(([called]) => called.startsWith('/api/v1/pairs'))!;
     expect(url).toBe('/api/v1/pairs');
     expect(init?.method).toBe('POST');
     expect(JSON.parse(String(init?.body))).toMatchObject({
@@ -74,7 +75,7 @@ describe('PairFormPage', () => {
     });
   });
 
-  it('shows the server’s field errors when the server refuses the pair', async () => {
+  it('shows the server’s field errors beside the fields, and above them the form’s one message', async () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(
@@ -94,13 +95,15 @@ describe('PairFormPage', () => {
     const user = userEvent.setup();
     renderPage('/pairs/new', routes);
     type(screen.getByLabelText(/^Name/), 'Outside');
-    const paths = screen.getAllByLabelText(/^Path/);
+    const paths = screen.getAllByLabelText(/^Folder/);
     type(paths[0]!, '/etc');
     type(paths[1]!, '/var');
     await user.click(screen.getByRole('button', { name: 'Create pair' }));
 
     expect(await screen.findByText('not under an allowed root')).toBeTruthy();
-    expect(screen.getByText('source.path: not under an allowed root')).toBeTruthy();
+    expect(screen.getByText('Some fields need attention: see the messages below each one.')).toBeTruthy();
+    // The API's field path is not shown to the user.
+    expect(screen.queryByText(/source\.path/)).toBeNull();
   });
 
   it('renders the inputs of another backend, with secrets as password fields', async () => {

@@ -37,6 +37,9 @@ import {
 } from '../lib/pair-form.js';
 import { describeSchedule } from '../lib/schedule.js';
 
+/** The one message above a form whose fields have errors; each field says what is wrong. */
+const FIELDS_NEED_ATTENTION = 'Some fields need attention: see the messages below each one.';
+
 /** Create (`/pairs/new`) or edit (`/pairs/:id/edit`) a pair. */
 export function PairFormPage() {
   const { id } = useParams();
@@ -59,6 +62,7 @@ function PairForm({ pair }: { pair?: Pair }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [isConfirmingDelete, setConfirmingDelete] = useState(false);
+  const [hasMissingFolders, setMissingFolders] = useState(false);
   const [testPath, setTestPath] = useState('');
 
   const set = <K extends keyof PairFormValues>(key: K, value: PairFormValues[K]) =>
@@ -73,22 +77,38 @@ function PairForm({ pair }: { pair?: Pair }) {
     const result = validatePairForm(values, kinds);
     if (!result.ok) {
       setErrors(result.errors);
-      setFormError('Some fields need attention: see the messages below each one.');
+      setFormError(FIELDS_NEED_ATTENTION);
       focusFirstError(result.errors);
       return;
     }
     setErrors({});
-    save.mutate(result.body, {
-      onSuccess: (saved) => navigate(`/pairs/${saved.id}`),
-      onError: (error) => {
-        if (error instanceof ApiError) {
-          const fieldErrors = serverErrorToFieldErrors(error.body);
+    submit(result.body, false);
+  };
+
+  /** Saves; a refusal naming fields is shown beside them, in the same words as the form's own checks. */
+  const submit = (body: Parameters<typeof save.mutate>[0]['body'], createFolders: boolean) => {
+    setMissingFolders(false);
+    save.mutate(
+      { body, createFolders },
+      {
+        onSuccess: (saved) => navigate(`/pairs/${saved.id}`),
+        onError: (error) => {
+          const fieldErrors = error instanceof ApiError ? serverErrorToFieldErrors(error.body) : {};
           setErrors(fieldErrors);
-          if (Object.keys(fieldErrors).length > 0) focusFirstError(fieldErrors);
-        }
-        setFormError(errorMessage(error));
+          if (Object.keys(fieldErrors).length > 0) {
+            focusFirstError(fieldErrors);
+            setFormError(FIELDS_NEED_ATTENTION);
+            setMissingFolders(Object.values(fieldErrors).some((message) => / does not exist$/.test(message)));
+          } else {
+            setFormError(errorMessage(error));
+          }
+        },
       },
-    });
+    );
+  };
+  const createMissingFolders = () => {
+    const result = validatePairForm(values, kinds);
+    if (result.ok) submit(result.body, true);
   };
 
   return (
@@ -99,7 +119,14 @@ function PairForm({ pair }: { pair?: Pair }) {
         </Title>
         {formError && (
           <Alert color="red" role="alert" title="The pair was not saved">
-            {formError}
+            <Stack gap="xs" align="flex-start">
+              <Text size="sm">{formError}</Text>
+              {hasMissingFolders && (
+                <Button size="xs" variant="light" onClick={createMissingFolders} loading={save.isPending}>
+                  Create the missing folders and save
+                </Button>
+              )}
+            </Stack>
           </Alert>
         )}
         <TextInput
