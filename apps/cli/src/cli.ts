@@ -11,7 +11,7 @@ import {
   SYNC_MODES,
 } from '@syncengine/engine';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, EXIT, type ExitCode } from './exit-codes.js';
+import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
 import { planCommand } from './plan.command.js';
 import { statusCommand } from './status.command.js';
 import { type CliIo, exitCodeForError, type SyncCommandOptions, syncCommand } from './sync.command.js';
@@ -250,30 +250,86 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
     .description(
       "Every file a sync overwrites or deletes is first moved to the .syncengine/versions folder of its own side, in a folder named after the run's start (UTC). These commands list and restore them.",
     );
+  const sideOption = () =>
+    new Option('--side <side>', 'with --pair: only the versions kept on this side').choices([
+      'source',
+      'destination',
+    ]);
+  const serverVersions = () => import('./server/versions.commands.js');
   versions
     .command('list')
-    .description('List the kept versions in <folder>, newest first.')
-    .argument('<folder>', 'a synced folder (either side of a pair)')
+    .description(
+      'List the kept versions in <folder>, newest first; with --pair, those of a pair on the server you signed in to (then the only argument is the path).',
+    )
+    .argument('[folder]', 'a synced folder (either side of a pair)')
     .argument('[path]', 'only versions of this file, or of the files below this folder')
+    .option('--pair <pair>', 'a pair on the server (name or id) instead of a local folder')
+    .addOption(sideOption())
     .option('--json', 'print a JSON document instead of a table')
-    .action(async (folder: string, path: string | undefined, options: { json?: boolean }) => {
-      result.exitCode = await versionsListCommand(folder, path, options, io);
-    });
+    .action(
+      async (
+        folder: string | undefined,
+        path: string | undefined,
+        options: { pair?: string; side?: 'source' | 'destination'; json?: boolean },
+      ) => {
+        if (options.pair) {
+          if (path !== undefined)
+            throw usageError('with --pair, give only the path: versions list --pair <pair> [path]');
+          result.exitCode = await (await serverVersions()).serverVersionsListCommand(
+            options.pair,
+            folder,
+            options,
+            io,
+          );
+          return;
+        }
+        if (folder === undefined) throw usageError("missing required argument 'folder' (or --pair <pair>)");
+        result.exitCode = await versionsListCommand(folder, path, options, io);
+      },
+    );
   versions
     .command('restore')
     .description(
-      'Put a kept version of <path> back into <folder> (the newest, unless --from says which). Whatever is at the target now is kept as a version first; the next sync carries the restored file to the other side.',
+      'Put a kept version of <path> back into <folder> (the newest, unless --from says which); with --pair, into a pair on the server (then the only argument is the path). Whatever is at the target now is kept as a version first; the next sync carries the restored file to the other side.',
     )
-    .argument('<folder>', 'the synced folder that holds the version')
-    .argument('<path>', 'the file to restore, relative to <folder>')
+    .argument('<folder>', 'the synced folder that holds the version (with --pair: the path)')
+    .argument('[path]', 'the file to restore, relative to <folder>')
+    .option('--pair <pair>', 'a pair on the server (name or id) instead of a local folder')
+    .addOption(sideOption())
     .option(
       '--from <version>',
-      'the versions folder to restore from, as `versions list` shows it (e.g. 20261126T042800Z)',
+      'the version to restore: locally the versions folder as `versions list` shows it (e.g. 20261126T042800Z); with --pair its id or KEPT AT time',
     )
-    .option('--to <path>', 'restore to this path instead, relative to <folder>')
-    .action(async (folder: string, path: string, options: { from?: string; to?: string }) => {
-      result.exitCode = await versionsRestoreCommand(folder, path, options, io);
-    });
+    .option('--to <path>', 'restore to this path instead, relative to <folder> (local folders only)')
+    .option('--json', 'with --pair: print the answer as a JSON document')
+    .action(
+      async (
+        folder: string,
+        path: string | undefined,
+        options: {
+          pair?: string;
+          side?: 'source' | 'destination';
+          from?: string;
+          to?: string;
+          json?: boolean;
+        },
+      ) => {
+        if (options.pair) {
+          if (path !== undefined)
+            throw usageError('with --pair, give only the path: versions restore --pair <pair> <path>');
+          if (options.to !== undefined) throw usageError('--to works on local folders only');
+          result.exitCode = await (await serverVersions()).serverVersionsRestoreCommand(
+            options.pair,
+            folder,
+            options,
+            io,
+          );
+          return;
+        }
+        if (path === undefined) throw usageError("missing required argument 'path'");
+        result.exitCode = await versionsRestoreCommand(folder, path, options, io);
+      },
+    );
 
   addServerCommands(program, io, result);
   return program;

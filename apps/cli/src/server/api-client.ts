@@ -10,11 +10,16 @@ import {
   PairListSchema,
   PairSchema,
   type ResolveConflict,
+  type RestoreVersionResult,
+  RestoreVersionResultSchema,
   type Run,
   RunListSchema,
   RunSchema,
   type User,
   UserSchema,
+  type VersionList,
+  type VersionListQuery,
+  VersionListSchema,
 } from '@syncengine/contracts';
 import type { z } from 'zod';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -85,6 +90,17 @@ export function createApiClient(credentials: Credentials, fetchImpl: typeof fetc
       const suffix = search.size > 0 ? `?${search}` : '';
       return (await call('GET', `/conflicts${suffix}`, ConflictListSchema)).items;
     },
+    listVersions: (pairId: string, query: Partial<VersionListQuery>): Promise<VersionList> => {
+      const search = new URLSearchParams(
+        Object.entries(query)
+          .filter((entry) => entry[1] !== undefined)
+          .map(([key, value]): [string, string] => [key, String(value)]),
+      );
+      const suffix = search.size > 0 ? `?${search}` : '';
+      return call('GET', `/pairs/${pairId}/versions${suffix}`, VersionListSchema);
+    },
+    restoreVersion: (pairId: string, versionId: string): Promise<RestoreVersionResult> =>
+      call('POST', `/pairs/${pairId}/versions/${versionId}/restore`, RestoreVersionResultSchema),
     resolveConflict: (id: string, resolution: ConflictResolution): Promise<Conflict> =>
       call('POST', `/conflicts/${id}/resolve`, ConflictSchema, { resolution } satisfies ResolveConflict),
   };

@@ -215,6 +215,34 @@ describe('syncengine as a client of the server', { timeout: 120_000 }, () => {
     expect(notSignedIn.stderr).toContain('not signed in to a server: run syncengine login <url>');
   });
 
+  it('lists and restores the versions a server pair kept', async () => {
+    const { source, destination } = await createPair('kept', ['--mode', 'source-to-destination']);
+    await writeFile(join(source, 'doc.txt'), 'first draft');
+    expect((await syncengine(['pairs', 'run', 'kept', '--wait', '--quiet'])).code).toBe(0);
+    await writeFile(join(source, 'doc.txt'), 'second draft, longer');
+    expect((await syncengine(['pairs', 'run', 'kept', '--wait', '--quiet'])).code).toBe(0);
+    expect(await read(join(destination, 'doc.txt'))).toBe('second draft, longer');
+
+    const list = await syncengine(['versions', 'list', '--pair', 'kept', '--json']);
+    expect(list.code).toBe(0);
+    const { items } = JSON.parse(list.stdout) as {
+      items: Array<{ path: string; side: string; size: number }>;
+    };
+    expect(items).toEqual([expect.objectContaining({ path: 'doc.txt', side: 'destination', size: 11 })]);
+    const table = await syncengine(['versions', 'list', '--pair', 'kept', 'doc.txt']);
+    expect(table.stdout).toMatch(/ID +SIDE +KEPT AT +SIZE +REASON +PATH/);
+    expect(table.stdout).toMatch(/destination .* 11 B +overwritten +doc\.txt/);
+
+    const restore = await syncengine(['versions', 'restore', '--pair', 'kept', 'doc.txt']);
+    expect(restore.stderr).toMatch(/kept the current doc\.txt as a version/);
+    expect(restore.code).toBe(0);
+    expect(await read(join(destination, 'doc.txt'))).toBe('first draft');
+
+    const missing = await syncengine(['versions', 'restore', '--pair', 'kept', 'nothing.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no kept version of nothing.txt in kept');
+  });
+
   it('gives a clear error and exit 2 once the token is revoked', async () => {
     const revoke = await server.runtime.app.inject({
       method: 'DELETE',
