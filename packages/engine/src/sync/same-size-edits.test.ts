@@ -58,3 +58,34 @@ describe('both sides edited to different contents of one size (local folders)', 
     expect(await contents(src)).toEqual(expect.arrayContaining(['s'.repeat(2_613), 'd'.repeat(2_613)]));
   });
 });
+
+describe('HASH_ONLY (local folders)', () => {
+  it('finds an in-place edit that kept the size, the mtime and the inode, on every run', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'syncengine-hash-only-'));
+    roots.push(root);
+    const src = join(root, 'src');
+    const dst = join(root, 'dst');
+    await mkdir(src);
+    await mkdir(dst);
+    const pair = {
+      source: new LocalStorage(src),
+      destination: new LocalStorage(dst),
+      state: new FileStateStore(join(root, 'state'), { fsync: false }),
+      config: { comparison: 'HASH_ONLY' as const },
+    };
+    const at = new Date(Date.now() - 60_000);
+    await writeFile(join(src, 'f.txt'), 'o'.repeat(100));
+    await utimes(join(src, 'f.txt'), at, at);
+    expect((await sync(pair)).status).toBe('completed');
+    // Twice: the unchanged-pair check and the record reuse of the second run must not skip it.
+    expect((await sync(pair)).plan.actions).toEqual([]);
+
+    // Rewritten in place (same inode), the mtime set back.
+    await writeFile(join(src, 'f.txt'), 'n'.repeat(100));
+    await utimes(join(src, 'f.txt'), at, at);
+    const result = await sync(pair);
+
+    expect(result.plan.actions.map((action) => action.type)).toEqual(['UPLOAD_UPDATE']);
+    expect(await readFile(join(dst, 'f.txt'), 'utf8')).toBe('n'.repeat(100));
+  });
+});

@@ -530,13 +530,16 @@ async function prepare(
       }
     : undefined;
   // Where the scans walk folder by folder, they hand unchanged files their records: the
-  // listings start reading while the state loads, and take the records once it has.
-  const known = isLazy
-    ? loading.then(
-        ({ lastKnown }) => lastKnown,
-        () => null,
-      )
-    : null;
+  // listings start reading while the state loads, and take the records once it has. Not
+  // under HASH_ONLY, whose user trusts no metadata: every file is hashed on every run.
+  const trustsMetadata = config.comparison !== 'HASH_ONLY';
+  const known =
+    isLazy && trustsMetadata
+      ? loading.then(
+          ({ lastKnown }) => lastKnown,
+          () => null,
+        )
+      : null;
   const digests: Record<Side, ListingDigest | null> = { source: null, destination: null };
   const leftovers: Record<Side, string[]> = { source: [], destination: [] };
   const [sourceTree, destinationTree] = await Promise.all(
@@ -584,7 +587,7 @@ async function prepare(
           destination: withoutSubtrees(new Map(lastKnown.destination), leftOut),
         }
       : lastKnown;
-  for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
+  if (trustsMetadata) for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
   const input: PlanInput = {
     source: trees.source,
     destination: trees.destination,
