@@ -138,7 +138,8 @@ describe('FileStateStore', () => {
     await expect(new FileStateStore(dir).load()).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 
-  it('writes trees and journal lines exactly as JSON.stringify would, whatever the strings', async () => {
+  // 150 stores written and read back: the generous timeout only keeps a busy machine from failing it.
+  it('writes trees and journal lines exactly as JSON.stringify would, whatever the strings', { timeout: 60_000 }, async () => {
     const text = fc.string({
       unit: fc.constantFrom(
         'a',
