@@ -18,7 +18,7 @@ export function formatMetrics(snapshot: MetricsSnapshot): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   };
   metric('syncengine_runs', 'gauge', 'Sync runs in the database, by status.');
-  const statuses = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'];
+  const statuses = ['queued', 'running', 'paused', 'completed', 'needs_decision', 'failed', 'cancelled'];
   for (const status of new Set([...statuses, ...Object.keys(snapshot.runsByStatus)])) {
     lines.push(`syncengine_runs{status="${escapeLabel(status)}"} ${snapshot.runsByStatus[status] ?? 0}`);
   }

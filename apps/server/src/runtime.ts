@@ -16,7 +16,7 @@ import {
   type PairRecord,
   toPublicRun,
 } from '@syncengine/db';
-import { previewSync, type Storage, sync } from '@syncengine/engine';
+import { applyConflictDecisions, previewSync, type Storage, sync } from '@syncengine/engine';
 import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createInProcessEventBus,
@@ -154,7 +154,7 @@ export async function createRuntime(options: RuntimeOptions) {
     launcher,
     secrets,
     openStorage: open,
-    engine: { sync },
+    engine: { sync, applyConflictDecisions },
     ...(options.executorOptions ? { options: options.executorOptions } : {}),
   });
   const handlers: JobHandlers = {
@@ -195,7 +195,6 @@ export async function createRuntime(options: RuntimeOptions) {
     }),
     conflicts: createConflictService({
       conflicts: repos.conflicts,
-      runs: repos.runs,
       pairs: repos.pairs,
       launcher,
       bus,

@@ -41,7 +41,7 @@ import {
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'needs_decision', 'failed', 'cancelled']);
 
 /**
  * Files in the runs that must still be going while a test pauses, cancels or stops its
@@ -350,7 +350,7 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
   });
 
-  it('applies a manual conflict decision sent to the worker that runs the pair', async () => {
+  it('ends a MANUAL run needing a decision, and a worker applies the decision in a small run', async () => {
     const pair = await createPair(
       'manual',
       { 'both.txt': 'the source version', 'plain.txt': 'plain' },
@@ -358,30 +358,25 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     );
     const launched = await launcher.launch(pair.id, { trigger: 'manual' });
     const runId = launched.run!.id;
-    const created = await waitForEvent(
-      (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
-      15_000,
-    );
-    if (created.type !== 'conflict.created') throw new Error('unexpected event');
-    expect(created.conflict).toMatchObject({ path: 'both.txt', status: 'pending', runId });
+    const run = await waitForRun(runId, 30_000);
+    expect(run.status).toBe('needs_decision');
+    expect(run.stats?.conflictsPending).toBe(1);
+    const [pending] = await conflicts.list({ pairId: pair.id, status: 'pending' });
+    expect(pending).toMatchObject({ path: 'both.txt', status: 'pending', runId });
     // A pending conflict changes neither side.
     expect(await treeDigest(pair.destinationDir)).not.toEqual(await treeDigest(pair.sourceDir));
 
-    // As the API does: record the decision, then tell the live run.
-    expect(await conflicts.resolve(created.conflict.id, 'source', 'admin')).not.toBeNull();
-    const sentAt = Date.now();
-    await bus.sendControl({
-      type: 'conflict.decision',
-      runId,
-      conflictId: created.conflict.id,
-      path: 'both.txt',
-      resolution: 'source',
-    });
-    const run = await waitForRun(runId, 10_000);
-    expect(run.status).toBe('completed');
-    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    // As the API does: record the decision, then launch the run that applies it.
+    expect(await conflicts.resolve(pending!.id, 'source', 'admin')).not.toBeNull();
+    const followUp = await launcher.launch(pair.id, { trigger: 'conflict-resolution' });
+    const applied = await waitForRun(followUp.run!.id, 30_000);
+    expect(applied).toMatchObject({ status: 'completed', trigger: 'conflict-resolution' });
     expect(await treeDigest(pair.destinationDir)).toEqual(await treeDigest(pair.sourceDir));
-    expect((await conflicts.get(created.conflict.id))?.status).toBe('resolved');
+    const done = await conflicts.get(pending!.id);
+    expect(done?.appliedAt).not.toBeNull();
+    expect(done?.outcome).toBe(
+      "kept the source's copy on both sides; the destination's copy is kept as a version",
+    );
   });
 
   it('fires a pair schedule on the workers, and removing the schedule stops it', async () => {

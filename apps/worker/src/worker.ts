@@ -9,7 +9,7 @@ import {
   createRunActionRepo,
   createRunRepo,
 } from '@syncengine/db';
-import { sync } from '@syncengine/engine';
+import { applyConflictDecisions, sync } from '@syncengine/engine';
 import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createBullQueue,
@@ -77,7 +77,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
       openStorage(await confineLocation(location, paths), {
         isAmbientIdentityAllowed: config.sftpUseServerIdentity,
       }),
-    engine: { sync },
+    engine: { sync, applyConflictDecisions },
     log,
   });
 

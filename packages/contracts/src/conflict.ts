@@ -24,6 +24,10 @@ export const ConflictSchema = z.object({
   resolvedBy: z.string().nullable(),
   resolvedAt: TimestampSchema.nullable(),
   detectedAt: TimestampSchema,
+  /** When the decision was carried out on disk; null while it waits for that. */
+  appliedAt: TimestampSchema.nullable(),
+  /** What carrying it out did, in words ("kept both; the destination's copy is now …"). */
+  outcome: z.string().nullable(),
 });
 export type Conflict = z.infer<typeof ConflictSchema>;
 

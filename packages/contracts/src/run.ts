@@ -3,17 +3,34 @@ import { z } from 'zod';
 import { IdSchema, PageQuerySchema, TimestampSchema } from './common.js';
 import { ActionTypeSchema } from './enums.js';
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+/**
+ * `needs_decision`: the run carried out everything else and ended, leaving MANUAL conflicts
+ * pending (`stats.conflictsPending`); each decision is applied by a small follow-up run.
+ */
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'needs_decision',
+  'failed',
+  'cancelled',
+] as const;
 export const RunStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 /** Statuses after which a run never changes again. */
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = [
+  'completed',
+  'needs_decision',
+  'failed',
+  'cancelled',
+];
 /** Statuses of a run that holds its pair: at most one such run per pair. */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused'];
 
 /**
- * What started a run: a user (`manual`), the pair's cron schedule, or a conflict
- * resolved after its run ended (`conflict-resolution`, a follow-up run).
+ * What started a run: a user (`manual`), the pair's cron schedule, or conflict decisions
+ * (`conflict-resolution`: a small run that only applies the decided conflicts).
  */
 export const RunTriggerSchema = z.enum(['manual', 'schedule', 'conflict-resolution']);
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;
@@ -116,7 +133,8 @@ export const TriggerRunQuerySchema = z.object({
 });
 export type TriggerRunQuery = z.output<typeof TriggerRunQuerySchema>;
 
-export const RunActionStatusSchema = z.enum(['done', 'failed', 'planned']);
+/** `pending`: a MANUAL conflict the run left waiting for a decision. */
+export const RunActionStatusSchema = z.enum(['done', 'failed', 'planned', 'pending']);
 export type RunActionStatus = z.infer<typeof RunActionStatusSchema>;
 
 /** One line of a run's per-file log. */

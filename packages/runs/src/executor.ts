@@ -14,7 +14,9 @@ import {
   toPublicRun,
 } from '@syncengine/db';
 import type {
+  ApplyDecisionsOptions,
   ConflictInfo,
+  DecisionOutcome,
   Entry,
   PlannedAction,
   Storage,
@@ -34,6 +36,25 @@ import type { SecretBox } from './secrets.js';
 /** The engine entry points the executor calls (injected, so tests and workers share one path). */
 export interface SyncEngine {
   sync(options: SyncOptions): Promise<SyncResult>;
+  applyConflictDecisions(options: ApplyDecisionsOptions): Promise<DecisionOutcome[]>;
+}
+
+const SIDE_NAME = { source: 'source', destination: 'destination' } as const;
+
+/** What applying a decision did, in words, for the conflict's history. */
+export function describeOutcome(outcome: Extract<DecisionOutcome, { status: 'applied' }>): string {
+  const fileName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+  switch (outcome.resolution) {
+    case 'keep-both':
+      return outcome.renamed
+        ? `kept both; the ${SIDE_NAME[outcome.renamed.side]}'s copy is now ${fileName(outcome.renamed.to)} on both sides`
+        : 'kept both';
+    case 'source':
+    case 'destination': {
+      const loser = outcome.resolution === 'source' ? 'destination' : 'source';
+      return `kept the ${outcome.resolution}'s copy on both sides; the ${loser}'s copy is kept as a version`;
+    }
+  }
 }
 
 export interface RunExecutorDeps {
@@ -45,7 +66,7 @@ export interface RunExecutorDeps {
   keptVersions: Pick<KeptVersionRepo, 'recordMany'>;
   conflicts: Pick<
     ConflictRepo,
-    'recordDetected' | 'markApplied' | 'closeUnseen' | 'get' | 'countUnappliedDecisions'
+    'recordDetected' | 'markApplied' | 'closeUnseen' | 'countUnappliedDecisions' | 'listUnappliedDecisions'
   >;
   bus: EventBus;
   /** Starts follow-up runs for conflict decisions that arrive after their run. */
@@ -58,13 +79,6 @@ export interface RunExecutorDeps {
     progressIntervalMs?: number;
     /** Minimum time between two progress writes to the database. */
     progressWriteIntervalMs?: number;
-    /**
-     * How long a run waits for manual conflict decisions before leaving the remaining
-     * ones pending (counted from its first conflict, so the total wait is bounded).
-     */
-    conflictDecisionTimeoutMs?: number;
-    /** How often a waiting run re-reads decisions from the database (missed messages). */
-    conflictPollIntervalMs?: number;
   };
   log?: { warn(message: string): void; error(message: string): void };
 }
@@ -72,8 +86,6 @@ export interface RunExecutorDeps {
 /** A run executing in this process. */
 interface LiveRun {
   controller: SyncController;
-  /** Conflict id → the waiting handler's resolve. */
-  decisions: Map<string, (resolution: ConflictResolution) => void>;
 }
 
 /** Settings of a pair as the engine takes them. */
@@ -135,14 +147,14 @@ export async function openPairSide(
  * Executes sync runs: the job handler behind `sync-run`, shared by the in-process runner
  * and BullMQ workers. Loads the pair, opens both storages, runs the engine with the
  * Postgres state store, and writes progress, the action log, conflicts and the outcome,
- * publishing events as it goes. Pause, resume, cancel and conflict decisions arrive as
+ * publishing events as it goes. MANUAL conflicts never hold a run: they are recorded as
+ * pending and the run ends `needs_decision`; a `conflict-resolution` run applies the
+ * decisions. Pause, resume and cancel arrive as
  * control messages on the bus.
  */
 export function createRunExecutor(deps: RunExecutorDeps) {
   const progressIntervalMs = deps.options?.progressIntervalMs ?? 100;
   const progressWriteIntervalMs = deps.options?.progressWriteIntervalMs ?? 1_000;
-  const conflictTimeoutMs = deps.options?.conflictDecisionTimeoutMs ?? 60_000;
-  const conflictPollMs = deps.options?.conflictPollIntervalMs ?? 1_000;
   const live = new Map<string, LiveRun>();
 
   const stopControl = deps.bus.onControl((message) => {
@@ -157,17 +169,16 @@ export function createRunExecutor(deps: RunExecutorDeps) {
         break;
       case 'cancel':
         run.controller.cancel();
-        for (const decide of run.decisions.values()) decide('skip');
         break;
       case 'conflict.decision':
-        run.decisions.get(message.conflictId)?.(message.resolution);
+        // Runs no longer wait for decisions: a small follow-up run applies each one.
         break;
     }
   });
 
   async function finish(
     run: RunRecord,
-    status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled'>,
+    status: Extract<RunStatus, 'completed' | 'needs_decision' | 'failed' | 'cancelled'>,
     fields: { stats?: RunStats; error?: string | null },
   ): Promise<RunRecord | null> {
     const finished = await deps.runs.transition(run.id, ['queued', 'running', 'paused'], status, {
@@ -176,7 +187,11 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     });
     if (finished) {
       const type =
-        status === 'completed' ? 'run.completed' : status === 'failed' ? 'run.failed' : 'run.cancelled';
+        status === 'completed' || status === 'needs_decision'
+          ? 'run.completed'
+          : status === 'failed'
+            ? 'run.failed'
+            : 'run.cancelled';
       await deps.bus.publish({ type, run: toPublicRun(finished) });
     }
     return finished;
@@ -196,6 +211,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     if (
       !queued ||
       queued.status === 'completed' ||
+      queued.status === 'needs_decision' ||
       queued.status === 'failed' ||
       queued.status === 'cancelled'
     ) {
@@ -206,7 +222,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       await finish(queued, 'failed', { error: 'the pair no longer exists' });
       return;
     }
-    const liveRun: LiveRun = { controller: new SyncController(), decisions: new Map() };
+    const liveRun: LiveRun = { controller: new SyncController() };
     // A run that was paused when its previous executor died (a crash, a restart) starts
     // again paused and waits for a resume. It is live before its status is read again, so
     // a resume sent in between reaches its controller.
@@ -233,13 +249,17 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
     const storages: Storage[] = [];
-    const work = createRunWork(run, pair, liveRun);
+    const work = createRunWork(run, pair);
     let isCompleted = false;
     try {
       const source = await openPairSide(deps, pair, 'source');
       storages.push(source);
       const destination = await openPairSide(deps, pair, 'destination');
       storages.push(destination);
+      if (run.trigger === 'conflict-resolution' && !run.dryRun) {
+        isCompleted = await applyDecisions(run, pair, { source, destination }, liveRun, work);
+        return;
+      }
       const result = await deps.engine.sync({
         source,
         destination,
@@ -260,7 +280,10 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       const stats = result.stats as RunStats;
       switch (result.status) {
         case 'completed':
-          await finish(run, 'completed', { stats });
+          // Everything else is done; MANUAL conflicts wait for decisions without holding the run.
+          await finish(run, stats.conflictsPending > 0 && !run.dryRun ? 'needs_decision' : 'completed', {
+            stats,
+          });
           isCompleted = true;
           break;
         case 'cancelled':
@@ -309,6 +332,71 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     if (!run.dryRun && isCompleted) await launchFollowUpIfDecided(pair.id);
   }
 
+  /**
+   * A `conflict-resolution` run: carries out the decided conflicts of the pair that no run
+   * has applied yet, and nothing else (no listing, no plan). A decision whose files changed
+   * since stays unapplied for the next sync. Returns whether the run completed.
+   */
+  async function applyDecisions(
+    run: RunRecord,
+    pair: PairRecord,
+    storages: { source: Storage; destination: Storage },
+    liveRun: LiveRun,
+    work: ReturnType<typeof createRunWork>,
+  ): Promise<boolean> {
+    const startedAt = Date.now();
+    const decided = await deps.conflicts.listUnappliedDecisions(pair.id);
+    const outcomes = await deps.engine.applyConflictDecisions({
+      ...storages,
+      state: new PostgresStateStore(deps.db, pair.id),
+      config: pairSyncConfig(pair, run),
+      controller: liveRun.controller,
+      onEvent: work.onEvent,
+      decisions: decided.map((conflict) => ({
+        path: conflict.path,
+        resolution: conflict.resolution as Exclude<ConflictResolution, 'skip'>,
+        source: conflict.source as Entry | null,
+        destination: conflict.destination as Entry | null,
+      })),
+    });
+    const failures: string[] = [];
+    let applied = 0;
+    for (const [index, outcome] of outcomes.entries()) {
+      const conflict = decided[index]!;
+      if (outcome.status === 'applied') {
+        applied += 1;
+        const done = await deps.conflicts.markApplied(conflict.id, run.id, describeOutcome(outcome));
+        if (done) await deps.bus.publish({ type: 'conflict.resolved', conflict: done });
+      } else if (outcome.status === 'failed') {
+        failures.push(`${outcome.path}: ${outcome.message}`);
+      } else {
+        deps.log?.warn(`run ${run.id}: ${outcome.message}`);
+      }
+    }
+    await work.settle();
+    const stats: RunStats = {
+      actions: applied > 0 ? { CONFLICT: applied } : {},
+      bytesUploaded: 0,
+      bytesDownloaded: 0,
+      conflicts: decided.length,
+      conflictsPending: 0,
+      errors: failures.length,
+      durationMs: Date.now() - startedAt,
+    };
+    if (failures.length > 0) {
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
+      await finish(run, 'failed', { stats, error: `${failures[0]}${more}` });
+      return false;
+    }
+    await finish(run, liveRun.controller.isCancelled ? 'cancelled' : 'completed', { stats });
+    // Decisions taken while this run went (not those left for the next sync) get their own.
+    const left = outcomes.filter((outcome) => outcome.status === 'changed').length;
+    if (!liveRun.controller.isCancelled && (await deps.conflicts.countUnappliedDecisions(pair.id)) > left) {
+      await launchFollowUpIfDecided(pair.id);
+    }
+    return !liveRun.controller.isCancelled;
+  }
+
   /** Decisions taken after their run stopped waiting are applied by a follow-up run. */
   async function launchFollowUpIfDecided(pairId: string): Promise<void> {
     if ((await deps.conflicts.countUnappliedDecisions(pairId)) === 0) return;
@@ -319,7 +407,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     }
   }
 
-  function createRunWork(run: RunRecord, pair: PairRecord, liveRun: LiveRun) {
+  function createRunWork(run: RunRecord, pair: PairRecord) {
     const tracker = new ProgressTracker();
     const ref = { runId: run.id, pairId: pair.id };
     const pendingWrites = new Set<Promise<unknown>>();
@@ -356,7 +444,8 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       );
     };
     const conflictPaths = new Set<string>();
-    let waitDeadline: number | null = null;
+    /** Paths of conflicts this run left pending (shown as pending in the action log). */
+    const pendingPaths = new Set<string>();
 
     const onEvent = (event: SyncEvent) => {
       if (event.type === 'paused' || event.type === 'resumed') {
@@ -371,14 +460,20 @@ export function createRunExecutor(deps: RunExecutorDeps) {
           runId: run.id,
         });
       }
+      if (event.type === 'conflict' && event.conflict.resolution === 'skip')
+        pendingPaths.add(event.conflict.path);
       if (event.type === 'action_complete' && event.action.type !== 'NO_ACTION') {
+        const isPending =
+          event.action.type === 'CONFLICT' &&
+          event.error === undefined &&
+          pendingPaths.has(event.action.path);
         actionBuffer.push({
           type: event.action.type,
           path: event.action.path,
           to: event.action.to ?? null,
           reason: event.action.reason,
           bytes: event.action.bytes,
-          status: event.error === undefined ? 'done' : 'failed',
+          status: isPending ? 'pending' : event.error === undefined ? 'done' : 'failed',
           error: event.error ?? null,
         });
         if (actionBuffer.length >= 500) flushActions();
@@ -404,33 +499,8 @@ export function createRunExecutor(deps: RunExecutorDeps) {
         return detected.decision;
       }
       if (detected.isNew) await deps.bus.publish({ type: 'conflict.created', conflict: detected.conflict });
-      if (liveRun.controller.isCancelled) return 'skip';
-      waitDeadline ??= Date.now() + conflictTimeoutMs;
-      const conflictId = detected.conflict.id;
-      const resolution = await new Promise<ConflictResolution>((resolve) => {
-        let isDone = false;
-        const done = (value: ConflictResolution) => {
-          if (isDone) return;
-          isDone = true;
-          clearTimeout(deadline);
-          clearInterval(poll);
-          liveRun.decisions.delete(conflictId);
-          resolve(value);
-        };
-        liveRun.decisions.set(conflictId, done);
-        const deadline = setTimeout(() => done('skip'), Math.max(0, waitDeadline! - Date.now()));
-        // Messages are best-effort: the decision is in the database in any case.
-        const poll = setInterval(() => {
-          deps.conflicts
-            .get(conflictId)
-            .then((current) => {
-              if (current?.status === 'resolved' && current.resolution) done(current.resolution);
-            })
-            .catch(() => {});
-        }, conflictPollMs);
-      });
-      if (resolution !== 'skip') await deps.conflicts.markApplied(conflictId, run.id);
-      return resolution;
+      // The conflict waits in the inbox; the run goes on with everything else.
+      return 'skip';
     };
 
     return {
@@ -467,10 +537,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     liveRunIds: () => [...live.keys()],
     close() {
       stopControl();
-      for (const run of live.values()) {
-        run.controller.cancel();
-        for (const decide of run.decisions.values()) decide('skip');
-      }
+      for (const run of live.values()) run.controller.cancel();
     },
   };
 }

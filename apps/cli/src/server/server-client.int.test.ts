@@ -94,7 +94,7 @@ async function createPair(
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'syncengine-client-'));
   // A conflict nobody decides is left pending after a second, so runs end.
-  server = await startTestServer({ driver: 'pglite', executorOptions: { conflictDecisionTimeoutMs: 1_000 } });
+  server = await startTestServer({ driver: 'pglite' });
   url = await server.runtime.app.listen({ port: 0, host: '127.0.0.1' });
   ({ id: tokenId, token } = await createToken('cli tests'));
 }, 120_000);

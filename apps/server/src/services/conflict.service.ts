@@ -5,7 +5,7 @@ import type {
   ConflictResolution,
   Side,
 } from '@syncengine/contracts';
-import type { ConflictRepo, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
+import type { ConflictRepo, PairRepo, StoredLocation } from '@syncengine/db';
 import { isSyncError } from '@syncengine/engine';
 import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus, RunLauncher } from '@syncengine/runs';
@@ -13,10 +13,9 @@ import { AppError } from '../errors.js';
 
 export function createConflictService(deps: {
   conflicts: Pick<ConflictRepo, 'list' | 'get' | 'resolve'>;
-  runs: Pick<RunRepo, 'get'>;
   pairs: Pick<PairRepo, 'get'>;
   launcher: Pick<RunLauncher, 'launch'>;
-  bus: Pick<EventBus, 'publish' | 'sendControl'>;
+  bus: Pick<EventBus, 'publish'>;
   /** Reads the start of a file at `path` inside a stored location (`previewFile` of @syncengine/runs). */
   previewFile(location: StoredLocation, path: string): Promise<ConflictPreview>;
 }) {
@@ -46,29 +45,17 @@ export function createConflictService(deps: {
       }
     },
     /**
-     * Records the decision. The run that met the conflict applies it if it is still live;
-     * otherwise a follow-up run is queued to apply it. `skip` leaves the conflict pending
-     * and changes nothing.
+     * Records the decision and queues a `conflict-resolution` run that applies it at once.
+     * `skip` leaves the conflict pending and changes nothing.
      */
     async resolve(id: string, resolution: ConflictResolution, resolvedBy: string): Promise<Conflict> {
       const existing = await deps.conflicts.get(id);
       if (!existing) throw new AppError('NOT_FOUND', `no conflict with id ${id}`);
       const conflict = await deps.conflicts.resolve(id, resolution, resolvedBy);
       if (!conflict) throw new AppError('CONFLICT', 'the conflict has already been resolved');
-      if (resolution !== 'skip') await deps.bus.publish({ type: 'conflict.resolved', conflict });
-      const run = conflict.runId ? await deps.runs.get(conflict.runId) : null;
-      const isLive = run?.status === 'running' || run?.status === 'paused';
-      if (isLive && run) {
-        await deps.bus.sendControl({
-          type: 'conflict.decision',
-          runId: run.id,
-          conflictId: conflict.id,
-          path: conflict.path,
-          resolution,
-        });
-      } else if (resolution !== 'skip') {
-        // If another run is active it will meet the conflict and find the decision; if it
-        // has passed it already, it starts a follow-up when it ends.
+      if (resolution !== 'skip') {
+        await deps.bus.publish({ type: 'conflict.resolved', conflict });
+        // A small run applies it now; while another run is active, that run's end starts it.
         await deps.launcher.launch(conflict.pairId, { trigger: 'conflict-resolution' });
       }
       return conflict;

@@ -2,6 +2,8 @@ import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BusEvent, Conflict, EntryMetadata, Pair, Run, RunAction, WsEvent } from '@syncengine/contracts';
 import { schema } from '@syncengine/db';
+import type { Storage } from '@syncengine/engine';
+import { openStorage } from '@syncengine/locations';
 import { createSecretBox, nextScheduledRun } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -26,6 +28,25 @@ async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Real backends, except that writes of files named `held-*` wait until `releaseHeld()`:
+ * a run copying one stays live for as long as a test needs.
+ */
+let releaseHeld: () => void = () => {};
+let held = new Promise<void>((resolve) => {
+  releaseHeld = resolve;
+});
+const holdHeldWrites = async (location: Parameters<typeof openStorage>[0]): Promise<Storage> => {
+  const storage = await openStorage(location);
+  // The instance itself (not a wrapper): backends check each other's class when they copy.
+  const write = storage.write.bind(storage);
+  storage.write = async (...args: Parameters<Storage['write']>) => {
+    if (args[0].split('/').pop()?.startsWith('held-')) await held;
+    return write(...args);
+  };
+  return storage;
+};
 
 /**
  * The API's behaviour, route by route, on a real database (`postgres`) or the embedded
@@ -67,12 +88,14 @@ export function describeApi(driver: 'postgres' | 'pglite') {
       const run = started.body as Run;
       return eventually(async () => {
         const current = (await request('GET', `/api/v1/runs/${run.id}`)).body as Run;
-        return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
+        return ['completed', 'needs_decision', 'failed', 'cancelled'].includes(current.status)
+          ? current
+          : null;
       });
     }
 
     beforeAll(async () => {
-      server = await startTestServer({ driver, executorOptions: { conflictDecisionTimeoutMs: 2_500 } });
+      server = await startTestServer({ driver, openStorage: holdHeldWrites });
     });
     afterAll(async () => {
       await server?.close();
@@ -624,47 +647,70 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         return { pair, source, destination };
       }
 
-      it('applies a decision taken while the run is live, in that run', async () => {
-        const { pair, source, destination } = await conflictedPair('manual-live');
+      it('never holds a run: it carries out the rest, leaves the conflict pending and ends needing a decision', async () => {
+        const { pair, source, destination } = await conflictedPair('manual-pending');
         const created = server.nextEvent(
           (event): event is Extract<BusEvent, { type: 'conflict.created' }> =>
             event.type === 'conflict.created' && event.conflict.pairId === pair.id,
         );
-        const started = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
-        const runId = (started.body as Run).id;
+        const run = await runToEnd(pair.id);
         const { conflict } = await created;
-        expect(conflict).toMatchObject({ path: 'report.txt', status: 'pending', runId });
+        expect(conflict).toMatchObject({ path: 'report.txt', status: 'pending', runId: run.id });
         expect(conflict.source?.size).toBe('source version'.length);
         expect(conflict.destination?.size).toBe('destination version'.length);
-
-        // While the run waits for the decision it holds the pair: another trigger is refused.
-        const second = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
-        expect(second.status).toBe(409);
-        expect(second.body.message).toMatch(/already has an active run/);
-        // A pending conflict changes neither side.
+        expect(run.status, run.error ?? '').toBe('needs_decision');
+        expect(run.stats?.conflictsPending).toBe(1);
+        // Everything else is done; the pending conflict changes neither side.
+        expect(await readFile(join(destination, 'other.txt'), 'utf8')).toBe('no conflict here');
         expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('destination version');
+        expect(await readFile(join(source, 'report.txt'), 'utf8')).toBe('source version');
+        const actions = await request('GET', `/api/v1/runs/${run.id}/actions`);
+        expect(
+          (actions.body.items as RunAction[]).map((action) => [action.type, action.path, action.status]),
+        ).toEqual(
+          expect.arrayContaining([
+            ['CONFLICT', 'report.txt', 'pending'],
+            ['UPLOAD_NEW', 'other.txt', 'done'],
+          ]),
+        );
 
-        const pending = await request('GET', `/api/v1/conflicts?status=pending&pairId=${pair.id}`);
-        expect(pending.body.items.map((item: Conflict) => item.id)).toEqual([conflict.id]);
-
-        const ended = server.nextEvent(isRunEnd(runId));
+        // The decision is applied at once by a small run, which says what it did.
+        const followUp = server.nextEvent(
+          (event) => event.type === 'run.queued' && event.run.pairId === pair.id,
+        ) as Promise<Extract<BusEvent, { type: 'run.queued' }>>;
         const resolved = await request('POST', `/api/v1/conflicts/${conflict.id}/resolve`, {
-          resolution: 'source',
+          resolution: 'keep-both',
         });
         expect(resolved.status).toBe(200);
         expect(resolved.body).toMatchObject({
           status: 'resolved',
-          resolution: 'source',
+          resolution: 'keep-both',
           resolvedBy: 'admin',
         });
-        expect(resolved.body.resolvedAt).not.toBeNull();
-        const end = (await ended) as Extract<BusEvent, { type: 'run.completed' }>;
-        expect(end.type).toBe('run.completed');
-        expect(end.run.stats?.conflicts).toBe(1);
-        expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('source version');
-        expect(await readFile(join(source, 'report.txt'), 'utf8')).toBe('source version');
-        const runs = await request('GET', `/api/v1/pairs/${pair.id}/runs`);
-        expect(runs.body.items).toHaveLength(1);
+        const queued = await followUp;
+        expect(queued.run.trigger).toBe('conflict-resolution');
+        const applied = await eventually(async () => {
+          const history = await request('GET', `/api/v1/conflicts?status=resolved&pairId=${pair.id}`);
+          const item = (history.body.items as Conflict[]).find((candidate) => candidate.id === conflict.id);
+          return item?.appliedAt ? item : null;
+        });
+        // Same sizes (SIZE_ONLY), same second: the destination's copy loses on a tie.
+        expect(applied.outcome).toMatch(
+          /^kept both; the (source|destination)'s copy is now report\.conflict-.+\.txt on both sides$/,
+        );
+        const renamed = /is now (\S+) on both sides/.exec(applied.outcome ?? '')![1]!;
+        for (const root of [source, destination]) {
+          expect(await readFile(join(root, 'report.txt'), 'utf8')).toMatch(/version$/);
+          expect(await readFile(join(root, renamed), 'utf8')).toMatch(/version$/);
+        }
+        expect(await readFile(join(source, 'report.txt'), 'utf8')).toBe(
+          await readFile(join(destination, 'report.txt'), 'utf8'),
+        );
+        const small = (await request('GET', `/api/v1/runs/${queued.run.id}`)).body as Run;
+        expect(small).toMatchObject({
+          status: 'completed',
+          stats: { conflicts: 1, actions: { CONFLICT: 1 } },
+        });
 
         const again = await request('POST', `/api/v1/conflicts/${conflict.id}/resolve`, {
           resolution: 'destination',
@@ -675,7 +721,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
       it('applies a decision taken after the run ended in a follow-up run', async () => {
         const { pair, source, destination } = await conflictedPair('manual-later');
         const run = await runToEnd(pair.id);
-        expect(run.status).toBe('completed');
+        expect(run.status).toBe('needs_decision');
         expect(run.stats?.conflictsPending).toBe(1);
         expect(await readFile(join(destination, 'other.txt'), 'utf8')).toBe('no conflict here');
         expect(await readFile(join(destination, 'report.txt'), 'utf8')).toBe('destination version');
@@ -704,13 +750,19 @@ export function describeApi(driver: 'postgres' | 'pglite') {
       });
 
       it('pauses, resumes and cancels a live run', async () => {
-        const { pair } = await conflictedPair('manual-control');
-        const created = server.nextEvent(
-          (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
-        );
+        const { source, destination } = await server.folders('live-control');
+        // Larger than the small files copied in groups: it goes through the held write.
+        await writeFile(join(source, 'held-file.txt'), 'x'.repeat(200_000));
+        const pair = await server.createPair({
+          name: 'live-control',
+          source: local(source),
+          destination: local(destination),
+        });
         const started = await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
         const runId = (started.body as Run).id;
-        await created;
+        await eventually(
+          async () => ((await request('GET', `/api/v1/runs/${runId}`)).body as Run).status === 'running',
+        );
         const paused = await request('POST', `/api/v1/runs/${runId}/pause`);
         expect(paused.status).toBe(202);
         expect(paused.body.status).toBe('paused');
@@ -719,6 +771,8 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect(resumed.body.status).toBe('running');
         const ended = server.nextEvent(isRunEnd(runId));
         expect((await request('POST', `/api/v1/runs/${runId}/cancel`)).status).toBe(202);
+        releaseHeld();
+        held = Promise.resolve();
         expect((await ended).type).toBe('run.cancelled');
         expect((await request('GET', `/api/v1/runs/${runId}`)).body.status).toBe('cancelled');
       });

@@ -39,6 +39,8 @@ export async function startTestServer(options: {
   /** The Postgres server the fresh database is created on (default: the tests' shared one). */
   postgresUrl?: string;
   jobTimeouts?: RuntimeOptions['jobTimeouts'];
+  /** Opens each location (default: the real backends). */
+  openStorage?: RuntimeOptions['openStorage'];
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -67,9 +69,10 @@ export async function startTestServer(options: {
     : undefined;
   const runtime = await createRuntime({
     config,
-    executorOptions: { conflictPollIntervalMs: 200, ...options.executorOptions },
+    ...(options.executorOptions ? { executorOptions: options.executorOptions } : {}),
     ...(options.jobTimeouts ? { jobTimeouts: options.jobTimeouts } : {}),
     ...(transport ? { transport } : {}),
+    ...(options.openStorage ? { openStorage: options.openStorage } : {}),
   });
   await runtime.start();
   const worker = options.redis

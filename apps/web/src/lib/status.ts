@@ -31,6 +31,7 @@ export const RUN_STATUS_COLOR: Record<RunStatus, string> = {
   running: 'blue',
   paused: 'orange',
   completed: 'green',
+  needs_decision: 'orange',
   failed: 'red',
   cancelled: 'gray',
 };
@@ -91,3 +92,7 @@ function compareMtime(
   if (Math.abs(diff) <= 2000) return 'keep-both';
   return diff > 0 ? 'source' : 'destination';
 }
+
+/** `1 conflict waits for you` / `3 conflicts wait for you`. */
+export const conflictsWaiting = (count: number): string =>
+  count === 1 ? '1 conflict waits for you' : `${count} conflicts wait for you`;

@@ -24,6 +24,8 @@ const conflict = (id: string, path: string, sourceMtime: number, destinationMtim
   resolvedBy: null,
   resolvedAt: null,
   detectedAt: '2025-01-01T00:00:00.000Z',
+  appliedAt: null,
+  outcome: null,
 });
 
 /** A fake API: the conflicts above until they are resolved; records each resolution. */
@@ -32,6 +34,22 @@ function fakeApi(conflicts: Conflict[], previews: Record<string, ConflictPreview
   const fetchSpy = vi.fn(async (url: string, init?: RequestInit) => {
     const json = (body: unknown, status = 200) =>
       new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (url.startsWith('/api/v1/conflicts?') && url.includes('status=resolved')) {
+      // Decisions are applied at once here, and say what they did.
+      return json({
+        items: conflicts
+          .filter((item) => resolved.has(item.id))
+          .map((item) => ({
+            ...item,
+            status: 'resolved',
+            resolution: resolved.get(item.id),
+            resolvedBy: 'admin',
+            resolvedAt: '2025-01-02T00:00:00.000Z',
+            appliedAt: '2025-01-02T00:00:01.000Z',
+            outcome: `kept the ${resolved.get(item.id)}'s copy on both sides`,
+          })),
+      });
+    }
     if (url.startsWith('/api/v1/conflicts?')) {
       return json({ items: conflicts.filter((item) => !resolved.has(item.id)) });
     }
@@ -81,9 +99,14 @@ describe('ConflictsPage', () => {
     const card = await screen.findByRole('listitem', { name: 'Conflict on a.txt' });
     await user.click(within(card).getByRole('button', { name: 'Keep destination' }));
 
-    await waitFor(() => expect(screen.queryByText('a.txt')).toBeNull());
+    await waitFor(() => expect(screen.queryByRole('listitem', { name: 'Conflict on a.txt' })).toBeNull());
     expect(Object.fromEntries(resolved)).toEqual({ c1: 'destination' });
-    expect(screen.getByText('b.txt')).toBeTruthy();
+    expect(screen.getAllByText('b.txt')).toHaveLength(1);
+    // The outcome is told, and the conflict joins the resolved history with who and what.
+    expect(await screen.findByText("a.txt: kept the destination's copy on both sides")).toBeTruthy();
+    const history = screen.getByRole('list', { name: 'Resolved conflicts' });
+    expect(history.textContent).toContain('by admin');
+    expect(history.textContent).toContain("kept the destination's copy on both sides");
   });
 
   it('says so when there is nothing to decide', async () => {

@@ -19,6 +19,7 @@ import { type ReactNode, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError, api, errorMessage, query } from '../api/client.js';
 import { useConflicts, usePairs, useResolveConflict } from '../api/hooks.js';
+import { outcomeMessage, ResolvedConflicts, useResolvedConflicts } from '../components/resolved-conflicts.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { formatBytes, formatTime } from '../lib/format.js';
 import { newestResolution } from '../lib/status.js';
@@ -41,6 +42,11 @@ export function ConflictsPage() {
   const client = useQueryClient();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<{ done: number; total: number; failures: string[] } | null>(null);
+  const resolvedList = useResolvedConflicts(pairId);
+  /** Conflicts decided on this page: their outcome is told once it is on disk. */
+  const [decided, setDecided] = useState<string[]>([]);
+  const onDecided = (id: string) => setDecided((current) => [id, ...current.filter((item) => item !== id)]);
+  const told = (resolvedList.data?.items ?? []).filter((conflict) => decided.includes(conflict.id));
 
   const pairNames = useMemo(() => {
     const names = new Map<string, string>();
@@ -64,6 +70,7 @@ export function ConflictsPage() {
         const resolution = choice === 'newest' ? newestResolution(conflict) : choice;
         try {
           await api('POST', `/conflicts/${conflict.id}/resolve`, { resolution });
+          if (resolution !== 'skip') onDecided(conflict.id);
         } catch (error) {
           failures.push(`${conflict.path}: ${errorMessage(error)}`);
         }
@@ -127,6 +134,22 @@ export function ConflictsPage() {
           </>
         )}
       </Group>
+      {told.length > 0 && (
+        <Alert
+          color={told.every((conflict) => conflict.appliedAt) ? 'green' : 'blue'}
+          role="status"
+          title={told.every((conflict) => conflict.appliedAt) ? 'Done' : 'Applying your decisions…'}
+          withCloseButton
+          onClose={() => setDecided([])}
+          data-testid="resolve-outcome"
+        >
+          {told.slice(0, 10).map((conflict) => (
+            <Text key={conflict.id} size="sm">
+              {outcomeMessage(conflict)}
+            </Text>
+          ))}
+        </Alert>
+      )}
       {bulk && (
         <Alert
           color={bulk.failures.length > 0 ? 'red' : bulk.done < bulk.total ? 'blue' : 'green'}
@@ -175,6 +198,7 @@ export function ConflictsPage() {
               conflict={conflict}
               pairName={pairNames.get(conflict.pairId) ?? 'Pair'}
               isSelected={selected.has(conflict.id)}
+              onDecided={onDecided}
               onSelect={(isOn) =>
                 setSelected((current) => {
                   const next = new Set(current);
@@ -187,6 +211,7 @@ export function ConflictsPage() {
           ))}
         </Stack>
       )}
+      <ResolvedConflicts items={resolvedList.data?.items ?? []} pairNames={pairNames} />
     </Stack>
   );
 }
@@ -196,11 +221,13 @@ function ConflictCard({
   pairName,
   isSelected,
   onSelect,
+  onDecided,
 }: {
   conflict: Conflict;
   pairName: string;
   isSelected: boolean;
   onSelect: (isOn: boolean) => void;
+  onDecided: (id: string) => void;
 }) {
   const resolve = useResolveConflict();
   const suggestion = newestResolution(conflict);
@@ -245,7 +272,11 @@ function ConflictCard({
               variant={resolution === 'skip' ? 'subtle' : 'light'}
               loading={resolve.isPending && resolve.variables?.resolution === resolution}
               disabled={resolve.isPending}
-              onClick={() => resolve.mutate({ id: conflict.id, resolution })}
+              onClick={() => {
+                // Told before the answer: the card may be gone (live update) by the time it comes.
+                if (resolution !== 'skip') onDecided(conflict.id);
+                resolve.mutate({ id: conflict.id, resolution });
+              }}
             >
               {RESOLUTION_LABEL[resolution]}
             </Button>

@@ -9,6 +9,7 @@ import { RelativeTime } from '../components/relative-time.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { SYNC_MODE_INFO } from '../lib/actions.js';
+import { conflictsWaiting } from '../lib/status.js';
 import { useLive } from '../live/live-provider.js';
 
 export function PairsPage() {
@@ -149,8 +150,9 @@ export function PairCard({ pair }: { pair: Pair }) {
               color="orange"
               component={Link}
               to={`/conflicts?pairId=${pair.id}`}
+              data-testid="conflicts-waiting"
             >
-              Resolve conflicts
+              {conflictsWaiting(conflicts)}
             </Button>
           )}
         </Group>

@@ -24,7 +24,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/state-views.
 import { ACTION_INFO } from '../lib/actions.js';
 import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
 import { bytesMoved, filesMoved, runDuration } from '../lib/runs.js';
-import { RUN_STATUS_COLOR } from '../lib/status.js';
+import { conflictsWaiting, RUN_STATUS_COLOR } from '../lib/status.js';
 import { useLive } from '../live/live-provider.js';
 
 const PAGE_SIZE = 50;
@@ -85,7 +85,7 @@ function RunHeader({ run }: { run: Run }) {
             {run.dryRun ? 'Dry run' : 'Run'}
           </Title>
           <Badge color={RUN_STATUS_COLOR[run.status]} size="lg" data-testid="run-status" aria-live="polite">
-            {run.status}
+            {run.status === 'needs_decision' ? 'needs decision' : run.status}
           </Badge>
         </Group>
         <Text size="sm" c="dimmed">
@@ -167,9 +167,13 @@ function RunSummary({ run }: { run: Run }) {
         />
       </SimpleGrid>
       {run.stats && run.stats.conflictsPending > 0 && (
-        <Alert color="orange" title="Conflicts wait for you">
-          {run.stats.conflictsPending} conflict(s) need a decision.{' '}
-          <Link to={`/conflicts?pairId=${run.pairId}`}>Open the inbox</Link>.
+        <Alert
+          color="orange"
+          title={conflictsWaiting(run.stats.conflictsPending)}
+          data-testid="conflicts-waiting"
+        >
+          The run did everything else and ended; nothing changes on these files until you decide.{' '}
+          <Link to={`/conflicts?pairId=${run.pairId}`}>Decide now</Link>.
         </Alert>
       )}
     </Stack>

@@ -5,7 +5,7 @@ import type {
   ConflictStatus,
   EntryMetadata,
 } from '@syncengine/contracts';
-import { and, count, desc, eq, isNull, notInArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull, notInArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { conflicts } from '../schema/index.js';
 import { iso, isoOrNull, isUniqueViolation } from './errors.js';
@@ -24,6 +24,8 @@ const toConflict = (row: Row): Conflict => ({
   resolvedBy: row.resolvedBy,
   resolvedAt: isoOrNull(row.resolvedAt),
   detectedAt: iso(row.detectedAt),
+  appliedAt: isoOrNull(row.appliedAt),
+  outcome: row.outcome,
 });
 
 /** What a run learns when it meets a manual conflict. */
@@ -125,12 +127,26 @@ export function createConflictRepo(db: Database) {
         .returning();
       return row ? toConflict(row) : null;
     },
-    /** The decision has been carried out by `runId`. */
-    async markApplied(id: string, runId: string): Promise<void> {
-      await db
+    /** The decision has been carried out by `runId`; `outcome` says what it did. */
+    async markApplied(id: string, runId: string, outcome?: string): Promise<Conflict | null> {
+      const [row] = await db
         .update(conflicts)
-        .set({ appliedAt: new Date(), appliedRunId: runId })
-        .where(and(eq(conflicts.id, id), eq(conflicts.status, 'resolved')));
+        .set({ appliedAt: new Date(), appliedRunId: runId, ...(outcome !== undefined ? { outcome } : {}) })
+        .where(and(eq(conflicts.id, id), eq(conflicts.status, 'resolved')))
+        .returning();
+      return row ? toConflict(row) : null;
+    },
+    /** The pair's decided conflicts that no run has carried out yet, oldest decision first. */
+    async listUnappliedDecisions(pairId: string): Promise<Conflict[]> {
+      const rows = await db
+        .select()
+        .from(conflicts)
+        .where(
+          and(eq(conflicts.pairId, pairId), eq(conflicts.status, 'resolved'), isNull(conflicts.appliedAt)),
+        )
+        .orderBy(asc(conflicts.resolvedAt))
+        .limit(1_000);
+      return rows.map(toConflict).filter((conflict) => conflict.resolution && conflict.resolution !== 'skip');
     },
     /**
      * Closes the pair's open conflicts that a complete run no longer met (someone made both

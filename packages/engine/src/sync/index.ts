@@ -1,3 +1,9 @@
+export {
+  type ApplyDecisionsOptions,
+  applyConflictDecisions,
+  type ConflictDecision,
+  type DecisionOutcome,
+} from './decisions.js';
 export { previewSync, sync } from './sync.js';
 export {
   deleteVersion,
