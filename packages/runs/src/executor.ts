@@ -242,10 +242,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     await deps.bus.publish({ type: 'run.started', run: toPublicRun(run) });
 
     const signal = context?.signal;
-    const stop = () => {
-      liveRun.controller.cancel();
-      for (const decide of liveRun.decisions.values()) decide('skip');
-    };
+    const stop = () => liveRun.controller.cancel();
     signal?.addEventListener('abort', stop, { once: true });
     if (signal?.aborted) stop();
     const storages: Storage[] = [];
