@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { type BusEvent, CreatePairSchema } from '@syncengine/contracts';
@@ -177,10 +177,14 @@ describe.skipIf(!canRun)('worker faults, with a Postgres and a Redis of their ow
       ),
     );
 
-  /** How many files of the pair's destination hold the source's content. */
+  /** How many files of the pair's destination hold the source's content (read while a run may be moving them). */
   const syncedCount = async (pair: { dirs: string[] }) => {
-    const [source, destination] = await Promise.all([treeDigest(pair.dirs[0]!), treeDigest(pair.dirs[1]!)]);
-    return [...source].filter(([path, digest]) => destination.get(path) === digest).length;
+    let count = 0;
+    for (const [path, digest] of await treeDigest(pair.dirs[0]!)) {
+      const content = await readFile(join(pair.dirs[1]!, path)).catch(() => null);
+      if (content && createHash('sha256').update(content).digest('hex') === digest) count += 1;
+    }
+    return count;
   };
   const waitForProgress = (runId: string, filesDone = 20) =>
     waitUntil(
