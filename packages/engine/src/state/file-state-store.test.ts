@@ -139,7 +139,9 @@ describe('FileStateStore', () => {
   });
 
   // 150 stores written and read back: the generous timeout only keeps a busy machine from failing it.
-  it('writes trees and journal lines exactly as JSON.stringify would, whatever the strings', { timeout: 60_000 }, async () => {
+  it('writes trees and journal lines exactly as JSON.stringify would, whatever the strings', {
+    timeout: 60_000,
+  }, async () => {
     const text = fc.string({
       unit: fc.constantFrom(
         'a',
