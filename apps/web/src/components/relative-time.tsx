@@ -4,13 +4,13 @@ import { formatRelative, formatTime } from '../lib/format.js';
 /** How often relative times are written again ("2 minutes ago" becomes "3 minutes ago"). */
 const TICK_MS = 30_000;
 
-/** The current time, updated every 30 s, so relative times stay true on an open page. */
-function useNow(): number {
+/** The current time, updated every `tickMs` (30 s), so relative times stay true on an open page. */
+export function useNow(tickMs: number = TICK_MS): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
+    const timer = setInterval(() => setNow(Date.now()), tickMs);
     return () => clearInterval(timer);
-  }, []);
+  }, [tickMs]);
   return now;
 }
 

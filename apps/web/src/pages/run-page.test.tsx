@@ -1,5 +1,5 @@
 import type { Run } from '@syncengine/contracts';
-import { act, cleanup, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveProvider } from '../live/live-provider.js';
@@ -82,6 +82,18 @@ describe('RunPage', () => {
           bytesTotal: 8192,
           currentFile: 'photos/cat.jpg',
           rateBytesPerSecond: 1_048_576,
+          counts: {
+            file: { done: 2, total: 10 },
+            folder: { done: 1, total: 2 },
+            delete: { done: 0, total: 0 },
+            rename: { done: 0, total: 0 },
+            conflict: { done: 0, total: 0 },
+            check: { done: 0, total: 0 },
+          },
+          transfers: [
+            { path: 'photos/cat.jpg', bytesDone: 1024, size: 4096 },
+            { path: 'photos/owl.jpg', bytesDone: 0, size: 2048 },
+          ],
         },
       }),
     );
@@ -108,7 +120,17 @@ describe('RunPage', () => {
     expect((await screen.findByTestId('files-progress')).textContent).toBe('3 / 12');
     expect(screen.getByText('2.0 KiB / 8.0 KiB')).toBeTruthy();
     expect(screen.getByTestId('run-rate').textContent).toBe('1.0 MiB/s');
-    expect(screen.getByText('Current: photos/cat.jpg')).toBeTruthy();
+    // Files and folders apart; every transfer in flight with its bytes; the time left at this rate.
+    expect(screen.getByTestId('run-counts').textContent).toBe('2/10 files · 1/2 folders');
+    const inFlight = within(screen.getByTestId('transfers-in-flight'));
+    expect(inFlight.getByText('In flight (2)')).toBeTruthy();
+    expect(inFlight.getByText('photos/cat.jpg')).toBeTruthy();
+    expect(inFlight.getByText('1.0 KiB / 4.0 KiB')).toBeTruthy();
+    expect(inFlight.getByText('photos/owl.jpg')).toBeTruthy();
+    expect(screen.getByTestId('run-times').textContent).toContain('about 6 ms left');
+    // One vocabulary: the live list says what the action log says.
+    const latest = within(await screen.findByRole('log', { name: 'Latest actions' }));
+    expect(latest.getByText('Copy new file to destination')).toBeTruthy();
     expect(await screen.findByText('photos/dog.jpg')).toBeTruthy();
 
     await user.click(screen.getByRole('button', { name: 'Pause' }));

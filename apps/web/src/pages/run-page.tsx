@@ -11,6 +11,7 @@ import {
   Text,
   TextInput,
   Title,
+  Tooltip,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import type { ActionType, Run, RunAction, RunActionStatus } from '@syncengine/contracts';
@@ -21,7 +22,7 @@ import { errorMessage } from '../api/client.js';
 import { type RunActionFilters, usePair, useRun, useRunActions, useRunControl } from '../api/hooks.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
-import { ACTION_INFO } from '../lib/actions.js';
+import { ACTION_INFO, actionLabel } from '../lib/actions.js';
 import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
 import { bytesMoved, filesMoved, runDuration } from '../lib/runs.js';
 import { conflictsWaiting, RUN_STATUS_COLOR } from '../lib/status.js';
@@ -62,7 +63,7 @@ export function RunPage() {
       {isActive ? (
         <Card withBorder padding="md" aria-label="Live progress">
           <Stack>
-            <RunProgressBars progress={progress} />
+            <RunProgressBars progress={progress} startedAt={run.startedAt} />
             <RunControls run={run} />
           </Stack>
         </Card>
@@ -214,13 +215,16 @@ function StreamedActions({ actions }: { actions: RunAction[] }) {
         >
           {actions.slice(0, 50).map((action) => (
             <Group key={action.id} gap="xs" wrap="nowrap">
-              <Badge
-                size="xs"
-                color={action.status === 'failed' ? 'red' : ACTION_INFO[action.type].color}
-                miw={90}
-              >
-                {action.type.replace(/_/g, ' ').toLowerCase()}
-              </Badge>
+              <Tooltip label={action.type}>
+                <Badge
+                  size="xs"
+                  color={action.status === 'failed' ? 'red' : ACTION_INFO[action.type].color}
+                  miw={90}
+                  style={{ flexShrink: 0 }}
+                >
+                  {actionLabel(action.type)}
+                </Badge>
+              </Tooltip>
               <Text size="xs" truncate="start" title={action.path}>
                 {action.path}
                 {action.to ? ` → ${action.to}` : ''}
@@ -319,9 +323,11 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
               {items.map((action) => (
                 <Table.Tr key={action.id}>
                   <Table.Td>
-                    <Badge color={ACTION_INFO[action.type].color} variant="light" title={action.reason}>
-                      {ACTION_INFO[action.type].label}
-                    </Badge>
+                    <Tooltip label={`${action.type}: ${action.reason}`}>
+                      <Badge color={ACTION_INFO[action.type].color} variant="light">
+                        {actionLabel(action.type)}
+                      </Badge>
+                    </Tooltip>
                   </Table.Td>
                   <Table.Td style={{ wordBreak: 'break-all' }}>
                     {action.path}
