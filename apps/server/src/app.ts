@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -15,6 +17,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { errorBody, errorHandler } from './errors.js';
 import { createRequestCounter } from './metrics.js';
+import { isCrossOrigin } from './origin.js';
 import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js';
 import { conflictRoutes } from './routes/conflicts.routes.js';
 import { folderRoutes } from './routes/folders.routes.js';
@@ -57,24 +60,15 @@ export interface ServerDeps {
   version?: string;
 }
 
+/** Methods that change nothing, so a cross-origin one can do no harm. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 const bearerOf = (request: FastifyRequest): string | undefined => {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   return match?.[1];
 };
-
-/** An `Origin` (when a browser sent one) on the same host name as the request. */
-function isSameSiteOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  if (!origin) return true;
-  try {
-    const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    return new URL(origin).hostname.replace(/^\[|\]$/g, '') === host;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The HTTP API, WebSocket gateway, OpenAPI docs and (when built) the dashboard, on one
@@ -100,6 +94,22 @@ export async function buildServer(deps: ServerDeps) {
   app.setErrorHandler(errorHandler);
   app.decorateRequest('user', null);
 
+  // Browsers attach the session cookie to requests that other sites' pages send here: a
+  // request that changes something is refused when it comes from another origin, unless
+  // it authenticates with a bearer token (which a browser never adds by itself).
+  app.addHook('onRequest', async (request, reply) => {
+    if (SAFE_METHODS.has(request.method) || bearerOf(request) || !isCrossOrigin(request)) return;
+    return reply
+      .code(403)
+      .send(
+        errorBody(
+          request,
+          403,
+          'cross-origin request refused: use the dashboard on this server, or send Authorization: Bearer <token>',
+        ),
+      );
+  });
+
   const counter = deps.requestCounter ?? createRequestCounter();
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
@@ -110,6 +120,8 @@ export async function buildServer(deps: ServerDeps) {
   });
 
   await app.register(fastifyCookie);
+  // Limits are applied where they are declared (failed sign-ins), not to every route.
+  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(fastifySwagger, {
     openapi: {
@@ -130,6 +142,27 @@ export async function buildServer(deps: ServerDeps) {
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // The dashboard's bundles, and the API docs' inline start-up script by its hash.
+        scriptSrc: ["'self'", ...app.swaggerCSP.script],
+        // The dashboard's component library adds <style> elements at run time.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        // Served over plain HTTP on a LAN as often as behind TLS: never rewrite to https.
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    // Only where the operator says the server is reached over HTTPS.
+    hsts: deps.cookieSecure ? { maxAge: 15_552_000 } : false,
+  });
 
   const { services } = deps;
   await app.register(
@@ -157,15 +190,11 @@ export async function buildServer(deps: ServerDeps) {
                 ),
               );
           }
-          if (
-            !bearer &&
-            request.headers.upgrade?.toLowerCase() === 'websocket' &&
-            !isSameSiteOrigin(request)
-          ) {
-            // Browsers send the session cookie with cross-site WebSocket handshakes too.
+          if (!bearer && request.headers.upgrade?.toLowerCase() === 'websocket' && isCrossOrigin(request)) {
+            // Browsers send the session cookie with cross-origin WebSocket handshakes too.
             return reply
               .code(403)
-              .send(errorBody(request, 403, 'WebSocket connections from other sites are refused'));
+              .send(errorBody(request, 403, 'WebSocket connections from other origins are refused'));
           }
           request.user = user;
         });
@@ -177,8 +206,12 @@ export async function buildServer(deps: ServerDeps) {
         metricsRoutes(zsecured, services);
         serverInfoRoutes(zsecured, services);
         folderRoutes(zsecured, services);
-        zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket) => {
-          void deps.gateway.attach(socket);
+        zsecured.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
+          void deps.gateway.attach(socket, {
+            userId: request.user!.id,
+            bearer: bearerOf(request),
+            sessionToken: request.cookies[SESSION_COOKIE],
+          });
         });
       });
     },

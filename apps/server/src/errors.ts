@@ -11,6 +11,7 @@ const STATUS = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNPROCESSABLE: 422,
+  TOO_MANY_REQUESTS: 429,
   UNAVAILABLE: 503,
 } as const;
 export type AppErrorCode = keyof typeof STATUS;

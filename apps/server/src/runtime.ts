@@ -176,7 +176,7 @@ export async function createRuntime(options: RuntimeOptions) {
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
   const preview = (pair: PairRecord) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair);
   const services = {
-    auth: createAuthService(repos),
+    auth: createAuthService({ ...repos, bus }),
     pairs: pairService,
     folders: createFolderService({ paths }),
     pairStatus: createPairStatusService({
@@ -221,6 +221,8 @@ export async function createRuntime(options: RuntimeOptions) {
   };
   const gateway = createWsGateway({
     bus,
+    isStillValid: async (credentials) =>
+      (await services.auth.authenticate(credentials))?.id === credentials.userId,
     snapshot: async () => ({
       type: 'snapshot',
       activeRuns: (await repos.runs.listActive()).map(toPublicRun),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Run } from '@syncengine/contracts';
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/test-server.js';
+import WebSocket from 'ws';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from './testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 
@@ -260,5 +261,201 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
         await request('DELETE', `/api/v1/pairs/${pair.id}`);
       },
     );
+  });
+
+  describe('cross-origin requests', () => {
+    const startRun = (pairId: string, headers: Record<string, string>) =>
+      server.runtime.app.inject({ method: 'POST', url: `/api/v1/pairs/${pairId}/runs`, headers });
+    const runCount = async (pairId: string) =>
+      (await request('GET', `/api/v1/pairs/${pairId}/runs`)).body.items.length as number;
+
+    it('refuses a cookie-authenticated change sent from another origin, even body-less, and starts nothing', async () => {
+      const { source, destination } = await server.folders('csrf');
+      const pair = await server.createPair({
+        name: 'csrf',
+        source: local(source),
+        destination: local(destination),
+      });
+      const crossOrigin: Record<string, string>[] = [
+        { origin: 'https://evil.example' },
+        { origin: 'http://localhost:8081' },
+        { origin: 'https://localhost' },
+        { origin: 'null' },
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site' },
+      ];
+      for (const headers of crossOrigin) {
+        const refused = await startRun(pair.id, { cookie: server.cookie, ...headers });
+        expect(refused.statusCode, JSON.stringify(headers)).toBe(403);
+        expect(refused.json().message).toMatch(/cross-origin request refused/);
+      }
+      const deleted = await request('DELETE', `/api/v1/pairs/${pair.id}`, undefined, {
+        origin: 'https://evil.example',
+      });
+      expect(deleted.status).toBe(403);
+      const login = await server.runtime.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { origin: 'https://evil.example' },
+        payload: { username: 'admin', password: 'whatever' },
+      });
+      expect(login.statusCode).toBe(403);
+      expect(await runCount(pair.id)).toBe(0);
+    });
+
+    it('accepts the same change from its own origin, and from a bearer token whatever the origin', async () => {
+      const { source, destination } = await server.folders('same-origin');
+      const pair = await server.createPair({
+        name: 'same-origin',
+        source: local(source),
+        destination: local(destination),
+      });
+      // app.inject addresses the server as http://localhost:80.
+      const own = await startRun(pair.id, {
+        cookie: server.cookie,
+        origin: 'http://localhost',
+        'sec-fetch-site': 'same-origin',
+      });
+      expect(own.statusCode).toBe(202);
+      await eventually(async () => {
+        const runs = (await request('GET', `/api/v1/pairs/${pair.id}/runs`)).body.items as Run[];
+        return runs.every((run) => ['completed', 'failed', 'cancelled'].includes(run.status));
+      });
+      const behindProxy = await request(
+        'PATCH',
+        `/api/v1/pairs/${pair.id}`,
+        { name: 'renamed' },
+        {
+          origin: 'https://sync.example',
+          host: 'sync.example',
+          'x-forwarded-proto': 'https',
+        },
+      );
+      expect(behindProxy.status).toBe(200);
+      const token = (await request('POST', '/api/v1/tokens', { name: 'csrf-bearer' })).body.token as string;
+      const bearer = await startRun(pair.id, {
+        authorization: `Bearer ${token}`,
+        origin: 'https://evil.example',
+      });
+      expect(bearer.statusCode).toBe(202);
+      expect(await runCount(pair.id)).toBe(2);
+    });
+
+    it('forbids framing and sends a content security policy', async () => {
+      const page = await server.runtime.app.inject({ method: 'GET', url: '/' });
+      expect(page.headers['x-frame-options']).toBe('DENY');
+      const csp = String(page.headers['content-security-policy']);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toMatch(/script-src 'self'[^;]*;/);
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(csp).not.toContain('upgrade-insecure-requests');
+      const api = await request('GET', '/api/v1/pairs');
+      expect(api.headers['x-frame-options']).toBe('DENY');
+      expect(api.headers['x-content-type-options']).toBe('nosniff');
+    });
+  });
+
+  describe('WebSocket credentials', () => {
+    let baseUrl: string;
+    beforeAll(async () => {
+      const address = await server.runtime.app.listen({ port: 0, host: '127.0.0.1' });
+      baseUrl = address.replace(/^http/, 'ws');
+    });
+
+    /** Opens a socket, waits for its snapshot, and resolves `closed` with the close code. */
+    async function openSocket(headers: Record<string, string>) {
+      const socket = new WebSocket(`${baseUrl}/api/v1/ws`, { headers });
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('message', () => resolve());
+        socket.once('unexpected-response', (_request, response) =>
+          reject(new Error(`refused with ${response.statusCode}`)),
+        );
+      });
+      return { socket, closed };
+    }
+    const within = <T>(promise: Promise<T>, ms = 10_000) =>
+      Promise.race([
+        promise,
+        new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('still open')), ms)),
+      ]);
+
+    it('closes a socket when its token is deleted, and leaves other sockets open', async () => {
+      const created = (await request('POST', '/api/v1/tokens', { name: 'ws-revoked' })).body as {
+        id: string;
+        token: string;
+      };
+      const kept = (await request('POST', '/api/v1/tokens', { name: 'ws-kept' })).body as { token: string };
+      const revoked = await openSocket({ authorization: `Bearer ${created.token}` });
+      const other = await openSocket({ authorization: `Bearer ${kept.token}` });
+      expect((await request('DELETE', `/api/v1/tokens/${created.id}`)).status).toBe(204);
+      expect(await within(revoked.closed)).toBe(4001);
+      expect(other.socket.readyState).toBe(WebSocket.OPEN);
+      other.socket.close();
+    });
+
+    it('closes a cookie-authenticated socket when its session logs out', async () => {
+      const login = await server.runtime.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      const setCookie = login.headers['set-cookie'];
+      const cookie = String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0]!;
+      const origin = baseUrl.replace(/^ws/, 'http');
+      const session = await openSocket({ cookie, origin });
+      const logout = await server.runtime.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: { cookie },
+      });
+      expect(logout.statusCode).toBeLessThan(300);
+      expect(await within(session.closed)).toBe(4001);
+    });
+  });
+
+  describe('sign-in limits', () => {
+    const login = (username: string, password: string, remoteAddress: string) =>
+      server.runtime.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress,
+        payload: { username, password },
+      });
+
+    it('refuses a user name after 10 failed sign-ins with 429 and Retry-After, from any address, even with the right password', async () => {
+      const { username } = { username: 'guessed-user' };
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        expect((await login(username, `wrong-${attempt}`, `10.1.0.${attempt}`)).statusCode).toBe(401);
+      }
+      const refused = await login(username, 'another guess', '10.1.1.1');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.json().message).toMatch(/too many failed sign-ins/);
+      // Other users are not locked out by it.
+      expect((await login('admin', ADMIN_PASSWORD, '10.1.1.1')).statusCode).toBe(200);
+    });
+
+    it('refuses an address after 30 failed sign-ins, whatever the user names, and not the others', async () => {
+      for (let attempt = 0; attempt < 30; attempt += 1) {
+        expect((await login(`user-${attempt}`, 'wrong', '10.2.0.1')).statusCode).toBe(401);
+      }
+      const refused = await login('admin', ADMIN_PASSWORD, '10.2.0.1');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await login('admin', ADMIN_PASSWORD, '10.2.0.2')).statusCode).toBe(200);
+    });
+
+    it('bounds the password hashing of a flood of sign-ins, answering the excess 503, while other requests are served', async () => {
+      const flood = Array.from({ length: 60 }, (_, index) =>
+        login(`flood-${index}`, 'wrong', `10.3.${index}.1`),
+      );
+      const during = await request('GET', '/api/v1/pairs');
+      expect(during.status).toBe(200);
+      const statuses = (await Promise.all(flood)).map((response) => response.statusCode);
+      expect(new Set(statuses)).toEqual(new Set([401, 503]));
+      expect(statuses.filter((status) => status === 401).length).toBeGreaterThanOrEqual(18);
+    });
   });
 });

@@ -58,5 +58,15 @@ export type WsEvent = z.infer<typeof WsEventSchema>;
 export type WsEventType = WsEvent['type'];
 /** The event of one type, e.g. `WsEventOf<'run.progress'>`. */
 export type WsEventOf<T extends WsEventType> = Extract<WsEvent, { type: T }>;
+/**
+ * Between server processes only, never sent to clients: a session or token of this user
+ * was revoked, so each server closes the user's sockets whose credentials no longer hold.
+ */
+export const CredentialsRevokedEventSchema = z.object({
+  type: z.literal('credentials.revoked'),
+  userId: z.string(),
+});
+/** What travels over the event bus: the WebSocket events (but the snapshot) and server-only notices. */
+export const BusEventSchema = z.union([WsEventSchema, CredentialsRevokedEventSchema]);
 /** Events that can travel over the event bus (everything but the per-connection snapshot). */
-export type BusEvent = Exclude<WsEvent, { type: 'snapshot' }>;
+export type BusEvent = Exclude<WsEvent, { type: 'snapshot' }> | z.infer<typeof CredentialsRevokedEventSchema>;

@@ -1,8 +1,8 @@
 import {
   type BusEvent,
+  BusEventSchema,
   type RunControlMessage,
   RunControlMessageSchema,
-  WsEventSchema,
 } from '@syncengine/contracts';
 import type { EventBus } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
@@ -82,7 +82,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
       subscriber = openRedis(options.connection, CONSUMER_OPTIONS, onError);
       subscriber.on('message', (from: string, raw: string) => {
         if (from === channels.events) {
-          const event = decode(WsEventSchema, raw);
+          const event = decode(BusEventSchema, raw);
           if (event && event.type !== 'snapshot') deliver(listeners, event);
         } else if (from === channels.control) {
           const message = decode(RunControlMessageSchema, raw);

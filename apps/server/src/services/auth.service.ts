@@ -1,7 +1,8 @@
 import type { CreatedToken, Token, User } from '@syncengine/contracts';
 import type { SessionRepo, TokenRepo, UserRepo } from '@syncengine/db';
+import type { EventBus } from '@syncengine/runs';
 import { AppError } from '../errors.js';
-import { hashPassword, randomSecret, sha256, verifyPassword } from '../password.js';
+import { hashPassword, PasswordCheckBusyError, randomSecret, sha256, verifyPassword } from '../password.js';
 
 export const ADMIN_USERNAME = 'admin';
 /** Sessions last 30 days. */
@@ -14,7 +15,12 @@ export function createAuthService(deps: {
   users: Pick<UserRepo, 'findByUsername' | 'createIfAbsent' | 'setPasswordHash'>;
   sessions: Pick<SessionRepo, 'create' | 'findUser' | 'delete' | 'deleteForUser' | 'deleteExpired'>;
   tokens: Pick<TokenRepo, 'create' | 'list' | 'delete' | 'findUser'>;
+  /** Where revocations are announced, so every server closes the sockets they opened. */
+  bus?: Pick<EventBus, 'publish'>;
 }) {
+  const announceRevoked = async (userId: string) => {
+    await deps.bus?.publish({ type: 'credentials.revoked', userId }).catch(() => {});
+  };
   return {
     /**
      * Creates the `admin` user on first start, with the given password or a generated one.
@@ -37,7 +43,10 @@ export function createAuthService(deps: {
       const chosen = password ?? randomSecret(15);
       await deps.users.setPasswordHash(ADMIN_USERNAME, await hashPassword(chosen));
       const admin = await deps.users.findByUsername(ADMIN_USERNAME);
-      if (admin) await deps.sessions.deleteForUser(admin.id);
+      if (admin) {
+        await deps.sessions.deleteForUser(admin.id);
+        await announceRevoked(admin.id);
+      }
       return { generatedPassword: password === undefined ? chosen : null };
     },
 
@@ -48,7 +57,15 @@ export function createAuthService(deps: {
     ): Promise<{ user: User; sessionToken: string; expiresAt: Date }> {
       const user = await deps.users.findByUsername(username);
       // Verify against a dummy hash when the user does not exist, so timing reveals nothing.
-      const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      let isValid: boolean;
+      try {
+        isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      } catch (error) {
+        if (error instanceof PasswordCheckBusyError) {
+          throw new AppError('UNAVAILABLE', 'too many sign-ins at once; try again in a moment');
+        }
+        throw error;
+      }
       if (!user || !isValid) throw new AppError('UNAUTHORIZED', 'invalid username or password');
       const sessionToken = randomSecret();
       const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
@@ -58,7 +75,9 @@ export function createAuthService(deps: {
     },
 
     async logout(sessionToken: string): Promise<void> {
+      const user = await deps.sessions.findUser(sha256(sessionToken));
       await deps.sessions.delete(sha256(sessionToken));
+      if (user) await announceRevoked(user.id);
     },
 
     /** The user behind a session cookie or a bearer token, or null. */
@@ -79,6 +98,7 @@ export function createAuthService(deps: {
     listTokens: (userId: string): Promise<Token[]> => deps.tokens.list(userId),
     async deleteToken(userId: string, id: string): Promise<void> {
       if (!(await deps.tokens.delete(userId, id))) throw new AppError('NOT_FOUND', `no token with id ${id}`);
+      await announceRevoked(userId);
     },
   };
 }

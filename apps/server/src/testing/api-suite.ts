@@ -1199,23 +1199,29 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect(status).toBe(401);
       });
 
-      it('refuses a cookie-authenticated connection from another site', async () => {
-        const socket = new WebSocket(`${baseUrl}/api/v1/ws`, {
-          headers: { cookie: server.cookie, origin: 'https://evil.example' },
-        });
-        const status = await new Promise<number>((resolve) => {
-          socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
-          socket.on('open', () => resolve(101));
-        });
-        expect(status).toBe(403);
-        const sameSite = new WebSocket(`${baseUrl}/api/v1/ws`, {
-          headers: { cookie: server.cookie, origin: 'http://127.0.0.1:5173' },
+      it('refuses a cookie-authenticated connection from another origin, even on the same host', async () => {
+        const own = new URL(baseUrl.replace(/^ws/, 'http'));
+        const otherPort = `http://${own.hostname}:${Number(own.port) === 5173 ? 5174 : 5173}`;
+        for (const origin of ['https://evil.example', otherPort, `https://${own.host}`]) {
+          const socket = new WebSocket(`${baseUrl}/api/v1/ws`, {
+            headers: { cookie: server.cookie, origin },
+          });
+          const status = await new Promise<number>((resolve) => {
+            socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+            socket.on('open', () => resolve(101));
+          });
+          socket.on('error', () => {});
+          socket.terminate();
+          expect(status, origin).toBe(403);
+        }
+        const sameOrigin = new WebSocket(`${baseUrl}/api/v1/ws`, {
+          headers: { cookie: server.cookie, origin: own.origin },
         });
         await new Promise((resolve, reject) => {
-          sameSite.once('open', resolve);
-          sameSite.once('unexpected-response', () => reject(new Error('same-site connection refused')));
+          sameOrigin.once('open', resolve);
+          sameOrigin.once('unexpected-response', () => reject(new Error('same-origin connection refused')));
         });
-        sameSite.close();
+        sameOrigin.close();
       });
 
       it('sends a snapshot, then the events of a run, to a client authenticated by bearer token', async () => {

@@ -2,8 +2,19 @@ import type { BusEvent, WsEvent } from '@syncengine/contracts';
 import { createThrottle, type EventBus } from '@syncengine/runs';
 import type { WebSocket } from 'ws';
 
+/** What a socket was opened with: checked again whenever credentials may have been revoked. */
+export interface SocketCredentials {
+  userId: string;
+  sessionToken?: string | undefined;
+  bearer?: string | undefined;
+}
+
+/** Close code of a socket whose session or token no longer holds (the 4000s are the application's). */
+export const CLOSE_CREDENTIALS_REVOKED = 4001;
+
 interface Client {
   socket: WebSocket;
+  credentials: SocketCredentials;
   /** Events that arrived while the snapshot was being read; null once live. */
   backlog: string[] | null;
 }
@@ -17,7 +28,11 @@ interface Client {
 export function createWsGateway(deps: {
   bus: Pick<EventBus, 'subscribe'>;
   snapshot(): Promise<Extract<WsEvent, { type: 'snapshot' }>>;
+  /** Whether the credentials still hold (a session not logged out or expired, a token not deleted). */
+  isStillValid(credentials: SocketCredentials): Promise<boolean>;
   progressIntervalMs?: number;
+  /** How often every socket's credentials are checked again, for sessions that expire. */
+  recheckIntervalMs?: number;
   log?: { warn(message: string): void };
 }) {
   const clients = new Set<Client>();
@@ -32,7 +47,24 @@ export function createWsGateway(deps: {
     }
   };
 
+  /** Closes the sockets (of `userId`, or all) whose credentials no longer hold. */
+  const recheck = async (userId?: string) => {
+    for (const client of [...clients]) {
+      if (userId !== undefined && client.credentials.userId !== userId) continue;
+      const isValid = await deps.isStillValid(client.credentials).catch(() => true);
+      if (isValid) continue;
+      clients.delete(client);
+      client.socket.close(CLOSE_CREDENTIALS_REVOKED, 'credentials revoked or expired');
+    }
+  };
+  const recheckTimer = setInterval(() => void recheck(), deps.recheckIntervalMs ?? 60_000);
+  recheckTimer.unref();
+
   const unsubscribe = deps.bus.subscribe((event) => {
+    if (event.type === 'credentials.revoked') {
+      void recheck(event.userId);
+      return;
+    }
     if (event.type === 'run.progress') {
       let throttle = progress.get(event.runId);
       if (!throttle) {
@@ -51,8 +83,8 @@ export function createWsGateway(deps: {
   });
 
   return {
-    async attach(socket: WebSocket): Promise<void> {
-      const client: Client = { socket, backlog: [] };
+    async attach(socket: WebSocket, credentials: SocketCredentials): Promise<void> {
+      const client: Client = { socket, credentials, backlog: [] };
       clients.add(client);
       socket.on('close', () => clients.delete(client));
       socket.on('error', () => clients.delete(client));
@@ -77,6 +109,7 @@ export function createWsGateway(deps: {
     },
     close() {
       unsubscribe();
+      clearInterval(recheckTimer);
       for (const throttle of progress.values()) throttle.cancel();
       for (const client of clients) client.socket.close(1001, 'server shutting down');
       clients.clear();
