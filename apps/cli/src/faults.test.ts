@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,9 +22,11 @@ let work: string;
 let src: string;
 let dst: string;
 
-function syncengine(args: string[]): Promise<Run> {
+/** Runs the command; `wrapper` runs it through another command (`setpriv …` to drop privileges). */
+function syncengine(args: string[], wrapper: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
+    const command = [...wrapper, process.execPath, '--conditions=source', '--import', 'tsx', main, ...args];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: repoRoot,
       env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -223,6 +226,88 @@ describe('a sync killed with SIGKILL at a random moment', { timeout: 120_000 }, 
       const again = await syncengine(['sync', src, dst, '--json']);
       expect(again.code).toBe(0);
       expect(report(again).actions).toEqual([]);
+    },
+  );
+});
+
+/** Runs a command as root and fails the test when it fails. */
+function asRoot(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr}`);
+}
+
+const isRoot = process.getuid?.() === 0;
+/** A tmpfs can be mounted here (root, and a kernel that lets this process mount). */
+const canMount = (() => {
+  if (!isRoot) return false;
+  const probe = mkdtempSync(join(tmpdir(), 'syncengine-mount-probe-'));
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status !== 0) return false;
+    spawnSync('umount', [probe]);
+    return true;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+})();
+
+describe('per-file faults', { timeout: 60_000 }, () => {
+  // CI runs as root, who reads every file: the command runs as `nobody` to meet a file it cannot read.
+  it.skipIf(!isRoot)(
+    'a file that cannot be read is reported, the rest is synced, and the next run copies it once readable',
+    async () => {
+      await put(src, 'a.txt', 'a');
+      await put(src, 'docs/b.txt', 'b');
+      await put(src, 'secret.txt', 'only root reads this');
+      asRoot('chown', ['-R', 'nobody:nogroup', work]);
+      asRoot('chown', ['root:root', join(src, 'secret.txt')]);
+      asRoot('chmod', ['600', join(src, 'secret.txt')]);
+      const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+      const run = await syncengine(['sync', src, dst, '--json'], asNobody);
+
+      expect(run.code).toBe(1);
+      const errors = report(run).errors;
+      expect(errors.map((error) => error.path)).toEqual(['secret.txt']);
+      expect(errors[0]!.message).toMatch(/permission denied/);
+      expect(await tree(dst)).toEqual({ 'a.txt': 'a', 'docs/b.txt': 'b' });
+      expect((await readdir(dst, { recursive: true })).filter(isTemp)).toEqual([]);
+
+      asRoot('chmod', ['644', join(src, 'secret.txt')]);
+      const next = await syncengine(['sync', src, dst, '--json'], asNobody);
+      expect(next.code).toBe(0);
+      expect(await tree(dst)).toEqual(await tree(src));
+      expect(await tree(dst)).toMatchObject({ 'secret.txt': 'only root reads this' });
+    },
+  );
+
+  // A real full disk: a 1 MB tmpfs as the destination.
+  it.skipIf(!canMount)(
+    'a destination that runs out of space fails that file only, keeps what is there, and the next run finishes once there is room',
+    async () => {
+      asRoot('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dst]);
+      try {
+        await put(dst, 'kept.txt', 'already there');
+        await put(src, 'small.txt', 'small');
+        await put(src, 'big.bin', 'x'.repeat(3_000_000));
+
+        const run = await syncengine(['sync', src, dst, '--json']);
+
+        expect(run.code).toBe(1);
+        const errors = report(run).errors;
+        expect(errors.map((error) => error.path)).toEqual(['big.bin']);
+        expect(errors[0]!.message).toMatch(/no space left/);
+        expect(await tree(dst)).toEqual({ 'kept.txt': 'already there', 'small.txt': 'small' });
+        expect(await tree(src)).toMatchObject({ 'kept.txt': 'already there' });
+        expect((await readdir(dst, { recursive: true })).filter(isTemp)).toEqual([]);
+
+        asRoot('mount', ['-o', 'remount,size=8m', dst]);
+        const next = await syncengine(['sync', src, dst, '--json']);
+        expect(next.code).toBe(0);
+        expect(await tree(dst)).toEqual(await tree(src));
+        expect((await tree(dst))['big.bin']).toHaveLength(3_000_000);
+      } finally {
+        asRoot('umount', [dst]);
+      }
     },
   );
 });
