@@ -70,13 +70,17 @@ export function ResolvedConflicts({
                 {conflict.resolvedAt ? formatRelative(conflict.resolvedAt) : ''}
               </span>{' '}
               ·{' '}
-              <Anchor
-                component={Link}
-                size="xs"
-                to={`/pairs/${conflict.pairId}/versions${query({ q: fileName(conflict.path) })}`}
-              >
-                Undo from the versions
-              </Anchor>
+              {conflict.resolution === 'keep-both' ? (
+                'both copies stay: delete the one you do not need'
+              ) : (
+                <Anchor
+                  component={Link}
+                  size="xs"
+                  to={`/pairs/${conflict.pairId}/versions${query({ q: fileName(conflict.path) })}`}
+                >
+                  Undo from the versions
+                </Anchor>
+              )}
             </Text>
           </Card>
         ))}

@@ -260,8 +260,18 @@ function ConflictCard({
           </Group>
         </Group>
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <Side title="Source" entry={conflict.source} isNewer={suggestion === 'source'} />
-          <Side title="Destination" entry={conflict.destination} isNewer={suggestion === 'destination'} />
+          <Side
+            title="Source"
+            entry={conflict.source}
+            isNewer={suggestion === 'source'}
+            isLarger={(conflict.source?.size ?? -1) > (conflict.destination?.size ?? -1)}
+          />
+          <Side
+            title="Destination"
+            entry={conflict.destination}
+            isNewer={suggestion === 'destination'}
+            isLarger={(conflict.destination?.size ?? -1) > (conflict.source?.size ?? -1)}
+          />
         </SimpleGrid>
         <TextPreview conflict={conflict} />
         <Group gap="xs">
@@ -297,18 +307,35 @@ function ConflictCard({
   );
 }
 
-function Side({ title, entry, isNewer }: { title: string; entry: EntryMetadata | null; isNewer: boolean }) {
+function Side({
+  title,
+  entry,
+  isNewer,
+  isLarger,
+}: {
+  title: string;
+  entry: EntryMetadata | null;
+  isNewer: boolean;
+  isLarger: boolean;
+}) {
   return (
     <Card withBorder padding="sm" bg="var(--mantine-color-body)" aria-label={`${title} version`}>
       <Group justify="space-between" mb={4}>
         <Text fw={500} size="sm">
           {title}
         </Text>
-        {isNewer && (
-          <Badge size="xs" variant="light">
-            newer
-          </Badge>
-        )}
+        <Group gap={4}>
+          {isNewer && (
+            <Badge size="xs" variant="light">
+              newer
+            </Badge>
+          )}
+          {isLarger && (
+            <Badge size="xs" variant="light" color="gray">
+              larger
+            </Badge>
+          )}
+        </Group>
       </Group>
       {entry ? (
         <Stack gap={2}>
