@@ -84,8 +84,8 @@ export function FolderPicker({
                         style={{ borderRadius: 'var(--mantine-radius-sm)', wordBreak: 'break-all' }}
                         className="folder-row"
                       >
-                        <span aria-hidden>📁 </span>
                         {folder.name}
+                        <span aria-hidden>/</span>
                       </UnstyledButton>
                     </li>
                   ))}
