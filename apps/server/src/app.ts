@@ -16,6 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { errorBody, errorHandler } from './errors.js';
+import { findUnstorableText } from './input-text.js';
 import { createRequestCounter } from './metrics.js';
 import { isCrossOrigin } from './origin.js';
 import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js';
@@ -107,6 +108,21 @@ export async function buildServer(deps: ServerDeps) {
           403,
           'cross-origin request refused: use the dashboard on this server, or send Authorization: Bearer <token>',
         ),
+      );
+  });
+
+  // NUL characters and unpaired surrogates fit no database text nor file name: refused in
+  // every part of every request, naming the field, before any route sees them.
+  app.addHook('preValidation', async (request, reply) => {
+    const found =
+      findUnstorableText(request.params, 'params') ??
+      findUnstorableText(request.query, 'querystring') ??
+      findUnstorableText(request.body, 'body');
+    if (!found) return;
+    return reply
+      .code(400)
+      .send(
+        errorBody(request, 400, `${found.path}: ${found.message}`, { code: 'VALIDATION', issues: [found] }),
       );
   });
 

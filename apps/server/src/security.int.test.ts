@@ -458,4 +458,55 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       expect(statuses.filter((status) => status === 401).length).toBeGreaterThanOrEqual(18);
     });
   });
+
+  describe('bad input', () => {
+    it('answers 400 naming the field for NUL characters and unpaired surrogates anywhere in a request', async () => {
+      const { source, destination } = await server.folders('bad-text');
+      const pair = { name: 'bad-text', source: local(source), destination: local(destination) };
+      const runId = '00000000-0000-4000-8000-000000000000';
+      for (const [method, url, payload, field] of [
+        ['POST', '/api/v1/pairs', { ...pair, name: 'a\u0000b' }, 'body.name'],
+        ['POST', '/api/v1/pairs', { ...pair, name: 'lone \ud800' }, 'body.name'],
+        ['POST', '/api/v1/pairs', { ...pair, source: local(`${source}\u0000x`) }, 'body.source.path'],
+        [
+          'POST',
+          '/api/v1/pairs',
+          { ...pair, ignorePatterns: ['ok', '*.tmp\udc80'] },
+          'body.ignorePatterns.1',
+        ],
+        ['GET', `/api/v1/runs/${runId}/actions?path=%00`, undefined, 'querystring.path'],
+      ] as const) {
+        const answer = await request(method, url, payload);
+        expect(answer.status, `${url} ${JSON.stringify(payload)}`).toBe(400);
+        expect(answer.body.issues[0].path).toBe(field);
+      }
+    });
+
+    it('answers 400 naming the field for over-long paths, paths under a file, symlink loops and a huge cursor', async () => {
+      const { source } = await server.folders('bad-paths');
+      await writeFile(join(source, 'a-file'), 'x');
+      await symlink(join(source, 'loop-b'), join(source, 'loop-a'));
+      await symlink(join(source, 'loop-a'), join(source, 'loop-b'));
+      for (const [path, message] of [
+        [join(source, 'n'.repeat(300)), /too long/],
+        [join(source, `${'d/'.repeat(2_100)}x`), /too long/],
+        [join(source, 'a-file', 'below'), /goes through a file/],
+        [join(source, 'loop-a', 'x'), /loop of symbolic links/],
+      ] as const) {
+        const answer = await request('POST', '/api/v1/pairs', {
+          name: 'bad-path',
+          source: local(path),
+          destination: local(join(server.root, 'bad-paths', 'destination')),
+        });
+        expect(answer.status).toBe(400);
+        expect(answer.body.issues).toEqual([
+          { path: 'source.path', message: expect.stringMatching(message) },
+        ]);
+      }
+      const runId = '00000000-0000-4000-8000-000000000000';
+      const cursor = await request('GET', `/api/v1/runs/${runId}/actions?cursor=${'9'.repeat(40)}`);
+      expect(cursor.status).toBe(400);
+      expect(cursor.body.message).toMatch(/cursor/);
+    });
+  });
 });

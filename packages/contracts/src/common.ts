@@ -34,7 +34,10 @@ export type Health = z.infer<typeof HealthSchema>;
 
 /** Cursor pagination: pass the previous page's `nextCursor` to get the next one. */
 export const PageQuerySchema = z.object({
-  cursor: z.string().regex(/^\d+$/, 'cursor must be a value returned as nextCursor').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'cursor must be a value returned as nextCursor')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type PageQuery = z.infer<typeof PageQuerySchema>;
