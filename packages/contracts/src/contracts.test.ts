@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RunControlMessageSchema } from './control.js';
 import { JOBS, parseJobPayload } from './jobs.js';
 import { CreatePairSchema, PairSchema, UpdatePairSchema } from './pair.js';
 import { RunActionQuerySchema } from './run.js';
@@ -74,6 +75,17 @@ describe('WsEventSchema', () => {
     });
     expect(event.type).toBe('run.paused');
     expect(WsEventSchema.safeParse({ type: 'run.exploded' }).success).toBe(false);
+  });
+});
+
+describe('RunControlMessageSchema', () => {
+  it('carries pause, resume and cancel, and no conflict decisions (a run never waits for one)', () => {
+    const runId = '00000000-0000-4000-8000-000000000001';
+    for (const type of ['pause', 'resume', 'cancel']) {
+      expect(RunControlMessageSchema.safeParse({ type, runId }).success).toBe(true);
+    }
+    const decision = { type: 'conflict.decision', runId, conflictId: runId, path: 'a', resolution: 'source' };
+    expect(RunControlMessageSchema.safeParse(decision).success).toBe(false);
   });
 });
 

@@ -2,8 +2,8 @@ import type { BusEvent, RunControlMessage } from '@syncengine/contracts';
 
 /**
  * Carries run events from whoever executes a run to every server process (which relays
- * them to WebSocket clients), and control messages (pause/resume/cancel, conflict
- * decisions) from the API to whoever executes the run. In-process for the embedded
+ * them to WebSocket clients), and control messages (pause/resume/cancel) from the API to
+ * whoever executes the run. In-process for the embedded
  * server; Redis pub/sub when runs execute on BullMQ workers.
  *
  * Delivery is best-effort and at-most-once: anything that must survive (terminal run

@@ -170,9 +170,6 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       case 'cancel':
         run.controller.cancel();
         break;
-      case 'conflict.decision':
-        // Runs no longer wait for decisions: a small follow-up run applies each one.
-        break;
     }
   });
 
