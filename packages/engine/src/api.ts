@@ -40,6 +40,14 @@ export interface SyncOptions {
   /** Required for MANUAL; without one, manual conflicts are skipped and reported. */
   onConflict?: ConflictHandler;
   clock?: Clock;
+  /**
+   * An incremental run (SPEC §12): only these paths changed, each with everything below it
+   * (a watcher's notifications). The run lists and plans them, the folders above them and
+   * where a new file among them was renamed from, not the whole trees; the decision tables
+   * are those of a full run. A full run is made instead on a first sync or when an ignore
+   * file changed.
+   */
+  changedPaths?: readonly string[];
 }
 
 export interface SyncRunError {

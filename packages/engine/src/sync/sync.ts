@@ -38,6 +38,7 @@ import type { ListingDigest, Storage } from '../storage.js';
 import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
 import { checkAccess } from './access-check.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
+import { addRenameOrigins, incrementalScope, recordedFileCount } from './incremental.js';
 import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
 import { isSameContent, StateRecorder } from './state-recorder.js';
@@ -146,7 +147,8 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       const plan = emptyPlan(prepared?.lastKnown === null);
       return finish(emit, startedAt, clock.now(), 'cancelled', plan, [], [], warnings);
     }
-    const { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers, unreadable } = prepared;
+    const { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers, unreadable, sideFiles } =
+      prepared;
     // Warnings so far are the listings' own (a run that skips the listings repeats them) and
     // the saved state's, which its repair settles.
     const listingWarnings = warnings.filter((warning) => !stateWarnings.has(warning));
@@ -168,7 +170,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     // No other run of the pair writes now: temporary files are an interrupted run's litter.
     temporaryFilesRemoved = await removeLeftovers(storages, leftovers, emit, warn);
 
-    const guard = maxDeleteViolation(plan, trees, config);
+    const guard = maxDeleteViolation(plan, trees, config, sideFiles);
     if (guard) {
       return finish(
         emit,
@@ -377,7 +379,9 @@ async function findUnchangedTrees(
   // A store may hand back whatever it holds: a damaged fingerprint is dropped like a stale one.
   const fingerprint = isTreeFingerprint(metadata.treeFingerprint) ? metadata.treeFingerprint : null;
   // As isUnchangedSinceLastSync: HASH_ONLY always looks at the hashes.
+  // An incremental run knows what changed: no walk of both trees to find out.
   const canSkip =
+    options.changedPaths === undefined &&
     fingerprint !== null &&
     fingerprint.key === key &&
     config.comparison !== 'HASH_ONLY' &&
@@ -483,6 +487,8 @@ interface Prepared {
   leftovers: Record<Side, string[]>;
   /** Folders that could not be read (`UNREADABLE`), left out of this run on both sides. */
   unreadable: SyncRunError[];
+  /** Files per side, where the trees are not whole (an incremental run). */
+  sideFiles: Record<Side, number> | null;
 }
 
 /** Loads the state, scans both sides and hashes what the planner needs. */
@@ -511,7 +517,16 @@ async function prepare(
     signal,
     nested: isLazy ? 'lazy' : 'eager',
   });
-  const include = (path: string, isDir: boolean) => matcher.include(path, isDir);
+  // An incremental run waits for the state: its records tell which paths it looks at. Access
+  // check files anywhere in the trees need the whole trees: a full run then.
+  const hasAccessCheck = !config.force && config.accessCheckFiles.length > 0;
+  const scope =
+    options.changedPaths && !hasAccessCheck
+      ? incrementalScope(options.changedPaths, (await loading).lastKnown)
+      : null;
+  const include = scope
+    ? (path: string, isDir: boolean) => scope.includes(path) && matcher.include(path, isDir)
+    : (path: string, isDir: boolean) => matcher.include(path, isDir);
   // Folders whose contents cannot be listed, per side, and source folders whose ignore rules
   // cannot be read: left out of the run.
   const unreadable: Record<Side, Set<string>> = { source: new Set(), destination: new Set() };
@@ -550,9 +565,12 @@ async function prepare(
         include,
         enterDirectory,
         known: known?.then((lastKnown) => lastKnown?.[side]),
-        onDigest: (digest) => {
-          digests[side] = digest;
-        },
+        // A listing of part of the tree has no digest of it.
+        onDigest: scope
+          ? undefined
+          : (digest) => {
+              digests[side] = digest;
+            },
         onLeftover: (path) => leftovers[side].push(path),
         onUnreadable: (path) => unreadable[side].add(path),
         signal,
@@ -563,7 +581,8 @@ async function prepare(
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
   const { lastKnown, metadata } = await loading;
-  checkAccess(config, storages, trees);
+  if (scope && lastKnown) await addRenameOrigins(scope, trees, lastKnown, storages, include);
+  if (!scope) checkAccess(config, storages, trees);
 
   // Left out of the plan on both sides, with everything below them, and their records kept
   // as they are: paths that differ only in case, and folders that could not be read (whose
@@ -580,13 +599,17 @@ async function prepare(
   const unreadableRoots = new Set([...unreadable.source, ...unreadable.destination]);
   const leftOut = new Set([...excludeCaseCollisions(storages, trees, warn), ...unreadableRoots]);
   for (const side of SIDES) withoutSubtrees(trees[side], leftOut);
-  const planLastKnown =
-    lastKnown && leftOut.size > 0
-      ? {
-          source: withoutSubtrees(new Map(lastKnown.source), leftOut),
-          destination: withoutSubtrees(new Map(lastKnown.destination), leftOut),
-        }
+  const scopedLastKnown =
+    lastKnown && scope
+      ? { source: scope.restrict(lastKnown.source), destination: scope.restrict(lastKnown.destination) }
       : lastKnown;
+  const planLastKnown =
+    scopedLastKnown && leftOut.size > 0
+      ? {
+          source: withoutSubtrees(new Map(scopedLastKnown.source), leftOut),
+          destination: withoutSubtrees(new Map(scopedLastKnown.destination), leftOut),
+        }
+      : scopedLastKnown;
   if (trustsMetadata) for (const side of SIDES) inheritHashes(trees[side], planLastKnown?.[side]);
   const input: PlanInput = {
     source: trees.source,
@@ -606,7 +629,25 @@ async function prepare(
       message: `the folder ${path} on the ${side} side could not be read (permission denied); it was left alone on both sides`,
     })),
   );
-  return { lastKnown, metadata, trees, input, isUnchanged, digests, leftovers, unreadable: unreadableErrors };
+  // The max-delete guard of an incremental run measures against the whole side, as recorded.
+  const sideFiles =
+    scope && lastKnown
+      ? {
+          source: recordedFileCount(lastKnown, 'source'),
+          destination: recordedFileCount(lastKnown, 'destination'),
+        }
+      : null;
+  return {
+    lastKnown,
+    metadata,
+    trees,
+    input,
+    isUnchanged,
+    digests,
+    leftovers,
+    unreadable: unreadableErrors,
+    sideFiles,
+  };
 }
 
 /**
@@ -799,7 +840,12 @@ async function computeHashes(
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The max-delete guard: the violation, or null when the plan stays within the limit. */
-function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncConfig): SyncRunError | null {
+function maxDeleteViolation(
+  plan: Plan,
+  trees: Record<Side, Tree>,
+  config: SyncConfig,
+  sideFiles: Record<Side, number> | null,
+): SyncRunError | null {
   if (config.force) return null;
   for (const side of SIDES) {
     const type = side === 'source' ? 'DELETE_SOURCE' : 'DELETE_DESTINATION';
@@ -809,6 +855,7 @@ function maxDeleteViolation(plan: Plan, trees: Record<Side, Tree>, config: SyncC
     if (deletes === 0) continue;
     let files = 0;
     for (const entry of trees[side].values()) if (!entry.isDir) files++;
+    if (sideFiles) files = Math.max(files, sideFiles[side]);
     if (files === 0) continue;
     const percent = (deletes / files) * 100;
     if (percent > config.maxDeletePercent) {
