@@ -9,6 +9,8 @@ import {
   parseConflictStrategy,
   parseSyncMode,
   SYNC_MODES,
+  scrubbedMessage,
+  scrubSecrets,
 } from '@syncengine/engine';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
@@ -492,10 +494,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const code = exitCodeForError(error);
-    const message = asTyped(error instanceof Error ? error.message : String(error));
+    const message = asTyped(scrubbedMessage(error));
     io.stderr.write(`syncengine: ${message}\n`);
     if (code === EXIT.runtimeError && io.env.SYNCENGINE_DEBUG && error instanceof Error && error.stack) {
-      io.stderr.write(`${error.stack}\n`);
+      io.stderr.write(`${scrubSecrets(error.stack)}\n`);
     }
     return code;
   }

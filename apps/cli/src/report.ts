@@ -6,6 +6,7 @@ import {
   type Plan,
   type PlannedAction,
   type SyncResult,
+  scrubSecrets,
 } from '@syncengine/engine';
 
 /** One action in the `--json` document. */
@@ -143,7 +144,7 @@ export function jsonReport(
     actions: actionRecords(result.plan, options.dryRun ? {} : options),
     stats,
     pendingConflicts: result.pendingConflicts.map((conflict: ConflictInfo) => ({ path: conflict.path })),
-    errors: result.errors.map((error) => ({ ...error })),
+    errors: result.errors.map((error) => ({ ...error, message: scrubSecrets(error.message) })),
     warnings: result.warnings,
   };
 }

@@ -17,6 +17,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { errorBody, errorHandler } from './errors.js';
 import { findUnstorableText } from './input-text.js';
+import { type LogOptions, loggerOptions } from './logging.js';
 import { createRequestCounter } from './metrics.js';
 import { isCrossOrigin } from './origin.js';
 import { authRoutes, loginRoutes, SESSION_COOKIE } from './routes/auth.routes.js';
@@ -55,7 +56,7 @@ export interface ServerDeps {
   /** The built dashboard (index.html + assets); served with an SPA fallback when it exists. */
   webDist?: string | undefined;
   cookieSecure?: boolean;
-  logger?: boolean | { level: string };
+  logger?: LogOptions;
   /** Log every request (noisy; default only at the debug and trace levels). */
   logRequests?: boolean;
   version?: string;
@@ -77,7 +78,7 @@ const bearerOf = (request: FastifyRequest): string | undefined => {
  */
 export async function buildServer(deps: ServerDeps) {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: loggerOptions(deps.logger),
     logController: new LogController({
       disableRequestLogging: !(
         deps.logRequests ??

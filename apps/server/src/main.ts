@@ -1,3 +1,4 @@
+import { scrubSecrets } from '@syncengine/engine';
 import { EnvError, parseEnv } from './env.js';
 import { createRedisTransport, startEmbeddedBullWorker } from './redis-transport.js';
 import { createRuntime } from './runtime.js';
@@ -17,9 +18,9 @@ async function main() {
     throw error;
   }
   const bootLog = {
-    info: (message: string) => process.stdout.write(`${message}\n`),
-    warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
-    error: (message: string) => process.stderr.write(`error: ${message}\n`),
+    info: (message: string) => process.stdout.write(`${scrubSecrets(message)}\n`),
+    warn: (message: string) => process.stderr.write(`warning: ${scrubSecrets(message)}\n`),
+    error: (message: string) => process.stderr.write(`error: ${scrubSecrets(message)}\n`),
   };
   // With REDIS_URL, jobs go to BullMQ and events travel over Redis; otherwise both stay in-process.
   const transport = config.redisUrl
@@ -82,7 +83,7 @@ async function main() {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `SyncEngine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `SyncEngine failed to start: ${scrubSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
   );
   process.exit(1);
 });

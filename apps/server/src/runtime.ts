@@ -16,7 +16,7 @@ import {
   type PairRecord,
   toPublicRun,
 } from '@syncengine/db';
-import { applyConflictDecisions, previewSync, type Storage, sync } from '@syncengine/engine';
+import { applyConflictDecisions, previewSync, type Storage, scrubbedMessage, sync } from '@syncengine/engine';
 import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createInProcessEventBus,
@@ -36,6 +36,7 @@ import {
 import { buildServer } from './app.js';
 
 import type { ServerConfig } from './env.js';
+import type { LogOptions } from './logging.js';
 import { createRequestCounter } from './metrics.js';
 import { createAuthService } from './services/auth.service.js';
 import { createConflictService } from './services/conflict.service.js';
@@ -80,7 +81,7 @@ export interface RuntimeOptions {
   /** Time limits of the in-process queue's jobs where they differ from the catalog's. */
   jobTimeouts?: JobTimeouts;
   openStorage?: (location: Location) => Promise<Storage>;
-  logger?: boolean | { level: string };
+  logger?: LogOptions;
 }
 
 /**
@@ -108,7 +109,7 @@ export async function createRuntime(options: RuntimeOptions) {
   const { config } = options;
   // Connection errors arrive before the app (and its logger) exists, and after.
   let logConnectionError = (error: Error): void => {
-    process.stderr.write(`database connection lost: ${error.message}\n`);
+    process.stderr.write(`database connection lost: ${scrubbedMessage(error)}\n`);
   };
   const database: DatabaseHandle = await createDatabase({
     url: config.databaseUrl,

@@ -1,24 +1,8 @@
+import { scrubSecrets } from '@syncengine/engine';
 import { EnvError, parseWorkerEnv, type WorkerConfig } from './env.js';
 import { startHealthReports } from './health.js';
-import { startWorker, type WorkerLog } from './worker.js';
-
-const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-
-/** One JSON line per message on stdout, so logs can be collected and searched. */
-function createLog(level: WorkerConfig['logLevel']): WorkerLog {
-  const threshold = level === 'silent' ? -1 : LEVELS.indexOf(level);
-  const write = (at: (typeof LEVELS)[number], msg: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS.indexOf(at) > threshold) return;
-    process.stdout.write(
-      `${JSON.stringify({ level: at, time: Date.now(), pid: process.pid, msg, ...fields })}\n`,
-    );
-  };
-  return {
-    info: (message, fields) => write('info', message, fields),
-    warn: (message) => write('warn', message),
-    error: (message) => write('error', message),
-  };
-}
+import { createLog } from './log.js';
+import { startWorker } from './worker.js';
 
 /** Starts a worker: parses the environment (refusing bad values by name), connects, consumes. */
 async function main() {
@@ -61,7 +45,7 @@ async function main() {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `SyncEngine worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `SyncEngine worker failed to start: ${scrubSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
   );
   process.exit(1);
 });

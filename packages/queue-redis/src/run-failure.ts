@@ -1,5 +1,6 @@
 import type { JobPayload } from '@syncengine/contracts';
 import { type RunRepo, toPublicRun } from '@syncengine/db';
+import { scrubbedMessage } from '@syncengine/engine';
 import type { EventBus } from '@syncengine/runs';
 import type { BullWorkerOptions } from './bull-worker.js';
 
@@ -18,7 +19,7 @@ export function failRunsOfFailedJobs(deps: {
     const { runId } = payload as JobPayload<'sync-run'>;
     const failed = await deps.runs.transition(runId, ['queued', 'running', 'paused'], 'failed', {
       finishedAt: new Date(),
-      error: error.message,
+      error: scrubbedMessage(error),
     });
     if (failed) await deps.bus.publish({ type: 'run.failed', run: toPublicRun(failed) });
   };

@@ -25,7 +25,7 @@ import type {
   SyncOptions,
   SyncResult,
 } from '@syncengine/engine';
-import { SyncController } from '@syncengine/engine';
+import { SyncController, scrubbedMessage, scrubSecrets } from '@syncengine/engine';
 import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus } from './bus.js';
 import type { RunLauncher } from './launcher.js';
@@ -119,9 +119,10 @@ const toEntryMetadata = (entry: Entry | null): EntryMetadata | null =>
       }
     : null;
 
+/** An error as a run records and logs it: never with a secret a driver's error may carry. */
 const errorMessage = (error: unknown) => {
   if (error instanceof PathNotAllowedError && error.field) return `${error.field}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+  return scrubbedMessage(error);
 };
 
 /**
@@ -181,6 +182,8 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     const finished = await deps.runs.transition(run.id, ['queued', 'running', 'paused'], status, {
       finishedAt: new Date(),
       ...fields,
+      // The reason is shown and kept: a backend's message may hold a URL or header with credentials.
+      ...(fields.error ? { error: scrubSecrets(fields.error) } : {}),
     });
     if (finished) {
       const type =

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BusEvent, Pair } from '@syncengine/contracts';
 import { createTestDatabase, type TestDatabase } from '@syncengine/db/testing';
 import type { ServerConfig } from '../env.js';
+import type { LogStream } from '../logging.js';
 import { createRedisTransport, startEmbeddedBullWorker } from '../redis-transport.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 
@@ -41,6 +42,8 @@ export async function startTestServer(options: {
   jobTimeouts?: RuntimeOptions['jobTimeouts'];
   /** Opens each location (default: the real backends). */
   openStorage?: RuntimeOptions['openStorage'];
+  /** Receives the server's log lines (JSON, level info and above); without it nothing is logged. */
+  log?: LogStream;
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -73,6 +76,7 @@ export async function startTestServer(options: {
     ...(options.jobTimeouts ? { jobTimeouts: options.jobTimeouts } : {}),
     ...(transport ? { transport } : {}),
     ...(options.openStorage ? { openStorage: options.openStorage } : {}),
+    ...(options.log ? { logger: { level: 'info', stream: options.log } } : {}),
   });
   await runtime.start();
   const worker = options.redis
