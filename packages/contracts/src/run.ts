@@ -145,6 +145,8 @@ export const RunActionSchema = z.object({
   type: ActionTypeSchema,
   path: z.string(),
   to: z.string().nullable(),
+  /** The action is on a folder (a folder created, deleted or renamed). */
+  isDir: z.boolean(),
   reason: z.string(),
   bytes: z.number().nonnegative(),
   status: RunActionStatusSchema,

@@ -1,4 +1,4 @@
-import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BusEvent, Conflict, EntryMetadata, Pair, Run, RunAction, WsEvent } from '@syncengine/contracts';
 import { schema } from '@syncengine/db';
@@ -592,6 +592,42 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         ]);
       });
 
+      it('logs folder actions as folders, planned and carried out, in the action log and the changes feed', async () => {
+        const { source, destination } = await server.folders('folder-actions');
+        await mkdir(join(source, 'album'));
+        await writeFile(join(source, 'album', 'owl.txt'), 'hoot');
+        const pair = await server.createPair({
+          name: 'folder actions',
+          source: local(source),
+          destination: local(destination),
+        });
+        const shape = (items: { type: string; path: string; isDir: boolean; status: string }[]) =>
+          items.map((item) => [item.type, item.path, item.isDir, item.status]);
+
+        const dry = await runToEnd(pair.id, { dryRun: true });
+        const planned = await request('GET', `/api/v1/runs/${dry.id}/actions`);
+        expect(shape(planned.body.items)).toEqual([
+          ['UPLOAD_NEW', 'album', true, 'planned'],
+          ['UPLOAD_NEW', 'album/owl.txt', false, 'planned'],
+        ]);
+
+        const run = await runToEnd(pair.id);
+        expect(run.status).toBe('completed');
+        expect((await stat(join(destination, 'album'))).isDirectory()).toBe(true);
+        const done = await request('GET', `/api/v1/runs/${run.id}/actions`);
+        expect(shape(done.body.items)).toEqual([
+          ['UPLOAD_NEW', 'album', true, 'done'],
+          ['UPLOAD_NEW', 'album/owl.txt', false, 'done'],
+        ]);
+        const changes = await request('GET', '/api/v1/changes?limit=100');
+        expect(
+          shape(changes.body.items.filter((change: { runId: string }) => change.runId === run.id)).sort(),
+        ).toEqual([
+          ['UPLOAD_NEW', 'album', true, 'done'],
+          ['UPLOAD_NEW', 'album/owl.txt', false, 'done'],
+        ]);
+      });
+
       it('fails a run whose folder has gone, with the reason', async () => {
         const { source, destination } = await server.folders('vanishing');
         const pair = await server.createPair({
@@ -826,6 +862,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           actions.map((action) => ({
             ...action,
             to: null,
+            isDir: false,
             reason: 'test',
             bytes: 1,
             error: action.status === 'failed' ? 'disk full' : null,

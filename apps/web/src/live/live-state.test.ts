@@ -39,6 +39,7 @@ const action = (id: string): RunAction => ({
   type: 'UPLOAD_NEW',
   path: `${id}.txt`,
   to: null,
+  isDir: false,
   reason: 'created at source',
   bytes: 1,
   status: 'done',

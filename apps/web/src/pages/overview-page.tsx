@@ -200,12 +200,15 @@ function ChangeLine({ change, name }: { change: Change; name: string }) {
       <Group gap="xs" wrap="wrap" align="center">
         <Tooltip label={change.type}>
           <Badge variant="light" color={isFailed ? 'red' : ACTION_INFO[change.type].color} tt="none">
-            {isFailed ? `Failed: ${actionLabel(change.type)}` : actionLabel(change.type)}
+            {isFailed
+              ? `Failed: ${actionLabel(change.type, change.isDir)}`
+              : actionLabel(change.type, change.isDir)}
           </Badge>
         </Tooltip>
         <Text size="sm" style={{ wordBreak: 'break-all' }}>
           {change.path}
           {change.to ? ` → ${change.to}` : ''}
+          {change.isDir ? '/' : ''}
         </Text>
       </Group>
       <Text size="xs" c="dimmed">

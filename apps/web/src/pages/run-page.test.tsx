@@ -108,8 +108,29 @@ describe('RunPage', () => {
           type: 'UPLOAD_NEW',
           path: 'photos/dog.jpg',
           to: null,
+          isDir: false,
           reason: 'created at source',
           bytes: 1024,
+          status: 'done',
+          error: null,
+          at: '2025-01-01T00:00:02.000Z',
+        },
+      }),
+    );
+    act(() =>
+      socket.receive({
+        type: 'run.action',
+        runId: RUN_ID,
+        pairId: PAIR_ID,
+        action: {
+          id: '2',
+          runId: RUN_ID,
+          type: 'UPLOAD_NEW',
+          path: 'albums',
+          to: null,
+          isDir: true,
+          reason: 'created at source',
+          bytes: 0,
           status: 'done',
           error: null,
           at: '2025-01-01T00:00:02.000Z',
@@ -131,6 +152,9 @@ describe('RunPage', () => {
     // One vocabulary: the live list says what the action log says.
     const latest = within(await screen.findByRole('log', { name: 'Latest actions' }));
     expect(latest.getByText('Copy new file to destination')).toBeTruthy();
+    // A folder reads as a folder, not as a file.
+    expect(latest.getByText('Create folder at destination')).toBeTruthy();
+    expect(latest.getByText('albums/')).toBeTruthy();
     expect(await screen.findByText('photos/dog.jpg')).toBeTruthy();
 
     await user.click(screen.getByRole('button', { name: 'Pause' }));
@@ -157,6 +181,7 @@ describe('RunPage', () => {
       type: 'UPLOAD_NEW',
       path,
       to: null,
+      isDir: false,
       reason: 'created at source',
       bytes: 10,
       status: 'done',

@@ -222,12 +222,13 @@ function StreamedActions({ actions }: { actions: RunAction[] }) {
                   miw={90}
                   style={{ flexShrink: 0 }}
                 >
-                  {actionLabel(action.type)}
+                  {actionLabel(action.type, action.isDir)}
                 </Badge>
               </Tooltip>
               <Text size="xs" truncate="start" title={action.path}>
                 {action.path}
                 {action.to ? ` → ${action.to}` : ''}
+                {action.isDir ? '/' : ''}
               </Text>
             </Group>
           ))}
@@ -325,13 +326,14 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
                   <Table.Td>
                     <Tooltip label={`${action.type}: ${action.reason}`}>
                       <Badge color={ACTION_INFO[action.type].color} variant="light">
-                        {actionLabel(action.type)}
+                        {actionLabel(action.type, action.isDir)}
                       </Badge>
                     </Tooltip>
                   </Table.Td>
                   <Table.Td style={{ wordBreak: 'break-all' }}>
                     {action.path}
                     {action.to ? ` → ${action.to}` : ''}
+                    {action.isDir ? '/' : ''}
                     {action.error && (
                       <Text size="xs" c="red">
                         {action.error}
@@ -339,7 +341,7 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
                     )}
                   </Table.Td>
                   <Table.Td>{action.status}</Table.Td>
-                  <Table.Td>{formatBytes(action.bytes)}</Table.Td>
+                  <Table.Td>{action.isDir ? '—' : formatBytes(action.bytes)}</Table.Td>
                   <Table.Td>{formatTime(action.at)}</Table.Td>
                 </Table.Tr>
               ))}

@@ -8,6 +8,8 @@ export interface NewRunAction {
   type: ActionType;
   path: string;
   to: string | null;
+  /** The action is on a folder. */
+  isDir: boolean;
   reason: string;
   bytes: number;
   status: RunActionStatus;
@@ -21,6 +23,7 @@ const toAction = (row: Row): RunAction => ({
   type: row.type as ActionType,
   path: row.path,
   to: row.toPath,
+  isDir: row.isDir,
   reason: row.reason,
   bytes: row.bytes,
   status: row.status as RunActionStatus,
@@ -41,7 +44,7 @@ export interface RunActionFilter {
 /** `text` as a LIKE pattern that matches it literally, anywhere. */
 const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
-/** Rows per insert statement (9 parameters a row stays far below Postgres' 65 535). */
+/** Rows per insert statement (10 parameters a row stays far below Postgres' 65 535). */
 const INSERT_BATCH = 1_000;
 
 export function createRunActionRepo(db: Database) {
@@ -57,6 +60,7 @@ export function createRunActionRepo(db: Database) {
               type: action.type,
               path: action.path,
               toPath: action.to,
+              isDir: action.isDir,
               reason: action.reason,
               bytes: action.bytes,
               status: action.status,

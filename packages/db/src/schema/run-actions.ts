@@ -1,4 +1,4 @@
-import { bigint, bigserial, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { runs } from './runs.js';
 
 /** A run's per-file log. `id` orders the log and is the pagination cursor. */
@@ -12,6 +12,8 @@ export const runActions = pgTable(
     type: text('type').notNull(),
     path: text('path').notNull(),
     toPath: text('to_path'),
+    /** The action is on a folder (logged before this column existed: false). */
+    isDir: boolean('is_dir').notNull().default(false),
     reason: text('reason').notNull(),
     bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
     status: text('status').notNull(),

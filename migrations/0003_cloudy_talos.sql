@@ -1,0 +1,1 @@
+ALTER TABLE "run_actions" ADD COLUMN "is_dir" boolean DEFAULT false NOT NULL;
