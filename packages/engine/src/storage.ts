@@ -21,6 +21,12 @@ export interface StorageCapabilities {
   /** Directories exist on their own (false for object stores, where empty folders vanish). */
   hasDirectories: boolean;
   /**
+   * `list()` walks folder by folder and asks `include` about a folder only as it is about to
+   * enter it, after the consumer took the entries before: rules found on the way (nested
+   * `.syncignore` files) can then be loaded as the listing goes.
+   */
+  walksFolders?: boolean;
+  /**
    * `write()` honours `ifAbsent` atomically: nothing that appears at the path meanwhile is
    * ever replaced. The engine then needs no look at the target before it writes a new file.
    */
@@ -51,7 +57,7 @@ export interface ListOptions {
    */
   known?: ReadonlyMap<string, Entry> | PromiseLike<ReadonlyMap<string, Entry> | undefined>;
   /**
-   * Called once, after a complete listing, by backends that offer `isUnchangedSince`: the
+   * Called once, after a complete listing, by backends that offer `UnchangedCheck`: the
    * digest of every folder the listing read (see `tree-digest.ts`) and the folders it left
    * out (`include` false). Not called when the backend could not make them.
    */
@@ -59,14 +65,14 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** One file of `Storage.copyInBatch`: its path on both sides and its entry as planned. */
+/** One file of `BatchCopies.copyInBatch`: its path on both sides and its entry as planned. */
 export interface BatchCopy {
   from: string;
   to: string;
   planned: Entry;
 }
 
-/** How one file of `Storage.copyInBatch` ended: copied, failed, or left to the caller (null). */
+/** How one file of `BatchCopies.copyInBatch` ended: copied, failed, or left to the caller (null). */
 export type BatchCopyResult = { source: Entry; written: Entry } | { error: unknown } | null;
 
 /** A listing's folder digests, and the folders it did not read; by path relative to the root. */
@@ -106,55 +112,16 @@ export interface Storage {
 
   /** Every entry below the root, depth-first, directories before their contents. Never buffers the whole tree. */
   list(options?: ListOptions): AsyncIterable<Entry>;
-  /**
-   * Optional: `list()` in chunks (a folder's children, say), for backends that read many
-   * entries at once: the scan then pays per chunk, not per entry, for the iteration. A
-   * folder's contents come only after the chunk holding the folder, and only once the
-   * consumer has asked for the next chunk.
-   */
-  listChunks?(options?: ListOptions): AsyncIterable<Entry[]>;
-  /**
-   * Optional: true when a listing that left out the same folders would now report exactly
-   * `digest` (`ListOptions.onDigest`), that is when nothing below the root changed since;
-   * found without building entries. False when something changed, a temporary file of an
-   * interrupted write lies in the tree (a run must list to remove it), or the backend cannot
-   * tell.
-   */
-  isUnchangedSince?(digest: ListingDigest, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** The entry at `path`, or null when nothing is there. */
   stat(path: string): Promise<Entry | null>;
   /** A stream of the file's bytes. */
   read(path: string, options?: { signal?: AbortSignal }): Promise<Readable>;
-  /**
-   * Optional: the whole content of a small file at once, with its entry as of after the
-   * read (so a change while reading shows in the entry), or null when the file is larger
-   * than `maxBytes` (then `read()` it). Spares a stream per file where many are small.
-   */
-  readSmall?(
-    path: string,
-    maxBytes: number,
-    options?: { signal?: AbortSignal },
-  ): Promise<{ data: Uint8Array; entry: Entry } | null>;
   /**
    * Atomically writes a file: bytes go to a temporary name, are checked against
    * `options.size`, then renamed into place, creating parent directories as needed.
    * Returns the entry as stored.
    */
   write(path: string, data: Readable | AsyncIterable<Uint8Array>, options?: WriteOptions): Promise<Entry>;
-  /**
-   * Optional: copies many small new files from `source` into this storage in one call, each
-   * as `write` with `ifAbsent` would (whole or not at all, never over what is at the target)
-   * after reading it as `readSmall` does; a source file that is no longer the planned
-   * version is not copied (CHANGED_DURING_TRANSFER). One result per copy, in order: the
-   * entries read and written (with their content hash in `algorithm`), the error, or null
-   * for a copy the caller must make itself. Null when this storage cannot copy from
-   * `source` this way.
-   */
-  copyInBatch?(
-    source: Storage,
-    copies: readonly BatchCopy[],
-    options: { algorithm: HashAlgorithm; signal?: AbortSignal },
-  ): Promise<BatchCopyResult[] | null>;
   /** Deletes a file or an empty directory. Deleting what is already gone is not an error. */
   delete(path: string): Promise<void>;
   /** Moves a file or directory, creating the target's parent directories. Fails with CONFLICT when `to` exists. */
@@ -177,4 +144,85 @@ export interface Storage {
   flush?(): Promise<void>;
   /** Releases connections. */
   close?(): Promise<void>;
+}
+
+/*
+ * What a backend can do beyond the `Storage` contract. A backend declares a capability by
+ * implementing its interface; the engine asks through the type guards below and uses what is
+ * there, without knowing which backend it is.
+ */
+
+/** `list()` in chunks. */
+export interface ChunkedListing {
+  /**
+   * `list()` in chunks (a folder's children, say), for backends that read many entries at
+   * once: the scan then pays per chunk, not per entry, for the iteration. A folder's contents
+   * come only after the chunk holding the folder, and only once the consumer has asked for
+   * the next chunk.
+   */
+  listChunks(options?: ListOptions): AsyncIterable<Entry[]>;
+}
+
+/** Tells from a listing's digest (`ListOptions.onDigest`) that nothing changed, without a listing. */
+export interface UnchangedCheck {
+  /**
+   * True when a listing that left out the same folders would now report exactly `digest`
+   * (`ListOptions.onDigest`), that is when nothing below the root changed since; found
+   * without building entries. False when something changed, a temporary file of an
+   * interrupted write lies in the tree (a run must list to remove it), or the backend cannot
+   * tell.
+   */
+  isUnchangedSince(digest: ListingDigest, options?: { signal?: AbortSignal }): Promise<boolean>;
+}
+
+/** Reads a small file whole, in one call. */
+export interface SmallReads {
+  /**
+   * The whole content of a small file at once, with its entry as of after the read (so a
+   * change while reading shows in the entry), or null when the file is larger than
+   * `maxBytes` or the backend cannot read it this way now (then `read()` it). Spares a
+   * stream per file where many are small.
+   */
+  readSmall(
+    path: string,
+    maxBytes: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ data: Uint8Array; entry: Entry } | null>;
+}
+
+/** Copies many small new files from another storage in one call. */
+export interface BatchCopies {
+  /**
+   * Copies many small new files from `source` into this storage in one call, each as
+   * `write` with `ifAbsent` would (whole or not at all, never over what is at the target)
+   * after reading it as `readSmall` does; a source file that is no longer the planned
+   * version is not copied (CHANGED_DURING_TRANSFER). One result per copy, in order: the
+   * entries read and written (with their content hash in `algorithm`), the error, or null
+   * for a copy the caller must make itself. Null when this storage cannot copy from
+   * `source` this way (a backend typically copies only from its own kind).
+   */
+  copyInBatch(
+    source: Storage,
+    copies: readonly BatchCopy[],
+    options: { algorithm: HashAlgorithm; signal?: AbortSignal },
+  ): Promise<BatchCopyResult[] | null>;
+}
+
+const hasMethod = (storage: Storage, name: string) =>
+  typeof (storage as unknown as Record<string, unknown>)[name] === 'function';
+
+export function hasChunkedListing(storage: Storage): storage is Storage & ChunkedListing {
+  return hasMethod(storage, 'listChunks');
+}
+
+export function hasUnchangedCheck(storage: Storage): storage is Storage & UnchangedCheck {
+  return hasMethod(storage, 'isUnchangedSince');
+}
+
+export function hasSmallReads(storage: Storage): storage is Storage & SmallReads {
+  return hasMethod(storage, 'readSmall');
+}
+
+export function hasBatchCopies(storage: Storage): storage is Storage & BatchCopies {
+  return hasMethod(storage, 'copyInBatch');
 }

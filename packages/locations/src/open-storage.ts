@@ -1,5 +1,6 @@
 import type { Location } from '@syncengine/contracts';
-import { LocalStorage, type LocalStorageOptions, type Storage } from '@syncengine/engine';
+import type { Storage } from '@syncengine/engine';
+import { LocalStorage, type LocalStorageOptions } from '@syncengine/storage-local';
 
 /** Settings for opening a location's storage that are not part of the location itself. */
 export interface OpenStorageOptions {

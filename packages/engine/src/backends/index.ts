@@ -1,2 +1,1 @@
-export * from './local.js';
 export * from './memory.js';

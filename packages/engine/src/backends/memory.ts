@@ -50,6 +50,7 @@ export class MemoryStorage implements Storage {
       serverSideCopy: false,
       stableIds: true,
       hasDirectories: true,
+      walksFolders: true,
       exclusiveWrites: true,
       ...options.capabilities,
     };

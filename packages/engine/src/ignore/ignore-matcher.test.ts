@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStorage } from '@syncengine/storage-local';
 import { describe, expect, it } from 'vitest';
-import { LocalStorage } from '../backends/local.js';
 import { MemoryStorage } from '../backends/memory.js';
 import { listAll } from '../testing/storage-contract.js';
 import { createIgnoreMatcher, testIgnorePatterns } from './ignore-matcher.js';

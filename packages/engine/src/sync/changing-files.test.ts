@@ -1,8 +1,8 @@
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalStorage } from '../backends/local.js';
 import { isTempName } from '../paths.js';
 import { FileStateStore } from '../state/file-state-store.js';
 import type { Storage } from '../storage.js';

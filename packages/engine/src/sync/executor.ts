@@ -15,7 +15,7 @@ import {
 } from '../model.js';
 import { conflictFileName } from '../planner/index.js';
 import type { StateChange } from '../state-store.js';
-import type { Storage } from '../storage.js';
+import { hasBatchCopies, type Storage } from '../storage.js';
 import { type PoolGate, runPool, withRetry } from './pool.js';
 import type { StateRecorder } from './state-recorder.js';
 import { copyFile, isSameVersion } from './transfer.js';
@@ -23,7 +23,7 @@ import { depth, moveToVersions, restoreFromVersions } from './versions.js';
 
 const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
 const PROGRESS_INTERVAL_MS = 100;
-/** A group of small new files copied in one call (`Storage.copyInBatch`): at most this many files, */
+/** A group of small new files copied in one call (`BatchCopies.copyInBatch`): at most this many files, */
 const GROUP_FILES = 128;
 /** ... this many bytes, */
 const GROUP_BYTES = 4 * 1024 * 1024;
@@ -157,7 +157,7 @@ export class Executor {
   /**
    * Splits transfers into groups of small new files (at most `GROUP_FILES` files or
    * `GROUP_BYTES` bytes, one direction each) that the target storage copies in one call
-   * (`Storage.copyInBatch`), and the transfers made one by one.
+   * (`BatchCopies.copyInBatch`), and the transfers made one by one.
    */
   #groupSmallCopies(transfers: PlannedAction[]): { groups: CopyGroup[]; single: PlannedAction[] } {
     const { storages, trees } = this.#o;
@@ -177,7 +177,7 @@ export class Executor {
         !entry.isDir &&
         entry.size <= GROUP_FILE_BYTES &&
         !trees[to].has(action.path) &&
-        storages[to].copyInBatch !== undefined &&
+        hasBatchCopies(storages[to]) &&
         storages[to].capabilities.exclusiveWrites === true;
       if (!isSmallNewFile) {
         single.push(action);
@@ -216,9 +216,11 @@ export class Executor {
         total_bytes: copy.planned.size,
       });
     }
+    const target = storages[to];
     const results =
-      (await storages[to].copyInBatch!(storages[from], copies, { algorithm: this.#o.hashAlgorithm })) ??
-      copies.map(() => null);
+      (hasBatchCopies(target)
+        ? await target.copyInBatch(storages[from], copies, { algorithm: this.#o.hashAlgorithm })
+        : null) ?? copies.map(() => null);
     for (const [index, action] of actions.entries()) {
       const result = results[index] ?? null;
       if (result === null || ('error' in result && isSyncError(result.error, 'TRANSIENT'))) {

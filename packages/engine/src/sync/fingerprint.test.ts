@@ -1,10 +1,10 @@
 import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { LocalStorage } from '@syncengine/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SyncOptions, SyncResult } from '../api.js';
-import { LocalStorage } from '../backends/local.js';
 import type { SyncConfig } from '../config.js';
 import type { SyncEvent } from '../events.js';
 import type { ConflictResolution, Entry } from '../model.js';

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalStorage } from '../backends/local.js';
 import { FileStateStore } from '../state/file-state-store.js';
 import { sync } from './sync.js';
 

@@ -1,7 +1,7 @@
 import type { SyncEvent } from '../events.js';
 import type { Entry, Side, Tree } from '../model.js';
 import { isEngineInternalPath, isTempFilePath, normalizeRelativePath } from '../paths.js';
-import type { ListingDigest, Storage } from '../storage.js';
+import { hasChunkedListing, type ListingDigest, type Storage } from '../storage.js';
 
 const PROGRESS_EVERY_MS = 250;
 const CLOCK_EVERY_ENTRIES = 64;
@@ -79,7 +79,9 @@ export async function scanSide(options: ScanOptions): Promise<Tree> {
     onDigest: options.onDigest,
     signal: options.signal,
   };
-  const chunks = storage.listChunks ? storage.listChunks(listOptions) : oneByOne(storage.list(listOptions));
+  const chunks = hasChunkedListing(storage)
+    ? storage.listChunks(listOptions)
+    : oneByOne(storage.list(listOptions));
   for await (const chunk of chunks) {
     for (const entry of chunk) {
       const path = add(entry);

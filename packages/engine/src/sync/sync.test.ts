@@ -3,9 +3,9 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SyncOptions, SyncResult } from '../api.js';
-import { LocalStorage } from '../backends/local.js';
 import { MemoryStorage } from '../backends/memory.js';
 import type { SyncConfig } from '../config.js';
 import { SyncController } from '../controller.js';

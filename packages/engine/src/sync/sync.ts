@@ -34,7 +34,7 @@ import {
   type SyncMetadata,
   type TreeFingerprint,
 } from '../state-store.js';
-import type { ListingDigest, Storage } from '../storage.js';
+import { hasUnchangedCheck, type ListingDigest, type Storage } from '../storage.js';
 import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
 import { checkAccess } from './access-check.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
@@ -47,12 +47,6 @@ import { pruneVersions, versionStamp } from './versions.js';
 
 const STATE_FORMAT_VERSION = 1;
 const SIDES = ['source', 'destination'] as const;
-/**
- * Backends whose `list()` yields a folder before its contents and asks `include` about a
- * folder's children only after the consumer has taken the folder's entry.
- */
-const WALKING_KINDS = new Set(['local', 'memory']);
-
 /**
  * Runs one sync of a pair: checks the configuration and the backends, loads the
  * last-known state, scans both sides, hashes what the planner needs, plans, and (unless a
@@ -386,7 +380,7 @@ async function findUnchangedTrees(
     fingerprint.key === key &&
     config.comparison !== 'HASH_ONLY' &&
     metadata.pendingConflicts.length === 0 &&
-    SIDES.every((side) => storages[side].isUnchangedSince !== undefined);
+    SIDES.every((side) => hasUnchangedCheck(storages[side]));
   if (canSkip) {
     // One side that changed settles it: the other side's walk stops.
     const settled = new AbortController();
@@ -394,9 +388,10 @@ async function findUnchangedTrees(
     signal.addEventListener('abort', stop, { once: true });
     const unchanged = await Promise.all(
       SIDES.map(async (side) => {
-        const isSame = await storages[side].isUnchangedSince!(fingerprint[side], {
-          signal: settled.signal,
-        }).catch(() => false);
+        const storage = storages[side];
+        const isSame =
+          hasUnchangedCheck(storage) &&
+          (await storage.isUnchangedSince(fingerprint[side], { signal: settled.signal }).catch(() => false));
         if (!isSame) stop();
         return isSame;
       }),
@@ -510,7 +505,7 @@ async function prepare(
   const signal = controller.signal;
   // Where both listings walk folder by folder, nested `.syncignore` files are read as the
   // scans enter their folders (one walk of the source); otherwise all are read up front.
-  const isLazy = SIDES.every((side) => WALKING_KINDS.has(storages[side].kind));
+  const isLazy = SIDES.every((side) => storages[side].capabilities.walksFolders === true);
   const matcher = await createIgnoreMatcher({
     patterns: config.ignorePatterns,
     storage: storages.source,

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStorage } from '../backends/local.js';
 import { isSyncError } from '../errors.js';
 import { copyFile } from './transfer.js';
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import { createHasher, hashBytes } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
-import type { Storage, WriteOptions } from '../storage.js';
+import { hasSmallReads, type Storage, type WriteOptions } from '../storage.js';
 
 /** True when `now` is still the version of a path that `planned` described. */
 export function isSameVersion(planned: Entry | null, now: Entry | null): boolean {
@@ -44,7 +44,7 @@ export async function copyFile(
   const { planned } = options;
   const changed = (why: string) => changedDuringTransfer(fromPath, why);
   if (planned.isDir) throw new SyncError('INTERNAL', `${fromPath} is a directory, not a file to copy`);
-  if (from.readSmall && planned.size <= SMALL_COPY) {
+  if (hasSmallReads(from) && planned.size <= SMALL_COPY) {
     let small: { data: Uint8Array; entry: Entry } | null;
     try {
       small = await from.readSmall(fromPath, SMALL_COPY);

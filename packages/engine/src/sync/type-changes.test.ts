@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConflictHandler, SyncResult } from '../api.js';
-import { LocalStorage } from '../backends/local.js';
 import { MemoryStorage } from '../backends/memory.js';
 import {
   CONFLICT_STRATEGIES,

@@ -1,6 +1,13 @@
 import { SyncError } from '../errors.js';
 import { isSameOrBelow } from '../paths.js';
-import type { ListOptions, Storage } from '../storage.js';
+import {
+  type BatchCopies,
+  hasBatchCopies,
+  hasChunkedListing,
+  hasSmallReads,
+  type ListOptions,
+  type Storage,
+} from '../storage.js';
 
 /** The storage behind each wrapper: a backend that copies from its own kind needs the real one. */
 const wrapped = new WeakMap<Storage, Storage>();
@@ -38,15 +45,14 @@ export function withUnreadableFolders(
     get(target, property) {
       switch (property) {
         case 'copyInBatch':
-          return (
-            target.copyInBatch &&
-            ((source: Storage, ...rest: unknown[]) =>
-              (target.copyInBatch as (...args: unknown[]) => unknown)(wrapped.get(source) ?? source, ...rest))
-          );
+          if (!hasBatchCopies(target)) return undefined;
+          return (...[source, ...rest]: Parameters<BatchCopies['copyInBatch']>) =>
+            target.copyInBatch(wrapped.get(source) ?? source, ...rest);
         case 'list':
           return (options?: ListOptions) => target.list(wrap(options));
         case 'listChunks':
-          return target.listChunks && ((options?: ListOptions) => target.listChunks!(wrap(options)));
+          if (!hasChunkedListing(target)) return undefined;
+          return (options?: ListOptions) => target.listChunks(wrap(options));
         case 'isUnchangedSince':
           return undefined;
         case 'read':
@@ -55,13 +61,11 @@ export function withUnreadableFolders(
             return (target.read as (...args: unknown[]) => unknown)(path, ...rest);
           };
         case 'readSmall':
-          return (
-            target.readSmall &&
-            ((path: string, ...rest: unknown[]) => {
-              refuse(path);
-              return (target.readSmall as (...args: unknown[]) => unknown)(path, ...rest);
-            })
-          );
+          if (!hasSmallReads(target)) return undefined;
+          return (path: string, maxBytes: number, options?: { signal?: AbortSignal }) => {
+            refuse(path);
+            return target.readSmall(path, maxBytes, options);
+          };
       }
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;

@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as engine from '../../index.js';
 import { resultsMarkdown, resultsTable } from './results.js';
@@ -56,20 +57,14 @@ const KNOWN_ENGINE_GAPS: Record<string, string> = {};
 function bindEngine(): EngineBinding | null {
   const api = engine as unknown as Record<string, unknown>;
   const sync = api.sync;
-  const LocalStorage = api.LocalStorage;
   const FileStateStore = api.FileStateStore;
-  if (
-    typeof sync !== 'function' ||
-    typeof LocalStorage !== 'function' ||
-    typeof FileStateStore !== 'function'
-  ) {
+  if (typeof sync !== 'function' || typeof FileStateStore !== 'function') {
     return null;
   }
   type Ctor<T> = new (root: string, options?: Record<string, unknown>) => T;
   return {
     sync: sync as EngineBinding['sync'],
-    createStorage: (root) =>
-      new (LocalStorage as Ctor<ReturnType<EngineBinding['createStorage']>>)(root, { fsync: false }),
+    createStorage: (root) => new LocalStorage(root, { fsync: false }),
     createStateStore: (dir) =>
       new (FileStateStore as Ctor<ReturnType<EngineBinding['createStateStore']>>)(dir),
   };

@@ -1,10 +1,12 @@
 import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { ENGINE_DIR, STATE_DIR_NAME, TEMP_MARKER } from '../paths.js';
 import {
   addItemDigest as addItemDigestFunction,
+  ENGINE_DIR,
   formatDigest as formatDigestFunction,
-} from '../tree-digest.js';
+  STATE_DIR_NAME,
+  TEMP_MARKER,
+} from '@syncengine/engine';
 import { decodeFileName, diskName } from './disk-names.js';
 
 /** What a folder's child is, after `lstat`: `Gone` was removed between reading the folder and the stat; `Special` is a socket, FIFO or device. */

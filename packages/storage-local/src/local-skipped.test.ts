@@ -3,8 +3,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { isSyncError } from '@syncengine/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSyncError } from '../errors.js';
 import { LocalStorage } from './local.js';
 
 /** A write blocked by an entry the listing skips (and so the plan never saw) says what is in the way. */

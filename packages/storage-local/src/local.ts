@@ -18,27 +18,38 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
-import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
-import { createHasher, hashBytes, LOCAL_HASH_ALGORITHMS, XXH3_MODULE } from '../hash.js';
-import type { Entry, HashAlgorithm } from '../model.js';
-import {
-  isEngineInternalPath,
-  isSameOrBelow,
-  joinPath,
-  normalizeRelativePath,
-  parentPath,
-  tempNameFor,
-} from '../paths.js';
 import type {
+  BatchCopies,
   BatchCopy,
   BatchCopyResult,
+  ChunkedListing,
+  Entry,
+  HashAlgorithm,
   ListingDigest,
   ListOptions,
+  SmallReads,
   Storage,
   StorageCapabilities,
+  UnchangedCheck,
   WriteOptions,
-} from '../storage.js';
-import { formatDigest } from '../tree-digest.js';
+} from '@syncengine/engine';
+import {
+  abortIfNeeded,
+  changedDuringTransfer,
+  createHasher,
+  formatDigest,
+  hashBytes,
+  isEngineInternalPath,
+  isSameOrBelow,
+  isSyncError,
+  joinPath,
+  LOCAL_HASH_ALGORITHMS,
+  normalizeRelativePath,
+  parentPath,
+  SyncError,
+  tempNameFor,
+  XXH3_MODULE,
+} from '@syncengine/engine';
 import { diskName } from './disk-names.js';
 import {
   ChildType,
@@ -53,7 +64,6 @@ import {
   unflushedCopies,
   type WorkerCopy,
 } from './folder-reader.js';
-import { abortIfNeeded } from './util.js';
 
 export { decodeFileName, diskName } from './disk-names.js';
 
@@ -362,7 +372,7 @@ interface ListedFolder {
  * Names are reported NFC-normalised. A name stored on disk in another form (e.g. NFD) is
  * remembered when listed, so `read`, `write`, `stat`, … of the NFC path reach the real file.
  */
-export class LocalStorage implements Storage {
+export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, SmallReads, BatchCopies {
   readonly kind = 'local';
   readonly root: string;
   readonly description: string;
@@ -402,6 +412,7 @@ export class LocalStorage implements Storage {
       serverSideCopy: false,
       stableIds: true,
       hasDirectories: true,
+      walksFolders: true,
       exclusiveWrites: true,
     };
     if ((options.statMode ?? 'worker') === 'worker') startFolderWorkers();
@@ -1149,7 +1160,7 @@ export class LocalStorage implements Storage {
 
   /**
    * Small new files from another local storage, copied on the folder workers (see
-   * `Storage.copyInBatch`): every call there stays off this thread, and the two workers copy
+   * `BatchCopies.copyInBatch`): every call there stays off this thread, and the two workers copy
    * side by side. Null where that cannot be: another kind of source, asynchronous calls
    * only, or no hard links on this file system.
    */

@@ -14,11 +14,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { type Entry, hashBytes, isSyncError, MemoryStorage, type SyncError } from '@syncengine/engine';
+import { describeStorageContract, listAll, readAll, writeText } from '@syncengine/engine/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSyncError, type SyncError } from '../errors.js';
-import { hashBytes } from '../hash.js';
-import type { Entry } from '../model.js';
-import { describeStorageContract, listAll, readAll, writeText } from '../testing/storage-contract.js';
 import { decodeFileName, diskName, LocalStorage, mapFsError } from './local.js';
 
 describeStorageContract('LocalStorage', async () => {
@@ -469,7 +467,6 @@ describe('LocalStorage copying small files in batches', () => {
   });
 
   it('declines sources that are not local folders', async () => {
-    const { MemoryStorage } = await import('./memory.js');
     const memory = new MemoryStorage();
     await writeText(memory, 'x.txt', 'x');
     const entry = (await memory.stat('x.txt'))!;

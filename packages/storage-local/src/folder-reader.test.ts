@@ -124,10 +124,14 @@ describe('folder readers', () => {
       const folder = await reader.read(${JSON.stringify(root)});
       console.log(folder.names.length);
     `;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(result.error).toBeUndefined();
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('5');
