@@ -29,6 +29,7 @@ import {
   type JobHandlers,
   type JobQueue,
   type JobTimeouts,
+  openFile,
   previewFile,
   previewPlan,
   type RunExecutorDeps,
@@ -200,6 +201,7 @@ export async function createRuntime(options: RuntimeOptions) {
       launcher,
       bus,
       previewFile: (location, path) => previewFile({ secrets, openStorage: open }, location, path),
+      openFile: (location, path) => openFile({ secrets, openStorage: open }, location, path),
     }),
     versions: createVersionService({
       getPair: pairService.getRecord,

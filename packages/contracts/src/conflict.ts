@@ -44,7 +44,7 @@ export type ConflictList = z.infer<typeof ConflictListSchema>;
 export const ResolveConflictSchema = z.object({ resolution: ConflictResolutionSchema });
 export type ResolveConflict = z.infer<typeof ResolveConflictSchema>;
 
-/** `GET /conflicts/:id/preview` query: which side's file to read. */
+/** `GET /conflicts/:id/preview` and `GET /conflicts/:id/image` query: which side's file to read. */
 export const ConflictPreviewQuerySchema = z.object({ side: SideSchema });
 export type ConflictPreviewQuery = z.infer<typeof ConflictPreviewQuerySchema>;
 
@@ -62,3 +62,28 @@ export const ConflictPreviewSchema = z.object({
   truncated: z.boolean(),
 });
 export type ConflictPreview = z.infer<typeof ConflictPreviewSchema>;
+
+/**
+ * Image files a conflict card shows as a thumbnail, by extension, with the type
+ * `GET /conflicts/:id/image` serves them as. SVG is left out: it is text, and gets a diff.
+ */
+export const CONFLICT_IMAGE_TYPES: Readonly<Record<string, string>> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  bmp: 'image/bmp',
+};
+
+/** The largest image `GET /conflicts/:id/image` serves. */
+export const CONFLICT_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+/** The image type of a path by its extension (case-insensitive); null when it is no image. */
+export function conflictImageType(path: string): string | null {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return null;
+  return CONFLICT_IMAGE_TYPES[name.slice(dot + 1).toLowerCase()] ?? null;
+}

@@ -75,3 +75,36 @@ export async function previewFile(
     await storage.close?.().catch(() => {});
   }
 }
+
+/** A file opened for reading, to be closed once its stream has been sent (or failed). */
+export interface OpenedFile {
+  size: number;
+  stream: NodeJS.ReadableStream;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one side's file at `path` for reading, the way {@link previewFile} reads it: the
+ * path is checked with the engine's rules first, so nothing outside the location's root is
+ * ever opened. Throws a `SyncError('NOT_FOUND')` when there is no file at the path.
+ */
+export async function openFile(
+  deps: {
+    secrets: Pick<SecretBox, 'open'>;
+    openStorage(location: Location): Promise<Storage>;
+  },
+  location: StoredLocation,
+  path: string,
+): Promise<OpenedFile> {
+  const relative = normalizeRelativePath(path);
+  const storage = await deps.openStorage(deps.secrets.open(location));
+  try {
+    const entry = await storage.stat(relative);
+    if (!entry || entry.isDir) throw new SyncError('NOT_FOUND', `"${relative}" is not a file on this side`);
+    const stream = await storage.read(relative);
+    return { size: entry.size, stream, close: async () => void (await storage.close?.()) };
+  } catch (error) {
+    await storage.close?.().catch(() => {});
+    throw error;
+  }
+}

@@ -7,6 +7,7 @@ import {
   IdParamsSchema,
   ResolveConflictSchema,
 } from '@syncengine/contracts';
+import { z } from 'zod';
 import type { ConflictService } from '../services/conflict.service.js';
 import { currentUser, errorResponses, type ZodApp } from './types.js';
 
@@ -35,6 +36,35 @@ export function conflictRoutes(app: ZodApp, deps: { conflicts: ConflictService }
       },
     },
     async (request) => deps.conflicts.preview(request.params.id, request.query.side),
+  );
+  app.get(
+    '/conflicts/:id/image',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: "One side's version of an image file (at most 10 MiB), for a thumbnail",
+        params: IdParamsSchema,
+        querystring: ConflictPreviewQuerySchema,
+        response: {
+          200: z.unknown().describe('the bytes of the image'),
+          ...errorResponses(400, 401, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const file = await deps.conflicts.image(request.params.id, request.query.side);
+      reply.raw.on('close', () => void file.close().catch(() => {}));
+      return (
+        reply
+          .header('content-type', file.type)
+          .header('content-length', String(file.size))
+          .header('x-content-type-options', 'nosniff')
+          // The file is the user's: shown as an image, never run as a page.
+          .header('content-security-policy', "default-src 'none'; sandbox")
+          .header('cache-control', 'private, no-store')
+          .send(file.stream)
+      );
+    },
   );
   app.post(
     '/conflicts/:id/resolve',

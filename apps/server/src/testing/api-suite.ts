@@ -119,6 +119,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         ['GET', '/api/v1/conflicts'],
         ['POST', `/api/v1/conflicts/${crypto.randomUUID()}/resolve`],
         ['GET', `/api/v1/conflicts/${crypto.randomUUID()}/preview?side=source`],
+        ['GET', `/api/v1/conflicts/${crypto.randomUUID()}/image?side=source`],
         ['POST', '/api/v1/tokens'],
         ['GET', '/api/v1/tokens'],
         ['DELETE', `/api/v1/tokens/${crypto.randomUUID()}`],
@@ -1108,6 +1109,70 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         const response = await preview(conflictId, 'source');
         expect(response.status).toBe(422);
         expect(JSON.stringify(response.body)).not.toContain('secret next to the root');
+      });
+
+      const image = async (id: string, side: string) => {
+        const response = await server.runtime.app.inject({
+          method: 'GET',
+          url: `/api/v1/conflicts/${id}/image?side=${side}`,
+          headers: { cookie: server.cookie },
+        });
+        return { status: response.statusCode, headers: response.headers, bytes: response.rawPayload };
+      };
+      /** The start of a PNG file, then some bytes: enough for the type, and told apart by content. */
+      const png = (tail: string) =>
+        Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(tail)]);
+
+      it("serves each side's version of an image with its type, never to be run as a page", async () => {
+        const { conflictId } = await conflictOn('image-sides', 'Photo.PNG', {
+          source: png('source pixels'),
+          destination: png('destination pixels, more of them'),
+        });
+        for (const side of ['source', 'destination'] as const) {
+          const answer = await image(conflictId, side);
+          expect(answer.status).toBe(200);
+          expect(answer.headers['content-type']).toBe('image/png');
+          expect(answer.headers['x-content-type-options']).toBe('nosniff');
+          expect(String(answer.headers['content-security-policy'])).toContain('sandbox');
+          expect(
+            answer.bytes.equals(png(`${side} pixels${side === 'destination' ? ', more of them' : ''}`)),
+          ).toBe(true);
+        }
+      });
+
+      it('refuses a file that is no image by its name, or one too large for a thumbnail (422), and a gone file (404)', async () => {
+        const text = await conflictOn('image-text', 'notes.txt', {
+          source: 'words',
+          destination: 'other words',
+        });
+        const notImage = await image(text.conflictId, 'source');
+        expect(notImage.status).toBe(422);
+        expect(notImage.bytes.toString()).toContain('is not an image');
+
+        const big = await conflictOn('image-big', 'huge.jpg', {
+          source: Buffer.alloc(10 * 1024 * 1024 + 1, 1),
+          destination: Buffer.from('small'),
+        });
+        const tooLarge = await image(big.conflictId, 'source');
+        expect(tooLarge.status).toBe(422);
+        expect(tooLarge.bytes.toString()).toContain('10 MiB');
+        expect((await image(big.conflictId, 'destination')).status).toBe(200);
+
+        const gone = await conflictOn('image-gone', 'gone.gif', { source: 'GIF89a' });
+        expect((await image(gone.conflictId, 'destination')).status).toBe(404);
+        expect((await image(crypto.randomUUID(), 'source')).status).toBe(404);
+        const badSide = await image(gone.conflictId, 'left');
+        expect(badSide.status).toBe(400);
+        expect(badSide.bytes.toString()).toContain('querystring.side');
+      });
+
+      it('never serves an image from outside the location root, whatever path the conflict row holds', async () => {
+        const { conflictId } = await conflictOn('image-escape', '../outside.png', {
+          source: png('secret next to the root'),
+        });
+        const response = await image(conflictId, 'source');
+        expect(response.status).toBe(422);
+        expect(response.bytes.toString()).not.toContain('secret next to the root');
       });
     });
 

@@ -115,36 +115,98 @@ describe('ConflictsPage', () => {
     expect(await screen.findByText('No conflicts waiting')).toBeTruthy();
   });
 
-  it('previews each side on demand: text, a note when cut short, and no preview for binary files', async () => {
+  it('shows the differences of a text file at once: − source lines, + destination lines', async () => {
+    fakeApi([conflict('c1', 'list.md', 50_000, 10_000)], {
+      'c1:source': { isText: true, text: 'title\nmilk\neggs\nbread\n', truncated: false },
+      'c1:destination': { isText: true, text: 'title\nmilk\noat milk\nbread\n', truncated: false },
+    });
+    renderPage('/conflicts', routes);
+
+    const card = await screen.findByRole('listitem', { name: 'Conflict on list.md' });
+    const diff = await within(card).findByTestId('conflict-diff');
+    const lines = [...diff.querySelectorAll('[data-kind]')].map((line) => [
+      line.getAttribute('data-kind'),
+      line.textContent,
+    ]);
+    expect(lines).toEqual([
+      ['same', '  title'],
+      ['same', '  milk'],
+      ['source', '− eggs'],
+      ['destination', '+ oat milk'],
+      ['same', '  bread'],
+    ]);
+    expect(within(card).getByText(/2 lines differ/)).toBeTruthy();
+    expect(within(card).queryByText(/first 64 KiB/)).toBeNull();
+  });
+
+  it('says when only the start of a long file was compared, and when the texts are the same', async () => {
+    fakeApi([conflict('c1', 'long.txt', 50_000, 10_000), conflict('c2', 'same.txt', 50_000, 10_000)], {
+      'c1:source': { isText: true, text: 'a\nb\n', truncated: true },
+      'c1:destination': { isText: true, text: 'a\nc\n', truncated: false },
+      'c2:source': { isText: true, text: 'same\n', truncated: false },
+      'c2:destination': { isText: true, text: 'same\n', truncated: false },
+    });
+    renderPage('/conflicts', routes);
+
+    const long = await screen.findByRole('listitem', { name: 'Conflict on long.txt' });
+    expect(await within(long).findByText(/Compared the first 64 KiB of each side/)).toBeTruthy();
+    const same = screen.getByRole('listitem', { name: 'Conflict on same.txt' });
+    expect(await within(same).findByText(/The text is the same on both sides/)).toBeTruthy();
+  });
+
+  it('shows each side on its own when one is binary, and calls it so', async () => {
     fakeApi([conflict('c1', 'notes.txt', 50_000, 10_000)], {
       'c1:source': { isText: true, text: 'hello from the source', truncated: true },
       'c1:destination': { isText: false, text: null, truncated: false },
     });
-    const user = userEvent.setup();
     renderPage('/conflicts', routes);
 
     const card = await screen.findByRole('listitem', { name: 'Conflict on notes.txt' });
-    expect(within(card).queryByText('hello from the source')).toBeNull();
-    await user.click(within(card).getByRole('button', { name: 'Show text preview' }));
-
     const preview = await within(card).findByLabelText('Text preview');
     expect(await within(preview).findByText('hello from the source')).toBeTruthy();
     expect(within(preview).getAllByText(/truncated/)).toHaveLength(1);
-    expect(await within(preview).findByText('binary file, no preview')).toBeTruthy();
+    expect(within(preview).getByText('binary file, no preview')).toBeTruthy();
+    expect(within(card).queryByTestId('conflict-diff')).toBeNull();
   });
 
-  it('shows a whole text file without the truncation note', async () => {
-    fakeApi([conflict('c1', 'short.txt', 50_000, 10_000)], {
-      'c1:source': { isText: true, text: 'line one', truncated: false },
-      'c1:destination': { isText: true, text: 'line two', truncated: false },
-    });
+  it('shows thumbnails of both versions of an image, from the image route, and reads no text of it', async () => {
+    fakeApi([conflict('c1', 'holiday/Beach.JPG', 50_000, 10_000)]);
+    renderPage('/conflicts', routes);
+
+    const card = await screen.findByRole('listitem', { name: 'Conflict on holiday/Beach.JPG' });
+    const source = await within(card).findByAltText('Source version of holiday/Beach.JPG');
+    expect(source.getAttribute('src')).toBe('/api/v1/conflicts/c1/image?side=source');
+    const destination = within(card).getByAltText('Destination version of holiday/Beach.JPG');
+    expect(destination.getAttribute('src')).toBe('/api/v1/conflicts/c1/image?side=destination');
+    const calls = vi.mocked(fetch).mock.calls.map(([url]) => String(url));
+    expect(calls.some((url) => url.includes('/preview'))).toBe(false);
+  });
+
+  it('shows the differences of the first ten cards at once, and of the others on a click', async () => {
+    const many = Array.from({ length: 11 }, (_, index) =>
+      conflict(`c${index}`, `f${index}.txt`, 50_000, 10_000),
+    );
+    const previews: Record<string, ConflictPreview> = {};
+    for (const item of many) {
+      previews[`${item.id}:source`] = {
+        isText: true,
+        text: `${item.path} at the source\n`,
+        truncated: false,
+      };
+      previews[`${item.id}:destination`] = {
+        isText: true,
+        text: `${item.path} at the destination\n`,
+        truncated: false,
+      };
+    }
+    fakeApi(many, previews);
     const user = userEvent.setup();
     renderPage('/conflicts', routes);
 
-    await user.click(await screen.findByRole('button', { name: 'Show text preview' }));
-    expect(await screen.findByText('line one')).toBeTruthy();
-    expect(await screen.findByText('line two')).toBeTruthy();
-    expect(screen.queryByText(/truncated/)).toBeNull();
-    expect(screen.queryByText('binary file, no preview')).toBeNull();
+    const last = await screen.findByRole('listitem', { name: 'Conflict on f10.txt' });
+    await waitFor(() => expect(screen.getAllByTestId('conflict-diff')).toHaveLength(10));
+    expect(within(last).queryByTestId('conflict-diff')).toBeNull();
+    await user.click(within(last).getByRole('button', { name: 'Show differences' }));
+    expect(await within(last).findByText('− f10.txt at the source')).toBeTruthy();
   });
 });

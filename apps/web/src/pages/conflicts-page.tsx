@@ -13,16 +13,25 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import type { Conflict, ConflictPreview, ConflictResolution, EntryMetadata } from '@syncengine/contracts';
+import {
+  CONFLICT_IMAGE_MAX_BYTES,
+  type Conflict,
+  type ConflictPreview,
+  type ConflictResolution,
+  conflictImageType,
+  type EntryMetadata,
+  type Side as SideName,
+} from '@syncengine/contracts';
 import { useQueries, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { ApiError, api, errorMessage, query } from '../api/client.js';
+import { API_BASE, ApiError, api, errorMessage, query } from '../api/client.js';
 import { useConflicts, usePairs, useResolveConflict } from '../api/hooks.js';
 import { outcomeMessage, ResolvedConflicts, useResolvedConflicts } from '../components/resolved-conflicts.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { formatBytes, formatTime } from '../lib/format.js';
 import { newestResolution } from '../lib/status.js';
+import { diffTexts, type TextDiff } from '../lib/text-diff.js';
 
 type BulkChoice = ConflictResolution | 'newest';
 
@@ -192,10 +201,11 @@ export function ConflictsPage() {
         </EmptyState>
       ) : (
         <Stack role="list" aria-label="Pending conflicts">
-          {items.map((conflict) => (
+          {items.map((conflict, index) => (
             <ConflictCard
               key={conflict.id}
               conflict={conflict}
+              isDiffOpen={index < OPEN_DIFFS}
               pairName={pairNames.get(conflict.pairId) ?? 'Pair'}
               isSelected={selected.has(conflict.id)}
               onDecided={onDecided}
@@ -222,9 +232,11 @@ function ConflictCard({
   isSelected,
   onSelect,
   onDecided,
+  isDiffOpen,
 }: {
   conflict: Conflict;
   pairName: string;
+  isDiffOpen: boolean;
   isSelected: boolean;
   onSelect: (isOn: boolean) => void;
   onDecided: (id: string) => void;
@@ -273,7 +285,7 @@ function ConflictCard({
             isLarger={(conflict.destination?.size ?? -1) > (conflict.source?.size ?? -1)}
           />
         </SimpleGrid>
-        <TextPreview conflict={conflict} />
+        <ConflictContent conflict={conflict} isOpenAtFirst={isDiffOpen} />
         <Group gap="xs">
           {(['source', 'destination', 'keep-both', 'skip'] as const).map((resolution) => (
             <Button
@@ -357,66 +369,194 @@ function Side({
   );
 }
 
+/** How many cards show their differences at once, without a click. */
+const OPEN_DIFFS = 10;
+
 /**
- * The start of both versions of a text file, side by side, fetched on demand from
- * `GET /conflicts/:id/preview?side=`. Servers without that route answer 404, and the
- * dashboard says the preview is unavailable.
+ * What differs between the two versions: thumbnails for an image, a line diff for a text
+ * file (from the start of each side, `GET /conflicts/:id/preview`), the text of the one
+ * side where the other deleted it. The first cards show it at once, the others on a click.
  */
-function TextPreview({ conflict }: { conflict: Conflict }) {
-  const [isOpen, setOpen] = useState(false);
+function ConflictContent({ conflict, isOpenAtFirst }: { conflict: Conflict; isOpenAtFirst: boolean }) {
+  const [isOpen, setOpen] = useState(isOpenAtFirst);
   const sides = (['source', 'destination'] as const).filter(
     (side) => conflict[side] && !conflict[side]?.isDir,
   );
+  const imageType = conflictImageType(conflict.path);
   const previews = useQueries({
     queries: sides.map((side) => ({
       queryKey: ['conflicts', conflict.id, 'preview', side],
       queryFn: () => api<ConflictPreview>('GET', `/conflicts/${conflict.id}/preview${query({ side })}`),
-      enabled: isOpen,
+      enabled: isOpen && !imageType,
       staleTime: 60_000,
     })),
   });
   if (sides.length === 0) return null;
+  if (imageType) return <Thumbnails conflict={conflict} sides={sides} />;
   if (!isOpen) {
     return (
       <Group>
         <Button size="compact-xs" variant="subtle" onClick={() => setOpen(true)}>
-          Show text preview
+          Show differences
         </Button>
       </Group>
     );
   }
+  const loaded = previews.map((preview) => preview.data);
+  const failed = previews.find((preview) => preview.isError);
+  if (failed?.error) {
+    return (
+      <Text size="xs" c="dimmed">
+        {failed.error instanceof ApiError && failed.error.status === 404
+          ? 'No preview: the file is no longer there.'
+          : `No preview: ${errorMessage(failed.error)}`}
+      </Text>
+    );
+  }
+  if (loaded.some((data) => data === undefined)) {
+    return (
+      <Text size="xs" c="dimmed">
+        Loading the differences…
+      </Text>
+    );
+  }
+  const [first, second] = loaded as ConflictPreview[];
+  if (sides.length === 2 && first?.isText && second?.isText && first.text !== null && second.text !== null) {
+    return (
+      <TextDiffView diff={diffTexts(first.text, second.text)} isCut={first.truncated || second.truncated} />
+    );
+  }
+  // One side only (the other deleted it), or a binary file: each side on its own.
   return (
-    <SimpleGrid cols={{ base: 1, sm: 2 }} aria-label="Text preview">
-      {sides.map((side, index) => {
-        const preview = previews[index];
-        let body: ReactNode;
-        if (!preview || preview.isPending)
-          body = (
-            <Text size="xs" c="dimmed">
-              Loading…
-            </Text>
-          );
-        else if (preview.isError) {
-          body = (
-            <Text size="xs" c="dimmed">
-              {preview.error instanceof ApiError && preview.error.status === 404
-                ? 'This server offers no file preview.'
-                : errorMessage(preview.error)}
-            </Text>
-          );
-        } else {
-          body = <PreviewBody preview={preview.data} />;
-        }
-        return (
-          <div key={side}>
-            <Text size="xs" fw={500} mb={2}>
-              {side === 'source' ? 'Source' : 'Destination'}
-            </Text>
-            {body}
+    <SimpleGrid cols={{ base: 1, sm: sides.length }} aria-label="Text preview">
+      {sides.map((side, index) => (
+        <div key={side}>
+          <Text size="xs" fw={500} mb={2}>
+            {side === 'source' ? 'Source' : 'Destination'}
+          </Text>
+          <PreviewBody preview={loaded[index]!} />
+        </div>
+      ))}
+    </SimpleGrid>
+  );
+}
+
+const DIFF_LINE_STYLE = {
+  source: { prefix: '−', background: 'var(--mantine-color-red-light)' },
+  destination: { prefix: '+', background: 'var(--mantine-color-green-light)' },
+  same: { prefix: ' ', background: undefined },
+} as const;
+
+/** A line diff of the two versions: − lines only in the source, + lines only in the destination. */
+export function TextDiffView({ diff, isCut }: { diff: TextDiff; isCut: boolean }) {
+  const note = isCut ? 'Compared the first 64 KiB of each side.' : null;
+  if (diff.kind === 'same') {
+    return (
+      <Text size="xs" c="dimmed" aria-label="Differences">
+        The text is the same on both sides{note ? ` (${note.slice(0, -1).toLowerCase()})` : ''}: only the
+        times or other details differ.
+      </Text>
+    );
+  }
+  if (diff.kind === 'too-different') {
+    return (
+      <Text size="xs" c="dimmed" aria-label="Differences">
+        The two versions differ almost everywhere; no line-by-line comparison.
+      </Text>
+    );
+  }
+  return (
+    <Stack gap={4} aria-label="Differences">
+      <Text size="xs" c="dimmed">
+        {diff.changed} {diff.changed === 1 ? 'line differs' : 'lines differ'}:{' '}
+        <Text span c="red" inherit>
+          − source
+        </Text>
+        ,{' '}
+        <Text span c="green" inherit>
+          + destination
+        </Text>
+        {note ? `. ${note}` : ''}
+      </Text>
+      <Code block style={{ maxHeight: 260, overflow: 'auto', padding: 0 }} data-testid="conflict-diff">
+        {diff.hunks.map((hunk) => (
+          <div key={`${hunk.sourceStart}:${hunk.destinationStart}`}>
+            <div style={{ padding: '2px 8px', opacity: 0.7 }}>
+              line {hunk.sourceStart} of the source, {hunk.destinationStart} of the destination
+            </div>
+            {hunk.lines.map((line, index) => (
+              <div
+                // Lines repeat; their place in the hunk tells them apart.
+                key={index}
+                data-kind={line.kind}
+                style={{
+                  background: DIFF_LINE_STYLE[line.kind].background,
+                  padding: '0 8px',
+                  whiteSpace: 'pre-wrap',
+                  wordBreak: 'break-all',
+                }}
+              >
+                {DIFF_LINE_STYLE[line.kind].prefix} {line.text}
+              </div>
+            ))}
           </div>
+        ))}
+      </Code>
+      {diff.isCut && (
+        <Text size="xs" c="dimmed">
+          More lines differ than are shown here.
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
+/** Both versions of an image, small, side by side; a file too large for a thumbnail says so. */
+function Thumbnails({ conflict, sides }: { conflict: Conflict; sides: readonly SideName[] }) {
+  return (
+    <SimpleGrid cols={{ base: 2 }} aria-label="Thumbnails">
+      {sides.map((side) => {
+        const title = side === 'source' ? 'Source' : 'Destination';
+        const size = conflict[side]?.size ?? 0;
+        return (
+          <Stack key={side} gap={2}>
+            <Text size="xs" fw={500}>
+              {title}
+            </Text>
+            {size > CONFLICT_IMAGE_MAX_BYTES ? (
+              <Text size="xs" c="dimmed">
+                too large for a thumbnail
+              </Text>
+            ) : (
+              <Thumbnail
+                src={`${API_BASE}/conflicts/${conflict.id}/image${query({ side })}`}
+                alt={`${title} version of ${conflict.path}`}
+              />
+            )}
+          </Stack>
         );
       })}
     </SimpleGrid>
+  );
+}
+
+function Thumbnail({ src, alt }: { src: string; alt: string }) {
+  const [isBroken, setBroken] = useState(false);
+  if (isBroken) {
+    return (
+      <Text size="xs" c="dimmed">
+        no thumbnail: the file could not be shown
+      </Text>
+    );
+  }
+  return (
+    <img
+      src={src}
+      alt={alt}
+      loading="lazy"
+      onError={() => setBroken(true)}
+      style={{ maxWidth: '100%', maxHeight: 160, objectFit: 'contain', alignSelf: 'flex-start' }}
+    />
   );
 }
 
