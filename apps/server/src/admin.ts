@@ -2,6 +2,7 @@
 // environment (in the server image: `docker compose exec server syncengine-admin …`).
 import { text } from 'node:stream/consumers';
 import { createDatabase, createSessionRepo, createTokenRepo, createUserRepo } from '@syncengine/db';
+import { createRedisEventBus } from '@syncengine/queue-redis';
 import { EnvError, parseEnv } from './env.js';
 import { createAuthService } from './services/auth.service.js';
 
@@ -13,7 +14,7 @@ const USAGE = `Usage: syncengine-admin reset-password [--stdin]
                    only sets the password on the first start; this changes it later.
 
 Reads DATABASE_URL (or the embedded database under SYNCENGINE_DATA_DIR, which the server
-must not be running on) like the server does.`;
+must not be running on) and REDIS_URL like the server does.`;
 
 const MIN_PASSWORD_LENGTH = 8;
 
@@ -55,11 +56,17 @@ async function runAdmin(args: string[], io: AdminIo): Promise<number> {
     throw error;
   }
   const database = await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  // With Redis, running servers hear of the ended sessions at once (they trust a checked
+  // session for a few seconds otherwise).
+  const bus = config.redisUrl
+    ? createRedisEventBus({ connection: config.redisUrl, prefix: config.queuePrefix })
+    : undefined;
   try {
     const auth = createAuthService({
       users: createUserRepo(database.db),
       sessions: createSessionRepo(database.db),
       tokens: createTokenRepo(database.db),
+      ...(bus ? { bus } : {}),
     });
     const { generatedPassword } = await auth.resetAdminPassword(password);
     io.out(
@@ -69,6 +76,7 @@ async function runAdmin(args: string[], io: AdminIo): Promise<number> {
     );
     return 0;
   } finally {
+    await bus?.close();
     await database.close();
   }
 }

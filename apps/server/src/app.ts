@@ -9,12 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorBody, errorHandler } from './errors.js';
 import { findUnstorableText } from './input-text.js';
 import { type LogOptions, loggerOptions } from './logging.js';
@@ -27,6 +22,7 @@ import { pairRoutes } from './routes/pairs.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { healthRoutes, metricsRoutes, serverInfoRoutes } from './routes/system.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
+import { compiledSerializerCompiler } from './serializer.js';
 import type { AuthService } from './services/auth.service.js';
 import type { ConflictService } from './services/conflict.service.js';
 import type { FolderService } from './services/folder.service.js';
@@ -92,7 +88,7 @@ export async function buildServer(deps: ServerDeps) {
     bodyLimit: 1_048_576,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(compiledSerializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('user', null);
 

@@ -83,6 +83,8 @@ export interface RuntimeOptions {
   jobTimeouts?: JobTimeouts;
   openStorage?: (location: Location) => Promise<Storage>;
   logger?: LogOptions;
+  /** How long a checked session or token is trusted (default `CREDENTIAL_CACHE_TTL_MS`). */
+  credentialCacheTtlMs?: number;
 }
 
 /**
@@ -178,7 +180,13 @@ export async function createRuntime(options: RuntimeOptions) {
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
   const preview = (pair: PairRecord) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair);
   const services = {
-    auth: createAuthService({ ...repos, bus }),
+    auth: createAuthService({
+      ...repos,
+      bus,
+      ...(options.credentialCacheTtlMs === undefined
+        ? {}
+        : { credentialCacheTtlMs: options.credentialCacheTtlMs }),
+    }),
     pairs: pairService,
     folders: createFolderService({ paths }),
     pairStatus: createPairStatusService({
@@ -225,7 +233,7 @@ export async function createRuntime(options: RuntimeOptions) {
   const gateway = createWsGateway({
     bus,
     isStillValid: async (credentials) =>
-      (await services.auth.authenticate(credentials))?.id === credentials.userId,
+      (await services.auth.authenticateUncached(credentials))?.id === credentials.userId,
     snapshot: async () => ({
       type: 'snapshot',
       activeRuns: (await repos.runs.listActive()).map(toPublicRun),

@@ -1,5 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import {
+  type BusEvent,
   type CreatePair,
   LOCATION_TYPES,
   type Location,
@@ -29,10 +30,18 @@ const isLocationType = (type: string): type is LocationType =>
  * A stored location as answered: its secret fields (encrypted at rest) left out, not
  * decrypted, and `secretsSet` naming those that are stored.
  */
+/** Redacted forms of stored locations, reused while the list of pairs is kept in memory. */
+const redacted = new WeakMap<StoredLocation, Readonly<RedactedLocation>>();
+
 function publicLocation(stored: StoredLocation): RedactedLocation {
-  if (!isLocationType(stored.type)) return { ...(stored as Location), secretsSet: [] };
+  const known = redacted.get(stored);
+  if (known) return known;
   // Only the presence of the secret fields is read, so the stored form will do.
-  return redactLocation(stored as Location);
+  const answer = isLocationType(stored.type)
+    ? redactLocation(stored as Location)
+    : { ...(stored as Location), secretsSet: [] };
+  redacted.set(stored, answer);
+  return answer;
 }
 
 /** When the pair's schedule fires next; null without one, while disabled, or for an unreadable cron. */
@@ -55,15 +64,56 @@ export function toPublicPair(pair: PairRecord): Pair {
   };
 }
 
+/**
+ * How long the list of pairs is answered from memory at most. Changes to pairs and runs
+ * are announced on the event bus and drop it at once; this bounds what a lost message or
+ * a change made outside the API could leave stale.
+ */
+export const PAIR_LIST_CACHE_TTL_MS = 1_000;
+
+/** Events after which the list (a pair, or the latest run of one) may read differently. */
+const changesList = (event: BusEvent): boolean =>
+  event.type.startsWith('pair.') ||
+  (event.type.startsWith('run.') && event.type !== 'run.progress' && event.type !== 'run.action');
+
 export function createPairService(deps: {
   pairs: Pick<PairRepo, 'list' | 'get' | 'create' | 'update' | 'delete'>;
   runs: Pick<RunRepo, 'activeForPair'>;
   queue: Pick<JobQueue, 'upsertSchedule' | 'removeSchedule'>;
-  bus: Pick<EventBus, 'publish'>;
+  bus: Pick<EventBus, 'publish'> & Partial<Pick<EventBus, 'subscribe'>>;
   paths: PathGuard;
   secrets: SecretBox;
+  listCacheTtlMs?: number;
+  now?: () => number;
 }) {
   const toPublic = toPublicPair;
+  const now = deps.now ?? Date.now;
+  const listCacheTtlMs = deps.listCacheTtlMs ?? PAIR_LIST_CACHE_TTL_MS;
+  /**
+   * The stored pairs as last read; requests that arrive while it is read share the read,
+   * and a change drops it even while it is being read. Without a bus to hear changes on,
+   * nothing is kept.
+   */
+  let listed: { at: number; records: Promise<PairRecord[]> } | null = null;
+  const forgetList = () => {
+    listed = null;
+  };
+  const isListCached = deps.bus.subscribe !== undefined && listCacheTtlMs > 0;
+  deps.bus.subscribe?.((event) => {
+    if (changesList(event)) forgetList();
+  });
+  function listRecords(): Promise<PairRecord[]> {
+    if (!isListCached) return deps.pairs.list();
+    const at = now();
+    if (listed && at - listed.at < listCacheTtlMs) return listed.records;
+    const records = deps.pairs.list();
+    const entry = { at, records };
+    listed = entry;
+    records.catch(() => {
+      if (listed === entry) listed = null;
+    });
+    return records;
+  }
 
   /**
    * A local folder must exist when the pair is saved (a typo would otherwise sync into a
@@ -170,8 +220,9 @@ export function createPairService(deps: {
 
   return {
     getRecord,
+    /** Every pair with its latest run; `nextRunAt` is worked out at each call. */
     async list(): Promise<Pair[]> {
-      return (await deps.pairs.list()).map(toPublic);
+      return (await listRecords()).map(toPublic);
     },
     async get(id: string): Promise<Pair> {
       return toPublic(await getRecord(id));
@@ -184,6 +235,7 @@ export function createPairService(deps: {
         source: seal(input.source),
         destination: seal(input.destination),
       });
+      forgetList();
       await syncSchedule(pair);
       const answer = toPublic(pair);
       await deps.bus.publish({ type: 'pair.updated', pair: answer });
@@ -206,6 +258,7 @@ export function createPairService(deps: {
       if (concurrency) changes.concurrency = { ...current.concurrency, ...concurrency };
       const updated = await deps.pairs.update(id, changes);
       if (!updated) throw new AppError('NOT_FOUND', `no pair with id ${id}`);
+      forgetList();
       await syncSchedule(updated);
       const answer = toPublic(updated);
       await deps.bus.publish({ type: 'pair.updated', pair: answer });
@@ -223,6 +276,7 @@ export function createPairService(deps: {
       }
       await deps.queue.removeSchedule(id);
       if (!(await deps.pairs.delete(id))) throw new AppError('NOT_FOUND', `no pair with id ${id}`);
+      forgetList();
       await deps.bus.publish({ type: 'pair.deleted', pairId: id });
     },
   };

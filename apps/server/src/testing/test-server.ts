@@ -16,6 +16,8 @@ export interface TestServer {
   root: string;
   /** Session cookie header of the signed-in admin. */
   cookie: string;
+  /** The Postgres database, when on Postgres. */
+  databaseUrl: string | undefined;
   /** Creates two folders under the root and returns their paths. */
   folders(name: string): Promise<{ source: string; destination: string }>;
   createPair(body: Record<string, unknown>): Promise<Pair>;
@@ -39,6 +41,9 @@ export async function startTestServer(options: {
   secretKey?: string;
   /** The Postgres server the fresh database is created on (default: the tests' shared one). */
   postgresUrl?: string;
+  /** Use this database (another test server's) instead of a fresh one: a second replica. */
+  databaseUrl?: string;
+  credentialCacheTtlMs?: number;
   jobTimeouts?: RuntimeOptions['jobTimeouts'];
   /** Opens each location (default: the real backends). */
   openStorage?: RuntimeOptions['openStorage'];
@@ -48,12 +53,14 @@ export async function startTestServer(options: {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
   let testDb: TestDatabase | null = null;
-  if (options.driver === 'postgres') testDb = await createTestDatabase(options.postgresUrl);
+  if (options.driver === 'postgres' && !options.databaseUrl) {
+    testDb = await createTestDatabase(options.postgresUrl);
+  }
   const config: ServerConfig = {
     port: 0,
     host: '127.0.0.1',
     dataDir,
-    databaseUrl: testDb?.url,
+    databaseUrl: options.databaseUrl ?? testDb?.url,
     redisUrl: undefined,
     adminPassword: ADMIN_PASSWORD,
     allowedRoots: [root],
@@ -77,13 +84,16 @@ export async function startTestServer(options: {
     ...(transport ? { transport } : {}),
     ...(options.openStorage ? { openStorage: options.openStorage } : {}),
     ...(options.log ? { logger: { level: 'info', stream: options.log } } : {}),
+    ...(options.credentialCacheTtlMs === undefined
+      ? {}
+      : { credentialCacheTtlMs: options.credentialCacheTtlMs }),
   });
   await runtime.start();
   const worker = options.redis
     ? await startEmbeddedBullWorker({
         redisUrl: options.redis.url,
         prefix: options.redis.prefix,
-        databaseUrl: testDb?.url,
+        databaseUrl: config.databaseUrl,
         concurrency: 2,
         handlers: runtime.handlers,
         runs: runtime.repos.runs,
@@ -103,6 +113,7 @@ export async function startTestServer(options: {
     runtime,
     root,
     cookie,
+    databaseUrl: config.databaseUrl,
     async folders(name) {
       const source = join(root, name, 'source');
       const destination = join(root, name, 'destination');

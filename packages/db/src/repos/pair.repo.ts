@@ -1,5 +1,5 @@
 import type { CreatePair, Pair, RunStatus, RunSummary, SideTotals, UpdatePair } from '@syncengine/contracts';
-import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { pairMetadata, pairState, pairs, runs } from '../schema/index.js';
 import { iso, isoOrNull } from './errors.js';
@@ -44,43 +44,58 @@ const toRecord = (row: PairRow, lastRun: RunSummary | null): PairRecord => ({
   lastRun,
 });
 
+type LastRunRow = { id: string; status: string; queuedAt: Date; finishedAt: Date | null } | null;
+
+const toSummary = (row: LastRunRow): RunSummary | null =>
+  row
+    ? {
+        id: row.id,
+        status: row.status as RunStatus,
+        queuedAt: iso(row.queuedAt),
+        finishedAt: isoOrNull(row.finishedAt),
+      }
+    : null;
+
 export function createPairRepo(db: Database) {
-  async function lastRuns(pairIds: string[]): Promise<Map<string, RunSummary>> {
-    if (pairIds.length === 0) return new Map();
-    const rows = await db
-      .selectDistinctOn([runs.pairId], {
-        pairId: runs.pairId,
+  /**
+   * Pairs with their latest run, in one query: a lateral join reads one row per pair from
+   * the `(pair_id, queued_at)` index, however many runs a pair has.
+   */
+  function selectWithLastRun() {
+    const lastRun = db
+      .select({
         id: runs.id,
         status: runs.status,
         queuedAt: runs.queuedAt,
         finishedAt: runs.finishedAt,
       })
       .from(runs)
-      .where(inArray(runs.pairId, pairIds))
-      .orderBy(runs.pairId, desc(runs.queuedAt));
-    return new Map(
-      rows.map((row) => [
-        row.pairId,
-        {
-          id: row.id,
-          status: row.status as RunStatus,
-          queuedAt: iso(row.queuedAt),
-          finishedAt: isoOrNull(row.finishedAt),
+      .where(eq(runs.pairId, pairs.id))
+      .orderBy(desc(runs.queuedAt))
+      .limit(1)
+      .as('last_run');
+    return db
+      .select({
+        pair: pairs,
+        lastRun: {
+          id: lastRun.id,
+          status: lastRun.status,
+          queuedAt: lastRun.queuedAt,
+          finishedAt: lastRun.finishedAt,
         },
-      ]),
-    );
+      })
+      .from(pairs)
+      .leftJoinLateral(lastRun, sql`true`);
   }
 
   return {
     async list(): Promise<PairRecord[]> {
-      const rows = await db.select().from(pairs).orderBy(asc(pairs.createdAt), asc(pairs.id));
-      const latest = await lastRuns(rows.map((row) => row.id));
-      return rows.map((row) => toRecord(row, latest.get(row.id) ?? null));
+      const rows = await selectWithLastRun().orderBy(asc(pairs.createdAt), asc(pairs.id));
+      return rows.map((row) => toRecord(row.pair, toSummary(row.lastRun)));
     },
     async get(id: string): Promise<PairRecord | null> {
-      const [row] = await db.select().from(pairs).where(eq(pairs.id, id));
-      if (!row) return null;
-      return toRecord(row, (await lastRuns([id])).get(id) ?? null);
+      const [row] = await selectWithLastRun().where(eq(pairs.id, id));
+      return row ? toRecord(row.pair, toSummary(row.lastRun)) : null;
     },
     async listScheduled(): Promise<PairRecord[]> {
       const rows = await db.select().from(pairs);
@@ -118,7 +133,18 @@ export function createPairRepo(db: Database) {
         .where(eq(pairs.id, id))
         .returning();
       if (!row) return null;
-      return toRecord(row, (await lastRuns([id])).get(id) ?? null);
+      const [last] = await db
+        .select({
+          id: runs.id,
+          status: runs.status,
+          queuedAt: runs.queuedAt,
+          finishedAt: runs.finishedAt,
+        })
+        .from(runs)
+        .where(eq(runs.pairId, id))
+        .orderBy(desc(runs.queuedAt))
+        .limit(1);
+      return toRecord(row, toSummary(last ?? null));
     },
     /**
      * Files, folders and bytes per side in the pair's last-known state (what its last run

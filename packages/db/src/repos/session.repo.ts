@@ -7,10 +7,10 @@ export function createSessionRepo(db: Database) {
     async create(tokenHash: string, userId: string, expiresAt: Date): Promise<void> {
       await db.insert(sessions).values({ tokenHash, userId, expiresAt });
     },
-    /** The user of a session that has not expired. */
-    async findUser(tokenHash: string): Promise<{ id: string; username: string } | null> {
+    /** The user of a session that has not expired, with when the session expires. */
+    async findUser(tokenHash: string): Promise<{ id: string; username: string; expiresAt: Date } | null> {
       const [row] = await db
-        .select({ id: users.id, username: users.username })
+        .select({ id: users.id, username: users.username, expiresAt: sessions.expiresAt })
         .from(sessions)
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date())));
