@@ -1376,24 +1376,34 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           destination: local(destination),
           conflictResolution: 'MANUAL',
         });
-        const created = server.nextEvent(
-          (event) => event.type === 'conflict.created' && event.conflict.pairId === pair.id,
+        const ended = server.nextEvent(
+          (event) => event.type === 'run.completed' && event.run.pairId === pair.id,
         );
-        const run = (await request('POST', `/api/v1/pairs/${pair.id}/runs`, {})).body as Run;
-        await created;
+        await request('POST', `/api/v1/pairs/${pair.id}/runs`, {});
+        // MANUAL conflicts do not hold the run: it ends needing a decision.
+        await ended;
+        // A run that stays active while the snapshot is read: queued, never handed to a worker.
+        const held = await server.runtime.repos.runs.createQueued({
+          pairId: pair.id,
+          trigger: 'manual',
+          dryRun: false,
+          force: false,
+        });
         const client = connect({ cookie: server.cookie });
         const snapshot = (await client.waitFor((event) => event.type === 'snapshot')) as Extract<
           WsEvent,
           { type: 'snapshot' }
         >;
-        expect(snapshot.activeRuns.map((active) => active.id)).toContain(run.id);
+        expect(snapshot.activeRuns.map((active) => active.id)).toContain(held!.id);
         expect(snapshot.pendingConflicts.map((conflict) => conflict.pairId)).toContain(pair.id);
         const conflictId = snapshot.pendingConflicts.find((conflict) => conflict.pairId === pair.id)!.id;
+        await server.runtime.repos.runs.transition(held!.id, ['queued'], 'cancelled', {
+          finishedAt: new Date(),
+        });
         await request('POST', `/api/v1/conflicts/${conflictId}/resolve`, { resolution: 'keep-both' });
         await client.waitFor(
           (event) => event.type === 'conflict.resolved' && event.conflict.id === conflictId,
         );
-        await client.waitFor((event) => event.type === 'run.completed' && event.run.id === run.id);
         client.socket.close();
       });
     });
