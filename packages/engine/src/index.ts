@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './hash.js';
 export * from './ignore/index.js';
+export * from './limit.js';
 export * from './model.js';
 export * from './paths.js';
 export * from './planner/index.js';

@@ -20,6 +20,12 @@ export interface PendingConflictRecord {
   detectedAt: number;
 }
 
+/**
+ * Version of the saved state's layout (every store's), recorded in `SyncMetadata.formatVersion`
+ * when a pair's state is first written.
+ */
+export const STATE_FORMAT_VERSION = 1;
+
 export interface SyncMetadata {
   /** Identity of the pair, to refuse a state that belongs to other locations. */
   pairId: string;

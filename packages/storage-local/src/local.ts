@@ -37,6 +37,7 @@ import {
   abortIfNeeded,
   changedDuringTransfer,
   createHasher,
+  forEachLimited,
   formatDigest,
   hashBytes,
   isEngineInternalPath,
@@ -126,24 +127,6 @@ async function syncAndClose(fd: number): Promise<void> {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Runs `work` over `items`, at most `limit` at once; the first failure rejects (after the others settle). */
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const runner = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  if (failure) throw failure.error;
 }
 
 /** fsyncs a file or folder by path; gone is fine (moved or deleted since), as is a folder that cannot be fsync'ed. */

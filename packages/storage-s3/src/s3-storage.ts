@@ -20,6 +20,7 @@ import {
   createHasher,
   DEFAULT_RETRY,
   type Entry,
+  forEachLimited,
   type HashAlgorithm,
   HashingPassThrough,
   type ListOptions,
@@ -154,20 +155,6 @@ function md5FromEtag(etag: string | undefined, encryption?: string): string | un
 /** Encodes a CopySource `bucket/key`: each segment URI-encoded, the slashes kept. */
 function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-}
-
-/** Runs `work` on every item with at most `limit` running at once, keeping the results in order. */
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(runners);
-  return results;
 }
 
 /**
@@ -395,7 +382,7 @@ export class S3Storage implements Storage {
       }
       if (this.listMtimes) {
         // The stored mtime is only in each object's metadata: one HEAD per file.
-        await mapLimit(
+        await forEachLimited(
           out.filter((item) => item.pending),
           16,
           async (item) => {
@@ -582,7 +569,7 @@ export class S3Storage implements Storage {
     } while (token);
     if (keys.length === 0) throw new SyncError('NOT_FOUND', `"${source}" does not exist`, { path: source });
     const targetKey = `${this.key(target)}/`;
-    await mapLimit(keys, 8, async (key) => {
+    await forEachLimited(keys, 8, async (key) => {
       const destination = targetKey + key.slice(sourceKey.length);
       await this.run('copy', source, () =>
         this.client.send(

@@ -6,15 +6,13 @@ import { tempNameFor } from '../paths.js';
 import {
   isTreeFingerprint,
   type PendingConflictRecord,
+  STATE_FORMAT_VERSION,
   type StateChange,
   type StateStore,
   type SyncMetadata,
   type TreeFingerprint,
 } from '../state-store.js';
 import { applyStateChanges } from './apply.js';
-
-/** Version of the files' layout, recorded in `sync_metadata.json`. */
-export const STATE_FORMAT_VERSION = 1;
 
 export const SOURCE_TREE_FILE = 'source_tree.json';
 export const DESTINATION_TREE_FILE = 'destination_tree.json';

@@ -2,6 +2,7 @@ import type { ConflictHandler, SyncRunError } from '../api.js';
 import type { SyncConfig } from '../config.js';
 import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import type { SyncEvent, VersionReason } from '../events.js';
+import { forEachLimited, type LimitGate } from '../limit.js';
 import {
   type ActionType,
   CONFLICT_RESOLUTIONS,
@@ -14,15 +15,20 @@ import {
   type Tree,
 } from '../model.js';
 import { conflictFileName } from '../planner/index.js';
+import { type RetryPolicy, withRetry } from '../retry.js';
 import type { StateChange } from '../state-store.js';
 import { hasBatchCopies, type Storage } from '../storage.js';
-import { type PoolGate, runPool, withRetry } from './pool.js';
 import type { StateRecorder } from './state-recorder.js';
 import { copyFile, isSameVersion } from './transfer.js';
 import { depth, moveToVersions, restoreFromVersions } from './versions.js';
 
 const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
 const PROGRESS_INTERVAL_MS = 100;
+/**
+ * Each storage call of a plan's action is tried this often on TRANSIENT errors (remote
+ * backends retry their own requests below this as well).
+ */
+export const EXECUTOR_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 100, maxDelayMs: 400 };
 /** A group of small new files copied in one call (`BatchCopies.copyInBatch`): at most this many files, */
 const GROUP_FILES = 128;
 /** ... this many bytes, */
@@ -42,7 +48,7 @@ export interface ExecutorOptions {
   /** The trees the plan was made from (with hashes): what each path is expected to hold. */
   trees: Record<Side, Tree>;
   config: SyncConfig;
-  gate: PoolGate;
+  gate: LimitGate;
   emit: (event: SyncEvent) => void;
   recorder: StateRecorder;
   /** Names this run's versions folder. */
@@ -52,8 +58,8 @@ export interface ExecutorOptions {
   /** Algorithm of the hashes computed while copying. */
   hashAlgorithm: HashAlgorithm;
   onConflict?: ConflictHandler;
-  /** Tries per storage call for TRANSIENT errors, and the first back-off delay. */
-  retry?: { tries: number; baseDelayMs: number };
+  /** How each storage call is retried on TRANSIENT errors (default `EXECUTOR_RETRY`). */
+  retry?: RetryPolicy;
 }
 
 /** An outcome with nothing done yet. */
@@ -83,12 +89,12 @@ export interface ExecutionOutcome {
  */
 export class Executor {
   readonly #o: ExecutorOptions;
-  readonly #retry: { tries: number; baseDelayMs: number };
+  readonly #retry: RetryPolicy;
   readonly outcome: ExecutionOutcome = emptyOutcome();
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
-    this.#retry = options.retry ?? { tries: 3, baseDelayMs: 100 };
+    this.#retry = options.retry ?? EXECUTOR_RETRY;
   }
 
   async run(actions: readonly PlannedAction[]): Promise<void> {
@@ -131,14 +137,17 @@ export class Executor {
     const step = (action: PlannedAction) => this.#perform(action);
     // Conflicts and type changes first. Neither involves a rename's paths, nor any other
     // action's: a file replaced by a folder (or back) carries the paths below it.
-    await runPool(conflicts, config.transfers, gate, step, onError);
-    await runPool(renames, config.operations, gate, step, onError);
-    await runPool(directories, config.operations, gate, step, onError);
+    await forEachLimited(conflicts, config.transfers, step, { gate, onError: onError });
+    await forEachLimited(renames, config.operations, step, { gate, onError: onError });
+    await forEachLimited(directories, config.operations, step, { gate, onError: onError });
     // Small new files go in groups where the target storage copies many at once; a group
     // counts as one transfer (its files are copied one after another).
     const { groups, single } = this.#groupSmallCopies(transfers);
-    await runPool(groups, config.transfers, gate, (group) => this.#copyGroup(group), onGroupError);
-    await runPool(single, config.transfers, gate, step, onError);
+    await forEachLimited(groups, config.transfers, (group) => this.#copyGroup(group), {
+      gate,
+      onError: onGroupError,
+    });
+    await forEachLimited(single, config.transfers, step, { gate, onError: onError });
     // Deletes go by depth, one level at a time, so a directory is only removed once
     // everything below it is gone.
     const byDepth = new Map<number, PlannedAction[]>();
@@ -150,7 +159,7 @@ export class Executor {
     }
     for (const level of [...byDepth.keys()].sort((a, b) => b - a)) {
       if (gate.isCancelled) break;
-      await runPool(byDepth.get(level) ?? [], config.operations, gate, step, onError);
+      await forEachLimited(byDepth.get(level) ?? [], config.operations, step, { gate, onError: onError });
     }
   }
 
@@ -330,14 +339,15 @@ export class Executor {
     });
   }
 
-  #call<T>(attempt: () => Promise<T>): Promise<T> {
-    return withRetry(attempt, (error) => isSyncError(error, 'TRANSIENT'), this.#retry);
+  /** A storage call, retried on TRANSIENT errors; `what` names it in the error after the last try. */
+  #call<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return withRetry(what, this.#retry, attempt);
   }
 
   /** Stats the target and refuses to touch it when it is no longer what the plan saw. */
   async #checkUnchanged(side: Side, path: string): Promise<Entry | null> {
     const planned = this.#o.trees[side].get(path) ?? null;
-    const current = await this.#call(() => this.#o.storages[side].stat(path));
+    const current = await this.#call(`stat "${path}"`, () => this.#o.storages[side].stat(path));
     if (!isSameVersion(planned, current)) {
       throw changedDuringTransfer(path, `changed on the ${side} side since it was scanned`);
     }
@@ -354,7 +364,7 @@ export class Executor {
     const winner = this.#o.trees[from].get(path) ?? null;
     if (winner?.isDir) {
       // A directory that is already there (made by a rename or a write below it) is fine.
-      const existing = await this.#call(() => storage.stat(path));
+      const existing = await this.#call(`stat "${path}"`, () => storage.stat(path));
       if (existing?.isDir) return this.#change(from, winner, existing, path);
     }
     // A new file where the plan saw nothing: a backend with exclusive writes refuses to
@@ -367,15 +377,20 @@ export class Executor {
     if (!winner) return this.#removeChecked(to, path, current, reason === 'conflict' ? reason : 'deleted');
     if (winner.isDir) {
       if (current && !current.isDir) {
-        const kept = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+        const kept = await this.#call(`keep a version of "${path}"`, () =>
+          moveToVersions(storage, path, this.#o.versionStamp),
+        );
         this.#kept(to, path, kept, reason);
       }
-      await this.#call(() => storage.mkdir(path));
-      const made = (await this.#call(() => storage.stat(path))) ?? { ...winner };
+      await this.#call(`mkdir "${path}"`, () => storage.mkdir(path));
+      const made = (await this.#call(`stat "${path}"`, () => storage.stat(path))) ?? { ...winner };
       return this.#change(from, winner, made, path);
     }
     let versioned: string | null = null;
-    if (current) versioned = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+    if (current)
+      versioned = await this.#call(`keep a version of "${path}"`, () =>
+        moveToVersions(storage, path, this.#o.versionStamp),
+      );
     try {
       // The path is free now (nothing was there, or it went to the versions area).
       const copied = await this.#transfer(from, path, path, winner, isExclusive);
@@ -407,7 +422,9 @@ export class Executor {
     const winner = this.#o.trees[from].get(path);
     if (!winner) throw changedDuringTransfer(path, `is gone from the ${from} side since it was scanned`);
     await this.#checkUnchanged(to, path);
-    const versioned = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+    const versioned = await this.#call(`keep a version of "${path}"`, () =>
+      moveToVersions(storage, path, this.#o.versionStamp),
+    );
     let placed: StateChange;
     try {
       if (winner.isDir) placed = await this.#makeFolder(from, path, winner);
@@ -434,8 +451,8 @@ export class Executor {
   /** Makes `from`'s folder at `path` on the other side; the state change to record. */
   async #makeFolder(from: Side, path: string, winner: Entry): Promise<StateChange> {
     const storage = this.#o.storages[other(from)];
-    await this.#call(() => storage.mkdir(path));
-    const made = (await this.#call(() => storage.stat(path))) ?? { ...winner };
+    await this.#call(`mkdir "${path}"`, () => storage.mkdir(path));
+    const made = (await this.#call(`stat "${path}"`, () => storage.stat(path))) ?? { ...winner };
     return this.#change(from, winner, made, path);
   }
 
@@ -480,8 +497,8 @@ export class Executor {
     };
     if (!planned || !storage.setMtime || !storage.capabilities.canSetMtime) return change;
     await this.#checkUnchanged(target.side, path);
-    await this.#call(() => storage.setMtime!(path, target.mtime));
-    const now = await this.#call(() => storage.stat(path));
+    await this.#call(`set the mtime of "${path}"`, () => storage.setMtime!(path, target.mtime));
+    const now = await this.#call(`stat "${path}"`, () => storage.stat(path));
     if (!now) return change;
     // The bytes did not change: the hash the plan compared still holds.
     const entry: Entry = { ...now, hash: planned.hash, hashAlgorithm: planned.hashAlgorithm };
@@ -499,7 +516,7 @@ export class Executor {
     const isUpload = from === 'source';
     emit({ type: isUpload ? 'upload_start' : 'download_start', path: toPath, total_bytes: planned.size });
     let lastProgress = 0;
-    const copied = await this.#call(() =>
+    const copied = await this.#call(`copy "${fromPath}"`, () =>
       copyFile(storages[from], fromPath, storages[other(from)], toPath, {
         planned,
         algorithm: this.#o.hashAlgorithm,
@@ -543,7 +560,7 @@ export class Executor {
     this.#o.emit({ type: 'delete_start', path, side });
     if (current?.isDir) {
       try {
-        await this.#call(() => storage.delete(path));
+        await this.#call(`delete "${path}"`, () => storage.delete(path));
       } catch (error) {
         if (!isSyncError(error, 'CONFLICT')) throw error;
         // Not empty, though the plan removed everything the scan saw below it: it holds
@@ -559,7 +576,9 @@ export class Executor {
           : { path, source: null, destination: current };
       }
     } else if (current) {
-      const kept = await this.#call(() => moveToVersions(storage, path, this.#o.versionStamp));
+      const kept = await this.#call(`keep a version of "${path}"`, () =>
+        moveToVersions(storage, path, this.#o.versionStamp),
+      );
       this.#kept(side, path, kept, reason);
     }
     this.#o.emit({ type: 'delete_complete', path, side });
@@ -572,11 +591,11 @@ export class Executor {
     const current = await this.#checkUnchanged(side, from);
     if (!current || !planned)
       throw new SyncError('NOT_FOUND', `${from} is gone from the ${side} side`, { path: from });
-    if (await this.#call(() => storage.stat(to))) {
+    if (await this.#call(`stat "${to}"`, () => storage.stat(to))) {
       throw new SyncError('CONFLICT', `${to} already exists on the ${side} side`, { path: to });
     }
-    await this.#call(() => storage.rename(from, to));
-    const moved = (await this.#call(() => storage.stat(to))) ?? { ...current, path: to };
+    await this.#call(`rename "${from}"`, () => storage.rename(from, to));
+    const moved = (await this.#call(`stat "${to}"`, () => storage.stat(to))) ?? { ...current, path: to };
     // The bytes did not change: the hash computed for the old path still holds.
     const entry: Entry =
       moved.hash === undefined && planned.hash !== undefined && moved.size === planned.size
@@ -649,13 +668,16 @@ export class Executor {
     const renamed = conflictFileName(path, this.#o.startedAt, loser);
     await this.#checkUnchanged(loser, path);
     for (const side of ['source', 'destination'] as const) {
-      if (await this.#call(() => storages[side].stat(renamed))) {
+      if (await this.#call(`stat "${renamed}"`, () => storages[side].stat(renamed))) {
         throw new SyncError('CONFLICT', `${renamed} already exists on the ${side} side`, { path: renamed });
       }
     }
-    await this.#call(() => loserStorage.rename(path, renamed));
+    await this.#call(`rename "${path}"`, () => loserStorage.rename(path, renamed));
     const loserPlanned = trees[loser].get(path) as Entry;
-    const moved = (await this.#call(() => loserStorage.stat(renamed))) ?? { ...loserPlanned, path: renamed };
+    const moved = (await this.#call(`stat "${renamed}"`, () => loserStorage.stat(renamed))) ?? {
+      ...loserPlanned,
+      path: renamed,
+    };
     const movedEntry: Entry = {
       ...moved,
       hash: loserPlanned.hash,

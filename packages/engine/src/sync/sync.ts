@@ -7,6 +7,7 @@ import { isSyncError, SyncError } from '../errors.js';
 import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
+import { forEachLimited } from '../limit.js';
 import type {
   ConflictInfo,
   Entry,
@@ -31,6 +32,7 @@ import {
   type PendingConflictRecord,
   pairIdFor,
   type SideFingerprint,
+  STATE_FORMAT_VERSION,
   type SyncMetadata,
   type TreeFingerprint,
 } from '../state-store.js';
@@ -39,13 +41,11 @@ import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
 import { checkAccess } from './access-check.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
 import { addRenameOrigins, incrementalScope, recordedFileCount } from './incremental.js';
-import { runPool } from './pool.js';
 import { scanSide } from './scan.js';
 import { isSameContent, StateRecorder } from './state-recorder.js';
 import { hashFile, withHash } from './transfer.js';
 import { pruneVersions, versionStamp } from './versions.js';
 
-const STATE_FORMAT_VERSION = 1;
 const SIDES = ['source', 'destination'] as const;
 /**
  * Runs one sync of a pair: checks the configuration and the backends, loads the
@@ -810,10 +810,9 @@ async function computeHashes(
   warn: (message: string, path?: string) => void,
 ): Promise<void> {
   const jobs = SIDES.flatMap((side) => needs[side].map((path) => ({ side, path })));
-  await runPool(
+  await forEachLimited(
     jobs,
     config.transfers,
-    controller,
     async ({ side, path }) => {
       const entry = trees[side].get(path);
       if (!entry || entry.isDir) return;
@@ -822,12 +821,15 @@ async function computeHashes(
     },
     // A file that cannot be read now is planned without its hash (size and mtime decide;
     // HASH_ONLY refuses to plan): one unreadable file must not stop the whole pair.
-    ({ side, path }, error) => {
-      if (controller.isCancelled) return;
-      warn(
-        `could not hash ${path} on the ${side} side: ${error instanceof Error ? error.message : String(error)}`,
-        path,
-      );
+    {
+      gate: controller,
+      onError: ({ side, path }, error) => {
+        if (controller.isCancelled) return;
+        warn(
+          `could not hash ${path} on the ${side} side: ${error instanceof Error ? error.message : String(error)}`,
+          path,
+        );
+      },
     },
   );
 }
