@@ -49,10 +49,12 @@ function result(overrides: Partial<SyncResult> = {}): SyncResult {
       errors: 0,
       durationMs: 42,
       temporaryFilesRemoved: 0,
+      deferred: 0,
     },
     errors: [],
     pendingConflicts: [],
     warnings: [],
+    deferred: [],
     ...overrides,
   };
 }

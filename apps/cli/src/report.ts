@@ -35,6 +35,8 @@ export type StatsRecord = Record<ActionType, number> & {
   durationMs: number;
   /** Temporary files of interrupted earlier runs that the run removed. */
   temporaryFilesRemoved: number;
+  /** Files left for the next run because they changed while the run copied them. */
+  deferred: number;
 };
 
 /** What `--json` prints: the same shape for a run and for a dry-run plan. */
@@ -108,6 +110,7 @@ export function planStats(plan: Plan, durationMs: number): StatsRecord {
     errors: 0,
     durationMs,
     temporaryFilesRemoved: 0,
+    deferred: 0,
   };
 }
 
@@ -136,6 +139,7 @@ export function jsonReport(
         errors: result.stats.errors,
         durationMs: result.stats.durationMs,
         temporaryFilesRemoved: result.stats.temporaryFilesRemoved,
+        deferred: result.stats.deferred,
       };
   return {
     status: options.dryRun ? 'planned' : result.status,

@@ -46,6 +46,8 @@ export const RunStatsSchema = z.object({
   durationMs: z.number().nonnegative(),
   /** Temporary files of interrupted earlier runs that the run removed (absent in runs recorded before it was counted). */
   temporaryFilesRemoved: z.number().int().nonnegative().optional(),
+  /** Files left for the next run because they changed while the run copied them (a warning each). */
+  deferred: z.number().int().nonnegative().optional(),
 });
 export type RunStats = z.infer<typeof RunStatsSchema>;
 

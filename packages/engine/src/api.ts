@@ -64,4 +64,11 @@ export interface SyncResult {
   /** Conflicts left unresolved (skipped, or no handler for MANUAL). */
   pendingConflicts: ConflictInfo[];
   warnings: string[];
+  /**
+   * Files left for the next run (CHANGED_DURING_TRANSFER): one that changed or vanished while
+   * the run copied it (a log being written, a download in progress), or whose target changed.
+   * Nothing of them was written or recorded as synced; each is also in `warnings`. They do
+   * not fail the run.
+   */
+  deferred: SyncRunError[];
 }

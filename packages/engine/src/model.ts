@@ -146,4 +146,9 @@ export interface SyncStats {
   durationMs: number;
   /** Temporary files that interrupted earlier runs left behind, removed by this run (SPEC §8). */
   temporaryFilesRemoved: number;
+  /**
+   * Files left for the next run because they changed (or vanished) while this run copied
+   * them: warnings, not errors (`SyncResult.deferred`).
+   */
+  deferred: number;
 }

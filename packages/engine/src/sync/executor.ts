@@ -70,6 +70,7 @@ export const emptyOutcome = (): ExecutionOutcome => ({
   conflicts: 0,
   pendingConflicts: [],
   errors: [],
+  deferred: [],
 });
 
 export interface ExecutionOutcome {
@@ -79,6 +80,8 @@ export interface ExecutionOutcome {
   conflicts: number;
   pendingConflicts: ConflictInfo[];
   errors: SyncRunError[];
+  /** Paths left for the next run because they changed while the run copied them. */
+  deferred: SyncRunError[];
 }
 
 /**
@@ -316,6 +319,12 @@ export class Executor {
   #failPath(path: string, error: unknown): string {
     const code = isSyncError(error) ? error.code : 'INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
+    // A file that changed while it was copied is the next run's: a warning, not a failure.
+    if (code === 'CHANGED_DURING_TRANSFER') {
+      this.outcome.deferred.push({ path, code, message });
+      this.#o.emit({ type: 'warning', message, path });
+      return message;
+    }
     this.outcome.errors.push({ path, code, message });
     this.#o.emit({ type: 'error', code, message, path });
     return message;

@@ -306,8 +306,9 @@ describe('a run over trees left in sync', () => {
         },
       },
     );
-    expect(failed.status).toBe('failed');
-    expect(failed.errors.map((error) => error.path)).toEqual(['b.txt']);
+    // Left for the next run (a warning): no fingerprint vouches for the trees either.
+    expect(failed.status).toBe('completed');
+    expect(failed.deferred.map((error) => error.path)).toEqual(['b.txt']);
     expect((await pair.state.loadMetadata())?.treeFingerprint).toBeUndefined();
     await rm(join(pair.dst, 'b.txt'), { recursive: true });
     await pair.run();

@@ -606,7 +606,7 @@ describe('sync onto real folders while they change', () => {
         },
       },
     );
-    expect(result.errors.map((error) => [error.code, error.path]).sort()).toEqual([
+    expect(result.deferred.map((error) => [error.code, error.path]).sort()).toEqual([
       ['CHANGED_DURING_TRANSFER', 'large.bin'],
       ['CHANGED_DURING_TRANSFER', 'small.txt'],
     ]);
@@ -851,10 +851,13 @@ describe('sync execution control (memory)', () => {
       },
     });
     const { result } = await run({ ...pair, source: sneaky });
-    expect(result.status).toBe('failed');
-    expect(result.errors).toEqual([
+    // Left for the next run and told as a warning; the run itself completes.
+    expect(result.status).toBe('completed');
+    expect(result.errors).toEqual([]);
+    expect(result.deferred).toEqual([
       expect.objectContaining({ code: 'CHANGED_DURING_TRANSFER', path: 'busy.txt' }),
     ]);
+    expect(result.warnings).toContain(result.deferred[0]!.message);
     expect(await contents(pair.destination)).toEqual({ 'calm.txt': 'calm' });
     expect((await pair.state.load())?.source.has('busy.txt')).toBe(false);
 
@@ -892,8 +895,8 @@ describe('sync execution control (memory)', () => {
         },
       },
     );
-    expect(result.status).toBe('failed');
-    expect(result.errors.map((error) => [error.code, error.path]).sort()).toEqual([
+    expect(result.status).toBe('completed');
+    expect(result.deferred.map((error) => [error.code, error.path]).sort()).toEqual([
       ['CHANGED_DURING_TRANSFER', 'arrives.txt'],
       ['CHANGED_DURING_TRANSFER', 'edited.txt'],
     ]);

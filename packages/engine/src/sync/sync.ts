@@ -258,6 +258,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       durabilityError === undefined &&
       !controller.isCancelled &&
       outcome.errors.length === 0 &&
+      outcome.deferred.length === 0 &&
       outcome.pendingConflicts.length === 0 &&
       warnings.length === preparedWarnings &&
       listingWarnings.length <= MAX_REPEATED_WARNINGS;
@@ -278,6 +279,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     fingerprint: TreeFingerprint | null;
   }): Promise<SyncResult> {
     const { plan, outcome, metadata } = run;
+    for (const { message } of outcome.deferred) warnings.push(message);
     // An unreadable folder fails the run only when asked to (`strict`).
     const isFailed = outcome.errors.some((error) => config.strict || error.code !== 'UNREADABLE');
     const status: SyncStatus = controller.isCancelled ? 'cancelled' : isFailed ? 'failed' : 'completed';
@@ -313,6 +315,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       errors: outcome.errors.length,
       durationMs: clock.now() - startedAt,
       temporaryFilesRemoved,
+      deferred: outcome.deferred.length,
     };
     emit({ type: 'sync_complete', stats, status });
     return {
@@ -322,6 +325,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       errors: outcome.errors,
       pendingConflicts: outcome.pendingConflicts,
       warnings,
+      deferred: outcome.deferred,
     };
   }
 }
@@ -719,9 +723,10 @@ function finish(
     errors: errors.length,
     durationMs: now - startedAt,
     temporaryFilesRemoved,
+    deferred: 0,
   };
   emit({ type: 'sync_complete', stats, status });
-  return { status, plan, stats, errors, pendingConflicts, warnings };
+  return { status, plan, stats, errors, pendingConflicts, warnings, deferred: [] };
 }
 
 const emptyPlan = (isFirstSync: boolean): Plan => ({

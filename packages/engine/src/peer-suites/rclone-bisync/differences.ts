@@ -30,7 +30,7 @@ export const DIFFERENCES: Difference[] = [
     cases: 'test_concurrent, test_volatile',
     rclone:
       'copies a file that changed after it was listed as it is at copy time, records it, and reports success',
-    ours: 'notices the file changed since the scan, leaves it (and its conflict, if any) for the next run, records nothing for it, and reports the run as failed with CHANGED_DURING_TRANSFER',
+    ours: 'notices the file changed since the scan, leaves it (and its conflict, if any) for the next run, records nothing for it, and reports it as deferred (a CHANGED_DURING_TRANSFER warning)',
     whySafe:
       'never records an unverified state as synced (SPEC §8); the next run syncs the file, and the final trees match',
   },

@@ -321,12 +321,14 @@ class ScenarioRun {
       };
       if (mapped.onConflict) syncOptions.onConflict = mapped.onConflict;
       const result = await this.engine.sync(syncOptions);
-      oursSucceeded = result.status === 'completed' && result.errors.length === 0;
+      oursSucceeded =
+        result.status === 'completed' && result.errors.length === 0 && result.deferred.length === 0;
       onlyChangedDuringTransfer =
-        result.errors.length > 0 && result.errors.every((error) => error.code === 'CHANGED_DURING_TRANSFER');
-      ourError = [result.status, ...result.errors.map((error) => `${error.code}: ${error.message}`)].join(
-        '; ',
-      );
+        result.status === 'completed' && result.errors.length === 0 && result.deferred.length > 0;
+      ourError = [
+        result.status,
+        ...[...result.errors, ...result.deferred].map((error) => `${error.code}: ${error.message}`),
+      ].join('; ');
     } catch (error) {
       ourError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
