@@ -37,8 +37,16 @@ test('the preview lists the plan by action, and the run started from it copies t
   await expect(page.getByRole('heading', { name: 'Preview', exact: true })).toBeVisible();
   const uploads = page.getByTestId('plan-group-UPLOAD_NEW');
   await expect(uploads).toContainText('Copy new file to destination');
-  await expect(uploads).toContainText('3');
-  await expect(page.getByTestId('plan-group-DOWNLOAD_NEW')).toContainText('1');
+  await expect(uploads.locator('.mantine-Badge-root')).toHaveText('3');
+  await expect(page.getByTestId('plan-group-DOWNLOAD_NEW').locator('.mantine-Badge-root')).toHaveText('1');
+  // Folders apart from files, and the summary adds up to the groups: 3 + 1 files, 2 folders.
+  const folderGroup = page.getByTestId('plan-group-UPLOAD_NEW-folders');
+  await expect(folderGroup).toContainText('Create folder at destination');
+  await expect(folderGroup.locator('.mantine-Badge-root')).toHaveText('2');
+  await expect(page.getByTestId('plan-totals')).toContainText('4 files to transfer');
+  await expect(page.getByTestId('plan-totals')).toContainText('28 B to copy');
+  await expect(page.getByTestId('plan-totals')).toContainText('2 folders');
+  await expect(page.getByTestId('plan-totals')).toContainText('0 deletions');
   await uploads.getByRole('button').first().click();
   await expect(uploads.getByRole('cell', { name: 'docs/deep/c.txt' })).toBeVisible();
   await expect(page.getByText('skip.tmp')).toHaveCount(0);

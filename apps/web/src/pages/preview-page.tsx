@@ -1,11 +1,11 @@
-import { Accordion, Alert, Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Accordion, Alert, Badge, Button, Group, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { Link, useNavigate, useParams } from 'react-router';
 import { errorMessage } from '../api/client.js';
 import { usePair, usePlan, useStartRun } from '../api/hooks.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
-import { ACTION_INFO } from '../lib/actions.js';
+import { ACTION_INFO, actionLabel } from '../lib/actions.js';
 import { formatBytes } from '../lib/format.js';
-import { groupPlanByAction, planHasChanges } from '../lib/plan.js';
+import { groupPlanByAction, planHasChanges, summarizePlan } from '../lib/plan.js';
 
 /** How many actions of one group are listed before "and N more". */
 const LISTED_PER_GROUP = 200;
@@ -20,6 +20,7 @@ export function PreviewPage() {
 
   const groups = plan.data ? groupPlanByAction(plan.data.actions) : [];
   const hasChanges = planHasChanges(groups);
+  const summary = summarizePlan(groups);
 
   return (
     <Stack>
@@ -60,15 +61,29 @@ export function PreviewPage() {
         <>
           <Group gap="lg" data-testid="plan-totals">
             <Text>
-              <strong>{plan.data.totals.files}</strong> files to transfer
+              <strong>{summary.files}</strong> {summary.files === 1 ? 'file' : 'files'} to transfer
             </Text>
             <Text>
-              <strong>{formatBytes(plan.data.totals.bytes)}</strong> to copy
+              <strong>{formatBytes(summary.bytes)}</strong> to copy
             </Text>
+            {summary.folders > 0 && (
+              <Text>
+                <strong>{summary.folders}</strong> {summary.folders === 1 ? 'folder' : 'folders'}
+              </Text>
+            )}
             <Text>
-              <strong>{plan.data.totals.deletes.source + plan.data.totals.deletes.destination}</strong>{' '}
-              deletions
+              <strong>{summary.deletes}</strong> {summary.deletes === 1 ? 'deletion' : 'deletions'}
             </Text>
+            {summary.renames > 0 && (
+              <Text>
+                <strong>{summary.renames}</strong> {summary.renames === 1 ? 'rename' : 'renames'}
+              </Text>
+            )}
+            {summary.conflicts > 0 && (
+              <Text>
+                <strong>{summary.conflicts}</strong> {summary.conflicts === 1 ? 'conflict' : 'conflicts'}
+              </Text>
+            )}
             {plan.data.isFirstSync && <Badge variant="light">First sync: nothing will be deleted</Badge>}
           </Group>
           {plan.data.warnings.map((warning) => (
@@ -91,15 +106,21 @@ export function PreviewPage() {
           {groups.length > 0 && (
             <Accordion multiple variant="separated" aria-label="Planned actions by type">
               {groups.map((group) => (
-                <Accordion.Item key={group.type} value={group.type} data-testid={`plan-group-${group.type}`}>
+                <Accordion.Item
+                  key={`${group.type}:${group.isDir}`}
+                  value={`${group.type}:${group.isDir}`}
+                  data-testid={`plan-group-${group.type}${group.isDir ? '-folders' : ''}`}
+                >
                   <Accordion.Control>
                     <Group justify="space-between" wrap="nowrap" pr="sm">
                       <Group gap="xs">
                         <Badge color={ACTION_INFO[group.type].color}>{group.count}</Badge>
-                        <Text>{ACTION_INFO[group.type].label}</Text>
+                        <Tooltip label={group.type}>
+                          <Text>{actionLabel(group.type, group.isDir)}</Text>
+                        </Tooltip>
                       </Group>
                       <Text size="sm" c="dimmed">
-                        {formatBytes(group.bytes)}
+                        {group.isDir ? '' : formatBytes(group.bytes)}
                       </Text>
                     </Group>
                   </Accordion.Control>
