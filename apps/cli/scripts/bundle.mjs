@@ -1,14 +1,20 @@
 // Bundles the CLI into one file, dist/syncengine.js (the `syncengine` bin): Node.js then
 // loads one module instead of a hundred, which takes tens of milliseconds off every command.
+// The folder worker of local disk listings and copies is a second file, dist/folder-worker.js.
 // Left outside: the native hasher, and the remote storage backends, which are imported only
 // when a location needs them (the local disk backend is bundled).
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-const outfile = new URL('../dist/syncengine.js', import.meta.url).pathname;
+const outdir = new URL('../dist/', import.meta.url).pathname;
+const outfile = `${outdir}syncengine.js`;
 await build({
-  entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile,
+  entryPoints: {
+    syncengine: new URL('../src/main.ts', import.meta.url).pathname,
+    // The local disk backend's folder worker, which it starts from beside the bundle.
+    'folder-worker': '@syncengine/storage-local/folder-worker',
+  },
+  outdir,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderPool } from './folder-pool.js';
 import { ChildType, createFolderReader, type FolderReadMode, type RawFolder } from './folder-reader.js';
 
 const MODES: FolderReadMode[] = ['worker', 'batched-sync', 'async'];
@@ -20,6 +21,7 @@ function describeFolder(folder: RawFolder): string[] {
 
 describe('folder readers', () => {
   let root: string;
+  const pool = new FolderPool();
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'syncengine-folders-'));
@@ -38,12 +40,13 @@ describe('folder readers', () => {
   });
 
   afterAll(async () => {
+    await pool.close();
     await rm(root, { recursive: true, force: true });
   });
 
   /** Walks the tree depth first through a reader, as `LocalStorage.list()` does. */
   async function walk(mode: FolderReadMode, readAhead?: number): Promise<Map<string, string[]>> {
-    const reader = createFolderReader(mode, root, 3, readAhead);
+    const reader = createFolderReader(mode, root, 3, pool, readAhead);
     const seen = new Map<string, string[]>();
     try {
       const stack = [root];
@@ -77,7 +80,7 @@ describe('folder readers', () => {
   });
 
   it('reports size, mtime and inode as lstat does', async () => {
-    const reader = createFolderReader('worker', root, 3);
+    const reader = createFolderReader('worker', root, 3, pool);
     const dir = join(root, 'o2', 'i3');
     const folder = await reader.read(dir);
     reader.close();
@@ -96,7 +99,7 @@ describe('folder readers', () => {
   });
 
   it('reads a skipped folder only when asked, and still reads the rest', async () => {
-    const reader = createFolderReader('worker', root, 3);
+    const reader = createFolderReader('worker', root, 3, pool);
     try {
       await reader.read(root);
       reader.skip(join(root, 'o1'));
@@ -111,7 +114,7 @@ describe('folder readers', () => {
   });
 
   it.each(MODES)('rejects with the file system error of a missing folder (%s)', async (mode) => {
-    const reader = createFolderReader(mode, root, 3);
+    const reader = createFolderReader(mode, root, 3, pool);
     await expect(reader.read(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
     reader.close();
   });
@@ -119,8 +122,9 @@ describe('folder readers', () => {
   it('lets the process exit while a listing is open and idle', () => {
     // A listing abandoned half way (its reader never closed) must not keep Node.js running.
     const script = `
+      import { FolderPool } from ${JSON.stringify(new URL('./folder-pool.ts', import.meta.url).pathname)};
       import { createFolderReader } from ${JSON.stringify(new URL('./folder-reader.ts', import.meta.url).pathname)};
-      const reader = createFolderReader('worker', ${JSON.stringify(root)}, 3);
+      const reader = createFolderReader('worker', ${JSON.stringify(root)}, 3, new FolderPool());
       const folder = await reader.read(${JSON.stringify(root)});
       console.log(folder.names.length);
     `;

@@ -338,6 +338,32 @@ describe('LocalStorage on a real folder', () => {
     expect(listings[2]).toEqual(listings[0]);
   });
 
+  it('keeps its folder workers to itself: closing one storage stops none of another', async () => {
+    for (let index = 0; index < 40; index++) {
+      await mkdir(join(root, `d${index}`));
+      await writeFile(join(root, `d${index}`, 'f.txt'), String(index));
+    }
+    const paths = (await listAll(new LocalStorage(root))).map((entry) => entry.path);
+    expect(paths).toHaveLength(80);
+    const first = new LocalStorage(root);
+    const second = new LocalStorage(root);
+    // A listing of the second storage half way, when the first one closes.
+    const chunks = second.listChunks()[Symbol.asyncIterator]();
+    const listed: string[] = [];
+    const next = await chunks.next();
+    if (!next.done) listed.push(...next.value.map((entry) => entry.path));
+    await first.close();
+    for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) {
+      listed.push(...chunk.value.map((entry) => entry.path));
+    }
+    expect(listed).toEqual(paths);
+    // Closed, it starts its workers again when used again.
+    expect((await listAll(first)).map((entry) => entry.path)).toEqual(paths);
+    await Promise.all([first.close(), second.close()]);
+    expect((await listAll(second)).map((entry) => entry.path)).toEqual(paths);
+    await second.close();
+  });
+
   it('fails to list a missing root with NOT_FOUND instead of reporting an empty tree', async () => {
     const storage = new LocalStorage(join(base, 'not-mounted'));
     expect(await codeOf(listAll(storage))).toBe('NOT_FOUND');
@@ -464,6 +490,16 @@ describe('LocalStorage copying small files in batches', () => {
     // Written alone, the file gets its folder back.
     await writeText(to, 'a/one.txt', 'one');
     expect(await readFile(join(base, 'dst', 'a', 'one.txt'), 'utf8')).toBe('one');
+  });
+
+  it('copies again after it was closed', async () => {
+    await writeFile(join(base, 'src', 'before.txt'), 'before');
+    expect(await copy(await planned(), ['before.txt'])).toMatchObject([{ written: { path: 'before.txt' } }]);
+    await to.close();
+    await writeFile(join(base, 'src', 'after.txt'), 'after');
+    expect(await copy(await planned(), ['after.txt'])).toMatchObject([{ written: { path: 'after.txt' } }]);
+    await to.close();
+    expect(await readFile(join(base, 'dst', 'after.txt'), 'utf8')).toBe('after');
   });
 
   it('declines sources that are not local folders', async () => {

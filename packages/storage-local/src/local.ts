@@ -4,16 +4,11 @@ import {
   fdatasync,
   promises as fsp,
   fstatSync,
-  futimesSync,
-  linkSync,
   lstatSync,
   openSync,
   readSync,
-  renameSync,
   type Stats,
   statSync,
-  unlinkSync,
-  writeSync,
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
@@ -51,20 +46,11 @@ import {
   tempNameFor,
   XXH3_MODULE,
 } from '@syncengine/engine';
+import { type AtomicWriteResult, isLinkClash, NO_LINKS, writeFileAtomicSync } from './atomic-write.js';
 import { diskName } from './disk-names.js';
-import {
-  ChildType,
-  CopyStatus,
-  copySmallFiles,
-  createFolderReader,
-  type FolderReader,
-  flushCopiedFiles,
-  isFolderTreeUnchanged,
-  type RawFolder,
-  startFolderWorkers,
-  unflushedCopies,
-  type WorkerCopy,
-} from './folder-reader.js';
+import { FolderPool } from './folder-pool.js';
+import { ChildType, CopyStatus, type WorkerCopy } from './folder-protocol.js';
+import { createFolderReader, type FolderReader, type RawFolder } from './folder-reader.js';
 
 export { decodeFileName, diskName } from './disk-names.js';
 
@@ -90,8 +76,8 @@ export interface LocalStorageOptions {
   fsync?: boolean;
   /**
    * How `list()` reads folders and stats entries, and how `stat()`, `read()` and `write()` of
-   * small files run. `worker` (default) lists on a worker thread shared by the process,
-   * reading ahead of the walk, with synchronous calls for single files; `batched-sync` lists
+   * small files run. `worker` (default) lists on a worker thread of this storage (stopped by
+   * `close()`), reading ahead of the walk, with synchronous calls for single files; `batched-sync` lists
    * with synchronous calls on the calling thread (in batches, handing the event loop back
    * between them); both are several times faster on a local disk, where each call takes
    * microseconds. `async` runs promise-based calls only and never blocks a thread, which
@@ -225,9 +211,6 @@ export function mapFsError(error: unknown, path: string): unknown {
   }
 }
 
-/** `link` errors that mean the file system has no hard links (FAT, some network file systems). */
-const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
-
 /** True for a path on disk that is text (no bytes kept escaped, see `diskName`). */
 const isPlainDiskPath = (disk: string) => typeof diskName(disk) === 'string';
 
@@ -248,18 +231,6 @@ let scratch: Buffer | undefined;
 function scratchBuffer(size: number): Buffer {
   if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
   return scratch;
-}
-
-/**
- * Removes the temp name of a file linked into place. Should that fail, the leftover name is
- * a second link to the same file, which scans pass over as an engine temp file.
- */
-function removeTempName(unlink: () => void): void {
-  try {
-    unlink();
-  } catch {
-    // See above.
-  }
 }
 
 function appearedError(rel: string): SyncError {
@@ -380,6 +351,8 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
   #canLink = true;
   /** A failed fsync; every later `flush()` fails too (Linux reports a lost write only once). */
   #flushError: unknown;
+  /** The folder workers: listings and unchanged-tree checks (`statMode: 'worker'`), batch copies (but `async`). */
+  readonly #pool: FolderPool | null;
 
   constructor(root: string, options: LocalStorageOptions = {}) {
     this.root = nodePath.resolve(root);
@@ -398,7 +371,9 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
       walksFolders: true,
       exclusiveWrites: true,
     };
-    if ((options.statMode ?? 'worker') === 'worker') startFolderWorkers();
+    const mode = options.statMode ?? 'worker';
+    // Listings need a worker at once; copies in batches (also without worker listings) may never.
+    this.#pool = mode === 'async' ? null : new FolderPool({ start: mode === 'worker' });
   }
 
   /** The real path of the root; NOT_FOUND when it does not exist (or is not a folder). */
@@ -525,7 +500,7 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
     this.#unflushedDirs = new Set();
     this.#unflushedFds = [];
     try {
-      await flushCopiedFiles();
+      await this.#pool?.flush();
       await forEachLimited(fds, FLUSH_CONCURRENCY, syncAndClose);
       await forEachLimited(files, FLUSH_CONCURRENCY, (file) => fsyncPath(file, false));
       await forEachLimited(dirs, FLUSH_CONCURRENCY, (dir) => fsyncPath(dir, true));
@@ -535,9 +510,16 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
     }
   }
 
-  /** Flushes what is pending and closes the descriptors kept for it. */
+  /**
+   * Flushes what is pending, closes the descriptors kept for it and stops the folder workers
+   * (a later use starts them again).
+   */
   async close(): Promise<void> {
-    await this.flush();
+    try {
+      await this.flush();
+    } finally {
+      await this.#pool?.close();
+    }
   }
 
   /** Normalises `path` and returns it with its absolute on-disk location, checked for confinement. */
@@ -576,7 +558,7 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
     const mode = this.options.statMode ?? 'worker';
     const batch = this.options.statConcurrency ?? (mode === 'async' ? 64 : 256);
     // The reader starts at once (a worker reads ahead), also while `known` is still loading.
-    const reader = createFolderReader(mode, this.absolute(''), batch);
+    const reader = createFolderReader(mode, this.absolute(''), batch, this.#pool);
     // The digests of the folders read, while every one of them came with one.
     const digest: DigestInProgress | null = options.onDigest ? { folders: {}, skipped: [] } : null;
     try {
@@ -729,12 +711,13 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
    */
   async isUnchangedSince(digest: ListingDigest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     abortIfNeeded(options.signal);
-    if ((this.options.statMode ?? 'worker') !== 'worker') return false;
+    if (!this.#pool || (this.options.statMode ?? 'worker') !== 'worker') return false;
     await this.getRealRoot();
     const skipped = digest.skipped.map((path) => this.absolute(normalizeRelativePath(path)));
     try {
       return (
-        (await isFolderTreeUnchanged(this.absolute(''), skipped, digest.folders, options.signal)) === true
+        (await this.#pool.isTreeUnchanged(this.absolute(''), skipped, digest.folders, options.signal)) ===
+        true
       );
     } catch (error) {
       throw mapFsError(error, '');
@@ -875,58 +858,29 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
   }
 
   /**
-   * The atomic write of a small file whose bytes are all in memory, with synchronous calls:
-   * temp name, write, mtime, stat, rename. Returns the stats of the written file.
+   * The atomic write of a small file whose bytes are all in memory, with synchronous calls
+   * (`writeFileAtomicSync`). Returns the stats of the written file, whose descriptor is kept
+   * for `flush()` (it fdatasyncs and closes it: no second open by name).
    */
   #writeSmallSync(rel: string, abs: string, chunks: Buffer[], options: WriteOptions): Stats {
     const isExclusive = options.ifAbsent === true && this.#canLink;
-    if (!isExclusive)
-      this.#checkReplaceable(rel, lstatSync(diskName(abs), { throwIfNoEntry: false }), options);
-    const temp = nodePath.join(nodePath.dirname(abs), tempNameFor(nodePath.basename(abs)));
-    const tempOnDisk = diskName(temp);
-    const fd = openSync(tempOnDisk, 'wx', 0o666);
-    let isRenamed = false;
+    let written: AtomicWriteResult;
     try {
-      for (const chunk of chunks) {
-        let offset = 0;
-        while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-      }
-      if (options.mtime !== undefined) futimesSync(fd, new Date(), options.mtime / 1000);
-      const written = fstatSync(fd);
-      const target = diskName(abs);
-      let isLinked = false;
-      if (isExclusive) {
-        try {
-          linkSync(tempOnDisk, target);
-          isLinked = true;
-        } catch (error) {
-          this.#noHardLinks(rel, target, error);
-        }
-      }
-      if (isLinked) removeTempName(() => unlinkSync(tempOnDisk));
-      else {
-        if (isExclusive) this.#checkReplaceable(rel, lstatSync(target, { throwIfNoEntry: false }), options);
-        renameSync(tempOnDisk, target);
-      }
-      isRenamed = true;
-      // Kept open for flush(), which fdatasyncs and closes it: no second open by name.
-      if (!this.#isDurable) closeSync(fd);
-      else this.#unflushedFds.push(fd);
-      return written;
-    } finally {
-      if (!isRenamed) {
-        try {
-          closeSync(fd);
-        } catch {
-          // Already closed.
-        }
-        try {
-          unlinkSync(tempOnDisk);
-        } catch {
-          // Already gone.
-        }
-      }
+      written = writeFileAtomicSync(abs, chunks, {
+        exclusive: isExclusive,
+        mtime: options.mtime,
+        keepOpen: this.#isDurable,
+        checkTarget: (existing) => this.#checkReplaceable(rel, existing, options),
+        onNoLinks: () => {
+          this.#canLink = false;
+        },
+      });
+    } catch (error) {
+      if (isExclusive && isLinkClash(error)) throw appearedOrInTheWay(rel, diskName(abs));
+      throw error;
     }
+    if (written.fd !== null) this.#unflushedFds.push(written.fd);
+    return written.stats;
   }
 
   /**
@@ -1142,8 +1096,8 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
   }
 
   /**
-   * Small new files from another local storage, copied on the folder workers (see
-   * `BatchCopies.copyInBatch`): every call there stays off this thread, and the two workers copy
+   * Small new files from another local storage, copied on this storage's folder workers (see
+   * `BatchCopies.copyInBatch`): every call there stays off this thread, and two workers copy
    * side by side. Null where that cannot be: another kind of source, asynchronous calls
    * only, or no hard links on this file system.
    */
@@ -1152,7 +1106,7 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
     copies: readonly BatchCopy[],
     options: { algorithm: HashAlgorithm; signal?: AbortSignal },
   ): Promise<BatchCopyResult[] | null> {
-    if (!(source instanceof LocalStorage) || !this.#isSyncMode || !source.#isSyncMode || !this.#canLink) {
+    if (!(source instanceof LocalStorage) || !this.#pool || !source.#isSyncMode || !this.#canLink) {
       return null;
     }
     abortIfNeeded(options.signal);
@@ -1186,8 +1140,8 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
     }
     if (jobs.length === 0) return results;
     // Each copied file's descriptor stays open until a flush: their number stays bounded.
-    if (unflushedCopies() + jobs.length > MAX_OPEN_COPIES) await this.flush();
-    const copied = await copySmallFiles({
+    if (this.#pool.unflushed + jobs.length > MAX_OPEN_COPIES) await this.flush();
+    const copied = await this.#pool.copy({
       fromRoot: source.root,
       toRoot: this.root,
       copies: jobs,
@@ -1235,7 +1189,7 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
         }
       }
     }
-    if (unflushedCopies() >= MAX_OPEN_COPIES) await this.flush();
+    if (this.#pool.unflushed >= MAX_OPEN_COPIES) await this.flush();
     return results;
   }
 
