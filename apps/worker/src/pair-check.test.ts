@@ -19,6 +19,7 @@ const pair = (source: PairRecord['source'], destination: PairRecord['destination
   maxDeletePercent: 50,
   schedule: null,
   enabled: true,
+  watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
   createdAt: new Date(0).toISOString(),
   updatedAt: new Date(0).toISOString(),
   lastRun: null,

@@ -22,6 +22,7 @@ describe('CreatePairSchema', () => {
       maxDeletePercent: 50,
       schedule: null,
       enabled: true,
+      watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
     });
   });
 

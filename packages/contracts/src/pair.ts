@@ -22,6 +22,39 @@ export const PAIR_DEFAULTS = {
   enabled: true,
 } as const;
 
+/** SPEC §12 defaults of a pair's watch settings. */
+export const WATCH_DEFAULTS = {
+  enabled: false,
+  debounceMs: 1_000,
+  rescanMinutes: 60,
+  pollSeconds: 60,
+} as const;
+
+const watchFields = {
+  /** Sync changes as they happen (local sides through notifications, remote sides polled). */
+  enabled: z.boolean(),
+  /** Quiet time after the last change before a run starts (a run waits at most 10 × this). */
+  debounceMs: z.number().int().min(50).max(600_000),
+  /** A full run at least this often, for what notifications miss. */
+  rescanMinutes: z.number().int().min(1).max(10_080),
+  /** How often remote sides (SFTP, S3, WebDAV) are listed for changes. */
+  pollSeconds: z.number().int().min(5).max(86_400),
+};
+
+/** A pair's watch settings (SPEC §12), every field present as stored and answered. */
+export const WatchSettingsSchema = z.object(watchFields).strict();
+export type WatchSettings = z.infer<typeof WatchSettingsSchema>;
+
+/** The watch settings as sent on create: `enabled` required, the rest default. */
+const CreateWatchSchema = z
+  .object({
+    enabled: watchFields.enabled,
+    debounceMs: watchFields.debounceMs.default(WATCH_DEFAULTS.debounceMs),
+    rescanMinutes: watchFields.rescanMinutes.default(WATCH_DEFAULTS.rescanMinutes),
+    pollSeconds: watchFields.pollSeconds.default(WATCH_DEFAULTS.pollSeconds),
+  })
+  .strict();
+
 export const ConcurrencySchema = z.object({
   /** Uploads/downloads at once. */
   transfers: z.number().int().min(1).max(64),
@@ -52,6 +85,7 @@ const pairFields = {
   maxDeletePercent: z.number().min(0).max(100),
   schedule: ScheduleSchema,
   enabled: z.boolean(),
+  watch: WatchSettingsSchema,
 };
 
 /** `POST /pairs` body: name, source and destination are required; the rest default per SPEC. */
@@ -72,6 +106,7 @@ export const CreatePairSchema = z.object({
   maxDeletePercent: pairFields.maxDeletePercent.default(PAIR_DEFAULTS.maxDeletePercent),
   schedule: pairFields.schedule.default(null),
   enabled: pairFields.enabled.default(true),
+  watch: CreateWatchSchema.default({ ...WATCH_DEFAULTS }),
 });
 /** What the client sends (optional fields may be left out). */
 export type CreatePairInput = z.input<typeof CreatePairSchema>;
@@ -87,7 +122,7 @@ export const SavePairQuerySchema = z.object({
 });
 export type SavePairQuery = z.output<typeof SavePairQuerySchema>;
 
-/** `PATCH /pairs/:id` body: any subset of the fields; `concurrency` may be partial. */
+/** `PATCH /pairs/:id` body: any subset of the fields; `concurrency` and `watch` may be partial. */
 export const UpdatePairSchema = z
   .object({
     name: pairFields.name.optional(),
@@ -101,6 +136,8 @@ export const UpdatePairSchema = z
     maxDeletePercent: pairFields.maxDeletePercent.optional(),
     schedule: pairFields.schedule.optional(),
     enabled: pairFields.enabled.optional(),
+    /** Fields left out keep their stored values. */
+    watch: WatchSettingsSchema.partial().optional(),
   })
   .strict();
 export type UpdatePair = z.infer<typeof UpdatePairSchema>;

@@ -44,6 +44,7 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
         maxDeletePercent: 50,
         schedule: null,
         enabled: true,
+        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
       })
     ).id;
 

@@ -41,6 +41,7 @@ function describeStateStore(
         maxDeletePercent: 50,
         schedule: null,
         enabled: true,
+        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
       });
       return new PostgresStateStore(handle.db, pair.id);
     };

@@ -243,7 +243,7 @@ export function createPairService(deps: {
     },
     async update(id: string, patch: UpdatePair, options: { createFolders?: boolean } = {}): Promise<Pair> {
       const current = await getRecord(id);
-      const { source, destination, concurrency, ...rest } = patch;
+      const { source, destination, concurrency, watch, ...rest } = patch;
       if (source || destination) {
         await checkLocations(
           source ?? publicLocation(current.source),
@@ -256,6 +256,7 @@ export function createPairService(deps: {
       if (source) changes.source = sealKeepingSecrets(source, current.source);
       if (destination) changes.destination = sealKeepingSecrets(destination, current.destination);
       if (concurrency) changes.concurrency = { ...current.concurrency, ...concurrency };
+      if (watch) changes.watch = { ...current.watch, ...watch };
       const updated = await deps.pairs.update(id, changes);
       if (!updated) throw new AppError('NOT_FOUND', `no pair with id ${id}`);
       forgetList();

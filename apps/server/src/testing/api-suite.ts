@@ -263,6 +263,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           maxDeletePercent: 50,
           schedule: null,
           enabled: true,
+          watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
           lastRun: null,
         });
         expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -292,6 +293,71 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           concurrency: { transfers: 0 },
         });
         expect(concurrency.body.message).toMatch(/^body\.concurrency\.transfers/);
+      });
+
+      it('stores the watch settings with their defaults, patches them field by field and names an invalid one', async () => {
+        const { source, destination } = await server.folders('watch-settings');
+        const created = await request('POST', '/api/v1/pairs', {
+          name: 'watched',
+          source: local(source),
+          destination: local(destination),
+          watch: { enabled: true, debounceMs: 300 },
+        });
+        expect(created.status).toBe(201);
+        expect(created.body.watch).toEqual({
+          enabled: true,
+          debounceMs: 300,
+          rescanMinutes: 60,
+          pollSeconds: 60,
+        });
+        const patched = await request('PATCH', `/api/v1/pairs/${created.body.id}`, {
+          watch: { pollSeconds: 30 },
+        });
+        expect(patched.status).toBe(200);
+        expect(patched.body.watch).toEqual({
+          enabled: true,
+          debounceMs: 300,
+          rescanMinutes: 60,
+          pollSeconds: 30,
+        });
+        const off = await request('PATCH', `/api/v1/pairs/${created.body.id}`, { watch: { enabled: false } });
+        expect(off.body.watch.enabled).toBe(false);
+        const fetched = await request('GET', `/api/v1/pairs/${created.body.id}`);
+        expect(fetched.body.watch).toEqual({
+          enabled: false,
+          debounceMs: 300,
+          rescanMinutes: 60,
+          pollSeconds: 30,
+        });
+
+        for (const [watch, field] of [
+          [{ enabled: true, debounceMs: -5 }, 'body.watch.debounceMs'],
+          [{ enabled: true, debounceMs: 1.5 }, 'body.watch.debounceMs'],
+          [{ enabled: true, rescanMinutes: 0 }, 'body.watch.rescanMinutes'],
+          [{ enabled: true, pollSeconds: 'often' }, 'body.watch.pollSeconds'],
+          [{ enabled: 'yes' }, 'body.watch.enabled'],
+          [{ debounceMs: 500 }, 'body.watch.enabled'],
+        ] as const) {
+          const refused = await request('POST', '/api/v1/pairs', {
+            name: 'x',
+            source: local(source),
+            destination: local(destination),
+            watch,
+          });
+          expect(refused.status).toBe(400);
+          expect(refused.body.message).toMatch(new RegExp(`^${field.replaceAll('.', '\\.')}`));
+        }
+        const badPatch = await request('PATCH', `/api/v1/pairs/${created.body.id}`, {
+          watch: { pollSeconds: 1 },
+        });
+        expect(badPatch.status).toBe(400);
+        expect(badPatch.body.message).toMatch(/^body\.watch\.pollSeconds/);
+        const unknown = await request('PATCH', `/api/v1/pairs/${created.body.id}`, {
+          watch: { interval: 5 },
+        });
+        expect(unknown.status).toBe(400);
+        expect(unknown.body.message).toMatch(/^body\.watch/);
+        expect((await request('GET', `/api/v1/pairs/${created.body.id}`)).body.watch.pollSeconds).toBe(30);
       });
 
       it('confines local paths to the allowed roots', async () => {

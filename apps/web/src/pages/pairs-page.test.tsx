@@ -25,6 +25,7 @@ const pair = (id: string, name: string, overrides: Partial<Pair>): Pair => ({
   maxDeletePercent: 50,
   schedule: null,
   enabled: true,
+  watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',
   lastRun: null,

@@ -1,5 +1,13 @@
-import type { CreatePair, Pair, RunStatus, RunSummary, SideTotals, UpdatePair } from '@syncengine/contracts';
-import { asc, desc, eq, sql } from 'drizzle-orm';
+import type {
+  CreatePair,
+  Pair,
+  RunStatus,
+  RunSummary,
+  SideTotals,
+  UpdatePair,
+  WatchSettings,
+} from '@syncengine/contracts';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { pairMetadata, pairState, pairs, runs } from '../schema/index.js';
 import { iso, isoOrNull } from './errors.js';
@@ -18,13 +26,21 @@ export type NewPairRecord = Omit<CreatePair, 'source' | 'destination'> & {
   destination: StoredLocation;
 };
 
-export type PairPatch = Omit<UpdatePair, 'source' | 'destination' | 'concurrency'> & {
+export type PairPatch = Omit<UpdatePair, 'source' | 'destination' | 'concurrency' | 'watch'> & {
   source?: StoredLocation;
   destination?: StoredLocation;
   concurrency?: { transfers: number; operations: number };
+  watch?: WatchSettings;
 };
 
 type PairRow = typeof pairs.$inferSelect;
+
+const watchColumns = (watch: WatchSettings) => ({
+  watchEnabled: watch.enabled,
+  watchDebounceMs: watch.debounceMs,
+  watchRescanMinutes: watch.rescanMinutes,
+  watchPollSeconds: watch.pollSeconds,
+});
 
 const toRecord = (row: PairRow, lastRun: RunSummary | null): PairRecord => ({
   id: row.id,
@@ -39,6 +55,12 @@ const toRecord = (row: PairRow, lastRun: RunSummary | null): PairRecord => ({
   maxDeletePercent: row.maxDeletePercent,
   schedule: row.schedule,
   enabled: row.enabled,
+  watch: {
+    enabled: row.watchEnabled,
+    debounceMs: row.watchDebounceMs,
+    rescanMinutes: row.watchRescanMinutes,
+    pollSeconds: row.watchPollSeconds,
+  },
   createdAt: iso(row.createdAt),
   updatedAt: iso(row.updatedAt),
   lastRun,
@@ -97,6 +119,14 @@ export function createPairRepo(db: Database) {
       const [row] = await selectWithLastRun().where(eq(pairs.id, id));
       return row ? toRecord(row.pair, toSummary(row.lastRun)) : null;
     },
+    /** Enabled pairs with watching on: the pairs some process must watch. */
+    async listWatched(): Promise<PairRecord[]> {
+      const rows = await db
+        .select()
+        .from(pairs)
+        .where(and(eq(pairs.enabled, true), eq(pairs.watchEnabled, true)));
+      return rows.map((row) => toRecord(row, null));
+    },
     async listScheduled(): Promise<PairRecord[]> {
       const rows = await db.select().from(pairs);
       return rows.filter((row) => row.schedule && row.enabled).map((row) => toRecord(row, null));
@@ -117,17 +147,19 @@ export function createPairRepo(db: Database) {
           maxDeletePercent: input.maxDeletePercent,
           schedule: input.schedule,
           enabled: input.enabled,
+          ...watchColumns(input.watch),
         })
         .returning();
       return toRecord(row!, null);
     },
     async update(id: string, patch: PairPatch): Promise<PairRecord | null> {
-      const { concurrency, ...rest } = patch;
+      const { concurrency, watch, ...rest } = patch;
       const [row] = await db
         .update(pairs)
         .set({
           ...rest,
           ...(concurrency ? { transfers: concurrency.transfers, operations: concurrency.operations } : {}),
+          ...(watch ? watchColumns(watch) : {}),
           updatedAt: new Date(),
         })
         .where(eq(pairs.id, id))

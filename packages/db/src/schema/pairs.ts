@@ -27,6 +27,11 @@ export const pairs = pgTable('pairs', {
   maxDeletePercent: doublePrecision('max_delete_percent').notNull(),
   schedule: text('schedule'),
   enabled: boolean('enabled').notNull().default(true),
+  /** Watch settings (SPEC §12): sync changes as they happen. */
+  watchEnabled: boolean('watch_enabled').notNull().default(false),
+  watchDebounceMs: integer('watch_debounce_ms').notNull().default(1_000),
+  watchRescanMinutes: integer('watch_rescan_minutes').notNull().default(60),
+  watchPollSeconds: integer('watch_poll_seconds').notNull().default(60),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
