@@ -6,7 +6,7 @@ import type {
   Pair,
   SyncMode,
 } from '@syncengine/contracts';
-import { CreatePairSchema, PAIR_DEFAULTS } from '@syncengine/contracts';
+import { CreatePairSchema, PAIR_DEFAULTS, WATCH_DEFAULTS } from '@syncengine/contracts';
 import { patternLines } from './ignore-test.js';
 import {
   emptyLocationValues,
@@ -30,6 +30,10 @@ export interface PairFormValues {
   maxDeletePercent: number | string;
   schedule: string;
   enabled: boolean;
+  watchEnabled: boolean;
+  watchDebounceMs: number | string;
+  watchRescanMinutes: number | string;
+  watchPollSeconds: number | string;
 }
 
 /** Field path (`source.path`, `concurrency.transfers`) → message. */
@@ -51,6 +55,10 @@ export function emptyPairForm(kinds: LocationKind[]): PairFormValues {
     maxDeletePercent: PAIR_DEFAULTS.maxDeletePercent,
     schedule: '',
     enabled: true,
+    watchEnabled: WATCH_DEFAULTS.enabled,
+    watchDebounceMs: WATCH_DEFAULTS.debounceMs,
+    watchRescanMinutes: WATCH_DEFAULTS.rescanMinutes,
+    watchPollSeconds: WATCH_DEFAULTS.pollSeconds,
   };
 }
 
@@ -68,6 +76,10 @@ export function pairToForm(pair: Pair, kinds: LocationKind[]): PairFormValues {
     maxDeletePercent: pair.maxDeletePercent,
     schedule: pair.schedule ?? '',
     enabled: pair.enabled,
+    watchEnabled: pair.watch.enabled,
+    watchDebounceMs: pair.watch.debounceMs,
+    watchRescanMinutes: pair.watch.rescanMinutes,
+    watchPollSeconds: pair.watch.pollSeconds,
   };
 }
 
@@ -91,6 +103,12 @@ export function formToBody(values: PairFormValues, kinds: LocationKind[]): Creat
     maxDeletePercent: toNumber(values.maxDeletePercent),
     schedule: schedule === '' ? null : schedule,
     enabled: values.enabled,
+    watch: {
+      enabled: values.watchEnabled,
+      debounceMs: toNumber(values.watchDebounceMs),
+      rescanMinutes: toNumber(values.watchRescanMinutes),
+      pollSeconds: toNumber(values.watchPollSeconds),
+    },
   };
 }
 
