@@ -28,6 +28,7 @@ const pair = (overrides: Partial<Pair> & Record<string, unknown>): Pair => ({
   maxDeletePercent: 50,
   schedule: '0 * * * *',
   enabled: true,
+  watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
   createdAt: '2026-12-04T10:00:00.000Z',
   updatedAt: '2026-12-04T11:00:00.000Z',
   lastRun: {

@@ -18,6 +18,7 @@ const record = (name: string): PairRecord => ({
   maxDeletePercent: 50,
   schedule: null,
   enabled: true,
+  watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
   createdAt: '2026-12-04T10:00:00.000Z',
   updatedAt: '2026-12-04T10:00:00.000Z',
   lastRun: null,
