@@ -34,12 +34,14 @@ const { values } = parseArgs({
       default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     },
     'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    /** Write V8 CPU profiles of the workers to this folder (`node --cpu-prof`). */
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: node bench/queue.mjs [--runs 200] [--workers 1,2,4] [--concurrency 2] [--database-url URL] [--redis-url URL]',
+    'usage: node bench/queue.mjs [--runs 200] [--workers 1,2,4] [--concurrency 2] [--database-url URL] [--redis-url URL] [--cpu-prof DIR]',
   );
   process.exit(0);
 }
@@ -91,7 +93,8 @@ const percentile = (sorted, p) =>
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function spawnWorker(prefix) {
-  const child = spawn(process.execPath, [workerEntry], {
+  const profileArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...profileArgs, workerEntry], {
     cwd: work,
     env: {
       PATH: process.env.PATH,

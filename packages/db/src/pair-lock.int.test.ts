@@ -80,6 +80,38 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
     }
   });
 
+  it('keeps a cleanly released connection for the next pair, named after it, and replaces one that died while idle', async () => {
+    const lock = createPostgresPairLock({ url: testDb.url });
+    const connectionsNamed = (pairId: string) =>
+      withClient(testDb.url, async (client) => {
+        const { rows } = await client.query<{ pid: number }>(
+          `select pid from pg_stat_activity where datname = current_database() and application_name = $1`,
+          [`syncengine pair lock ${pairId}`],
+        );
+        return rows.map((row) => row.pid);
+      });
+    try {
+      const [a, b, c] = [await newPair(), await newPair(), await newPair()];
+      const first = await lock.tryAcquire(a);
+      const [pid] = await connectionsNamed(a);
+      await first!.release();
+      const second = await lock.tryAcquire(b);
+      expect(await connectionsNamed(b)).toEqual([pid]);
+      expect(await connectionsNamed(a)).toEqual([]);
+      await second!.release();
+
+      await withClient(testDb.url, (client) => client.query('select pg_terminate_backend($1)', [pid]));
+      const third = await lock.tryAcquire(c);
+      expect(third?.signal.aborted).toBe(false);
+      const [replacement] = await connectionsNamed(c);
+      expect(replacement).toBeDefined();
+      expect(replacement).not.toBe(pid);
+      await third!.release();
+    } finally {
+      await lock.close();
+    }
+  });
+
   it('frees a pair at once when its holder closes, even without releasing', async () => {
     const dying = createPostgresPairLock({ url: testDb.url });
     const survivor = createPostgresPairLock({ url: testDb.url });

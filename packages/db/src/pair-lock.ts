@@ -50,10 +50,40 @@ export function createPostgresPairLock(options: {
   url: string;
   /** Lease length (ms); the worst-case wait before a pair whose holder vanished runs again. */
   leaseMs?: number;
+  /** Connections kept open after a clean release, for the next runs (default 4). */
+  maxIdleConnections?: number;
   log?: { warn(message: string): void };
 }): PairLock {
   const leaseMs = options.leaseMs ?? DEFAULT_PAIR_LEASE_MS;
+  const maxIdle = options.maxIdleConnections ?? 4;
   const held = new Set<() => Promise<void>>();
+  /**
+   * Connections whose lock was released cleanly (unlocked, lease cleared), reused by the
+   * next acquisitions: a new connection per run costs more than a tiny run itself. One
+   * that fails or closes while idle is dropped.
+   */
+  const idle = new Map<pg.Client, () => void>();
+  const keepIdle = (client: pg.Client) => {
+    if (idle.size >= maxIdle) {
+      void client.end().catch(() => {});
+      return;
+    }
+    const drop = () => {
+      idle.delete(client);
+      client.off('end', drop);
+      void client.end().catch(() => {});
+    };
+    client.once('end', drop);
+    idle.set(client, drop);
+  };
+  const takeIdle = (): pg.Client | null => {
+    const next = idle.entries().next();
+    if (next.done) return null;
+    const [client, drop] = next.value;
+    idle.delete(client);
+    client.off('end', drop);
+    return client;
+  };
   const lockKey = (pairId: string) => `syncengine:pair:${pairId}`;
   const connect = async (pairId: string) => {
     const client = new pg.Client({
@@ -71,15 +101,34 @@ export function createPostgresPairLock(options: {
 
   return {
     async tryAcquire(pairId) {
-      const client = await connect(pairId);
+      // The connection is named after the pair it locks (operators and tests find it by name).
+      const tryLock = (candidate: pg.Client) =>
+        candidate.query<{ isLocked: boolean }>(
+          `select set_config('application_name', $2, false), pg_try_advisory_lock(hashtextextended($1, 0)) as "isLocked"`,
+          [lockKey(pairId), `syncengine pair lock ${pairId}`],
+        );
+      const reused = takeIdle();
+      let client = reused ?? (await connect(pairId));
+      let locked: Awaited<ReturnType<typeof tryLock>>;
+      try {
+        locked = await tryLock(client);
+      } catch (error) {
+        await client.end().catch(() => {});
+        // A kept connection may have gone away while idle: once more on a new one.
+        if (!reused) throw error;
+        client = await connect(pairId);
+        try {
+          locked = await tryLock(client);
+        } catch (retryError) {
+          await client.end().catch(() => {});
+          throw retryError;
+        }
+      }
       let epoch: number;
       try {
-        const { rows } = await client.query<{ isLocked: boolean }>(
-          'select pg_try_advisory_lock(hashtextextended($1, 0)) as "isLocked"',
-          [lockKey(pairId)],
-        );
+        const { rows } = locked;
         if (!rows[0]?.isLocked) {
-          await client.end().catch(() => {});
+          keepIdle(client);
           return null;
         }
         const taken = await takeLease(client, pairId, leaseMs);
@@ -101,8 +150,10 @@ export function createPostgresPairLock(options: {
         options.log?.warn(`lost the lock of pair ${pairId}: ${why}`);
         controller.abort(new PairLockLostError(`the run lost its pair lock: ${why}`));
       };
-      client.on('error', (error: Error) => lose(`its database connection failed (${error.message})`));
-      client.on('end', () => lose('its database connection closed'));
+      const onError = (error: Error) => lose(`its database connection failed (${error.message})`);
+      const onEnd = () => lose('its database connection closed');
+      client.on('error', onError);
+      client.on('end', onEnd);
 
       // Renewed from the holder's own clock: the lease counts from when a renewal is sent,
       // which is never later than when Postgres extends it.
@@ -142,16 +193,24 @@ export function createPostgresPairLock(options: {
         clearInterval(renewal);
         held.delete(release);
         const wasLost = controller.signal.aborted;
+        let isClean = false;
         try {
           if (!wasLost) {
             await client.query(
               'update pair_metadata set lease_expires_at = null where pair_id = $1 and lock_epoch = $2',
               [pairId, epoch],
             );
-            await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(pairId)]);
+            const { rows } = await client.query<{ isUnlocked: boolean }>(
+              'select pg_advisory_unlock(hashtextextended($1, 0)) as "isUnlocked"',
+              [lockKey(pairId)],
+            );
+            isClean = rows[0]?.isUnlocked === true && !controller.signal.aborted;
           }
         } finally {
-          await client.end().catch(() => {});
+          client.off('error', onError);
+          client.off('end', onEnd);
+          if (isClean) keepIdle(client);
+          else await client.end().catch(() => {});
         }
         if (wasLost) {
           // The run has stopped: its lease need not be waited out. Only while the epoch is
@@ -173,6 +232,10 @@ export function createPostgresPairLock(options: {
     },
     async close() {
       await Promise.all([...held].map((release) => release().catch(() => {})));
+      for (const client of [...idle.keys()]) {
+        idle.delete(client);
+        await client.end().catch(() => {});
+      }
     },
   };
 }
