@@ -80,7 +80,7 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
     }
   });
 
-  it('keeps a cleanly released connection for the next pair, named after it, and replaces one that died while idle', async () => {
+  it('keeps a cleanly released connection for the next pair, named after the pair it holds, and replaces one that died while idle', async () => {
     const lock = createPostgresPairLock({ url: testDb.url });
     const connectionsNamed = (pairId: string) =>
       withClient(testDb.url, async (client) => {
@@ -94,7 +94,14 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
       const [a, b, c] = [await newPair(), await newPair(), await newPair()];
       const first = await lock.tryAcquire(a);
       const [pid] = await connectionsNamed(a);
+      expect(pid).toBeDefined();
+      // Not held by this lock: tried, refused, kept without the pair's name.
+      const other = createPostgresPairLock({ url: testDb.url });
+      expect(await other.tryAcquire(a)).toBeNull();
+      expect(await connectionsNamed(a)).toEqual([pid]);
+      await other.close();
       await first!.release();
+      expect(await connectionsNamed(a)).toEqual([]);
       const second = await lock.tryAcquire(b);
       expect(await connectionsNamed(b)).toEqual([pid]);
       expect(await connectionsNamed(a)).toEqual([]);

@@ -31,6 +31,9 @@ export interface PairLock {
   close(): Promise<void>;
 }
 
+/** The name of a lock connection that holds no pair. */
+const IDLE_NAME = 'syncengine pair lock (idle)';
+
 /** How long a lease lasts without renewal (ms). */
 export const DEFAULT_PAIR_LEASE_MS = 30_000;
 
@@ -85,13 +88,13 @@ export function createPostgresPairLock(options: {
     return client;
   };
   const lockKey = (pairId: string) => `syncengine:pair:${pairId}`;
-  const connect = async (pairId: string) => {
+  const connect = async () => {
     const client = new pg.Client({
       connectionString: options.url,
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
       // Names the connection in pg_stat_activity, for operators (and the fault tests).
-      application_name: `syncengine pair lock ${pairId}`,
+      application_name: IDLE_NAME,
     });
     // Errors are handled through the listeners below and the failing queries; never unhandled.
     client.on('error', () => {});
@@ -101,14 +104,15 @@ export function createPostgresPairLock(options: {
 
   return {
     async tryAcquire(pairId) {
-      // The connection is named after the pair it locks (operators and tests find it by name).
+      // A connection is named after the pair it holds (operators and tests find it by name).
       const tryLock = (candidate: pg.Client) =>
         candidate.query<{ isLocked: boolean }>(
-          `select set_config('application_name', $2, false), pg_try_advisory_lock(hashtextextended($1, 0)) as "isLocked"`,
+          `select locked as "isLocked", case when locked then set_config('application_name', $2, false) end
+           from (select pg_try_advisory_lock(hashtextextended($1, 0)) as locked) as attempt`,
           [lockKey(pairId), `syncengine pair lock ${pairId}`],
         );
       const reused = takeIdle();
-      let client = reused ?? (await connect(pairId));
+      let client = reused ?? (await connect());
       let locked: Awaited<ReturnType<typeof tryLock>>;
       try {
         locked = await tryLock(client);
@@ -116,7 +120,7 @@ export function createPostgresPairLock(options: {
         await client.end().catch(() => {});
         // A kept connection may have gone away while idle: once more on a new one.
         if (!reused) throw error;
-        client = await connect(pairId);
+        client = await connect();
         try {
           locked = await tryLock(client);
         } catch (retryError) {
@@ -201,8 +205,8 @@ export function createPostgresPairLock(options: {
               [pairId, epoch],
             );
             const { rows } = await client.query<{ isUnlocked: boolean }>(
-              'select pg_advisory_unlock(hashtextextended($1, 0)) as "isUnlocked"',
-              [lockKey(pairId)],
+              `select pg_advisory_unlock(hashtextextended($1, 0)) as "isUnlocked", set_config('application_name', $2, false)`,
+              [lockKey(pairId), IDLE_NAME],
             );
             isClean = rows[0]?.isUnlocked === true && !controller.signal.aborted;
           }
@@ -215,7 +219,7 @@ export function createPostgresPairLock(options: {
         if (wasLost) {
           // The run has stopped: its lease need not be waited out. Only while the epoch is
           // still its own (nobody took the pair meanwhile), on a new connection.
-          const fresh = await connect(pairId).catch(() => null);
+          const fresh = await connect().catch(() => null);
           if (fresh) {
             await fresh
               .query(
