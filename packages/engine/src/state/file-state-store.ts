@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
 import { isSyncError, SyncError } from '../errors.js';
-import type { Entry, HashAlgorithm, LastKnownState, Tree } from '../model.js';
+import type { LastKnownState } from '../model.js';
 import { tempNameFor } from '../paths.js';
 import {
   isTreeFingerprint,
@@ -13,6 +13,16 @@ import {
   type TreeFingerprint,
 } from '../state-store.js';
 import { applyStateChanges } from './apply.js';
+import {
+  type EntryRecord,
+  fromRecord,
+  parseTree,
+  pathText,
+  recordText,
+  serializeTree,
+  stateCorrupt,
+  toRecord,
+} from './tree-file.js';
 
 export const SOURCE_TREE_FILE = 'source_tree.json';
 export const DESTINATION_TREE_FILE = 'destination_tree.json';
@@ -27,16 +37,6 @@ export interface FileStateStoreOptions {
   pairId?: string;
   /** fsync every write (default true). Turning it off trades crash safety for speed. */
   fsync?: boolean;
-}
-
-/** One tree entry as stored on disk (SPEC §11); the path is the key. */
-interface EntryRecord {
-  hash?: string;
-  hash_algorithm?: string;
-  size: number;
-  mtime: number;
-  is_dir: boolean;
-  id?: string;
 }
 
 interface MetadataRecord {
@@ -60,242 +60,6 @@ interface JournalLine {
   p: string;
   s: EntryRecord | null;
   d: EntryRecord | null;
-}
-
-function toRecord(entry: Entry): EntryRecord {
-  const record: EntryRecord = { size: entry.size, mtime: entry.mtime, is_dir: entry.isDir };
-  if (entry.hash !== undefined) {
-    record.hash = entry.hash;
-    if (entry.hashAlgorithm !== undefined) record.hash_algorithm = entry.hashAlgorithm;
-  }
-  if (entry.id !== undefined) record.id = entry.id;
-  return record;
-}
-
-/** Text JSON.stringify writes as it is: no quote, backslash, control character or lone surrogate. */
-const VERBATIM_JSON_TEXT = /^[ !#-\x5b\x5d-\ud7ff\ue000-\uffff]*$/;
-
-/**
- * `JSON.stringify(toRecord(entry))`, built directly where every string is written verbatim
- * (paths, hashes and ids nearly always are): no record object per entry.
- */
-function recordText(entry: Entry): string {
-  const { size, mtime, isDir, hash, hashAlgorithm, id } = entry;
-  const isPlain =
-    Number.isFinite(size) &&
-    Number.isFinite(mtime) &&
-    (hash === undefined || VERBATIM_JSON_TEXT.test(hash)) &&
-    (hashAlgorithm === undefined || VERBATIM_JSON_TEXT.test(hashAlgorithm)) &&
-    (id === undefined || VERBATIM_JSON_TEXT.test(id));
-  if (!isPlain) return JSON.stringify(toRecord(entry));
-  let text = `{"size":${size},"mtime":${mtime},"is_dir":${isDir}`;
-  if (hash !== undefined) {
-    text += `,"hash":"${hash}"`;
-    if (hashAlgorithm !== undefined) text += `,"hash_algorithm":"${hashAlgorithm}"`;
-  }
-  if (id !== undefined) text += `,"id":"${id}"`;
-  return `${text}}`;
-}
-
-/** A path as a JSON string. */
-const pathText = (path: string) => (VERBATIM_JSON_TEXT.test(path) ? `"${path}"` : JSON.stringify(path));
-
-function corrupt(file: string, why: string, cause?: unknown): SyncError {
-  return new SyncError(
-    'STATE_CORRUPT',
-    `the sync state file ${file} is unreadable: ${why}`,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-function fromRecord(path: string, value: unknown, file: string): Entry {
-  if (typeof value !== 'object' || value === null)
-    throw corrupt(file, `entry for ${JSON.stringify(path)} is not an object`);
-  const record = value as Record<string, unknown>;
-  if (
-    typeof record.size !== 'number' ||
-    typeof record.mtime !== 'number' ||
-    typeof record.is_dir !== 'boolean'
-  ) {
-    throw corrupt(file, `entry for ${JSON.stringify(path)} lacks size, mtime or is_dir`);
-  }
-  const entry: Entry = { path, size: record.size, mtime: record.mtime, isDir: record.is_dir };
-  if (typeof record.hash === 'string') entry.hash = record.hash;
-  if (typeof record.hash_algorithm === 'string') entry.hashAlgorithm = record.hash_algorithm;
-  if (typeof record.id === 'string') entry.id = record.id;
-  return entry;
-}
-
-/**
- * Serialises a tree as a JSON object, one entry per line (readable, and cheap to build), in
- * chunks of about a megabyte, so a large tree is never held as one string.
- */
-function* serializeTree(tree: Tree): Generator<string> {
-  if (tree.size === 0) {
-    yield '{}\n';
-    return;
-  }
-  let chunk = '{\n';
-  let isFirst = true;
-  for (const [path, entry] of tree) {
-    chunk += `${isFirst ? '' : ',\n'}${pathText(path)}:${recordText(entry)}`;
-    isFirst = false;
-    if (chunk.length >= SERIALIZE_CHUNK) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  yield `${chunk}\n}\n`;
-}
-
-const SERIALIZE_CHUNK = 1 << 20;
-
-/** Text a JSON string holds as it is: no quote, backslash or control character. */
-const PLAIN_JSON_TEXT = /^[ !#-\x5b\x5d-\uffff]*$/;
-/**
- * The entry of a record written by `toRecord` and `JSON.stringify` with plain strings (no
- * escapes) and integers of at most 15 digits, read from `text` between `start` and `stop`
- * without slicing it up first; null for anything else (the full JSON parse then decides).
- */
-function plainRecord(path: string, text: string, start: number, stop: number): Entry | null {
-  if (!text.startsWith('{"size":', start)) return null;
-  const size = readInteger(text, start + 8, false);
-  if (!text.startsWith(',"mtime":', cursor)) return null;
-  const mtime = readInteger(text, cursor + 9, true);
-  if (Number.isNaN(size) || Number.isNaN(mtime) || !text.startsWith(',"is_dir":', cursor)) return null;
-  let at = cursor + 10;
-  let isDir: boolean;
-  if (text.startsWith('true', at)) {
-    isDir = true;
-    at += 4;
-  } else if (text.startsWith('false', at)) {
-    isDir = false;
-    at += 5;
-  } else return null;
-  let hash: string | null = null;
-  let algorithm: string | null = null;
-  let id: string | null = null;
-  if (text.startsWith(',"hash":', at)) {
-    hash = readPlainString(text, at + 8, stop);
-    if (hash === null) return null;
-    at = cursor;
-    if (text.startsWith(',"hash_algorithm":', at)) {
-      algorithm = readPlainString(text, at + 18, stop);
-      if (algorithm === null) return null;
-      at = cursor;
-    }
-  }
-  if (text.startsWith(',"id":', at)) {
-    id = readPlainString(text, at + 6, stop);
-    if (id === null) return null;
-    at = cursor;
-  }
-  if (at !== stop - 1 || text.charCodeAt(at) !== 0x7d) return null;
-  // The usual record has every field: one literal keeps them all inside the object.
-  if (hash !== null && algorithm !== null && id !== null) {
-    return { path, size, mtime, isDir, hash, hashAlgorithm: algorithm as HashAlgorithm, id };
-  }
-  const entry: Entry = { path, size, mtime, isDir };
-  if (hash !== null) entry.hash = hash;
-  if (algorithm !== null) entry.hashAlgorithm = algorithm as HashAlgorithm;
-  if (id !== null) entry.id = id;
-  return entry;
-}
-
-/** Where the last `readInteger` or `readPlainString` stopped. */
-let cursor = 0;
-
-/** A JSON integer (no leading zero) of at most 15 digits at `at`; NaN otherwise. */
-function readInteger(text: string, at: number, allowMinus: boolean): number {
-  const isNegative = allowMinus && text.charCodeAt(at) === 0x2d;
-  const first = isNegative ? at + 1 : at;
-  let index = first;
-  let value = 0;
-  for (; ; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x30 || code > 0x39) break;
-    value = value * 10 + (code - 0x30);
-  }
-  const digits = index - first;
-  if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(first) === 0x30)) return Number.NaN;
-  cursor = index;
-  return isNegative ? -value : value;
-}
-
-/** A JSON string at `at` holding no escape and no control character, before `stop`; null otherwise. */
-function readPlainString(text: string, at: number, stop: number): string | null {
-  if (text.charCodeAt(at) !== 0x22) return null;
-  const close = text.indexOf('"', at + 1);
-  if (close === -1 || close >= stop) return null;
-  for (let index = at + 1; index < close; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x5c) return null;
-  }
-  cursor = close + 1;
-  return text.slice(at + 1, close);
-}
-
-/**
- * Reads a tree in the layout `serializeTree` writes (one `"path":{…}` per line) entry by
- * entry, without building the whole object first; null when the text is laid out any other
- * way or anything in it is off, so the full parse (and its error reporting) decides.
- */
-function parseTreeLines(text: string, file: string): Tree | null {
-  if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return null;
-  const tree: Tree = new Map();
-  const end = text.length - 3;
-  let start = 2;
-  while (start < end) {
-    let lineEnd = text.indexOf('\n', start);
-    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
-    const isLast = lineEnd === end;
-    // Every line but the last ends with the comma that separates it from the next.
-    if (!isLast && text.charCodeAt(lineEnd - 1) !== 0x2c) return null;
-    const stop = isLast ? lineEnd : lineEnd - 1;
-    // The first `":{` closes the key: a quote inside the key is escaped, and a key cut at
-    // one is not a JSON string, so it fails to parse below.
-    const colon = text.indexOf('":{', start + 1);
-    if (
-      colon === -1 ||
-      colon >= stop ||
-      text.charCodeAt(start) !== 0x22 ||
-      text.charCodeAt(stop - 1) !== 0x7d
-    ) {
-      return null;
-    }
-    try {
-      const key = text.slice(start + 1, colon);
-      const path: unknown = PLAIN_JSON_TEXT.test(key) ? key : JSON.parse(text.slice(start, colon + 1));
-      if (typeof path !== 'string') return null;
-      const entry =
-        plainRecord(path, text, colon + 2, stop) ??
-        fromRecord(path, JSON.parse(text.slice(colon + 2, stop)), file);
-      tree.set(path, entry);
-    } catch {
-      return null;
-    }
-    start = lineEnd + 1;
-  }
-  return tree;
-}
-
-function parseTree(text: string, file: string): Tree {
-  const fast = parseTreeLines(text, file);
-  if (fast) return fast;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(file, `${(error as Error).message} (truncated or damaged JSON)`, error);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw corrupt(file, 'expected a JSON object of path → entry');
-  }
-  const tree: Tree = new Map();
-  const records = parsed as Record<string, unknown>;
-  // for…in over the parsed object: no array of [key, value] pairs for a large tree.
-  for (const path in records) tree.set(path, fromRecord(path, records[path], file));
-  return tree;
 }
 
 async function readOptional(file: string): Promise<string | undefined> {
@@ -350,7 +114,7 @@ export class FileStateStore implements StateStore {
     if (sourceText === undefined && destinationText === undefined && journalText === undefined) return null;
     if ((sourceText === undefined) !== (destinationText === undefined)) {
       const missing = sourceText === undefined ? SOURCE_TREE_FILE : DESTINATION_TREE_FILE;
-      throw corrupt(this.file(missing), 'the file is missing while its counterpart exists');
+      throw stateCorrupt(this.file(missing), 'the file is missing while its counterpart exists');
     }
     const state: LastKnownState = {
       source: sourceText === undefined ? new Map() : parseTree(sourceText, this.file(SOURCE_TREE_FILE)),
@@ -377,9 +141,9 @@ export class FileStateStore implements StateStore {
       try {
         parsed = JSON.parse(line) as JournalLine;
       } catch (error) {
-        throw corrupt(file, `line ${i + 1} is not valid JSON`, error);
+        throw stateCorrupt(file, `line ${i + 1} is not valid JSON`, error);
       }
-      if (typeof parsed?.p !== 'string') throw corrupt(file, `line ${i + 1} has no path`);
+      if (typeof parsed?.p !== 'string') throw stateCorrupt(file, `line ${i + 1} has no path`);
       changes.push({
         path: parsed.p,
         source: parsed.s === null ? null : fromRecord(parsed.p, parsed.s, file),
@@ -497,10 +261,10 @@ export class FileStateStore implements StateStore {
     try {
       record = JSON.parse(text) as MetadataRecord;
     } catch (error) {
-      throw corrupt(file, `${(error as Error).message} (truncated or damaged JSON)`, error);
+      throw stateCorrupt(file, `${(error as Error).message} (truncated or damaged JSON)`, error);
     }
     if (typeof record !== 'object' || record === null || typeof record.pair_id !== 'string') {
-      throw corrupt(file, 'pair_id is missing');
+      throw stateCorrupt(file, 'pair_id is missing');
     }
     this.checkPair(record.pair_id);
     const metadata: SyncMetadata = {
