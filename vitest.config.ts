@@ -21,6 +21,7 @@ export default defineConfig({
           name: 'unit',
           include: [
             'packages/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
             'apps/*/src/**/*.test.ts',
             'bench/**/*.test.ts',
             'deploy/**/*.test.ts',
@@ -44,6 +45,7 @@ export default defineConfig({
           name: 'integration',
           include: [
             'packages/*/src/**/*.int.test.ts',
+            'packages/*/test/**/*.int.test.ts',
             'apps/*/src/**/*.int.test.ts',
             'deploy/**/*.int.test.ts',
           ],

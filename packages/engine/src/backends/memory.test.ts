@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStorageContract, listAll, readAll } from '../testing/storage-contract.js';
+import { describeStorageContract, listAll, readAll } from '../../test/testing/storage-contract.js';
 import { MemoryStorage } from './memory.js';
 
 describeStorageContract('MemoryStorage', async () => ({

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@syncengine/storage-local';
 import { describe, expect, it } from 'vitest';
+import { listAll } from '../../test/testing/storage-contract.js';
 import { MemoryStorage } from '../backends/memory.js';
-import { listAll } from '../testing/storage-contract.js';
 import { createIgnoreMatcher, testIgnorePatterns } from './ignore-matcher.js';
 
 describe('testIgnorePatterns (gitignore cases of SPEC §7)', () => {

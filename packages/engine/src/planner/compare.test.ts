@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { file, planInput, scenario, T0 } from '../../test/planner-fixtures.js';
 import type { ComparisonMode, ConflictStrategy, Entry, SyncMode } from '../model.js';
 import { compareEntries, detectChange, isNewer } from './compare.js';
 import { planSync } from './plan.js';
-import { file, planInput, scenario, T0 } from './test-fixtures.js';
 
 /**
  * Per comparison mode: a source/destination pair it holds identical, and one it holds different

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { file, planInput, T0, tree } from '../../test/planner-fixtures.js';
 import type { ComparisonMode } from '../model.js';
 import { hashNeeds, inheritHashes } from './hash-needs.js';
-import { file, planInput, T0, tree } from './test-fixtures.js';
 
 const bare = (path: string, content: string, mtime = T0, id?: string) =>
   file(path, content, { noHash: true, mtime, ...(id ? { id } : {}) });

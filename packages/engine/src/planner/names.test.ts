@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { file, tree } from '../../test/planner-fixtures.js';
 import { conflictFileName, findCaseCollisions } from './names.js';
-import { file, tree } from './test-fixtures.js';
 
 const AT = Date.UTC(2026, 10, 26, 4, 28, 0, 123);
 

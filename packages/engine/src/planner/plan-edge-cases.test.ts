@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { dir, file, planInput, summary, T0 } from '../../test/planner-fixtures.js';
 import { isSyncError } from '../errors.js';
 import { detectChange } from './compare.js';
 import { assertHashesAvailable, planSync } from './plan.js';
-import { dir, file, planInput, summary, T0 } from './test-fixtures.js';
 
 describe('planSync, renames that fall back to delete plus create', () => {
   const old = file('a.txt', 'content');

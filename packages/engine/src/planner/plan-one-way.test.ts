@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { file, type Kind, planInput, scenario, T0 } from '../../test/planner-fixtures.js';
 import type { SyncConfig } from '../config.js';
 import type { Entry, Plan, SyncMode } from '../model.js';
 import { planSync } from './plan.js';
-import { file, type Kind, planInput, scenario, T0 } from './test-fixtures.js';
 
 type Row =
   | 'created at source'

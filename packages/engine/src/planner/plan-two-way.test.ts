@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { dir, file, type Kind, planInput, scenario, summary, T0 } from '../../test/planner-fixtures.js';
 import { isSyncError } from '../errors.js';
 import { planSync } from './plan.js';
-import { dir, file, type Kind, planInput, scenario, summary, T0 } from './test-fixtures.js';
 
 describe('planSync, TWO_WAY decision table (SPEC §3)', () => {
   it.each<[string, Kind, Kind, string, string]>([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { dir, file, planInput, summary, T0 } from '../../test/planner-fixtures.js';
 import type { SyncConfig } from '../config.js';
 import type { ConflictStrategy, Entry, Side, SyncMode } from '../model.js';
 import { planSync } from './plan.js';
-import { dir, file, planInput, summary, T0 } from './test-fixtures.js';
 
 /**
  * The type-change cells: `x` recorded as a file (or as a folder holding `x/f`) on both

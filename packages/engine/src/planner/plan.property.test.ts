@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { dir, file, HASH, T0 } from '../../test/planner-fixtures.js';
 import type { PlanInput } from '../api.js';
 import { resolveConfig } from '../config.js';
 import {
@@ -17,7 +18,6 @@ import { compareEntries } from './compare.js';
 import { hashNeeds, inheritHashes } from './hash-needs.js';
 import { conflictFileName } from './names.js';
 import { planSync } from './plan.js';
-import { dir, file, HASH, T0 } from './test-fixtures.js';
 
 /**
  * Plans, carries the plan out on in-memory trees the way the executor does (recording

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { T0 } from '../../test/planner-fixtures.js';
 import type { PlanInput } from '../api.js';
 import { resolveConfig } from '../config.js';
 import { COMPARISON_MODES, CONFLICT_STRATEGIES, type Entry, SYNC_MODES, type Tree } from '../model.js';
 import { hashNeeds } from './hash-needs.js';
 import { isUnchangedSinceLastSync, planSync } from './plan.js';
-import { T0 } from './test-fixtures.js';
 
 /** One recorded path: a folder, or a file with or without a hash, per side. */
 const recordArb = fc.record({

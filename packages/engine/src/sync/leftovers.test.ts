@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeText } from '../../test/testing/storage-contract.js';
 import { MemoryStorage } from '../backends/memory.js';
 import type { SyncEvent } from '../events.js';
 import { isTempName, tempNameFor } from '../paths.js';
 import { FileStateStore } from '../state/file-state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
-import { writeText } from '../testing/storage-contract.js';
 import { sync } from './sync.js';
 
 const roots: string[] = [];

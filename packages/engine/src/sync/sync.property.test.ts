@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { withUnreadableFolders } from '../../test/testing/unreadable-folders.js';
 import { MemoryStorage } from '../backends/memory.js';
 import { isSameOrBelow } from '../paths.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
-import { withUnreadableFolders } from '../testing/unreadable-folders.js';
 import { sync } from './sync.js';
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withUnreadableFolders } from '../../test/testing/unreadable-folders.js';
 import { MemoryStorage } from '../backends/memory.js';
 import type { SyncConfig } from '../config.js';
 import type { SyncEvent } from '../events.js';
@@ -12,7 +13,6 @@ import { FileStateStore } from '../state/file-state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state-store.js';
 import type { Storage } from '../storage.js';
-import { withUnreadableFolders } from '../testing/unreadable-folders.js';
 import { sync } from './sync.js';
 
 /**

@@ -28,9 +28,14 @@
  * | `subdir=D` | both storages rooted at `D` inside path1 / path2 |
  */
 import { readFileSync } from 'node:fs';
-import type { ConflictHandler } from '../../api.js';
-import type { SyncConfig } from '../../config.js';
-import type { ComparisonMode, ConflictInfo, ConflictResolution, ConflictStrategy } from '../../model.js';
+import type { ConflictHandler } from '../../../src/api.js';
+import type { SyncConfig } from '../../../src/config.js';
+import type {
+  ComparisonMode,
+  ConflictInfo,
+  ConflictResolution,
+  ConflictStrategy,
+} from '../../../src/model.js';
 import { translateRcloneFilterFile } from './filters.js';
 import type { BisyncOption } from './scenario.js';
 

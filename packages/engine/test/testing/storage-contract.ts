@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSyncError } from '../errors.js';
-import { canHashLocally, hashBytes } from '../hash.js';
-import type { Entry } from '../model.js';
-import { isSameOrBelow, isTempFilePath, parentPath, tempPathFor } from '../paths.js';
-import type { Storage } from '../storage.js';
+import { isSyncError } from '../../src/errors.js';
+import { canHashLocally, hashBytes } from '../../src/hash.js';
+import type { Entry } from '../../src/model.js';
+import { isSameOrBelow, isTempFilePath, parentPath, tempPathFor } from '../../src/paths.js';
+import type { Storage } from '../../src/storage.js';
 
 export interface StorageContractOptions {
   /** Files in the large-tree listing test (default 2 000; slow remotes may pass fewer, but not under 500). */

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as engine from '../../index.js';
+import * as engine from '../../../src/index.js';
 import { resultsMarkdown, resultsTable } from './results.js';
 import { type CaseResult, type EngineBinding, listScenarios, runScenario } from './runner.js';
 

@@ -16,10 +16,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ignore from 'ignore';
-import type { SyncOptions, SyncResult } from '../../api.js';
-import type { SyncEvent } from '../../events.js';
-import type { StateStore } from '../../state-store.js';
-import type { Storage } from '../../storage.js';
+import type { SyncOptions, SyncResult } from '../../../src/api.js';
+import type { SyncEvent } from '../../../src/events.js';
+import type { StateStore } from '../../../src/state-store.js';
+import type { Storage } from '../../../src/storage.js';
 import { type CompareContext, compareListing, diffListings } from './compare.js';
 import { NOT_APPLICABLE } from './differences.js';
 import {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Entry } from '../../model.js';
+import type { Entry } from '../../../src/model.js';
 import { type CompareContext, compareListing, ourConflictBase, rcloneConflictBase } from './compare.js';
 import { type Listing, parseGoldenListing, walkTree } from './listing.js';
 import { mapBisyncOptions } from './options.js';

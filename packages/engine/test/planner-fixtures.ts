@@ -2,9 +2,9 @@
  * Builders for planner tests: small trees and one-path scenarios described by each side's
  * change (SPEC §2), so a table cell reads as one line.
  */
-import type { PlanInput } from '../api.js';
-import { resolveConfig, type SyncConfig } from '../config.js';
-import type { Entry, HashAlgorithm, LastKnownState, Plan, Tree } from '../model.js';
+import type { PlanInput } from '../src/api.js';
+import { resolveConfig, type SyncConfig } from '../src/config.js';
+import type { Entry, HashAlgorithm, LastKnownState, Plan, Tree } from '../src/model.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 export const HASH: HashAlgorithm = 'xxh3-64';

@@ -5,7 +5,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEngineInternalPath, VERSIONS_DIR } from '../../paths.js';
+import { isEngineInternalPath, VERSIONS_DIR } from '../../../src/paths.js';
 import { byteChar } from './scenario.js';
 
 /** One file of a listing. */

@@ -1,5 +1,5 @@
-import { SyncError } from '../errors.js';
-import { isSameOrBelow } from '../paths.js';
+import { SyncError } from '../../src/errors.js';
+import { isSameOrBelow } from '../../src/paths.js';
 import {
   type BatchCopies,
   hasBatchCopies,
@@ -7,7 +7,7 @@ import {
   hasSmallReads,
   type ListOptions,
   type Storage,
-} from '../storage.js';
+} from '../../src/storage.js';
 
 /** The storage behind each wrapper: a backend that copies from its own kind needs the real one. */
 const wrapped = new WeakMap<Storage, Storage>();

@@ -17,7 +17,7 @@ import {
   utimesSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { ENGINE_DIR } from '../../paths.js';
+import { ENGINE_DIR } from '../../../src/paths.js';
 import { decodeFileName } from './listing.js';
 import { fsPath, globToRegExp, utcMidnight } from './scenario.js';
 
