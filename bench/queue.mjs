@@ -150,6 +150,7 @@ async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
         maxDeletePercent: 50,
         schedule: null,
         enabled: true,
+        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
       }),
     );
   }
