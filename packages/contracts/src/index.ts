@@ -14,4 +14,5 @@ export * from './pair-status.js';
 export * from './run.js';
 export * from './units.js';
 export * from './versions.js';
+export * from './watch.js';
 export * from './ws-events.js';

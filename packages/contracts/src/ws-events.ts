@@ -4,6 +4,7 @@ import { ConflictSchema } from './conflict.js';
 import { SideSchema } from './enums.js';
 import { PairSchema } from './pair.js';
 import { RunActionSchema, RunProgressSchema, RunSchema } from './run.js';
+import { WatchEventSchemas } from './watch.js';
 
 /**
  * Messages the server sends on `/api/v1/ws`. Every message is JSON `{type, ...}`. The
@@ -53,6 +54,7 @@ export const WsEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('pair.updated'), pair: PairSchema }),
   z.object({ type: z.literal('pair.deleted'), pairId: IdSchema }),
+  ...WatchEventSchemas,
 ]);
 export type WsEvent = z.infer<typeof WsEventSchema>;
 export type WsEventType = WsEvent['type'];

@@ -8,3 +8,4 @@ export * from './progress.js';
 export * from './queue.js';
 export * from './secrets.js';
 export * from './versions.js';
+export * from './watch-leases.js';

@@ -163,6 +163,53 @@ describe('liveReducer', () => {
   });
 });
 
+describe('liveReducer with watched pairs', () => {
+  const pairId = '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11';
+  const watch = (pendingChanges: number) => ({
+    isWatching: true,
+    watchedBy: 'server',
+    modes: { source: 'notify' as const, destination: 'notify' as const },
+    lastChangeAt: '2026-01-01T00:00:01.000Z',
+    pendingChanges,
+    fallbackReason: null,
+    lastRunAt: null,
+  });
+
+  it('keeps the latest watch state of a pair from its watch events, and forgets a deleted pair', () => {
+    const messages: LiveMessage[] = [
+      {
+        type: 'event',
+        event: {
+          type: 'watch.changes',
+          pairId,
+          side: 'source',
+          count: 3,
+          paths: ['a', 'b', 'c'],
+          watch: watch(3),
+        },
+      },
+      {
+        type: 'event',
+        event: {
+          type: 'watch.run_started',
+          pairId,
+          runId: '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c12',
+          kind: 'incremental',
+          reason: null,
+          changes: 3,
+          watch: watch(0),
+        },
+      },
+    ];
+    const state = messages.reduce(liveReducer, initialLiveState);
+    expect(state.watches[pairId]?.pendingChanges).toBe(0);
+    const afterChanges = liveReducer(initialLiveState, messages[0]!);
+    expect(afterChanges.watches[pairId]?.pendingChanges).toBe(3);
+    const deleted = liveReducer(state, { type: 'event', event: { type: 'pair.deleted', pairId } });
+    expect(deleted.watches).toEqual({});
+  });
+});
+
 describe('reconnectDelay', () => {
   it('backs off exponentially up to 15 seconds', () => {
     expect([0, 1, 2, 3, 10].map(reconnectDelay)).toEqual([500, 1000, 2000, 4000, 15_000]);

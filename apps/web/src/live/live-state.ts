@@ -1,4 +1,4 @@
-import type { Conflict, Run, RunAction, RunProgress, WsEvent } from '@syncengine/contracts';
+import type { Conflict, PairWatchState, Run, RunAction, RunProgress, WsEvent } from '@syncengine/contracts';
 
 /** How many streamed actions a run keeps in memory; older ones are in the action log. */
 export const MAX_STREAMED_ACTIONS = 200;
@@ -21,6 +21,8 @@ export interface LiveState {
   generation: number;
   runs: Record<string, LiveRun>;
   pendingConflicts: Record<string, Conflict>;
+  /** The latest watch state of each watched pair that reported one, by pair id. */
+  watches: Record<string, PairWatchState>;
 }
 
 export type LiveMessage =
@@ -37,6 +39,7 @@ export const initialLiveState: LiveState = {
   generation: 0,
   runs: {},
   pendingConflicts: {},
+  watches: {},
 };
 
 /** Delay before the next reconnection attempt: 0.5 s doubling to at most 15 s. */
@@ -134,8 +137,15 @@ function applyEvent(state: LiveState, event: WsEvent): LiveState {
       const { [event.conflict.id]: _resolved, ...rest } = state.pendingConflicts;
       return { ...state, pendingConflicts: rest };
     }
+    case 'watch.changes':
+    case 'watch.run_started':
+    case 'watch.state':
+      return { ...state, watches: { ...state.watches, [event.pairId]: event.watch } };
+    case 'pair.deleted': {
+      const { [event.pairId]: _deleted, ...watches } = state.watches;
+      return { ...state, watches };
+    }
     case 'pair.updated':
-    case 'pair.deleted':
     case 'version.restored':
       return state;
   }
