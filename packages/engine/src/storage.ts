@@ -208,6 +208,12 @@ export interface BatchCopies {
   ): Promise<BatchCopyResult[] | null>;
 }
 
+/** A tree that is a folder on this machine, whose changes the operating system can report. */
+export interface LocalFolder {
+  /** The folder's absolute path. */
+  readonly localPath: string;
+}
+
 const hasMethod = (storage: Storage, name: string) =>
   typeof (storage as unknown as Record<string, unknown>)[name] === 'function';
 
@@ -225,4 +231,8 @@ export function hasSmallReads(storage: Storage): storage is Storage & SmallReads
 
 export function hasBatchCopies(storage: Storage): storage is Storage & BatchCopies {
   return hasMethod(storage, 'copyInBatch');
+}
+
+export function isLocalFolder(storage: Storage): storage is Storage & LocalFolder {
+  return typeof (storage as Partial<LocalFolder>).localPath === 'string';
 }

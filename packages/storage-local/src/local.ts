@@ -22,6 +22,7 @@ import type {
   HashAlgorithm,
   ListingDigest,
   ListOptions,
+  LocalFolder,
   SmallReads,
   Storage,
   StorageCapabilities,
@@ -326,7 +327,9 @@ interface ListedFolder {
  * Names are reported NFC-normalised. A name stored on disk in another form (e.g. NFD) is
  * remembered when listed, so `read`, `write`, `stat`, … of the NFC path reach the real file.
  */
-export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, SmallReads, BatchCopies {
+export class LocalStorage
+  implements Storage, LocalFolder, ChunkedListing, UnchangedCheck, SmallReads, BatchCopies
+{
   readonly kind = 'local';
   readonly root: string;
   readonly description: string;
@@ -418,6 +421,11 @@ export class LocalStorage implements Storage, ChunkedListing, UnchangedCheck, Sm
   /** Creates the root folder (and its parents) when it is missing. */
   async ensureRoot(): Promise<void> {
     await fsp.mkdir(this.root, { recursive: true });
+  }
+
+  /** The root folder (`LocalFolder`). */
+  get localPath(): string {
+    return this.root;
   }
 
   /** The on-disk relative path for an NFC path. */

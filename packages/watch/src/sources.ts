@@ -1,4 +1,4 @@
-import { type Entry, isEngineInternalPath, type Storage } from '@syncengine/engine';
+import { type Entry, isEngineInternalPath, isLocalFolder, type Storage } from '@syncengine/engine';
 import { relativeChangePath } from './dirty-set.js';
 
 /** Where a side's changes come from: told changed relative paths, or that it stopped working. */
@@ -22,9 +22,7 @@ export type LocalWatcherFactory = (root: string, sink: ChangeSink) => Promise<Ch
 
 /** The root folder of a local storage, or null for a backend that must be polled. */
 export function localRootOf(storage: Storage): string | null {
-  if (storage.kind !== 'local') return null;
-  const root = (storage as { root?: unknown }).root;
-  return typeof root === 'string' ? root : null;
+  return isLocalFolder(storage) ? storage.localPath : null;
 }
 
 /**
