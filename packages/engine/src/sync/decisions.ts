@@ -126,15 +126,13 @@ export async function applyConflictDecisions(options: ApplyDecisionsOptions): Pr
       storages.destination.capabilities.hashAlgorithms.includes(algorithm),
     );
     const hashAlgorithm: HashAlgorithm = common.find(canHashLocally) ?? DEFAULT_HASH;
-    const recorder = new StateRecorder(
-      options.state,
-      (error) => emit({ type: 'warning', message: `could not record progress: ${String(error)}` }),
-      0,
-      256,
-      async () => {
+    const recorder = new StateRecorder(options.state, {
+      onFailure: (error) => emit({ type: 'warning', message: `could not record progress: ${String(error)}` }),
+      delayMs: 0,
+      beforeWrite: async () => {
         await Promise.all(SIDES.map((side) => storages[side].flush?.()));
       },
-    );
+    });
     const executor = new Executor({
       storages,
       trees,

@@ -1,6 +1,24 @@
 import type { Entry, LastKnownState, Tree } from '../model.js';
 import type { StateChange, StateStore } from '../state-store.js';
 
+/** How a `StateRecorder` batches, makes durable and reports. */
+export interface StateRecorderOptions {
+  /** Told about each batch that could not be written (the full save at the end writes it again). */
+  onFailure: (error: unknown) => void;
+  /** How long a change waits for others to join its batch (default 50 ms). */
+  delayMs?: number;
+  /** A batch this large is written at once (default 256). */
+  maxBatch?: number;
+  /**
+   * Runs before each batch is written, e.g. to make the storages' writes durable: nothing is
+   * recorded as synced before its bytes are on disk. When it fails, the batch is not written
+   * and `durabilityError` is set.
+   */
+  beforeWrite?: () => Promise<void>;
+  /** The state before the run, which `compose` applies the changes to. */
+  previous?: LastKnownState | null;
+}
+
 /**
  * Records per-action state changes as a run goes: batched for a few milliseconds, then
  * written with `StateStore.update`, so an interrupted run resumes from what was done.
@@ -23,19 +41,13 @@ export class StateRecorder {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  /**
-   * @param beforeWrite runs before each batch is written, e.g. to make the storages' writes
-   *   durable: nothing is recorded as synced before its bytes are on disk. When it fails,
-   *   the batch is not written and `failed` is set.
-   */
-  constructor(
-    private readonly store: StateStore,
-    private readonly onFailure: (error: unknown) => void,
-    private readonly delayMs = 50,
-    private readonly maxBatch = 256,
-    private readonly beforeWrite?: () => Promise<void>,
-    private readonly previous: LastKnownState | null = null,
-  ) {}
+  readonly #store: StateStore;
+  readonly #options: StateRecorderOptions;
+
+  constructor(store: StateStore, options: StateRecorderOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
 
   /** The first failure of `beforeWrite`, if any: the changes from then on are not durable. */
   durabilityError: unknown;
@@ -45,8 +57,8 @@ export class StateRecorder {
   record(...changes: StateChange[]): void {
     this.count += changes.length;
     this.#state ??= {
-      source: new Map(this.previous?.source),
-      destination: new Map(this.previous?.destination),
+      source: new Map(this.#options.previous?.source),
+      destination: new Map(this.#options.previous?.destination),
     };
     // The entries are the run's own and never changed after they are recorded: kept as they
     // are rather than copied (applyStateChanges copies each for a store's own state).
@@ -56,8 +68,8 @@ export class StateRecorder {
       setOrForget(this.#state.destination, change.path, change.destination);
     }
     this.#pending.push(...changes);
-    if (this.#pending.length >= this.maxBatch) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.delayMs);
+    if (this.#pending.length >= (this.#options.maxBatch ?? 256)) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#options.delayMs ?? 50);
   }
 
   /** Writes what is pending; resolves when every change recorded so far is written (or failed). */
@@ -70,19 +82,20 @@ export class StateRecorder {
       // writes the same changes again.
       this.#writing = this.#writing
         .then(async () => {
-          if (this.beforeWrite) {
+          const { beforeWrite } = this.#options;
+          if (beforeWrite) {
             try {
-              await this.beforeWrite();
+              await beforeWrite();
             } catch (error) {
               this.durabilityError ??= error;
               throw error;
             }
           }
-          await this.store.update(batch);
+          await this.#store.update(batch);
         })
         .catch((error: unknown) => {
           this.hasFailedWrites = true;
-          this.onFailure(error);
+          this.#options.onFailure(error);
         });
     }
     return this.#writing;
@@ -95,8 +108,8 @@ export class StateRecorder {
    */
   compose(refreshed: { source: Tree; destination: Tree }): LastKnownState {
     const state = this.#state ?? {
-      source: new Map(this.previous?.source),
-      destination: new Map(this.previous?.destination),
+      source: new Map(this.#options.previous?.source),
+      destination: new Map(this.#options.previous?.destination),
     };
     for (const [path, entry] of refreshed.source) if (!this.#changed.has(path)) state.source.set(path, entry);
     for (const [path, entry] of refreshed.destination)

@@ -190,14 +190,11 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     const flushStorages = async () => {
       await Promise.all(SIDES.map((side) => storages[side].flush?.()));
     };
-    const recorder = new StateRecorder(
-      options.state,
-      (error) => warn(`could not record progress: ${messageOf(error)}`),
-      undefined,
-      undefined,
-      flushStorages,
-      lastKnown,
-    );
+    const recorder = new StateRecorder(options.state, {
+      onFailure: (error) => warn(`could not record progress: ${messageOf(error)}`),
+      beforeWrite: flushStorages,
+      previous: lastKnown,
+    });
     const executor = new Executor({
       storages,
       trees,
