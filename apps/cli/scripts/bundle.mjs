@@ -1,8 +1,9 @@
 // Bundles the CLI into one file, dist/syncengine.js (the `syncengine` bin): Node.js then
 // loads one module instead of a hundred, which takes tens of milliseconds off every command.
 // The folder worker of local disk listings and copies is a second file, dist/folder-worker.js.
-// Left outside: the native hasher, and the remote storage backends, which are imported only
-// when a location needs them (the local disk backend is bundled).
+// Left outside: the native hasher, the remote storage backends, which are imported only
+// when a location needs them (the local disk backend is bundled), and the watch package,
+// whose native change notifications load only when `watch` starts watching.
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -27,6 +28,7 @@ await build({
     '@syncengine/storage-s3',
     '@syncengine/storage-sftp',
     '@syncengine/storage-webdav',
+    '@syncengine/watch',
     'bufferutil',
     'utf-8-validate',
   ],

@@ -12,6 +12,7 @@ import {
   scrubbedMessage,
   scrubSecrets,
 } from '@syncengine/engine';
+import { DEFAULT_WATCH_SETTINGS, WATCH_SETTING_LIMITS } from '@syncengine/watch';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
 import { planCommand } from './plan.command.js';
@@ -19,6 +20,7 @@ import { statusCommand } from './status.command.js';
 import { type CliIo, exitCodeForError, type SyncCommandOptions, syncCommand } from './sync.command.js';
 import { VERSION } from './version.js';
 import { versionsListCommand, versionsRestoreCommand } from './versions.command.js';
+import type { WatchCommandOptions } from './watch.command.js';
 
 const kebab = (value: string) => value.toLowerCase().replaceAll('_', '-');
 
@@ -213,6 +215,44 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
     )
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
       result.exitCode = await syncCommand(source, destination, options, io);
+    });
+
+  addPairOptions(
+    program
+      .command('watch')
+      .summary('sync two folders, then keep syncing each change as it happens')
+      .description(
+        `Sync <source> and <destination>, then watch both: local folders through the operating system's change notifications, remote locations by listing them every --poll seconds (nothing is downloaded to compare). Changes are collected until --debounce ms pass without a new one (at most ten times that), then one run syncs only the changed paths; a full run every --rescan minutes catches what notifications miss. Prints one line per run (with --json, one JSON document per line). Ctrl-C or SIGTERM stops it: the run under way finishes its current action and records its state, and the exit code is 0. A file that changes while it is copied is left for the next run (a warning).`,
+      )
+      .argument('<source>', 'source folder, or a file://, sftp://, s3://, webdav:// or webdavs:// URL')
+      .argument('<destination>', 'destination folder (created on a first sync if missing), or a URL'),
+    { isPlan: false },
+  )
+    .addOption(
+      new Option('--debounce <ms>', 'quiet time after the last change before a run starts')
+        .default(DEFAULT_WATCH_SETTINGS.debounceMs)
+        .argParser(integerParser(WATCH_SETTING_LIMITS.debounceMs.min, WATCH_SETTING_LIMITS.debounceMs.max)),
+    )
+    .addOption(
+      new Option('--rescan <minutes>', 'a full run this often, for what notifications miss')
+        .default(DEFAULT_WATCH_SETTINGS.rescanMinutes)
+        .argParser(
+          integerParser(WATCH_SETTING_LIMITS.rescanMinutes.min, WATCH_SETTING_LIMITS.rescanMinutes.max),
+        ),
+    )
+    .addOption(
+      new Option(
+        '--poll <seconds>',
+        'list remote locations (and folders whose notifications failed) this often',
+      )
+        .default(DEFAULT_WATCH_SETTINGS.pollSeconds)
+        .argParser(integerParser(WATCH_SETTING_LIMITS.pollSeconds.min, WATCH_SETTING_LIMITS.pollSeconds.max)),
+    )
+    .option('--json', 'print one JSON document per line: watching, each run, each fallback, stopped')
+    .option('-q, --quiet', 'print only errors')
+    .action(async (source: string, destination: string, options: WatchCommandOptions) => {
+      const { watchCommand } = await import('./watch.command.js');
+      result.exitCode = await watchCommand(source, destination, options, io);
     });
 
   addPairOptions(
