@@ -75,46 +75,6 @@ describe('PairFormPage', () => {
     });
   });
 
-  it('sends the watch settings, refusing a quiet time below the minimum beside its field', async () => {
-    const fetchSpy = vi.fn(async (url: string, init?: RequestInit) => {
-      if (url.startsWith('/api/v1/folders')) return new Response('{}', { status: 404 });
-      const body = JSON.parse(String(init?.body)) as Record<string, unknown>;
-      return new Response(JSON.stringify({ ...body, id: '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c12' }), {
-        status: 201,
-        headers: { 'content-type': 'application/json' },
-      });
-    });
-    vi.stubGlobal('fetch', fetchSpy);
-    const user = userEvent.setup();
-    const { router } = renderPage('/pairs/new', routes);
-    type(screen.getByLabelText(/^Name/), 'Live');
-    const paths = screen.getAllByLabelText(/^Folder/);
-    type(paths[0]!, '/data/live');
-    type(paths[1]!, '/backup/live');
-    const quietTime = screen.getByLabelText('Quiet time before a run (ms)') as HTMLInputElement;
-    expect(quietTime.disabled).toBe(true);
-    await user.click(screen.getByRole('switch', { name: /Watch both sides/ }));
-    expect(quietTime.disabled).toBe(false);
-    type(quietTime, '10');
-    await user.click(screen.getByRole('button', { name: 'Create pair' }));
-    expect(await screen.findByText('Must be at least 50')).toBeTruthy();
-    expect(fetchSpy.mock.calls.filter(([url]) => String(url).startsWith('/api/v1/pairs'))).toEqual([]);
-
-    type(quietTime, '300');
-    type(screen.getByLabelText('Poll remote sides every (s)'), '30');
-    await user.click(screen.getByRole('button', { name: 'Create pair' }));
-    await waitFor(() =>
-      expect(router.state.location.pathname).toBe('/pairs/7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c12'),
-    );
-    const [, init] = fetchSpy.mock.calls.find(([called]) => called.startsWith('/api/v1/pairs'))!;
-    expect(JSON.parse(String(init?.body)).watch).toEqual({
-      enabled: true,
-      debounceMs: 300,
-      rescanMinutes: 60,
-      pollSeconds: 30,
-    });
-  });
-
   it('shows the server’s field errors beside the fields, and above them the form’s one message', async () => {
     vi.stubGlobal(
       'fetch',

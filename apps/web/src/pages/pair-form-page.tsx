@@ -297,56 +297,6 @@ function PairForm({ pair }: { pair?: Pair }) {
           onChange={(event) => set('enabled', event.currentTarget.checked)}
         />
 
-        <Fieldset legend="Live sync">
-          <Stack gap="sm">
-            <Switch
-              id="watch.enabled"
-              label="Watch both sides and sync changes as they happen"
-              description="Local folders report their changes; remote sides are listed every poll interval. A full run still happens every rescan interval."
-              checked={values.watchEnabled}
-              onChange={(event) => set('watchEnabled', event.currentTarget.checked)}
-              error={errors['watch.enabled']}
-            />
-            <SimpleGrid cols={{ base: 1, sm: 3 }}>
-              <NumberInput
-                clampBehavior="none"
-                id="watch.debounceMs"
-                label="Quiet time before a run (ms)"
-                description="Changes are gathered until none has come for this long."
-                min={50}
-                max={600_000}
-                disabled={!values.watchEnabled}
-                value={values.watchDebounceMs}
-                onChange={(value) => set('watchDebounceMs', value)}
-                error={errors['watch.debounceMs']}
-              />
-              <NumberInput
-                clampBehavior="none"
-                id="watch.rescanMinutes"
-                label="Full rescan every (minutes)"
-                min={1}
-                max={10_080}
-                disabled={!values.watchEnabled}
-                value={values.watchRescanMinutes}
-                onChange={(value) => set('watchRescanMinutes', value)}
-                error={errors['watch.rescanMinutes']}
-              />
-              <NumberInput
-                clampBehavior="none"
-                id="watch.pollSeconds"
-                label="Poll remote sides every (s)"
-                description="SFTP, S3 and WebDAV sides are listed this often."
-                min={5}
-                max={86_400}
-                disabled={!values.watchEnabled}
-                value={values.watchPollSeconds}
-                onChange={(value) => set('watchPollSeconds', value)}
-                error={errors['watch.pollSeconds']}
-              />
-            </SimpleGrid>
-          </Stack>
-        </Fieldset>
-
         <Group justify="space-between" mt="md">
           <Group>
             <Button type="submit" loading={save.isPending}>
