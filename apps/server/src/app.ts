@@ -10,6 +10,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import { errorBody, errorHandler } from './errors.js';
 import { findUnstorableText } from './input-text.js';
 import { type LogOptions, loggerOptions } from './logging.js';
@@ -31,6 +32,7 @@ import type { PairStatusService } from './services/pair-status.service.js';
 import type { RunService } from './services/run.service.js';
 import type { SystemService } from './services/system.service.js';
 import type { VersionService } from './services/version.service.js';
+import { sharedCounterStore } from './shared-counters.js';
 import type { WsGateway } from './ws/gateway.js';
 
 export const API_PREFIX = '/api/v1';
@@ -53,6 +55,11 @@ export interface ServerDeps {
   webDist?: string | undefined;
   cookieSecure?: boolean;
   logger?: LogOptions;
+  /**
+   * Redis, where counts of failed sign-ins are kept for every server process of a
+   * deployment (under `prefix`); without it each process counts its own.
+   */
+  sharedCounters?: { redis: Redis; prefix: string } | undefined;
   /** Log every request (noisy; default only at the debug and trace levels). */
   logRequests?: boolean;
   version?: string;
@@ -134,7 +141,12 @@ export async function buildServer(deps: ServerDeps) {
 
   await app.register(fastifyCookie);
   // Limits are applied where they are declared (failed sign-ins), not to every route.
-  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    ...(deps.sharedCounters
+      ? { store: sharedCounterStore(deps.sharedCounters.redis, `${deps.sharedCounters.prefix}:rate-limit:`) }
+      : {}),
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(fastifySwagger, {
     openapi: {

@@ -5,24 +5,36 @@ import {
   createBullWorker,
   createRedisEventBus,
   failRunsOfFailedJobs,
+  openRedis,
+  PRODUCER_OPTIONS,
 } from '@syncengine/queue-redis';
 import type { EventBus, JobHandlers, JobQueue } from '@syncengine/runs';
+import type { Redis } from 'ioredis';
 
 type Log = { info(message: string): void; warn(message: string): void; error(message: string): void };
 
 /**
  * The queue and bus on Redis (BullMQ producer, pub/sub bus), for a server whose runs
- * execute on BullMQ workers. Enqueueing fails fast while Redis is down.
+ * execute on BullMQ workers, and a client for the counts all server processes share
+ * (failed sign-ins). Enqueueing and counting fail fast while Redis is down.
  */
 export async function createRedisTransport(options: {
   redisUrl: string;
   prefix: string;
   log: Log;
-}): Promise<{ queue: JobQueue; bus: EventBus }> {
+}): Promise<{ queue: JobQueue; bus: EventBus; counters: { redis: Redis; prefix: string } }> {
   const bus = createRedisEventBus({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
   await bus.ready();
   const queue = createBullQueue({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
-  return { queue, bus };
+  let lastError = '';
+  const redis = openRedis(options.redisUrl, PRODUCER_OPTIONS, (error) => {
+    if (error.message !== lastError) options.log.warn(`shared counters: Redis error: ${error.message}`);
+    lastError = error.message;
+  });
+  redis.on('ready', () => {
+    lastError = '';
+  });
+  return { queue, bus, counters: { redis, prefix: options.prefix } };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@syncengine/db';
 import { applyConflictDecisions, previewSync, type Storage, scrubbedMessage, sync } from '@syncengine/engine';
 import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
+import { closeRedis } from '@syncengine/queue-redis';
 import {
   createInProcessEventBus,
   createInProcessQueue,
@@ -34,6 +35,7 @@ import {
   previewPlan,
   type RunExecutorDeps,
 } from '@syncengine/runs';
+import type { Redis } from 'ioredis';
 import { buildServer } from './app.js';
 
 import type { ServerConfig } from './env.js';
@@ -75,9 +77,10 @@ export interface RuntimeOptions {
   inMemoryDatabase?: boolean;
   /**
    * The queue and bus. Default: in-process ones. A deployment with Redis passes the
-   * BullMQ queue and the Redis bus here.
+   * BullMQ queue and the Redis bus here, and a Redis client for the counts that every
+   * server process shares (failed sign-ins).
    */
-  transport?: { queue: JobQueue; bus: EventBus };
+  transport?: { queue: JobQueue; bus: EventBus; counters?: { redis: Redis; prefix: string } };
   executorOptions?: RunExecutorDeps['options'];
   /** Time limits of the in-process queue's jobs where they differ from the catalog's. */
   jobTimeouts?: JobTimeouts;
@@ -247,6 +250,7 @@ export async function createRuntime(options: RuntimeOptions) {
     webDist: config.webDist ?? DEFAULT_WEB_DIST,
     cookieSecure: config.cookieSecure,
     logger: options.logger ?? false,
+    sharedCounters: options.transport?.counters,
     version: VERSION,
   });
   logConnectionError = (error) => app.log.warn({ err: error }, 'database connection lost');
@@ -287,6 +291,7 @@ export async function createRuntime(options: RuntimeOptions) {
       executor.close();
       await queue.close();
       await bus.close();
+      if (options.transport?.counters) await closeRedis(options.transport.counters.redis);
       await database.close();
     },
   };
