@@ -30,6 +30,7 @@ import {
   type JobHandlers,
   type JobQueue,
   type JobTimeouts,
+  moveStoredUrlCredentials,
   openFile,
   previewFile,
   previewPlan,
@@ -272,6 +273,12 @@ export async function createRuntime(options: RuntimeOptions) {
      */
     async start(): Promise<{ generatedAdminPassword: string | null }> {
       const admin = await services.auth.ensureAdmin(config.adminPassword);
+      // Pairs saved before URLs with credentials were refused get them moved and encrypted.
+      await moveStoredUrlCredentials({
+        pairs: repos.pairs,
+        secrets,
+        log: { info: (message) => app.log.info(message), warn: (message) => app.log.warn(message) },
+      });
       for (const pair of await repos.pairs.listScheduled()) {
         if (pair.schedule) await queue.upsertSchedule(pair.id, pair.schedule);
       }

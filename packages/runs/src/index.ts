@@ -7,5 +7,6 @@ export * from './preview.js';
 export * from './progress.js';
 export * from './queue.js';
 export * from './secrets.js';
+export * from './url-credentials.js';
 export * from './versions.js';
 export * from './watch-leases.js';

@@ -14,6 +14,8 @@ export interface SecretBox {
    * looks encrypted already, so a client cannot plant a stored value of its choosing).
    */
   seal(location: Location): StoredLocation;
+  /** One secret value as it is stored (`field` names it in errors). */
+  sealValue(field: string, value: string): string;
   /** The stored location decrypted and validated, ready to open. */
   open(stored: StoredLocation): Location;
 }
@@ -33,20 +35,23 @@ export function createSecretBox(secretKey: string | undefined): SecretBox {
     }
     return key;
   };
+  const sealValue = (field: string, value: string): string => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', requireKey(field), iv);
+    const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+    return `${PREFIX}${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${data.toString('base64url')}`;
+  };
   return {
     seal(location) {
       const stored: StoredLocation = { ...location };
       for (const field of locationSecretFields(location.type)) {
         const value = stored[field];
         if (typeof value !== 'string' || value === '') continue;
-        const iv = randomBytes(12);
-        const cipher = createCipheriv('aes-256-gcm', requireKey(field), iv);
-        const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-        stored[field] =
-          `${PREFIX}${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${data.toString('base64url')}`;
+        stored[field] = sealValue(field, value);
       }
       return stored;
     },
+    sealValue,
     open(stored) {
       const plain: Record<string, unknown> = { ...stored };
       for (const [field, value] of Object.entries(stored)) {
