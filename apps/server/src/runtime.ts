@@ -118,11 +118,15 @@ export async function createRuntime(options: RuntimeOptions) {
   let logConnectionError = (error: Error): void => {
     process.stderr.write(`database connection lost: ${scrubbedMessage(error)}\n`);
   };
+  let forgetCachedReads = (): void => {};
   const database: DatabaseHandle = await createDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     inMemory: options.inMemoryDatabase ?? false,
-    onConnectionError: (error) => logConnectionError(error),
+    onConnectionError: (error) => {
+      forgetCachedReads();
+      logConnectionError(error);
+    },
   });
   const { db } = database;
   const repos = {
@@ -182,6 +186,7 @@ export async function createRuntime(options: RuntimeOptions) {
 
   const requestCounter = createRequestCounter();
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
+  forgetCachedReads = pairService.forgetList;
   const preview = (pair: PairRecord) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair);
   const services = {
     auth: createAuthService({

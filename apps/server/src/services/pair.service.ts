@@ -220,6 +220,11 @@ export function createPairService(deps: {
 
   return {
     getRecord,
+    /**
+     * Forgets the pairs as last read, so that the next list reads the database: called when
+     * a database connection drops, so that an outage is answered as one, not from memory.
+     */
+    forgetList,
     /** Every pair with its latest run; `nextRunAt` is worked out at each call. */
     async list(): Promise<Pair[]> {
       return (await listRecords()).map(toPublic);
