@@ -27,6 +27,7 @@ import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { API_BASE, ApiError, api, errorMessage, query } from '../api/client.js';
 import { useConflicts, usePairs, useResolveConflict } from '../api/hooks.js';
+import { RelativeTime } from '../components/relative-time.js';
 import { outcomeMessage, ResolvedConflicts, useResolvedConflicts } from '../components/resolved-conflicts.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { formatBytes, formatTime } from '../lib/format.js';
@@ -266,7 +267,7 @@ function ConflictCard({
               </Text>
               <Text size="xs" c="dimmed">
                 <Link to={`/pairs/${conflict.pairId}`}>{pairName}</Link> · detected{' '}
-                {formatTime(conflict.detectedAt)}
+                <RelativeTime value={conflict.detectedAt} />
               </Text>
             </div>
           </Group>

@@ -17,9 +17,10 @@ import {
 import { errorMessage } from '../api/client.js';
 import { usePair, usePairRuns, useStartRun } from '../api/hooks.js';
 import { OutOfSyncItems, PairStatusBadge, SideTotalsLine, usePairHealth } from '../components/pair-status.js';
+import { RelativeTime } from '../components/relative-time.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { CONFLICT_STRATEGY_INFO, SYNC_MODE_INFO } from '../lib/actions.js';
-import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
+import { formatBytes, formatDuration } from '../lib/format.js';
 import { bytesMoved, filesMoved, runChartPoints, runDuration } from '../lib/runs.js';
 import { describeSchedule } from '../lib/schedule.js';
 import { RUN_STATUS_COLOR } from '../lib/status.js';
@@ -209,7 +210,9 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
                   return (
                     <Table.Tr key={run.id} data-testid="run-row">
                       <Table.Td>
-                        <Link to={`/runs/${run.id}`}>{formatTime(run.startedAt ?? run.queuedAt)}</Link>
+                        <Link to={`/runs/${run.id}`}>
+                          <RelativeTime value={run.startedAt ?? run.queuedAt} />
+                        </Link>
                       </Table.Td>
                       <Table.Td>
                         <Badge color={RUN_STATUS_COLOR[run.status]} variant="light">

@@ -20,6 +20,7 @@ import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client.js';
 import { type RunActionFilters, usePair, useRun, useRunActions, useRunControl } from '../api/hooks.js';
+import { RelativeTime } from '../components/relative-time.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { ACTION_INFO, actionLabel } from '../lib/actions.js';
@@ -91,7 +92,7 @@ function RunHeader({ run }: { run: Run }) {
         </Group>
         <Text size="sm" c="dimmed">
           {pair.data ? <Link to={`/pairs/${run.pairId}`}>{pair.data.name}</Link> : 'Pair'} · {run.trigger} ·
-          queued {formatTime(run.queuedAt)}
+          queued <RelativeTime value={run.queuedAt} />
         </Text>
       </div>
       <Button variant="default" component={Link} to={`/pairs/${run.pairId}`}>
