@@ -72,6 +72,21 @@ function fakeApi(conflicts: Conflict[], previews: Record<string, ConflictPreview
 const routes = [{ path: '/conflicts', element: <ConflictsPage /> }];
 
 describe('ConflictsPage', () => {
+  it('shows the same facts for both sides, saying where a hash was not read', async () => {
+    const withHash = conflict('c9', 'h.txt', 50_000, 10_000);
+    fakeApi([{ ...withHash, source: { ...withHash.source!, hash: 'ab12cd34', hashAlgorithm: 'xxh128' } }]);
+    renderPage('/conflicts', routes);
+    const source = await screen.findByLabelText('Source version');
+    const destination = screen.getByLabelText('Destination version');
+    expect(within(source).getByText(/xxh128: ab12cd34/)).toBeTruthy();
+    expect(within(source).queryByText('Hash: not read on this side')).toBeNull();
+    expect(within(destination).getByText('Hash: not read on this side')).toBeTruthy();
+    for (const side of [source, destination]) {
+      expect(within(side).getByText(/^Size: /)).toBeTruthy();
+      expect(within(side).getByText(/^Modified: /)).toBeTruthy();
+    }
+  });
+
   it('resolves every selected conflict for its newest side, keeping both when the times are too close', async () => {
     const resolved = fakeApi([
       conflict('c1', 'a.txt', 50_000, 10_000),

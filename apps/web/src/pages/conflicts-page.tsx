@@ -354,10 +354,14 @@ function Side({
         <Stack gap={2}>
           <Text size="sm">Size: {formatBytes(entry.size)}</Text>
           <Text size="sm">Modified: {formatTime(entry.mtime)}</Text>
-          {entry.hash && (
+          {entry.hash ? (
             <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }} ff="monospace">
               {entry.hashAlgorithm ? `${entry.hashAlgorithm}: ` : ''}
               {entry.hash}
+            </Text>
+          ) : (
+            <Text size="xs" c="dimmed">
+              Hash: not read on this side
             </Text>
           )}
         </Stack>
