@@ -93,7 +93,7 @@ export function OutOfSyncItems({ check }: { check: PairSyncStatus }) {
               </Table.Td>
               <Table.Td>
                 <Tooltip label={item.type}>
-                  <Badge variant="light" color={ACTION_INFO[item.type].color}>
+                  <Badge variant="light" color={ACTION_INFO[item.type].color} tt="none">
                     {actionLabel(item.type, item.isDir)}
                   </Badge>
                 </Tooltip>

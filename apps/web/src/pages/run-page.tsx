@@ -221,6 +221,7 @@ function StreamedActions({ actions }: { actions: RunAction[] }) {
                   size="xs"
                   color={action.status === 'failed' ? 'red' : ACTION_INFO[action.type].color}
                   miw={90}
+                  tt="none"
                   style={{ flexShrink: 0 }}
                 >
                   {actionLabel(action.type, action.isDir)}
@@ -326,7 +327,7 @@ function ActionLog({ runId, isActive }: { runId: string; isActive: boolean }) {
                 <Table.Tr key={action.id}>
                   <Table.Td>
                     <Tooltip label={`${action.type}: ${action.reason}`}>
-                      <Badge color={ACTION_INFO[action.type].color} variant="light">
+                      <Badge color={ACTION_INFO[action.type].color} variant="light" tt="none">
                         {actionLabel(action.type, action.isDir)}
                       </Badge>
                     </Tooltip>
