@@ -9,7 +9,7 @@
 //   node bench/api.mjs [--pairs 50] [--duration 10] [--connections 10] [--database-url postgres://…]
 //                      [--queue-only] [--list-only] [--cpu-prof DIR]
 //
-// The list target (issue 17): at least 2 000 req/s with p99 under 50 ms, with either way
+// The list target: at least 2 000 req/s with p99 under 50 ms, with either way
 // of signing in, on either database.
 //
 // POST /runs allows one active run per pair: a trigger for a pair whose run is still
