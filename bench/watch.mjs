@@ -9,6 +9,7 @@
 //   - Unison `-repeat watch`, where this machine's unison has unison-fsmonitor.
 //
 //   node bench/watch.mjs [--files 20000] [--repeat 10] [--idle-seconds 60] [--memory-files 100000]
+//                        [--only pair|memory|unison]
 //
 // Runs the CLI from source (tsx), so nothing needs building first.
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,11 +28,14 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '10' },
     'idle-seconds': { type: 'string', default: '60' },
     'memory-files': { type: 'string', default: '100000' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: node bench/watch.mjs [--files N] [--repeat N] [--idle-seconds S] [--memory-files N]');
+  console.log(
+    'usage: node bench/watch.mjs [--files N] [--repeat N] [--idle-seconds S] [--memory-files N] [--only pair|memory|unison]',
+  );
   process.exit(0);
 }
 const fileCount = Number(values.files);
@@ -246,6 +250,12 @@ function unison() {
   else log('\nUnison with unison-fsmonitor is installed: not measured by this script yet.');
 }
 
-await watchedPair();
-await watchMemory();
-unison();
+// `--only` runs one part: `pair` (latency, idle, burst), `memory` or `unison`.
+const parts = { pair: watchedPair, memory: watchMemory, unison };
+if (values.only !== undefined && !(values.only in parts)) {
+  console.error(`--only must be one of ${Object.keys(parts).join(', ')}, not ${values.only}`);
+  process.exit(2);
+}
+for (const [name, part] of Object.entries(parts)) {
+  if (values.only === undefined || values.only === name) await part();
+}
