@@ -1,5 +1,6 @@
 import { isJobName, JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
 import { type HeldPairLock, isDatabaseUnavailable, type PairLock, PairLockLostError } from '@syncengine/db';
+import { scrubbedMessage, scrubSecrets } from '@syncengine/engine';
 import {
   type JobContext,
   type JobHandlers,
@@ -64,6 +65,28 @@ export interface BullWorker {
   abandon(): Promise<{ handedBack: number }>;
 }
 
+/**
+ * `error` with the secrets of its message and stack removed, as BullMQ may keep it: BullMQ
+ * stores a failed job's `message` (its `failedReason`) and `stack` in Redis, where anyone
+ * with access to Redis reads them. The error itself is scrubbed, so its class (which tells
+ * BullMQ whether to retry) and the error that `onFailed` receives stay the same.
+ */
+function scrubbedForQueue(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(scrubSecrets(String(error)));
+  if (error instanceof DelayedError) return error;
+  try {
+    error.message = scrubSecrets(error.message);
+    if (error.stack) error.stack = scrubSecrets(error.stack);
+    return error;
+  } catch {
+    // A frozen error: a plain copy under the same name keeps BullMQ's name checks working.
+    const copy = new Error(scrubSecrets(error.message));
+    copy.name = error.name;
+    copy.stack = error.stack ? scrubSecrets(error.stack) : copy.stack;
+    return copy;
+  }
+}
+
 /** The pair a job is about, when it must run alone for its pair. */
 function exclusiveKey(name: JobName, payload: unknown): string | null {
   return name === 'sync-run' ? (payload as { pairId: string }).pairId : null;
@@ -108,7 +131,7 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
         held = await options.pairLock.tryAcquire(key);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
-        log?.warn(`job ${job.id}: the database is unreachable (${(error as Error).message}); trying again`);
+        log?.warn(`job ${job.id}: the database is unreachable (${scrubbedMessage(error)}); trying again`);
         return later(outageRetryDelayMs);
       }
       // Someone else is running this pair; look again shortly.
@@ -127,7 +150,7 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       if (error instanceof UnrecoverableJobError) throw new UnrecoverableError(error.message);
       // Not the job's fault: it resumes once the database is back and the pair is free.
       if (error instanceof PairLockLostError || isDatabaseUnavailable(error)) {
-        log?.warn(`job ${job.id} stopped: ${(error as Error).message}; trying again`);
+        log?.warn(`job ${job.id} stopped: ${scrubbedMessage(error)}; trying again`);
         await later(outageRetryDelayMs);
       }
       throw error;
@@ -140,7 +163,13 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
     }
   };
 
-  const worker = new Worker(SYNC_QUEUE, process, {
+  // The one way out of a handler to BullMQ: nothing it stores may hold a secret.
+  const processScrubbed = (job: Job, token?: string): Promise<void> =>
+    process(job, token).catch((error: unknown) => {
+      throw scrubbedForQueue(error);
+    });
+
+  const worker = new Worker(SYNC_QUEUE, processScrubbed, {
     connection: client,
     prefix: options.prefix ?? DEFAULT_PREFIX,
     concurrency: options.concurrency,

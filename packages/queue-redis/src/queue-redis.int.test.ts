@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { BusEvent, RunControlMessage } from '@syncengine/contracts';
+import { type BusEvent, type RunControlMessage, SYNC_QUEUE } from '@syncengine/contracts';
 import { requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
 import type { JobHandlers } from '@syncengine/runs';
 import { Redis } from 'ioredis';
@@ -35,6 +35,16 @@ async function flushPrefix(prefix: string) {
       cursor = next;
       if (keys.length > 0) await client.del(...keys);
     } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Every field of a Redis hash, as stored. */
+async function readHash(key: string): Promise<Record<string, string>> {
+  const client = new Redis(TEST_REDIS_URL);
+  try {
+    return await client.hgetall(key);
   } finally {
     client.disconnect();
   }
@@ -116,6 +126,50 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
     } finally {
       await worker.close();
       await queue.close();
+    }
+  });
+
+  it('stores the error of a failed job in Redis without the secrets its message and stack carry', async () => {
+    const jobPrefix = `${prefix}-f`;
+    const queue = createBullQueue({ connection: TEST_REDIS_URL, prefix: jobPrefix });
+    const secrets = ['sftp-pass-61c0', 's3-secret-9e2b', 'url-pass-40ad'];
+    const failures: Error[] = [];
+    const handler = async () => {
+      throw new Error(
+        `password=${secrets[0]} rejected; S3 secretAccessKey=${secrets[1]}; ` +
+          `fetch https://alice:${secrets[2]}@dav.example/files failed`,
+      );
+    };
+    const worker = createBullWorker({
+      connection: TEST_REDIS_URL,
+      prefix: jobPrefix,
+      concurrency: 1,
+      handlers: { 'sync-run': handler, 'scheduled-sync': handler, 'version-restore': async () => {} },
+      onFailed: ({ error }) => {
+        failures.push(error);
+      },
+    });
+    try {
+      const pairId = randomUUID();
+      // scheduled-sync has one attempt, so its first failure is final.
+      const jobId = randomUUID();
+      await queue.enqueue('scheduled-sync', { pairId }, { jobId });
+      await waitFor(() => failures.length === 1);
+      const job = await queue.queueFor('scheduled-sync').getJob(jobId);
+      expect(job?.failedReason).toMatch(/password=\[redacted\]/);
+      const stored = JSON.stringify(await readHash(`${jobPrefix}:${SYNC_QUEUE}:${jobId}`));
+      expect(stored).toContain('rejected');
+      expect((job?.stacktrace ?? []).join('\n')).toContain('rejected');
+      for (const secret of secrets) {
+        expect(job?.failedReason).not.toContain(secret);
+        expect((job?.stacktrace ?? []).join('\n')).not.toContain(secret);
+        expect(stored).not.toContain(secret);
+        expect(failures[0]!.message).not.toContain(secret);
+      }
+    } finally {
+      await worker.close();
+      await queue.close();
+      await flushPrefix(jobPrefix);
     }
   });
 
