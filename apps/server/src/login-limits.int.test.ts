@@ -1,4 +1,12 @@
-import { canReachPostgres, requireService, TEST_DATABASE_URL, TEST_REDIS_URL } from '@syncengine/db/testing';
+import {
+  canReachPostgres,
+  type OwnRedis,
+  ownRedisProblem,
+  requireService,
+  startOwnRedis,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from '@syncengine/db/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from './routes/auth.routes.js';
@@ -19,6 +27,7 @@ async function canReachRedis(url: string): Promise<string | null> {
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
+const canStartRedis = await requireService('redis-server', ownRedisProblem);
 
 const login = (server: TestServer, username: string, password: string, remoteAddress: string) =>
   server.runtime.app.inject({
@@ -72,5 +81,81 @@ describe.skipIf(!hasPostgres || !hasRedis)('failed sign-ins counted across serve
     }
     expect((await login(first, 'admin', ADMIN_PASSWORD, '10.5.0.1')).statusCode).toBe(429);
     expect((await login(first, 'admin', ADMIN_PASSWORD, '10.5.0.2')).statusCode).toBe(200);
+  });
+});
+
+describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is down', () => {
+  const prefix = `se_test_limits_outage_${crypto.randomUUID().slice(0, 8)}`;
+  let redis: OwnRedis;
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    first = await startTestServer({ driver: 'postgres', redis: { url: redis.url, prefix } });
+    second = await startTestServer({
+      driver: 'postgres',
+      databaseUrl: first.databaseUrl,
+      redis: { url: redis.url, prefix },
+    });
+  });
+  afterAll(async () => {
+    // The servers' workers wait for Redis to close cleanly.
+    await redis?.start().catch(() => {});
+    await second?.close();
+    await first?.close();
+    await redis?.close();
+  });
+
+  /** The failed sign-ins Redis holds for a user name (0 when it has none). */
+  async function sharedFailures(username: string): Promise<number> {
+    const client = new Redis(redis.url);
+    try {
+      const keys = await client.keys(`${prefix}:rate-limit:*login-user:${username}`);
+      return keys.length === 0 ? 0 : Number(await client.get(keys[0]!));
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  it('still refuses a guessed user name on each process, and lets the right password in', async () => {
+    await redis.stop();
+    for (let attempt = 0; attempt < LOGIN_LIMITS.perUser; attempt += 1) {
+      const failed = await login(first, 'outage-guess', `wrong-${attempt}`, `10.6.0.${attempt}`);
+      expect(failed.statusCode).toBe(401);
+    }
+    const refused = await login(first, 'outage-guess', 'another guess', '10.6.1.1');
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Each process counts on its own while Redis is down.
+    expect((await login(second, 'outage-guess', 'a guess', '10.6.1.2')).statusCode).toBe(401);
+    expect((await login(first, 'admin', ADMIN_PASSWORD, '10.6.1.3')).statusCode).toBe(200);
+    expect((await login(second, 'admin', ADMIN_PASSWORD, '10.6.1.4')).statusCode).toBe(200);
+  });
+
+  it('counts in Redis again, across processes, once Redis is back', async () => {
+    await redis.start();
+    // The servers reconnect on their own; a failure counted in Redis says they have.
+    const deadline = Date.now() + 15_000;
+    for (let attempt = 0; (await sharedFailures('reconnect-probe')) === 0; attempt += 1) {
+      if (Date.now() > deadline) throw new Error('the server did not count in Redis again');
+      await login(first, 'reconnect-probe', 'wrong', `10.7.0.${attempt % 250}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const half = LOGIN_LIMITS.perUser / 2;
+    for (let attempt = 0; attempt < half; attempt += 1) {
+      expect((await login(first, 'back-guess', `wrong-${attempt}`, `10.8.0.${attempt}`)).statusCode).toBe(
+        401,
+      );
+      expect((await login(second, 'back-guess', `wrong-${attempt}`, `10.8.1.${attempt}`)).statusCode).toBe(
+        401,
+      );
+    }
+    expect(await sharedFailures('back-guess')).toBe(LOGIN_LIMITS.perUser);
+    for (const server of [first, second]) {
+      const refused = await login(server, 'back-guess', 'another guess', '10.8.2.1');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect((await login(second, 'admin', ADMIN_PASSWORD, '10.8.2.2')).statusCode).toBe(200);
   });
 });
