@@ -103,7 +103,7 @@ describe.skipIf(!hasPostgres)('dashboard routes on Postgres', () => {
 
       expect((await request('POST', `/api/v1/pairs/${pair.id}/runs?wait=true`, {})).status).toBe(200);
       const after = (await request('GET', `/api/v1/pairs/${pair.id}/status`)).body as PairSyncStatus;
-      expect(after).toMatchObject({ state: 'in_sync', outOfSync: 0, items: [], problem: null });
+      expect(after).toMatchObject({ state: 'in_sync', outOfSync: 0, items: [], problem: null, watch: null });
       // a.txt (5) + docs/b.txt (6) + c.txt (7) on both sides, and the folder docs.
       expect(after.sides).toEqual({
         source: { files: 3, folders: 1, bytes: 18 },

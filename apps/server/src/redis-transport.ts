@@ -4,25 +4,27 @@ import {
   createBullQueue,
   createBullWorker,
   createRedisEventBus,
+  createRedisWatchLeases,
   failRunsOfFailedJobs,
   openRedis,
   PRODUCER_OPTIONS,
 } from '@syncengine/queue-redis';
-import type { EventBus, JobHandlers, JobQueue } from '@syncengine/runs';
+import type { EventBus, JobHandlers, JobQueue, WatchLeases } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 
 type Log = { info(message: string): void; warn(message: string): void; error(message: string): void };
 
 /**
  * The queue and bus on Redis (BullMQ producer, pub/sub bus), for a server whose runs
- * execute on BullMQ workers, and a client for the counts all server processes share
- * (failed sign-ins). Enqueueing and counting fail fast while Redis is down.
+ * execute on BullMQ workers, a client for the counts all server processes share
+ * (failed sign-ins), and the watch leases (whose states the pair status reads). Enqueueing and counting fail fast while Redis is down.
  */
-export async function createRedisTransport(options: {
-  redisUrl: string;
-  prefix: string;
-  log: Log;
-}): Promise<{ queue: JobQueue; bus: EventBus; counters: { redis: Redis; prefix: string } }> {
+export async function createRedisTransport(options: { redisUrl: string; prefix: string; log: Log }): Promise<{
+  queue: JobQueue;
+  bus: EventBus;
+  counters: { redis: Redis; prefix: string };
+  watchLeases: WatchLeases;
+}> {
   const bus = createRedisEventBus({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
   await bus.ready();
   const queue = createBullQueue({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
@@ -34,7 +36,12 @@ export async function createRedisTransport(options: {
   redis.on('ready', () => {
     lastError = '';
   });
-  return { queue, bus, counters: { redis, prefix: options.prefix } };
+  const watchLeases = createRedisWatchLeases({
+    connection: options.redisUrl,
+    prefix: options.prefix,
+    log: options.log,
+  });
+  return { queue, bus, counters: { redis, prefix: options.prefix }, watchLeases };
 }
 
 /**

@@ -22,6 +22,7 @@ import { closeRedis } from '@syncengine/queue-redis';
 import {
   createInProcessEventBus,
   createInProcessQueue,
+  createInProcessWatchLeases,
   createRunExecutor,
   createRunLauncher,
   createSecretBox,
@@ -35,6 +36,7 @@ import {
   previewFile,
   previewPlan,
   type RunExecutorDeps,
+  type WatchLeases,
 } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 import { buildServer } from './app.js';
@@ -79,9 +81,15 @@ export interface RuntimeOptions {
   /**
    * The queue and bus. Default: in-process ones. A deployment with Redis passes the
    * BullMQ queue and the Redis bus here, and a Redis client for the counts that every
-   * server process shares (failed sign-ins).
+   * server process shares (failed sign-ins), and the watch leases in Redis (where workers
+   * watch pairs and report their state).
    */
-  transport?: { queue: JobQueue; bus: EventBus; counters?: { redis: Redis; prefix: string } };
+  transport?: {
+    queue: JobQueue;
+    bus: EventBus;
+    counters?: { redis: Redis; prefix: string };
+    watchLeases?: WatchLeases;
+  };
   executorOptions?: RunExecutorDeps['options'];
   /** Time limits of the in-process queue's jobs where they differ from the catalog's. */
   jobTimeouts?: JobTimeouts;
@@ -145,6 +153,7 @@ export async function createRuntime(options: RuntimeOptions) {
     : createInProcessQueue(options.jobTimeouts ? { timeouts: options.jobTimeouts } : {});
   const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
   const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
+  const watchLeases: WatchLeases = options.transport?.watchLeases ?? createInProcessWatchLeases();
   const launcher = createRunLauncher({ runs: repos.runs, queue, bus });
   const paths = createServerPathGuard(config);
   // Local paths are checked again each time a run or a preview opens them: a folder that
@@ -203,6 +212,7 @@ export async function createRuntime(options: RuntimeOptions) {
       pairs: repos.pairs,
       runs: repos.runs,
       previewPlan: preview,
+      watchStates: watchLeases,
     }),
     runs: createRunService({
       runs: repos.runs,
@@ -303,6 +313,7 @@ export async function createRuntime(options: RuntimeOptions) {
       executor.close();
       await queue.close();
       await bus.close();
+      await watchLeases.close();
       if (options.transport?.counters) await closeRedis(options.transport.counters.redis);
       await database.close();
     },

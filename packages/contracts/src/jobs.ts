@@ -20,17 +20,28 @@ export interface JobDefinition<Payload extends z.ZodType> {
 
 const define = <Payload extends z.ZodType>(definition: JobDefinition<Payload>) => definition;
 
+/**
+ * A run started by a watch lists and plans at most this many changed paths; a watch that
+ * saw more starts a full run instead.
+ */
+export const CHANGED_PATHS_LIMIT = 10_000;
+
 /** Queue name shared by every sync job. */
 export const SYNC_QUEUE = 'sync-runs';
 
 export const JOBS = {
   /**
    * Execute one run row (already inserted with status `queued`). Retried after a crash:
-   * the run resumes from the per-action state.
+   * the run resumes from the per-action state. `changedPaths` (a watch's run): the run
+   * lists and plans only these paths (each with everything below it), not the whole tree.
    */
   'sync-run': define({
     queue: SYNC_QUEUE,
-    payload: z.object({ runId: IdSchema, pairId: IdSchema }),
+    payload: z.object({
+      runId: IdSchema,
+      pairId: IdSchema,
+      changedPaths: z.array(z.string().min(1).max(4096)).max(CHANGED_PATHS_LIMIT).optional(),
+    }),
     attempts: 3,
     backoff: { type: 'exponential', delayMs: 5_000 },
     timeoutMs: 24 * 60 * 60_000,

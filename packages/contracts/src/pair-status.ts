@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { PlannedActionSchema } from './run.js';
+import { PairWatchStateSchema } from './watch.js';
 
 /**
  * Where a pair stands: `in_sync` (nothing to do), `out_of_sync` (a run would change
@@ -38,5 +39,11 @@ export const PairSyncStatusSchema = z.object({
   activeRunId: IdSchema.nullable(),
   /** Per side, from the last-known state; null before the first run. */
   sides: z.object({ source: SideTotalsSchema, destination: SideTotalsSchema }).nullable(),
+  /**
+   * The pair's watch as the process watching it reports it; `isWatching: false` while
+   * nobody does (its process died and no other took it over yet); null when the pair's
+   * watch is not enabled.
+   */
+  watch: PairWatchStateSchema.nullable(),
 });
 export type PairSyncStatus = z.infer<typeof PairSyncStatusSchema>;

@@ -30,15 +30,28 @@ export const WATCH_DEFAULTS = {
   pollSeconds: 60,
 } as const;
 
+/**
+ * Limits of each watch setting, inclusive: the one source for the API, the dashboard's
+ * form, the CLI's options and the watcher itself.
+ */
+export const WATCH_SETTING_LIMITS = {
+  debounceMs: { min: 50, max: 600_000 },
+  rescanMinutes: { min: 1, max: 10_080 },
+  pollSeconds: { min: 5, max: 86_400 },
+} as const;
+
+const limited = (key: keyof typeof WATCH_SETTING_LIMITS) =>
+  z.number().int().min(WATCH_SETTING_LIMITS[key].min).max(WATCH_SETTING_LIMITS[key].max);
+
 const watchFields = {
   /** Sync changes as they happen (local sides through notifications, remote sides polled). */
   enabled: z.boolean(),
   /** Quiet time after the last change before a run starts (a run waits at most 10 × this). */
-  debounceMs: z.number().int().min(50).max(600_000),
+  debounceMs: limited('debounceMs'),
   /** A full run at least this often, for what notifications miss. */
-  rescanMinutes: z.number().int().min(1).max(10_080),
+  rescanMinutes: limited('rescanMinutes'),
   /** How often remote sides (SFTP, S3, WebDAV) are listed for changes. */
-  pollSeconds: z.number().int().min(5).max(86_400),
+  pollSeconds: limited('pollSeconds'),
 };
 
 /** A pair's watch settings (SPEC §12), every field present as stored and answered. */

@@ -32,7 +32,7 @@ export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', '
  * What started a run: a user (`manual`), the pair's cron schedule, or conflict decisions
  * (`conflict-resolution`: a small run that only applies the decided conflicts).
  */
-export const RunTriggerSchema = z.enum(['manual', 'schedule', 'conflict-resolution']);
+export const RunTriggerSchema = z.enum(['manual', 'schedule', 'conflict-resolution', 'watch']);
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 
 /** SPEC §10 stats of a finished run. */

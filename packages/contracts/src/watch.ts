@@ -29,6 +29,17 @@ export const PairWatchStateSchema = z.object({
 });
 export type PairWatchState = z.infer<typeof PairWatchStateSchema>;
 
+/** A watched pair's state while no process watches it. */
+export const UNWATCHED_STATE: PairWatchState = Object.freeze({
+  isWatching: false,
+  watchedBy: null,
+  modes: Object.freeze({ source: null, destination: null }),
+  lastChangeAt: null,
+  pendingChanges: 0,
+  fallbackReason: null,
+  lastRunAt: null,
+});
+
 /** Why a watch started a full run instead of an incremental one. */
 export const WatchFullRunReasonSchema = z.enum(['start', 'rescan', 'fallback']);
 export type WatchFullRunReason = z.infer<typeof WatchFullRunReasonSchema>;

@@ -204,7 +204,10 @@ export function createRunExecutor(deps: RunExecutorDeps) {
    * for it (a newer run may own the pair) and the PairLockLostError is thrown, leaving the
    * run active for its job to be tried again, which resumes it from its recorded state.
    */
-  async function execute(payload: { runId: string; pairId: string }, context?: JobContext): Promise<void> {
+  async function execute(
+    payload: { runId: string; pairId: string; changedPaths?: string[] | undefined },
+    context?: JobContext,
+  ): Promise<void> {
     if (live.has(payload.runId)) return;
     const queued = await deps.runs.get(payload.runId);
     // Gone or already finished (a duplicate delivery, or cancelled while queued): nothing to do.
@@ -264,6 +267,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
         config: pairSyncConfig(pair, run),
         controller: liveRun.controller,
         onEvent: work.onEvent,
+        ...(payload.changedPaths ? { changedPaths: payload.changedPaths } : {}),
         ...(pair.conflictResolution === 'MANUAL' ? { onConflict: work.onConflict } : {}),
       });
       await work.settle();

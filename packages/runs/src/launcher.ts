@@ -1,4 +1,4 @@
-import type { RunTrigger } from '@syncengine/contracts';
+import { CHANGED_PATHS_LIMIT, type RunTrigger } from '@syncengine/contracts';
 import { type RunRecord, type RunRepo, toPublicRun } from '@syncengine/db';
 import type { EventBus } from './bus.js';
 import type { JobQueue } from './queue.js';
@@ -18,9 +18,13 @@ export function createRunLauncher(deps: {
   bus: Pick<EventBus, 'publish'>;
 }) {
   return {
+    /**
+     * `changedPaths` (a watch's run): the run lists and plans only these paths; more than
+     * `CHANGED_PATHS_LIMIT` of them make it a full run.
+     */
     async launch(
       pairId: string,
-      options: { trigger: RunTrigger; dryRun?: boolean; force?: boolean },
+      options: { trigger: RunTrigger; dryRun?: boolean; force?: boolean; changedPaths?: readonly string[] },
     ): Promise<LaunchResult> {
       // The common refusal is answered without a failing insert; the insert still decides races.
       const active = await deps.runs.activeForPair(pairId);
@@ -34,7 +38,11 @@ export function createRunLauncher(deps: {
       if (!run) return { activeRun: await deps.runs.activeForPair(pairId) };
       await deps.bus.publish({ type: 'run.queued', run: toPublicRun(run) });
       try {
-        await deps.queue.enqueue('sync-run', { runId: run.id, pairId }, { jobId: run.id });
+        const changedPaths =
+          options.changedPaths && options.changedPaths.length <= CHANGED_PATHS_LIMIT
+            ? { changedPaths: [...options.changedPaths] }
+            : {};
+        await deps.queue.enqueue('sync-run', { runId: run.id, pairId, ...changedPaths }, { jobId: run.id });
       } catch (error) {
         // Without a job the run would hold its pair forever: fail it, visibly.
         const message = `could not enqueue the run: ${error instanceof Error ? error.message : String(error)}`;

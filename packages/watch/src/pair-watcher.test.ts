@@ -113,7 +113,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source: new LocalStorage(src),
       destination: new LocalStorage(dst),
-      settings: { debounceMs: 20 },
+      settings: { debounceMs: 50 },
       run: runner.run,
       localWatcher: factory,
       initialRun: false,
@@ -148,7 +148,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source,
       destination,
-      settings: { debounceMs: 20 },
+      settings: { debounceMs: 50 },
       run: runner.run,
       localWatcher: factory,
       initialRun: false,
@@ -190,7 +190,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source: new LocalStorage(src),
       destination: new LocalStorage(dst),
-      settings: { debounceMs: 20, pollSeconds: 1 },
+      settings: { debounceMs: 50, pollSeconds: 5 },
       run: runner.run,
       localWatcher: failing,
       onEvent: (event) => events.push(event),
@@ -199,17 +199,17 @@ describe('PairWatcher', () => {
     expect(watcher.status.modes).toEqual({ source: 'notify', destination: 'fallback-poll' });
     const fallback = events.find((event) => event.type === 'fallback');
     expect(fallback).toMatchObject({ side: 'destination' });
-    expect(fallback?.type === 'fallback' && fallback.reason).toMatch(/max_user_watches.*polled every 1 s/);
+    expect(fallback?.type === 'fallback' && fallback.reason).toMatch(/max_user_watches.*polled every 5 s/);
     expect(watcher.status.fallbacks.destination).toMatch(/No space left on device/);
     await vi.waitFor(() => expect(runner.requests[0]).toEqual({ kind: 'full', reason: 'fallback' }));
     // The poll's first listing is its baseline; a file made after it is found by a later one.
     await new Promise((resolve) => setTimeout(resolve, 300));
     await writeFile(join(dst, 'late.txt'), 'x');
     await vi.waitFor(() => expect(incremental(runner.requests)).toContainEqual(['late.txt']), {
-      timeout: 10_000,
+      timeout: 20_000,
     });
     await watcher.stop();
-  });
+  }, 30_000);
 
   it('falls back when notifications fail while watching (events overflowed)', async () => {
     const { src, dst } = await folders();
@@ -218,7 +218,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source: new LocalStorage(src),
       destination: new LocalStorage(dst),
-      settings: { debounceMs: 20, pollSeconds: 60 },
+      settings: { debounceMs: 50, pollSeconds: 60 },
       run: runner.run,
       localWatcher: factory,
       initialRun: false,
@@ -242,7 +242,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source: new LocalStorage(src),
       destination: remote,
-      settings: { debounceMs: 20, pollSeconds: 1 },
+      settings: { debounceMs: 50, pollSeconds: 5 },
       run: runner.run,
       localWatcher: factory,
       initialRun: false,
@@ -255,12 +255,12 @@ describe('PairWatcher', () => {
     await vi.waitFor(
       () => expect(incremental(runner.requests)).toEqual([['dir/new.txt', 'dir/old.txt', 'kept.txt']]),
       {
-        timeout: 10_000,
+        timeout: 20_000,
       },
     );
     expect(read).not.toHaveBeenCalled();
     await watcher.stop();
-  });
+  }, 30_000);
 
   it('stop() tells the run under way to stop, awaits it and starts no other', async () => {
     const { src, dst } = await folders();
@@ -270,7 +270,7 @@ describe('PairWatcher', () => {
     const watcher = new PairWatcher({
       source: new LocalStorage(src),
       destination: new LocalStorage(dst),
-      settings: { debounceMs: 10 },
+      settings: { debounceMs: 50 },
       localWatcher: factory,
       run: async (_request, signal) => {
         runs++;
@@ -307,15 +307,15 @@ describe('PairWatcher with the operating system notifications', () => {
     const seen = () => incremental(runner.requests).flat();
 
     await writeFile(join(src, 'a.txt'), 'a');
-    await vi.waitFor(() => expect(seen()).toContain('a.txt'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(seen()).toContain('a.txt'), { timeout: 20_000 });
     await mkdir(join(dst, 'dir/sub'), { recursive: true });
     await writeFile(join(dst, 'dir/sub/b.txt'), 'b');
-    await vi.waitFor(() => expect(seen()).toContain('dir'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(seen()).toContain('dir'), { timeout: 20_000 });
     await rename(join(src, 'a.txt'), join(src, 'c.txt'));
-    await vi.waitFor(() => expect(seen()).toContain('c.txt'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(seen()).toContain('c.txt'), { timeout: 20_000 });
     expect(incremental(runner.requests).at(-1)).toEqual(['a.txt', 'c.txt']);
     await rm(join(dst, 'dir'), { recursive: true });
-    await vi.waitFor(() => expect(incremental(runner.requests).at(-1)).toEqual(['dir']), { timeout: 10_000 });
+    await vi.waitFor(() => expect(incremental(runner.requests).at(-1)).toEqual(['dir']), { timeout: 20_000 });
 
     const before = runner.requests.length;
     await mkdir(join(src, '.syncengine/versions/x'), { recursive: true });

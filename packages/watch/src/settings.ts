@@ -1,3 +1,5 @@
+import { WATCH_DEFAULTS, WATCH_SETTING_LIMITS } from '@syncengine/contracts';
+
 /** How a watched pair is watched (SPEC §12). */
 export interface WatchSettings {
   /** Quiet time after the last change before a run starts (a burst waits at most 10 × this). */
@@ -9,21 +11,16 @@ export interface WatchSettings {
 }
 
 export const DEFAULT_WATCH_SETTINGS: WatchSettings = Object.freeze({
-  debounceMs: 1000,
-  rescanMinutes: 60,
-  pollSeconds: 60,
+  debounceMs: WATCH_DEFAULTS.debounceMs,
+  rescanMinutes: WATCH_DEFAULTS.rescanMinutes,
+  pollSeconds: WATCH_DEFAULTS.pollSeconds,
 });
 
 /** A burst of changes waits at most this many debounce periods before its run. */
 export const MAX_WAIT_FACTOR = 10;
 
-/** Limits of each setting, inclusive; shared by the CLI, the API and the form. */
-export const WATCH_SETTING_LIMITS: Readonly<Record<keyof WatchSettings, { min: number; max: number }>> =
-  Object.freeze({
-    debounceMs: { min: 0, max: 600_000 },
-    rescanMinutes: { min: 1, max: 10_080 },
-    pollSeconds: { min: 1, max: 86_400 },
-  });
+/** Limits of each setting, inclusive (the API's, the form's and the CLI's). */
+export { WATCH_SETTING_LIMITS };
 
 /**
  * The settings with defaults filled in. Throws a RangeError naming the field for a value that

@@ -2,10 +2,13 @@ import { stat } from 'node:fs/promises';
 import {
   OUT_OF_SYNC_LIST_LIMIT,
   type PairSyncStatus,
+  type PairWatchState,
   type PlanPreview,
   type SideTotals,
+  UNWATCHED_STATE,
 } from '@syncengine/contracts';
 import type { PairRecord, PairRepo, RunRepo } from '@syncengine/db';
+import type { WatchLeases } from '@syncengine/runs';
 
 /** How long a check answers again without looking at the folders. */
 const CHECK_TTL_MS = 5_000;
@@ -47,6 +50,8 @@ export function createPairStatusService(deps: {
   pairs: Pick<PairRepo, 'stateTotals'>;
   runs: Pick<RunRepo, 'activeForPair'>;
   previewPlan(pair: PairRecord): Promise<PlanPreview>;
+  /** What the process watching a pair reports (the watch leases). */
+  watchStates: Pick<WatchLeases, 'getState'>;
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
@@ -77,8 +82,12 @@ export function createPairStatusService(deps: {
       const sides: { source: SideTotals; destination: SideTotals } | null = await deps.pairs.stateTotals(
         pair.id,
       );
+      const watch: PairWatchState | null = pair.watch.enabled
+        ? ((await deps.watchStates.getState(pair.id).catch(() => null)) ?? UNWATCHED_STATE)
+        : null;
       const base = {
         pairId: pair.id,
+        watch,
         checkedAt: new Date(now()).toISOString(),
         outOfSync: 0,
         items: [],
