@@ -17,6 +17,7 @@ import {
   Title,
 } from '@mantine/core';
 import type { Pair } from '@syncengine/contracts';
+import { WatchSettingsSchema } from '@syncengine/contracts';
 import { type FormEvent, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, errorMessage } from '../api/client.js';
@@ -297,6 +298,8 @@ function PairForm({ pair }: { pair?: Pair }) {
           onChange={(event) => set('enabled', event.currentTarget.checked)}
         />
 
+        <LiveSyncFields values={values} errors={errors} set={set} />
+
         <Group justify="space-between" mt="md">
           <Group>
             <Button type="submit" loading={save.isPending}>
@@ -344,6 +347,99 @@ function PairForm({ pair }: { pair?: Pair }) {
         </Modal>
       )}
     </form>
+  );
+}
+
+/** The limits of a watch setting, as the API's schema states them. */
+function limitsOf(field: 'debounceMs' | 'rescanMinutes' | 'pollSeconds') {
+  const schema = WatchSettingsSchema.shape[field];
+  return { min: schema.minValue ?? undefined, max: schema.maxValue ?? undefined };
+}
+
+/** What one poll of each remote side costs (README: watched pairs). */
+const POLL_COST: Record<string, string> = {
+  s3: 'on S3, one paid LIST request per 1 000 objects',
+  webdav: 'on WebDAV, one PROPFIND of the tree (one per folder where the server refuses that)',
+  sftp: 'on SFTP, one directory listing per folder',
+};
+
+/** What polling costs for this pair's sides, in one sentence. */
+function pollCostText(values: PairFormValues): string {
+  const costs = [...new Set([values.source.type, values.destination.type])]
+    .map((type) => POLL_COST[type])
+    .filter((cost) => cost !== undefined);
+  if (costs.length === 0) {
+    return 'Both sides are local folders: they are polled only if their change notifications fail.';
+  }
+  return `Each poll lists the whole remote folder, nothing downloaded: ${costs.join('; ')}. Raise it for large remote trees.`;
+}
+
+/**
+ * Live sync (SPEC §12): a watched pair runs on its own after changes. The number inputs
+ * stay editable while watching is off, so the settings can be prepared before turning it on.
+ */
+function LiveSyncFields({
+  values,
+  errors,
+  set,
+}: {
+  values: PairFormValues;
+  errors: FieldErrors;
+  set: <K extends keyof PairFormValues>(key: K, value: PairFormValues[K]) => void;
+}) {
+  return (
+    <Fieldset legend="Live sync">
+      <Stack gap="sm">
+        <Switch
+          id="watch.enabled"
+          label="Watch both sides and sync changes as they happen"
+          description="Local folders are watched through the operating system’s change notifications; SFTP, S3 and WebDAV sides are listed every poll interval. Schedule and Run now keep working."
+          checked={values.watchEnabled}
+          onChange={(event) => set('watchEnabled', event.currentTarget.checked)}
+          error={errors['watch.enabled']}
+        />
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <NumberInput
+            clampBehavior="none"
+            allowDecimal={false}
+            id="watch.debounceMs"
+            label="Quiet time before a run (ms)"
+            description="Changes are gathered until none has come for this long, so a burst of saves makes one run (which waits at most ten times this)."
+            {...limitsOf('debounceMs')}
+            value={values.watchDebounceMs}
+            onChange={(value) => set('watchDebounceMs', value)}
+            error={errors['watch.debounceMs']}
+          />
+          <NumberInput
+            clampBehavior="none"
+            allowDecimal={false}
+            id="watch.rescanMinutes"
+            label="Full rescan every (minutes)"
+            description="A full run compares both whole trees this often, to catch what notifications missed."
+            {...limitsOf('rescanMinutes')}
+            value={values.watchRescanMinutes}
+            onChange={(value) => set('watchRescanMinutes', value)}
+            error={errors['watch.rescanMinutes']}
+          />
+          <NumberInput
+            clampBehavior="none"
+            allowDecimal={false}
+            id="watch.pollSeconds"
+            label="Poll remote sides every (s)"
+            description={`How often SFTP, S3 and WebDAV sides are listed for changes. ${pollCostText(values)}`}
+            {...limitsOf('pollSeconds')}
+            value={values.watchPollSeconds}
+            onChange={(value) => set('watchPollSeconds', value)}
+            error={errors['watch.pollSeconds']}
+          />
+        </SimpleGrid>
+        {!values.watchEnabled && (
+          <Text size="sm" c="dimmed">
+            Not watched: the pair syncs on its schedule or when you press Run now.
+          </Text>
+        )}
+      </Stack>
+    </Fieldset>
   );
 }
 
