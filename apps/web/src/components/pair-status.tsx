@@ -5,6 +5,7 @@ import { usePairSyncStatus } from '../api/hooks.js';
 import { ACTION_INFO, actionLabel } from '../lib/actions.js';
 import { formatBytes } from '../lib/format.js';
 import { PAIR_STATUS_INFO, type PairStatus, pairStatus, pairStatusLabel } from '../lib/status.js';
+import { pairWatchState } from '../lib/watch.js';
 import { useLive } from '../live/live-provider.js';
 import { activeRunOfPair, pendingConflictsByPair } from '../live/live-state.js';
 
@@ -20,6 +21,8 @@ export function usePairHealth(pair: Pair) {
     activeRun,
     conflicts,
     check: check.data,
+    /** Where the pair's watch stands; null when the pair is not watched. */
+    watch: pairWatchState(pair, live.watches, check.data),
     label: pairStatusLabel(status, { conflicts, outOfSync: check.data?.outOfSync ?? 0 }),
   };
 }

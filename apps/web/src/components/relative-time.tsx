@@ -14,9 +14,18 @@ export function useNow(tickMs: number = TICK_MS): number {
   return now;
 }
 
-/** "3 minutes ago", with the exact date and time on hover; `—` when absent. */
-export function RelativeTime({ value }: { value: string | number | null | undefined }) {
-  const now = useNow();
+/**
+ * "3 minutes ago", with the exact date and time on hover; `—` when absent. `tickMs` writes
+ * it again more often where seconds matter (a watched pair's last change).
+ */
+export function RelativeTime({
+  value,
+  tickMs = TICK_MS,
+}: {
+  value: string | number | null | undefined;
+  tickMs?: number;
+}) {
+  const now = useNow(tickMs);
   if (value === null || value === undefined) return <span>—</span>;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return <span>—</span>;

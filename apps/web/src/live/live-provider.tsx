@@ -42,7 +42,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       const events = pending;
       pending = [];
       if (events.length === 0) return;
-      dispatch({ type: 'events', events });
+      dispatch({ type: 'events', events, receivedAt: Date.now() });
       for (const event of events) onEvent(event);
     };
 
@@ -79,6 +79,10 @@ export function LiveProvider({ children }: { children: ReactNode }) {
           break;
         case 'pair.deleted':
           void client.invalidateQueries({ queryKey: keys.pairs, exact: true });
+          break;
+        case 'watch.run_started':
+          // The pair's history lists the run the watch started.
+          void client.invalidateQueries({ queryKey: keys.pairRuns(event.pairId) });
           break;
         default:
           break;

@@ -7,6 +7,7 @@ import {
   type LiveState,
   liveReducer,
   MAX_STREAMED_ACTIONS,
+  MAX_WATCH_ACTIVITY,
   pendingConflictsByPair,
   reconnectDelay,
 } from './live-state.js';
@@ -207,6 +208,72 @@ describe('liveReducer with watched pairs', () => {
     expect(afterChanges.watches[pairId]?.pendingChanges).toBe(3);
     const deleted = liveReducer(state, { type: 'event', event: { type: 'pair.deleted', pairId } });
     expect(deleted.watches).toEqual({});
+  });
+});
+
+describe("liveReducer: a watched pair's activity", () => {
+  const pairId = '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c11';
+  const watch = {
+    isWatching: true,
+    watchedBy: 'server',
+    modes: { source: 'notify' as const, destination: 'notify' as const },
+    lastChangeAt: '2026-01-01T00:00:01.000Z',
+    pendingChanges: 1,
+    fallbackReason: null,
+    lastRunAt: null,
+  };
+  const changes = (path: string): LiveMessage => ({
+    type: 'event',
+    event: { type: 'watch.changes', pairId, side: 'source', count: 1, paths: [path], watch },
+    receivedAt: 5,
+  });
+
+  it('lists changes and started runs newest first, keeping the most recent ones', () => {
+    const messages: LiveMessage[] = [
+      changes('a.txt'),
+      {
+        type: 'events',
+        receivedAt: 1_000,
+        events: [
+          {
+            type: 'watch.run_started',
+            pairId,
+            runId: '7d8f0d0e-4c41-4a39-9d1e-3f7b0e6b2c12',
+            kind: 'full',
+            reason: 'rescan',
+            changes: 0,
+            watch,
+          },
+          { type: 'watch.state', pairId, watch: { ...watch, pendingChanges: 0 } },
+        ],
+      },
+    ];
+    const state = messages.reduce(liveReducer, initialLiveState);
+    const activity = state.watchActivity[pairId] ?? [];
+    expect(activity.map((entry) => entry.kind)).toEqual(['run', 'changes']);
+    // A change carries the server's time; a run the time its event arrived.
+    expect(activity.map((entry) => entry.at)).toEqual([1_000, '2026-01-01T00:00:01.000Z']);
+    expect(activity[0]).toMatchObject({ runKind: 'full', reason: 'rescan' });
+    expect(new Set(activity.map((entry) => entry.id)).size).toBe(2);
+    expect(state.watches[pairId]?.pendingChanges).toBe(0);
+
+    const many = Array.from({ length: MAX_WATCH_ACTIVITY + 5 }, (_, index) => changes(`f${index}`));
+    const full = many.reduce(liveReducer, state);
+    const kept = full.watchActivity[pairId] ?? [];
+    expect(kept).toHaveLength(MAX_WATCH_ACTIVITY);
+    expect(kept[0]).toMatchObject({ paths: [`f${MAX_WATCH_ACTIVITY + 4}`] });
+  });
+
+  it('forgets watch states on a new connection (the status check says where they stand), keeping the activity', () => {
+    const state = liveReducer(initialLiveState, changes('a.txt'));
+    const reconnected = liveReducer(state, {
+      type: 'event',
+      event: { type: 'snapshot', activeRuns: [], pendingConflicts: [] },
+    });
+    expect(reconnected.watches).toEqual({});
+    expect(reconnected.watchActivity[pairId]).toHaveLength(1);
+    const deleted = liveReducer(state, { type: 'event', event: { type: 'pair.deleted', pairId } });
+    expect(deleted.watchActivity).toEqual({});
   });
 });
 

@@ -1,7 +1,42 @@
-import type { Conflict, PairWatchState, Run, RunAction, RunProgress, WsEvent } from '@syncengine/contracts';
+import type {
+  Conflict,
+  PairWatchState,
+  Run,
+  RunAction,
+  RunProgress,
+  Side,
+  WatchFullRunReason,
+  WsEvent,
+} from '@syncengine/contracts';
 
 /** How many streamed actions a run keeps in memory; older ones are in the action log. */
 export const MAX_STREAMED_ACTIONS = 200;
+
+/** How many watch events a pair's activity keeps in memory (newest first). */
+export const MAX_WATCH_ACTIVITY = 30;
+
+/** One thing a pair's watch did, as its `watch.*` events tell it. */
+export type WatchActivity =
+  | {
+      kind: 'changes';
+      /** Unique within the session, for React keys. */
+      id: number;
+      /** When it happened: the server's time of the change, else when the event arrived. */
+      at: string | number | null;
+      side: Side;
+      count: number;
+      /** The first of the changed paths. */
+      paths: string[];
+    }
+  | {
+      kind: 'run';
+      id: number;
+      at: string | number | null;
+      runId: string;
+      runKind: 'incremental' | 'full';
+      reason: WatchFullRunReason | null;
+      changes: number;
+    };
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting';
 
@@ -23,15 +58,20 @@ export interface LiveState {
   pendingConflicts: Record<string, Conflict>;
   /** The latest watch state of each watched pair that reported one, by pair id. */
   watches: Record<string, PairWatchState>;
+  /** What each watched pair's watch did since the page opened, newest first, by pair id. */
+  watchActivity: Record<string, WatchActivity[]>;
+  /** Numbers the activity entries. */
+  activitySeq: number;
 }
 
 export type LiveMessage =
   | { type: 'socket.connecting' }
   | { type: 'socket.open' }
   | { type: 'socket.closed' }
-  | { type: 'event'; event: WsEvent }
+  /** `receivedAt`: when the event arrived (epoch ms), for activity that carries no time of its own. */
+  | { type: 'event'; event: WsEvent; receivedAt?: number }
   /** Events received together, applied in order in one update. */
-  | { type: 'events'; events: WsEvent[] };
+  | { type: 'events'; events: WsEvent[]; receivedAt?: number };
 
 export const initialLiveState: LiveState = {
   connection: 'connecting',
@@ -40,6 +80,8 @@ export const initialLiveState: LiveState = {
   runs: {},
   pendingConflicts: {},
   watches: {},
+  watchActivity: {},
+  activitySeq: 0,
 };
 
 /** Delay before the next reconnection attempt: 0.5 s doubling to at most 15 s. */
@@ -84,13 +126,28 @@ export function liveReducer(state: LiveState, message: LiveMessage): LiveState {
     case 'socket.closed':
       return { ...state, connection: 'reconnecting', attempt: state.attempt + 1 };
     case 'event':
-      return applyEvent(state, message.event);
+      return applyEvent(state, message.event, message.receivedAt);
     case 'events':
-      return message.events.reduce(applyEvent, state);
+      return message.events.reduce((current, event) => applyEvent(current, event, message.receivedAt), state);
   }
 }
 
-function applyEvent(state: LiveState, event: WsEvent): LiveState {
+/** An activity entry before it is numbered. */
+type NewWatchActivity = {
+  [K in WatchActivity['kind']]: Omit<Extract<WatchActivity, { kind: K }>, 'id'>;
+}[WatchActivity['kind']];
+
+function withActivity(state: LiveState, pairId: string, entry: NewWatchActivity): LiveState {
+  const id = state.activitySeq + 1;
+  const list: WatchActivity[] = [{ ...entry, id }, ...(state.watchActivity[pairId] ?? [])];
+  return {
+    ...state,
+    activitySeq: id,
+    watchActivity: { ...state.watchActivity, [pairId]: list.slice(0, MAX_WATCH_ACTIVITY) },
+  };
+}
+
+function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undefined): LiveState {
   switch (event.type) {
     case 'snapshot': {
       const runs: Record<string, LiveRun> = {};
@@ -106,7 +163,9 @@ function applyEvent(state: LiveState, event: WsEvent): LiveState {
       }
       const pendingConflicts: Record<string, Conflict> = {};
       for (const conflict of event.pendingConflicts) pendingConflicts[conflict.id] = conflict;
-      return { ...state, runs, pendingConflicts };
+      // Watch events may have been missed while away: the pairs' statuses, refetched on every
+      // connection, say where each watch stands until its next event.
+      return { ...state, runs, pendingConflicts, watches: {} };
     }
     case 'run.queued':
     case 'run.started':
@@ -138,17 +197,37 @@ function applyEvent(state: LiveState, event: WsEvent): LiveState {
       return { ...state, pendingConflicts: rest };
     }
     case 'watch.changes':
+      return withActivity(withWatch(state, event.pairId, event.watch), event.pairId, {
+        kind: 'changes',
+        at: event.watch.lastChangeAt ?? receivedAt ?? null,
+        side: event.side,
+        count: event.count,
+        paths: event.paths,
+      });
     case 'watch.run_started':
+      return withActivity(withWatch(state, event.pairId, event.watch), event.pairId, {
+        kind: 'run',
+        at: receivedAt ?? null,
+        runId: event.runId,
+        runKind: event.kind,
+        reason: event.reason,
+        changes: event.changes,
+      });
     case 'watch.state':
-      return { ...state, watches: { ...state.watches, [event.pairId]: event.watch } };
+      return withWatch(state, event.pairId, event.watch);
     case 'pair.deleted': {
       const { [event.pairId]: _deleted, ...watches } = state.watches;
-      return { ...state, watches };
+      const { [event.pairId]: _activity, ...watchActivity } = state.watchActivity;
+      return { ...state, watches, watchActivity };
     }
     case 'pair.updated':
     case 'version.restored':
       return state;
   }
+}
+
+function withWatch(state: LiveState, pairId: string, watch: PairWatchState): LiveState {
+  return { ...state, watches: { ...state.watches, [pairId]: watch } };
 }
 
 /** The active (queued, running, paused) run of a pair, if the live state knows one. */

@@ -16,6 +16,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { usePairs, useRecentChanges, useRecentRuns, useServerInfo } from '../api/hooks.js';
 import { PairStatusBadge, usePairHealth } from '../components/pair-status.js';
+import { RunTriggerLabel, WatchGlance } from '../components/pair-watch.js';
 import { RelativeTime } from '../components/relative-time.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { ACTION_INFO, actionLabel } from '../lib/actions.js';
@@ -67,7 +68,7 @@ export function OverviewPage() {
 }
 
 function PairGlance({ pair }: { pair: Pair }) {
-  const { status, label, check } = usePairHealth(pair);
+  const { status, label, check, watch } = usePairHealth(pair);
   return (
     <Card withBorder padding="sm" role="listitem" aria-label={`Pair ${pair.name}`} data-testid="pair-glance">
       <Group justify="space-between" wrap="nowrap" gap="xs">
@@ -80,6 +81,11 @@ function PairGlance({ pair }: { pair: Pair }) {
         <Text size="sm" c="red" mt={4}>
           {check.problem}
         </Text>
+      )}
+      {pair.watch.enabled && (
+        <Group mt={4}>
+          <WatchGlance state={watch} />
+        </Group>
       )}
       <Text size="xs" c="dimmed" mt={4}>
         Last run:{' '}
@@ -142,9 +148,16 @@ function RunRow({ run, name }: { run: Run; name: string }) {
         <Link to={`/runs/${run.id}`}>{name}</Link>
       </Table.Td>
       <Table.Td>
-        <Badge color={RUN_STATUS_COLOR[run.status] ?? 'gray'} variant="light" style={{ overflow: 'visible' }}>
-          {run.dryRun ? `${run.status} (dry run)` : run.status}
-        </Badge>
+        <Group gap={4} wrap="nowrap">
+          <Badge
+            color={RUN_STATUS_COLOR[run.status] ?? 'gray'}
+            variant="light"
+            style={{ overflow: 'visible' }}
+          >
+            {run.dryRun ? `${run.status} (dry run)` : run.status}
+          </Badge>
+          {run.trigger === 'watch' && <RunTriggerLabel trigger={run.trigger} />}
+        </Group>
       </Table.Td>
       <Table.Td style={{ whiteSpace: 'nowrap' }}>
         <RelativeTime value={run.finishedAt ?? run.startedAt ?? run.queuedAt} />

@@ -17,6 +17,7 @@ import {
 import { errorMessage } from '../api/client.js';
 import { usePair, usePairRuns, useStartRun } from '../api/hooks.js';
 import { OutOfSyncItems, PairStatusBadge, SideTotalsLine, usePairHealth } from '../components/pair-status.js';
+import { RunTriggerLabel, WatchPanel } from '../components/pair-watch.js';
 import { RelativeTime } from '../components/relative-time.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { CONFLICT_STRATEGY_INFO, SYNC_MODE_INFO } from '../lib/actions.js';
@@ -41,7 +42,7 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
   const id = pair.id;
   const startRun = useStartRun(id);
   const navigate = useNavigate();
-  const { status, label, check, activeRun } = usePairHealth(pair);
+  const { status, label, check, activeRun, watch } = usePairHealth(pair);
   const location = useLocation();
   useEffect(() => {
     if (location.hash === '#out-of-sync' && check) {
@@ -116,6 +117,8 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
           {!pair.enabled && ' (disabled)'}
         </Text>
       </Group>
+
+      {pair.watch.enabled && <WatchPanel pair={pair} state={watch} />}
 
       {status === 'error' && check?.problem && (
         <Alert color="red" role="alert" title="This pair cannot sync" data-testid="pair-problem">
@@ -224,7 +227,9 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
                           </Badge>
                         )}
                       </Table.Td>
-                      <Table.Td>{run.trigger}</Table.Td>
+                      <Table.Td>
+                        <RunTriggerLabel trigger={run.trigger} />
+                      </Table.Td>
                       <Table.Td>{duration === null ? '—' : formatDuration(duration)}</Table.Td>
                       <Table.Td>{run.stats ? filesMoved(run.stats) : '—'}</Table.Td>
                       <Table.Td>{run.stats ? formatBytes(bytesMoved(run.stats)) : '—'}</Table.Td>

@@ -5,6 +5,7 @@ import { Link, useNavigate } from 'react-router';
 import { errorMessage } from '../api/client.js';
 import { usePairs, useStartRun } from '../api/hooks.js';
 import { PairStatusBadge, SideTotalsLine, usePairHealth } from '../components/pair-status.js';
+import { WatchGlance } from '../components/pair-watch.js';
 import { RelativeTime } from '../components/relative-time.js';
 import { RunProgressBars } from '../components/run-progress.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
@@ -55,7 +56,7 @@ export function PairCard({ pair }: { pair: Pair }) {
   const live = useLive();
   const navigate = useNavigate();
   const startRun = useStartRun(pair.id);
-  const { status, label, check, activeRun, conflicts } = usePairHealth(pair);
+  const { status, label, check, activeRun, conflicts, watch } = usePairHealth(pair);
   const liveRun = activeRun ? live.runs[activeRun.id] : undefined;
 
   return (
@@ -86,6 +87,7 @@ export function PairCard({ pair }: { pair: Pair }) {
           ↳ {describeLocation(pair.destination as Location)}
         </Text>
         <Text size="xs">{SYNC_MODE_INFO[pair.mode].label}</Text>
+        {pair.watch.enabled && <WatchGlance state={watch} />}
         <SideTotalsLine check={check} />
         {activeRun && (activeRun.status === 'running' || activeRun.status === 'paused') && (
           <Link

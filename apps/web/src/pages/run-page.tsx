@@ -27,6 +27,7 @@ import { ACTION_INFO, actionLabel } from '../lib/actions.js';
 import { formatBytes, formatDuration, formatTime } from '../lib/format.js';
 import { bytesMoved, filesMoved, runDuration } from '../lib/runs.js';
 import { conflictsWaiting, RUN_STATUS_COLOR } from '../lib/status.js';
+import { RUN_TRIGGER_LABEL } from '../lib/watch.js';
 import { useLive } from '../live/live-provider.js';
 
 const PAGE_SIZE = 50;
@@ -91,8 +92,8 @@ function RunHeader({ run }: { run: Run }) {
           </Badge>
         </Group>
         <Text size="sm" c="dimmed">
-          {pair.data ? <Link to={`/pairs/${run.pairId}`}>{pair.data.name}</Link> : 'Pair'} · {run.trigger} ·
-          queued <RelativeTime value={run.queuedAt} />
+          {pair.data ? <Link to={`/pairs/${run.pairId}`}>{pair.data.name}</Link> : 'Pair'} ·{' '}
+          {RUN_TRIGGER_LABEL[run.trigger]} · queued <RelativeTime value={run.queuedAt} />
         </Text>
       </div>
       <Button variant="default" component={Link} to={`/pairs/${run.pairId}`}>
