@@ -17,7 +17,7 @@ import {
   Title,
 } from '@mantine/core';
 import type { Pair } from '@syncengine/contracts';
-import { WatchSettingsSchema } from '@syncengine/contracts';
+import { WATCH_SETTING_LIMITS } from '@syncengine/contracts';
 import { type FormEvent, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, errorMessage } from '../api/client.js';
@@ -350,12 +350,6 @@ function PairForm({ pair }: { pair?: Pair }) {
   );
 }
 
-/** The limits of a watch setting, as the API's schema states them. */
-function limitsOf(field: 'debounceMs' | 'rescanMinutes' | 'pollSeconds') {
-  const schema = WatchSettingsSchema.shape[field];
-  return { min: schema.minValue ?? undefined, max: schema.maxValue ?? undefined };
-}
-
 /** What one poll of each remote side costs (README: watched pairs). */
 const POLL_COST: Record<string, string> = {
   s3: 'on S3, one paid LIST request per 1 000 objects',
@@ -405,7 +399,7 @@ function LiveSyncFields({
             id="watch.debounceMs"
             label="Quiet time before a run (ms)"
             description="Changes are gathered until none has come for this long, so a burst of saves makes one run (which waits at most ten times this)."
-            {...limitsOf('debounceMs')}
+            {...WATCH_SETTING_LIMITS.debounceMs}
             value={values.watchDebounceMs}
             onChange={(value) => set('watchDebounceMs', value)}
             error={errors['watch.debounceMs']}
@@ -416,7 +410,7 @@ function LiveSyncFields({
             id="watch.rescanMinutes"
             label="Full rescan every (minutes)"
             description="A full run compares both whole trees this often, to catch what notifications missed."
-            {...limitsOf('rescanMinutes')}
+            {...WATCH_SETTING_LIMITS.rescanMinutes}
             value={values.watchRescanMinutes}
             onChange={(value) => set('watchRescanMinutes', value)}
             error={errors['watch.rescanMinutes']}
@@ -427,7 +421,7 @@ function LiveSyncFields({
             id="watch.pollSeconds"
             label="Poll remote sides every (s)"
             description={`How often SFTP, S3 and WebDAV sides are listed for changes. ${pollCostText(values)}`}
-            {...limitsOf('pollSeconds')}
+            {...WATCH_SETTING_LIMITS.pollSeconds}
             value={values.watchPollSeconds}
             onChange={(value) => set('watchPollSeconds', value)}
             error={errors['watch.pollSeconds']}
