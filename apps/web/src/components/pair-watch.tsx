@@ -1,5 +1,5 @@
 import { Alert, Badge, Card, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
-import type { Pair, PairWatchState } from '@syncengine/contracts';
+import type { Pair, PairWatchState, Side } from '@syncengine/contracts';
 import { Link } from 'react-router';
 import { RUN_STATUS_COLOR } from '../lib/status.js';
 import {
@@ -13,6 +13,9 @@ import {
 import { useLive } from '../live/live-provider.js';
 import type { WatchActivity } from '../live/live-state.js';
 import { RelativeTime } from './relative-time.js';
+
+const SIDES = ['source', 'destination'] as const satisfies readonly Side[];
+const SIDE_TITLE: Record<Side, string> = { source: 'Source', destination: 'Destination' };
 
 /** Seconds matter for a watched pair's last change: its time is written again this often. */
 const LAST_CHANGE_TICK_MS = 5_000;
@@ -105,18 +108,14 @@ export function WatchPanel({ pair, state }: { pair: Pair; state: PairWatchState 
         {state ? (
           <>
             <Group gap="md" wrap="wrap">
-              <Text size="sm" data-testid="watch-mode-source">
-                <Text span c="dimmed">
-                  Source:
-                </Text>{' '}
-                {describeSideMode(state.modes.source, pollSeconds)}
-              </Text>
-              <Text size="sm" data-testid="watch-mode-destination">
-                <Text span c="dimmed">
-                  Destination:
-                </Text>{' '}
-                {describeSideMode(state.modes.destination, pollSeconds)}
-              </Text>
+              {SIDES.map((side) => (
+                <Text size="sm" key={side} data-testid={`watch-mode-${side}`}>
+                  <Text span c="dimmed">
+                    {SIDE_TITLE[side]}:
+                  </Text>{' '}
+                  {describeSideMode(state.modes[side], pollSeconds)}
+                </Text>
+              ))}
               {state.watchedBy && (
                 <Text size="sm">
                   <Text span c="dimmed">

@@ -1,8 +1,9 @@
-import type { Pair, PairSyncStatus, PairWatchState, Run } from '@syncengine/contracts';
+import type { PairSyncStatus, PairWatchState, Run } from '@syncengine/contracts';
 import { act, cleanup, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveProvider } from '../live/live-provider.js';
 import { FakeSocket } from '../test/fake-socket.js';
+import { pairFixture } from '../test/fixtures.js';
 import { renderPage } from '../test/render.js';
 import { PairPage } from './pair-page.js';
 
@@ -15,25 +16,11 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const pair: Pair = {
-  id: PAIR_ID,
-  name: 'Documents',
+const pair = pairFixture(PAIR_ID, 'Documents', {
   source: { type: 'local', path: '/data/docs', secretsSet: [] },
   destination: { type: 'sftp', host: 'nas', port: 22, username: 'me', path: '/docs', secretsSet: [] },
-  mode: 'TWO_WAY',
-  comparisonMode: 'HASH_THEN_MTIME',
-  conflictResolution: 'NEWEST_WINS',
-  ignorePatterns: [],
-  concurrency: { transfers: 4, operations: 8 },
-  maxDeletePercent: 50,
-  schedule: null,
-  enabled: true,
   watch: { enabled: true, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 45 },
-  createdAt: '2025-01-01T00:00:00.000Z',
-  updatedAt: '2025-01-01T00:00:00.000Z',
-  lastRun: null,
-  nextRunAt: null,
-} as Pair;
+});
 
 const watchState = (overrides: Partial<PairWatchState> = {}): PairWatchState => ({
   isWatching: true,

@@ -1,8 +1,8 @@
-import type { Pair } from '@syncengine/contracts';
 import { act, cleanup, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveProvider } from '../live/live-provider.js';
 import { FakeSocket } from '../test/fake-socket.js';
+import { pairFixture } from '../test/fixtures.js';
 import { renderPage } from '../test/render.js';
 import { PairsPage } from './pairs-page.js';
 
@@ -12,26 +12,20 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const pair = (id: string, name: string, overrides: Partial<Pair>): Pair => ({
-  id,
-  name,
-  source: { type: 'local', path: '/a', secretsSet: [] },
-  destination: { type: 'local', path: '/b', secretsSet: [] },
-  mode: 'TWO_WAY',
-  comparisonMode: 'HASH_THEN_MTIME',
-  conflictResolution: 'NEWEST_WINS',
-  ignorePatterns: [],
-  concurrency: { transfers: 4, operations: 8 },
-  maxDeletePercent: 50,
-  schedule: null,
-  enabled: true,
-  watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
-  createdAt: '2025-01-01T00:00:00.000Z',
-  updatedAt: '2025-01-01T00:00:00.000Z',
-  lastRun: null,
-  nextRunAt: null,
-  ...overrides,
-});
+const pair = pairFixture;
+
+function renderPairsPage() {
+  return renderPage('/pairs', [
+    {
+      path: '/pairs',
+      element: (
+        <LiveProvider>
+          <PairsPage />
+        </LiveProvider>
+      ),
+    },
+  ]);
+}
 
 describe('PairsPage', () => {
   it('shows the next scheduled run the server computed, and says when a pair runs only by hand', async () => {
@@ -53,16 +47,7 @@ describe('PairsPage', () => {
           : new Response('{}', { status: 404 }),
       ),
     );
-    renderPage('/pairs', [
-      {
-        path: '/pairs',
-        element: (
-          <LiveProvider>
-            <PairsPage />
-          </LiveProvider>
-        ),
-      },
-    ]);
+    renderPairsPage();
 
     const scheduled = await screen.findByRole('listitem', { name: 'Pair Scheduled' });
     expect(within(scheduled).getByText(/^Next:/).textContent).toBe('Next: in 2 hours');
@@ -110,16 +95,7 @@ describe('PairsPage', () => {
         return new Response('{}', { status: 404 });
       }),
     );
-    renderPage('/pairs', [
-      {
-        path: '/pairs',
-        element: (
-          <LiveProvider>
-            <PairsPage />
-          </LiveProvider>
-        ),
-      },
-    ]);
+    renderPairsPage();
     const socket = FakeSocket.instances[0]!;
     act(() => socket.open());
 
