@@ -5,11 +5,16 @@ import {
   createBullWorker,
   createRedisEventBus,
   createRedisWatchLeases,
-  failRunsOfFailedJobs,
   openRedis,
   PRODUCER_OPTIONS,
 } from '@syncengine/queue-redis';
-import type { EventBus, JobHandlers, JobQueue, WatchLeases } from '@syncengine/runs';
+import {
+  type EventBus,
+  failRunsOfFailedJobs,
+  type JobHandlers,
+  type JobQueue,
+  type WatchLeases,
+} from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 
 type Log = { info(message: string): void; warn(message: string): void; error(message: string): void };

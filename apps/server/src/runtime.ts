@@ -17,18 +17,16 @@ import {
   toPublicRun,
 } from '@syncengine/db';
 import { applyConflictDecisions, previewSync, type Storage, scrubbedMessage, sync } from '@syncengine/engine';
-import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
+import { confineOpening, createPathGuard, openStorage } from '@syncengine/locations';
 import { closeRedis } from '@syncengine/queue-redis';
 import {
   createInProcessEventBus,
   createInProcessQueue,
   createInProcessWatchLeases,
-  createRunExecutor,
+  createJobHandlers,
   createRunLauncher,
   createSecretBox,
-  createVersionRestoreHandler,
   type EventBus,
-  type JobHandlers,
   type JobQueue,
   type JobTimeouts,
   moveStoredUrlCredentials,
@@ -117,8 +115,9 @@ export function resolveSecretKey(config: ServerConfig): string | undefined {
 
 /**
  * Everything the server runs on, wired from its configuration: database (Postgres or
- * embedded PGlite, migrated), queue and bus (in-process unless given), the run executor
- * (when this process executes runs), services, the WebSocket gateway and the Fastify app.
+ * embedded PGlite, migrated), queue and bus (in-process unless given), the job handlers
+ * (the ones the workers build; used when this process executes runs), services, the
+ * WebSocket gateway and the Fastify app.
  */
 export async function createRuntime(options: RuntimeOptions) {
   const { config } = options;
@@ -150,21 +149,24 @@ export async function createRuntime(options: RuntimeOptions) {
   const secrets = createSecretBox(resolveSecretKey(config));
   const inProcessQueue = options.transport
     ? null
-    : createInProcessQueue(options.jobTimeouts ? { timeouts: options.jobTimeouts } : {});
+    : createInProcessQueue({
+        ...(options.jobTimeouts ? { timeouts: options.jobTimeouts } : {}),
+        // A run whose job failed for good must not stay active: it would hold its pair forever.
+        onFailed: (failure) => jobs.onFailed(failure),
+      });
   const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
   const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
   const watchLeases: WatchLeases = options.transport?.watchLeases ?? createInProcessWatchLeases();
   const launcher = createRunLauncher({ runs: repos.runs, queue, bus });
   const paths = createServerPathGuard(config);
-  // Local paths are checked again each time a run or a preview opens them: a folder that
-  // was allowed when the pair was saved may since have been replaced by a symlink.
   const openUnconfined =
     options.openStorage ??
     ((location: Location) =>
       openStorage(location, { isAmbientIdentityAllowed: config.sftpUseServerIdentity }));
-  const open = async (location: Location) => openUnconfined(await confineLocation(location, paths));
+  // Previews and the API's own openings are confined as runs are: at each opening.
+  const open = confineOpening(paths, openUnconfined);
 
-  const executor = createRunExecutor({
+  const jobs = createJobHandlers({
     db,
     pairs: repos.pairs,
     runs: repos.runs,
@@ -174,24 +176,12 @@ export async function createRuntime(options: RuntimeOptions) {
     bus,
     launcher,
     secrets,
-    openStorage: open,
+    paths,
+    openStorage: openUnconfined,
     engine: { sync, applyConflictDecisions },
     ...(options.executorOptions ? { options: options.executorOptions } : {}),
   });
-  const handlers: JobHandlers = {
-    'sync-run': (payload, context) => executor.execute(payload, context),
-    'scheduled-sync': async ({ pairId }) => {
-      const pair = await repos.pairs.get(pairId);
-      if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
-    },
-    'version-restore': createVersionRestoreHandler({
-      pairs: repos.pairs,
-      keptVersions: repos.keptVersions,
-      bus,
-      secrets,
-      openStorage: open,
-    }),
-  };
+  const { handlers } = jobs;
 
   const requestCounter = createRequestCounter();
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
@@ -278,7 +268,6 @@ export async function createRuntime(options: RuntimeOptions) {
     queue,
     bus,
     launcher,
-    executor,
     services,
     /** Jobs this process consumes when it hosts the worker (in-process queue). */
     handlers,
@@ -310,7 +299,7 @@ export async function createRuntime(options: RuntimeOptions) {
     idle: () => inProcessQueue?.idle() ?? Promise.resolve(),
     async close() {
       await app.close();
-      executor.close();
+      jobs.close();
       await queue.close();
       await bus.close();
       await watchLeases.close();

@@ -85,7 +85,9 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
 
       const run = await runToEnd(pair.id);
       expect(run.status).toBe('failed');
-      expect(run.error).toMatch(/source\.path: ".*swap\/source" is outside the allowed roots/);
+      expect(run.error).toMatch(
+        /^invalid pair configuration: the source path is refused by this worker: ".*swap\/source" is outside the allowed roots/,
+      );
       expect(await readdir(outside)).toEqual(['secret.txt']);
       expect(await readdir(destination)).toEqual(['from-destination.txt']);
 
@@ -113,7 +115,9 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       await symlink(outside, join(base, 'later'));
       const run = await runToEnd(pair.id);
       expect(run.status).toBe('failed');
-      expect(run.error).toMatch(/destination\.path: .* is outside the allowed roots/);
+      expect(run.error).toMatch(
+        /the destination path is refused by this worker: .* is outside the allowed roots/,
+      );
       expect(await readdir(outside)).toEqual(['secret.txt']);
     });
   });
@@ -160,7 +164,9 @@ describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database'
       await symlink(dataDir(), source);
       const run = await runToEnd(pair.id);
       expect(run.status).toBe('failed');
-      expect(run.error).toMatch(/source\.path: .* is SyncEngine's data directory/);
+      expect(run.error).toMatch(
+        /the source path is refused by this worker: .* is SyncEngine's data directory/,
+      );
       expect(await readdir(destination)).toEqual([]);
     });
   });

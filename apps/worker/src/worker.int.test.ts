@@ -415,6 +415,36 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     expect(await readdir(pair.destinationDir)).toEqual(['d.txt']);
   });
 
+  it('refuses to restore a version into a pair whose folder was swapped for a symlink leading outside its roots', async () => {
+    const outside = join(root, '..', 'outside-restore');
+    const versionPath = '.syncengine/versions/20260101T000000Z/kept.txt';
+    await mkdir(join(outside, '.syncengine/versions/20260101T000000Z'), { recursive: true });
+    await writeFile(join(outside, versionPath), 'an old copy');
+    const pair = await createPair('restore-swapped', { 'x.txt': 'x' });
+    await rm(pair.destinationDir, { recursive: true });
+    await symlink(outside, pair.destinationDir);
+    await queue.enqueue(
+      'version-restore',
+      { pairId: pair.id, side: 'destination', versionPath },
+      { jobId: `restore-${pair.id}` },
+    );
+    const job = await waitUntil(
+      'the restore job to end',
+      async () => {
+        const current = await queue.queueFor('version-restore').getJob(`restore-${pair.id}`);
+        const state = await current?.getState();
+        return state === 'completed' || state === 'failed' ? current : undefined;
+      },
+      10_000,
+      100,
+    );
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/outside the allowed roots/);
+    expect(await readdir(outside)).toEqual(['.syncengine']);
+    expect(await readdir(join(outside, '.syncengine/versions/20260101T000000Z'))).toEqual(['kept.txt']);
+  });
+
   it('fails a run whose pair the worker may not open at once, with the reason on the run and no retry', async () => {
     const outside = join(root, '..', 'outside', 'source');
     const pair = await createPair('invalid', { 'x.txt': 'x' }, { sourcePath: outside });

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import type { JobPayload } from '@syncengine/contracts';
 import {
   createConflictRepo,
   createDatabase,
@@ -10,24 +9,10 @@ import {
   createRunRepo,
 } from '@syncengine/db';
 import { applyConflictDecisions, sync } from '@syncengine/engine';
-import { confineLocation, createPathGuard, openStorage } from '@syncengine/locations';
-import {
-  createBullQueue,
-  createBullWorker,
-  createRedisEventBus,
-  failRunsOfFailedJobs,
-} from '@syncengine/queue-redis';
-import {
-  createRunExecutor,
-  createRunLauncher,
-  createSecretBox,
-  createVersionRestoreHandler,
-  type JobContext,
-  type JobHandlers,
-  UnrecoverableJobError,
-} from '@syncengine/runs';
+import { createPathGuard, openStorage } from '@syncengine/locations';
+import { createBullQueue, createBullWorker, createRedisEventBus } from '@syncengine/queue-redis';
+import { createJobHandlers, createRunLauncher, createSecretBox } from '@syncengine/runs';
 import type { WorkerConfig } from './env.js';
-import { findPairConfigProblem } from './pair-check.js';
 
 /** The worker's own program files (`src/` or `dist/` with the package's `node_modules`). */
 const PROGRAM_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -40,8 +25,8 @@ export interface WorkerLog {
 
 /**
  * A worker process's parts: the Postgres database and repositories, the Redis event bus,
- * a producer queue (for scheduled runs and conflict follow-ups), the shared run executor
- * and the BullMQ consumer that feeds it.
+ * a producer queue (for scheduled runs and conflict follow-ups), the job handlers the
+ * embedded server builds too, and the BullMQ consumer that feeds them.
  */
 export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const database = await createDatabase({
@@ -62,7 +47,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const paths = createPathGuard(config.allowedRoots, {
     protectedFolders: [{ path: PROGRAM_DIR, name: "SyncEngine's program files" }],
   });
-  const executor = createRunExecutor({
+  const jobs = createJobHandlers({
     db,
     pairs,
     runs,
@@ -72,41 +57,17 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     bus,
     launcher,
     secrets,
-    // Checked again at each opening: a folder may have been swapped for a symlink since.
-    openStorage: async (location) =>
-      openStorage(await confineLocation(location, paths), {
-        isAmbientIdentityAllowed: config.sftpUseServerIdentity,
-      }),
+    paths,
+    openStorage: (location) =>
+      openStorage(location, { isAmbientIdentityAllowed: config.sftpUseServerIdentity }),
     engine: { sync, applyConflictDecisions },
     log,
-  });
-
-  const runSync = async (payload: JobPayload<'sync-run'>, context: JobContext) => {
-    const pair = await pairs.get(payload.pairId);
-    const problem = pair ? await findPairConfigProblem(pair, { secrets, paths }) : null;
-    if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
-    const startedAt = Date.now();
-    log.info('run started', { runId: payload.runId, pairId: payload.pairId, at: startedAt });
-    try {
-      await executor.execute(payload, context);
-    } finally {
-      log.info('run stopped', { runId: payload.runId, pairId: payload.pairId, at: Date.now(), startedAt });
-    }
-  };
-  const handlers: JobHandlers = {
-    'sync-run': runSync,
-    'scheduled-sync': async ({ pairId }) => {
-      const pair = await pairs.get(pairId);
-      if (pair?.enabled) await launcher.launch(pairId, { trigger: 'schedule' });
+    hooks: {
+      onRunStart: ({ runId, pairId, startedAt }) => log.info('run started', { runId, pairId, at: startedAt }),
+      onRunStop: ({ runId, pairId, startedAt, stoppedAt }) =>
+        log.info('run stopped', { runId, pairId, at: stoppedAt, startedAt }),
     },
-    'version-restore': createVersionRestoreHandler({
-      pairs,
-      keptVersions,
-      bus,
-      secrets,
-      openStorage: (location) => openStorage(location),
-    }),
-  };
+  });
 
   const pairLock = createPostgresPairLock({
     url: config.databaseUrl,
@@ -116,14 +77,14 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const worker = createBullWorker({
     connection,
     prefix,
-    handlers,
+    handlers: jobs.handlers,
     concurrency: config.concurrency,
     pairLock,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     log,
     // A run whose job failed for good must not stay active: it would hold its pair forever.
-    onFailed: failRunsOfFailedJobs({ runs, bus }),
+    onFailed: jobs.onFailed,
   });
   await worker.ready();
 
@@ -136,7 +97,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   };
   return {
     /** Runs executing here now. */
-    liveRunIds: () => executor.liveRunIds(),
+    liveRunIds: () => jobs.liveRunIds(),
     /** True when the database answers. */
     pingDatabase: () => database.ping(),
     /**

@@ -185,3 +185,15 @@ export async function confineLocation(location: Location, guard: PathGuard): Pro
       return location;
   }
 }
+
+/**
+ * `open` with every location confined by `guard` first ({@link confineLocation}). Paths are
+ * checked at each opening, not only when a pair is saved: a folder allowed then may since
+ * have been replaced by a symlink leading elsewhere.
+ */
+export function confineOpening<T>(
+  guard: PathGuard,
+  open: (location: Location) => Promise<T>,
+): (location: Location) => Promise<T> {
+  return async (location) => open(await confineLocation(location, guard));
+}

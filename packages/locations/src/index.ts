@@ -9,6 +9,7 @@ export {
 } from '@syncengine/contracts';
 export {
   confineLocation,
+  confineOpening,
   createPathGuard,
   isOverlapping,
   isWithin,

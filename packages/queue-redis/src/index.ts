@@ -3,4 +3,3 @@ export * from './bull-worker.js';
 export * from './connection.js';
 export * from './redis-event-bus.js';
 export * from './redis-watch-leases.js';
-export * from './run-failure.js';

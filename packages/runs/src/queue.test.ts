@@ -67,6 +67,37 @@ describe('in-process job queue', () => {
     await queue.close();
   });
 
+  it('reports a job that failed for good, with its payload, and not a try that will be retried', async () => {
+    const failures: Array<{ name: string; payload: unknown; message: string }> = [];
+    const queue = createInProcessQueue({
+      onFailed: ({ name, payload, error }) => {
+        failures.push({ name, payload, message: error.message });
+      },
+    });
+    const payload = ids();
+    let restoreTries = 0;
+    queue.process({
+      'sync-run': async () => {
+        throw new UnrecoverableJobError('bad pair');
+      },
+      'scheduled-sync': async () => {},
+      'version-restore': async () => {
+        restoreTries += 1;
+        if (restoreTries === 1) throw new Error('try again');
+      },
+    });
+    await queue.enqueue('sync-run', payload);
+    await queue.enqueue('version-restore', {
+      pairId: payload.pairId,
+      side: 'source',
+      versionPath: '.syncengine/versions/x/a',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await queue.idle();
+    expect(failures).toEqual([{ name: 'sync-run', payload, message: 'bad pair' }]);
+    await queue.close();
+  });
+
   it('rejects an invalid cron expression', async () => {
     const queue = createInProcessQueue();
     await expect(queue.upsertSchedule(crypto.randomUUID(), '61 * * * *')).rejects.toThrow();

@@ -39,6 +39,13 @@ export type JobHandlers = {
   [Name in JobName]: (payload: JobPayload<Name>, context: JobContext) => Promise<void>;
 };
 
+/** A job that failed for good (no retries left, or unrecoverable), with its parsed payload when there is one. */
+export interface JobFailure {
+  name: string;
+  payload: unknown;
+  error: Error;
+}
+
 /** Time limits per job, where they differ from the catalog's `timeoutMs` (tests, operators). */
 export type JobTimeouts = Partial<Record<JobName, number>>;
 
@@ -120,6 +127,8 @@ export function createInProcessQueue(
   options: {
     concurrency?: number;
     onError?: (error: unknown, job: { name: string; payload: unknown }) => void;
+    /** Called when a job has failed for good, as a BullMQ worker's `onFailed` is. */
+    onFailed?: (failure: JobFailure) => Promise<void> | void;
     timeouts?: JobTimeouts;
   } = {},
 ): InProcessQueue {
@@ -160,8 +169,14 @@ export function createInProcessQueue(
       await handler(definition.payload.parse(job.payload), { signal: timer.signal });
     } catch (error) {
       options.onError?.(error, job);
-      if (error instanceof UnrecoverableJobError || job.attempt + 1 >= definition.attempts || isClosed)
-        return;
+      const isFinal = error instanceof UnrecoverableJobError || job.attempt + 1 >= definition.attempts;
+      if (isFinal && options.onFailed) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        await Promise.resolve(
+          options.onFailed({ name: job.name, payload: job.payload, error: failure }),
+        ).catch((failed: unknown) => options.onError?.(failed, job));
+      }
+      if (isFinal || isClosed) return;
       const delay =
         definition.backoff.type === 'fixed'
           ? definition.backoff.delayMs

@@ -1,6 +1,7 @@
 import type { JobPayload, Location, Side } from '@syncengine/contracts';
 import type { KeptVersionRepo, PairRecord, PairRepo } from '@syncengine/db';
 import { isSyncError, parseVersionPath, restoreVersion, type Storage } from '@syncengine/engine';
+import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus } from './bus.js';
 import { UnrecoverableJobError } from './queue.js';
 import type { SecretBox } from './secrets.js';
@@ -73,8 +74,8 @@ export async function restoreKeptVersion(
 }
 
 /**
- * The `version-restore` job's handler. A pair deleted meanwhile, or a version that is no
- * longer there, ends the job without retries.
+ * The `version-restore` job's handler. A pair deleted meanwhile, a version that is no
+ * longer there, or a side whose path the confinement refuses ends the job without retries.
  */
 export function createVersionRestoreHandler(
   deps: Parameters<typeof restoreKeptVersion>[0] & { pairs: Pick<PairRepo, 'get'> },
@@ -86,6 +87,7 @@ export function createVersionRestoreHandler(
       await restoreKeptVersion(deps, pair, payload.side, payload.versionPath);
     } catch (error) {
       if (
+        error instanceof PathNotAllowedError ||
         isSyncError(error, 'NOT_FOUND') ||
         isSyncError(error, 'INVALID_PATH') ||
         isSyncError(error, 'CONFLICT')

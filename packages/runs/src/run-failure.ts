@@ -1,19 +1,19 @@
 import type { JobPayload } from '@syncengine/contracts';
 import { type RunRepo, toPublicRun } from '@syncengine/db';
 import { scrubbedMessage } from '@syncengine/engine';
-import type { EventBus } from '@syncengine/runs';
-import type { BullWorkerOptions } from './bull-worker.js';
+import type { EventBus } from './bus.js';
+import type { JobFailure } from './queue.js';
 
 /**
- * The `onFailed` of a worker that executes sync runs: when a `sync-run` job has failed for
- * good (retries used up, invalid pair configuration, a worker dying twice on it), its run
- * is failed with the job's error, so the reason is on the run and the run no longer holds
- * its pair. Runs that already ended are left as they are.
+ * The `onFailed` of a queue consumer that executes sync runs: when a `sync-run` job has
+ * failed for good (retries used up, invalid pair configuration, a worker dying twice on it),
+ * its run is failed with the job's error, so the reason is on the run and the run no longer
+ * holds its pair. Runs that already ended are left as they are.
  */
 export function failRunsOfFailedJobs(deps: {
   runs: Pick<RunRepo, 'transition'>;
   bus: Pick<EventBus, 'publish'>;
-}): NonNullable<BullWorkerOptions['onFailed']> {
+}): (failure: JobFailure) => Promise<void> {
   return async ({ name, payload, error }) => {
     if (name !== 'sync-run' || payload === null) return;
     const { runId } = payload as JobPayload<'sync-run'>;

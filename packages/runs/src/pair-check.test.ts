@@ -1,8 +1,8 @@
 import type { PairRecord } from '@syncengine/db';
 import { createPathGuard } from '@syncengine/locations';
-import { createSecretBox } from '@syncengine/runs';
 import { describe, expect, it } from 'vitest';
 import { findPairConfigProblem } from './pair-check.js';
+import { createSecretBox } from './secrets.js';
 
 const serverKey = 'k'.repeat(40);
 

@@ -1,6 +1,6 @@
 import type { PairRecord } from '@syncengine/db';
 import { type PathGuard, PathNotAllowedError } from '@syncengine/locations';
-import type { SecretBox } from '@syncengine/runs';
+import type { SecretBox } from './secrets.js';
 
 /**
  * Why this worker cannot run the pair as configured, or null when it can: a location that

@@ -1,0 +1,67 @@
+import type { Location } from '@syncengine/contracts';
+import type { PairRepo } from '@syncengine/db';
+import type { Storage } from '@syncengine/engine';
+import { confineOpening, type PathGuard } from '@syncengine/locations';
+import { createRunExecutor, type RunExecutorDeps } from './executor.js';
+import { findPairConfigProblem } from './pair-check.js';
+import { type JobHandlers, UnrecoverableJobError } from './queue.js';
+import { failRunsOfFailedJobs } from './run-failure.js';
+import { createVersionRestoreHandler } from './versions.js';
+
+/** Called around each `sync-run` job this process executes, once its pre-run check passed. */
+export interface RunHooks {
+  onRunStart?(run: { runId: string; pairId: string; startedAt: number }): void;
+  onRunStop?(run: { runId: string; pairId: string; startedAt: number; stoppedAt: number }): void;
+}
+
+/** What the job handlers need: the run executor's parts, the path confinement and hooks. */
+export interface JobHandlerDeps extends Omit<RunExecutorDeps, 'openStorage' | 'runs'> {
+  pairs: Pick<PairRepo, 'get'>;
+  runs: RunExecutorDeps['runs'] & Parameters<typeof failRunsOfFailedJobs>[0]['runs'];
+  /** The confinement of local paths, checked before a run and at every storage opening. */
+  paths: PathGuard;
+  /** Opens a location; every location is confined by `paths` before it gets here. */
+  openStorage(location: Location): Promise<Storage>;
+  hooks?: RunHooks;
+}
+
+/**
+ * The handlers of the jobs that run syncs (`sync-run`, `scheduled-sync`,
+ * `version-restore`), built the same way for the embedded server and the workers, so a
+ * run happens in one place whatever consumes its job. A `sync-run` whose pair this process
+ * cannot run as configured (a location that does not decrypt, a local path the confinement
+ * refuses) fails at once without retries; `onFailed` then records the reason on its run.
+ */
+export function createJobHandlers(deps: JobHandlerDeps) {
+  const openStorage = confineOpening(deps.paths, deps.openStorage);
+  const executor = createRunExecutor({ ...deps, openStorage });
+  const handlers: JobHandlers = {
+    'sync-run': async (payload, context) => {
+      const pair = await deps.pairs.get(payload.pairId);
+      const problem = pair ? await findPairConfigProblem(pair, deps) : null;
+      if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
+      const run = { runId: payload.runId, pairId: payload.pairId, startedAt: Date.now() };
+      deps.hooks?.onRunStart?.(run);
+      try {
+        await executor.execute(payload, context);
+      } finally {
+        deps.hooks?.onRunStop?.({ ...run, stoppedAt: Date.now() });
+      }
+    },
+    'scheduled-sync': async ({ pairId }) => {
+      const pair = await deps.pairs.get(pairId);
+      if (pair?.enabled) await deps.launcher.launch(pairId, { trigger: 'schedule' });
+    },
+    'version-restore': createVersionRestoreHandler({ ...deps, openStorage }),
+  };
+  return {
+    handlers,
+    /** For the queue consumer: a `sync-run` job that failed for good fails its run. */
+    onFailed: failRunsOfFailedJobs(deps),
+    /** Runs executing in this process. */
+    liveRunIds: () => executor.liveRunIds(),
+    /** Stops listening for run control and cancels the runs executing here. */
+    close: () => executor.close(),
+  };
+}
+export type JobHandlerSet = ReturnType<typeof createJobHandlers>;
