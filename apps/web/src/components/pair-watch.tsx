@@ -20,19 +20,22 @@ const SIDE_TITLE: Record<Side, string> = { source: 'Source', destination: 'Desti
 /** Seconds matter for a watched pair's last change: its time is written again this often. */
 const LAST_CHANGE_TICK_MS = 5_000;
 
-/** "Live", "Live, polling", "Live sync stopped": how a watched pair is watched, at a glance. */
-export function WatchBadge({ state }: { state: PairWatchState | null }) {
+/** "Live sync", "Live sync, polling", "Live sync stopped": how a watched pair is watched, at a glance. */
+export function WatchBadge({ state, isShort = false }: { state: PairWatchState | null; isShort?: boolean }) {
   const info = WATCH_BADGE_INFO[watchBadgeKind(state)];
   return (
     <Tooltip label={info.description} multiline maw={280}>
       <Badge color={info.color} variant="light" tt="none" data-testid="watch-badge" style={{ flexShrink: 0 }}>
-        {info.label}
+        {isShort ? info.short : info.label}
       </Badge>
     </Tooltip>
   );
 }
 
-/** "Last change 12 seconds ago · 3 changes waiting": how far behind a watched pair is. */
+/**
+ * "Last change: 12 seconds ago", "3 changes waiting": how far behind a watched pair is.
+ * Nothing counts what waits while no process watches the pair, so no count is shown then.
+ */
 export function WatchProgressLine({ state }: { state: PairWatchState | null }) {
   if (!state) return null;
   return (
@@ -45,14 +48,16 @@ export function WatchProgressLine({ state }: { state: PairWatchState | null }) {
           'none seen yet'
         )}
       </Text>
-      <Text
-        size="xs"
-        c={state.pendingChanges > 0 ? undefined : 'dimmed'}
-        fw={state.pendingChanges > 0 ? 600 : undefined}
-        data-testid="watch-pending"
-      >
-        {pendingChangesLabel(state.pendingChanges)}
-      </Text>
+      {state.isWatching && (
+        <Text
+          size="xs"
+          c={state.pendingChanges > 0 ? undefined : 'dimmed'}
+          fw={state.pendingChanges > 0 ? 600 : undefined}
+          data-testid="watch-pending"
+        >
+          {pendingChangesLabel(state.pendingChanges)}
+        </Text>
+      )}
     </>
   );
 }
@@ -103,7 +108,7 @@ export function WatchPanel({ pair, state }: { pair: Pair; state: PairWatchState 
           <Title order={2} size="h4" id="live-sync-title">
             Live sync
           </Title>
-          <WatchBadge state={state} />
+          <WatchBadge state={state} isShort />
         </Group>
         {state ? (
           <>

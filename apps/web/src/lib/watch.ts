@@ -34,27 +34,41 @@ export function pairWatchState(
 /** How the dashboard sums up a watched pair's watch. */
 export type WatchBadgeKind = 'live' | 'polling' | 'stopped' | 'starting';
 
-export const WATCH_BADGE_INFO: Record<WatchBadgeKind, { label: string; color: string; description: string }> =
-  {
-    live: { label: 'Live', color: 'teal', description: 'Changes on either side are synced as they happen.' },
-    polling: {
-      label: 'Live, polling',
-      color: 'yellow',
-      description: 'Notifications failed on a side, which is listed every poll interval instead.',
-    },
-    stopped: {
-      label: 'Live sync stopped',
-      color: 'orange',
-      description: 'No process watches this pair now; changes wait for the next run.',
-    },
-    starting: {
-      label: 'Live sync starting',
-      color: 'gray',
-      description: 'The server has not reported this pair’s watch yet.',
-    },
-  };
+/** `label` on its own (lists), `short` under a "Live sync" heading. */
+export const WATCH_BADGE_INFO: Record<
+  WatchBadgeKind,
+  { label: string; short: string; color: string; description: string }
+> = {
+  live: {
+    label: 'Live sync',
+    short: 'On',
+    color: 'teal',
+    description: 'Changes on either side are synced as they happen.',
+  },
+  polling: {
+    label: 'Live sync, polling',
+    short: 'Polling',
+    color: 'yellow',
+    description: 'Notifications failed on a side, which is listed every poll interval instead.',
+  },
+  stopped: {
+    label: 'Live sync stopped',
+    short: 'Stopped',
+    color: 'orange',
+    description: 'No process watches this pair now; changes wait for the next run.',
+  },
+  starting: {
+    label: 'Live sync starting',
+    short: 'Starting',
+    color: 'gray',
+    description: 'The server has not reported this pair’s watch yet.',
+  },
+};
 
-/** The badge of a watched pair (`enabled` in its settings), from its reported state. */
+/**
+ * The badge of a watched pair (`enabled` in its settings), from its reported state. It says
+ * "Live sync", not "Live", which the header says of the dashboard's own connection.
+ */
 export function watchBadgeKind(state: PairWatchState | null): WatchBadgeKind {
   if (!state) return 'starting';
   if (!state.isWatching) return 'stopped';

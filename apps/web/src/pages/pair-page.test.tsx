@@ -102,7 +102,7 @@ describe('PairPage of a watched pair', () => {
     renderPairPage();
 
     const panel = within(await screen.findByRole('region', { name: /Live sync/ }));
-    expect((await panel.findByTestId('watch-badge')).textContent).toBe('Live, polling');
+    expect((await panel.findByTestId('watch-badge')).textContent).toBe('Polling');
     expect(panel.getByTestId('watch-mode-source').textContent).toBe(
       'Source: polled every 45 s (notifications failed)',
     );
@@ -180,8 +180,10 @@ describe('PairPage of a watched pair', () => {
     fakeApi(watchState({ isWatching: false, watchedBy: null, modes: { source: null, destination: null } }));
     renderPairPage();
     const panel = within(await screen.findByRole('region', { name: /Live sync/ }));
-    expect((await panel.findByTestId('watch-badge')).textContent).toBe('Live sync stopped');
+    expect((await panel.findByTestId('watch-badge')).textContent).toBe('Stopped');
     expect(panel.getByTestId('watch-mode-source').textContent).toBe('Source: not watched');
+    // Nobody counts what waits while nobody watches.
+    expect(panel.queryByTestId('watch-pending')).toBeNull();
     cleanup();
 
     pair.watch = { ...pair.watch, enabled: false };

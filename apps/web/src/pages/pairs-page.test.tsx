@@ -100,7 +100,7 @@ describe('PairsPage', () => {
     act(() => socket.open());
 
     const card = within(await screen.findByRole('listitem', { name: 'Pair Watched' }));
-    expect((await card.findByTestId('watch-badge')).textContent).toBe('Live');
+    expect((await card.findByTestId('watch-badge')).textContent).toBe('Live sync');
     expect((await card.findByTestId('watch-pending')).textContent).toBe('Nothing waiting');
     expect(card.getByTestId('watch-last-change').textContent).toBe('Last change: 2 minutes ago');
     const other = within(screen.getByRole('listitem', { name: 'Pair Plain' }));
