@@ -61,17 +61,30 @@ function describeStateStore(
       expect(await store.load()).toEqual({ source: new Map(), destination: new Map() });
     });
 
-    it('round-trips every entry field, including hashes, ids and fractional mtimes', async () => {
+    it('round-trips every entry field, including hashes, ids, ctimes and fractional mtimes', async () => {
       const store = await newStore();
       const state: LastKnownState = {
         source: new Map([
-          ['a.txt', file('a.txt', { hash: 'abc', hashAlgorithm: 'xxh3-128', id: '42' })],
+          [
+            'a.txt',
+            file('a.txt', { hash: 'abc', hashAlgorithm: 'xxh3-128', id: '42', ctime: 1_700_000_000_456 }),
+          ],
           ['dir', { path: 'dir', size: 0, mtime: 1, isDir: true }],
         ]),
         destination: new Map([['a.txt', file('a.txt', { hash: 'abc', hashAlgorithm: 'xxh3-128' })]]),
       };
       await store.save(state);
       expect(await store.load()).toEqual(state);
+    });
+
+    it('saves a record whose ctime alone changed', async () => {
+      const store = await newStore();
+      const before = file('a.txt', { hash: 'abc', hashAlgorithm: 'xxh3-128', id: '42', ctime: 1 });
+      await store.save({ source: new Map([['a.txt', before]]), destination: new Map() });
+      await store.load();
+      await store.save({ source: new Map([['a.txt', { ...before, ctime: 2 }]]), destination: new Map() });
+      const again = new PostgresStateStore(handle.db, store.pairId);
+      expect((await again.load())?.source.get('a.txt')?.ctime).toBe(2);
     });
 
     it('applies per-action changes: upserts both sides, forgets a path when both are null', async () => {

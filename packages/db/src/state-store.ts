@@ -27,6 +27,7 @@ interface StateRow {
   hash: string | null;
   hash_algorithm: string | null;
   file_id: string | null;
+  ctime: number | null;
 }
 
 const toRow = (side: Side, entry: Entry): StateRow => ({
@@ -38,6 +39,7 @@ const toRow = (side: Side, entry: Entry): StateRow => ({
   hash: entry.hash ?? null,
   hash_algorithm: entry.hashAlgorithm ?? null,
   file_id: entry.id ?? null,
+  ctime: entry.ctime ?? null,
 });
 
 /** What a `pair_state` row holds about an entry (a private copy, never shared with the engine). */
@@ -48,6 +50,7 @@ interface Snapshot {
   hash: string | undefined;
   hashAlgorithm: string | undefined;
   id: string | undefined;
+  ctime: number | undefined;
 }
 const snapshot = (entry: Entry): Snapshot => ({
   size: entry.size,
@@ -56,6 +59,7 @@ const snapshot = (entry: Entry): Snapshot => ({
   hash: entry.hash,
   hashAlgorithm: entry.hashAlgorithm,
   id: entry.id,
+  ctime: entry.ctime,
 });
 const isSame = (stored: Snapshot | undefined, entry: Entry): boolean =>
   stored !== undefined &&
@@ -64,7 +68,8 @@ const isSame = (stored: Snapshot | undefined, entry: Entry): boolean =>
   stored.isDir === entry.isDir &&
   stored.hash === entry.hash &&
   stored.hashAlgorithm === entry.hashAlgorithm &&
-  stored.id === entry.id;
+  stored.id === entry.id &&
+  stored.ctime === entry.ctime;
 
 type Snapshots = Record<Side, Map<string, Snapshot>>;
 
@@ -135,6 +140,7 @@ export class PostgresStateStore implements StateStore {
         if (row.hash !== null) entry.hash = row.hash;
         if (row.hashAlgorithm !== null) entry.hashAlgorithm = row.hashAlgorithm;
         if (row.fileId !== null) entry.id = row.fileId;
+        if (row.ctime !== null) entry.ctime = row.ctime;
         tree.set(row.path, entry);
         persisted.set(row.path, snapshot(entry));
       }
@@ -238,14 +244,14 @@ export class PostgresStateStore implements StateStore {
 
   #upsert(rows: StateRow[]) {
     return sql`
-      insert into pair_state (pair_id, side, path, size, mtime, is_dir, hash, hash_algorithm, file_id)
-      select ${this.pairId}, r.side, r.path, r.size, r.mtime, r.is_dir, r.hash, r.hash_algorithm, r.file_id
+      insert into pair_state (pair_id, side, path, size, mtime, is_dir, hash, hash_algorithm, file_id, ctime)
+      select ${this.pairId}, r.side, r.path, r.size, r.mtime, r.is_dir, r.hash, r.hash_algorithm, r.file_id, r.ctime
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
         side text, path text, size bigint, mtime double precision, is_dir boolean,
-        hash text, hash_algorithm text, file_id text)
+        hash text, hash_algorithm text, file_id text, ctime double precision)
       on conflict (pair_id, side, path) do update set
         size = excluded.size, mtime = excluded.mtime, is_dir = excluded.is_dir, hash = excluded.hash,
-        hash_algorithm = excluded.hash_algorithm, file_id = excluded.file_id`;
+        hash_algorithm = excluded.hash_algorithm, file_id = excluded.file_id, ctime = excluded.ctime`;
   }
 
   #delete(rows: Array<{ side: Side; path: string }>) {

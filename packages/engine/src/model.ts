@@ -22,6 +22,12 @@ export interface Entry {
   hashAlgorithm?: HashAlgorithm;
   /** A backend file id that survives a rename: an inode number, a cloud object id. */
   id?: string;
+  /**
+   * Status change time in ms, where the backend has one (local disk): it moves with every
+   * write, also one that kept the size and set the mtime back, and cannot be set. Only
+   * compared with the same path's earlier ctime on the same side.
+   */
+  ctime?: number;
 }
 
 /** A whole tree, keyed by path. */

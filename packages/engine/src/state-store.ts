@@ -22,9 +22,11 @@ export interface PendingConflictRecord {
 
 /**
  * Version of the saved state's layout (every store's), recorded in `SyncMetadata.formatVersion`
- * when a pair's state is first written.
+ * by every run. 2: file records keep the ctime where the backend has one (`Entry.ctime`). A
+ * record of an earlier version has none; the engine then looks at the file again (hashes it
+ * where it would compare hashes) rather than reuse the record, and records the ctime.
  */
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
 
 export interface SyncMetadata {
   /** Identity of the pair, to refuse a state that belongs to other locations. */

@@ -2,7 +2,7 @@ import type { Entry } from './model.js';
 
 /**
  * Folder digests: for each folder a listing read, an order-independent 64-bit sum over its
- * items (each path with its kind, size, mtime and id) and their number. A backend that can
+ * items (each path with its kind, size, mtime, ctime and id) and their number. A backend that can
  * walk its tree without building entries (`Storage.isUnchangedSince`) tells in one pass
  * whether anything moved since a listing whose digests were recorded, and stops at the first
  * folder that differs; being sums, digests are brought up to date for the paths a run
@@ -10,8 +10,9 @@ import type { Entry } from './model.js';
  *
  * A folder's digest covers every item in it, also items the listing left out of its
  * entries (ignored files, symbolic links, special files), but never the engine's own
- * folders and temporary names. Folders count as items by path and id only: their mtime
- * moves with their contents, which count in their own digest.
+ * folders and temporary names. Folders count as items by path and id only: their mtime and
+ * ctime move with their contents, which count in their own digest. An item without a ctime
+ * (a backend that has none) counts it as 0.
  */
 
 /** What an item in a folder is, for its digest: entries are files or folders. */
@@ -27,6 +28,7 @@ export function addItemDigest(
   kind: number,
   size: number,
   mtime: number,
+  ctime: number,
   id: string,
   sign: number,
 ): void {
@@ -47,8 +49,8 @@ export function addItemDigest(
     h1 = Math.imul(h1 ^ code, 2654435761);
     h2 = Math.imul(h2 ^ code, 1597334677);
   }
-  for (let round = 0; round < 2; round++) {
-    const value = kind === 2 ? 0 : round === 0 ? size : mtime;
+  for (let round = 0; round < 3; round++) {
+    const value = kind === 2 ? 0 : round === 0 ? size : round === 1 ? mtime : ctime;
     const low = (value % 4294967296) | 0;
     const high = Math.floor(value / 4294967296) | 0;
     h1 = Math.imul(h1 ^ low, 2654435761);
@@ -100,14 +102,14 @@ export function formatDigest(sums: readonly number[]): string {
 
 function addEntryDigest(sums: number[], entry: Entry, sign: number): void {
   const kind = entry.isDir ? DigestKind.Folder : DigestKind.File;
-  addItemDigest(sums, entry.path, kind, entry.size, entry.mtime, entry.id ?? '', sign);
+  addItemDigest(sums, entry.path, kind, entry.size, entry.mtime, entry.ctime ?? 0, entry.id ?? '', sign);
 }
 
-/** True when two entries of one path count the same in a digest: kind, id, and for files size and mtime. */
+/** True when two entries of one path count the same in a digest: kind, id, and for files size, mtime and ctime. */
 export function isSameDigestItem(a: Entry, b: Entry): boolean {
   return (
     a.isDir === b.isDir &&
     (a.id ?? '') === (b.id ?? '') &&
-    (a.isDir || (a.size === b.size && a.mtime === b.mtime))
+    (a.isDir || (a.size === b.size && a.mtime === b.mtime && (a.ctime ?? 0) === (b.ctime ?? 0)))
   );
 }

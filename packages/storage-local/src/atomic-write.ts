@@ -49,6 +49,7 @@ export interface AtomicWriteOptions {
 
 /** The written file as stored, and its open descriptor where `keepOpen` asked for it. */
 export interface AtomicWriteResult {
+  /** Stat'ed once in place: the ctime is the one the link or rename (and unlink) left. */
   stats: Stats;
   fd: number | null;
 }
@@ -77,7 +78,6 @@ export function writeFileAtomicSync(
       while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
     }
     if (options.mtime !== undefined) futimesSync(fd, Date.now() / 1000, options.mtime / 1000);
-    const stats = fstatSync(fd);
     let isLinked = false;
     if (options.exclusive) {
       try {
@@ -99,6 +99,8 @@ export function writeFileAtomicSync(
       renameSync(temp, target);
       isInPlace = true;
     }
+    // After the link or rename, which move the ctime: the next listing finds this one.
+    const stats = fstatSync(fd);
     if (options.keepOpen) return { stats, fd };
     closeSync(fd);
     return { stats, fd: null };

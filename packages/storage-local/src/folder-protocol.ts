@@ -9,6 +9,12 @@ export const ChildType = { Gone: 0, File: 1, Folder: 2, Symlink: 3, Special: 4 }
 /** How one copy of a batch ended (`CopiedFiles.status`). */
 export const CopyStatus = { Copied: 0, Failed: 1, Changed: 2, Appeared: 3 } as const;
 
+/** Numbers per child in a folder's `numbers`: `[size, mtimeMs, ino, ctimeMs]`. */
+export const CHILD_NUMBERS = 4;
+
+/** Numbers per copy in `CopiedFiles.numbers`: the source's `[size, mtimeMs, ino, ctimeMs]`, then the target's. */
+export const COPY_NUMBERS = 2 * CHILD_NUMBERS;
+
 /** A file system error as it crosses threads: what `mapFsError` and the callers look at. */
 export interface FsErrorInfo {
   code?: string;
@@ -48,8 +54,8 @@ export interface CopyBatch {
 
 /**
  * What a worker did of a batch of copies: per copy its status, for those copied the
- * source's `[size, mtimeMs, ino]` as read and the target's as written (at `6 * index` in
- * `numbers`), their `xxh3-64` hashes where the batch asked for them, else the bytes (at
+ * source's `[size, mtimeMs, ino, ctimeMs]` as read and the target's as written, once in place
+ * (at `COPY_NUMBERS * index` in `numbers`), their `xxh3-64` hashes where the batch asked for them, else the bytes (at
  * `offsets[index]` in `data`), and the errors of those that failed, by index.
  */
 export interface CopiedFiles {
@@ -88,7 +94,7 @@ export type FolderRequest =
   | { op: 'consumed'; listing: number; entries: number }
   | { op: 'close'; listing: number };
 
-/** One folder as the worker read it: names sorted by code unit, types and `[size, mtimeMs, ino]` per child. */
+/** One folder as the worker read it: names sorted by code unit, types and `[size, mtimeMs, ino, ctimeMs]` per child. */
 export interface ReadFolder {
   names: string[];
   types: Uint8Array;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderPool } from './folder-pool.js';
+import { CHILD_NUMBERS } from './folder-protocol.js';
 import { ChildType, createFolderReader, type FolderReadMode, type RawFolder } from './folder-reader.js';
 
 const MODES: FolderReadMode[] = ['worker', 'batched-sync', 'async'];
@@ -13,7 +14,7 @@ function describeFolder(folder: RawFolder): string[] {
   return folder.names
     .map((name, index) => {
       const type = folder.types[index];
-      const size = type === ChildType.File ? folder.numbers[index * 3] : '-';
+      const size = type === ChildType.File ? folder.numbers[index * CHILD_NUMBERS] : '-';
       return `${name} ${type} ${size}`;
     })
     .sort();
@@ -79,17 +80,18 @@ describe('folder readers', () => {
     expect(byMode[2]).toEqual(byMode[0]);
   });
 
-  it('reports size, mtime and inode as lstat does', async () => {
+  it('reports size, mtime, inode and ctime as lstat does', async () => {
     const reader = createFolderReader('worker', root, 3, pool);
     const dir = join(root, 'o2', 'i3');
     const folder = await reader.read(dir);
     reader.close();
     const index = folder.names.indexOf('f3.txt');
     const stats = await stat(join(dir, 'f3.txt'));
-    expect([...folder.numbers.subarray(index * 3, index * 3 + 3)]).toEqual([
+    expect([...folder.numbers.subarray(index * CHILD_NUMBERS, (index + 1) * CHILD_NUMBERS)]).toEqual([
       stats.size,
       stats.mtimeMs,
       stats.ino,
+      stats.ctimeMs,
     ]);
   });
 

@@ -1,14 +1,14 @@
 import { promises as fsp, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { decodeFileName, diskName } from './disk-names.js';
 import type { FolderPool, FolderWorker, ListingReceiver } from './folder-pool.js';
-import { ChildType, type FolderReply, fsErrorFrom } from './folder-protocol.js';
+import { CHILD_NUMBERS, ChildType, type FolderReply, fsErrorFrom } from './folder-protocol.js';
 
 export { ChildType } from './folder-protocol.js';
 
 /**
  * One folder's children as read from disk, in the order the file system gave them: names
  * (as on disk; bytes that are not UTF-8 escaped as `decodeFileName` does), their types, and
- * for files and folders `[size, mtimeMs, ino]` at `3 * index` in `numbers`.
+ * for files and folders `[size, mtimeMs, ino, ctimeMs]` at `CHILD_NUMBERS * index` in `numbers`.
  */
 export interface RawFolder {
   names: string[];
@@ -83,13 +83,15 @@ class InThreadFolderReader implements FolderReader {
     }
     const prefix = abs.endsWith('/') ? abs : `${abs}/`;
     const types = new Uint8Array(names.length);
-    const numbers = new Float64Array(names.length * 3);
+    const numbers = new Float64Array(names.length * CHILD_NUMBERS);
     const record = (index: number, stats: Stats | undefined) => {
       types[index] = typeOf(stats);
       if (stats) {
-        numbers[index * 3] = stats.size;
-        numbers[index * 3 + 1] = stats.mtimeMs;
-        numbers[index * 3 + 2] = stats.ino;
+        const at = index * CHILD_NUMBERS;
+        numbers[at] = stats.size;
+        numbers[at + 1] = stats.mtimeMs;
+        numbers[at + 2] = stats.ino;
+        numbers[at + 3] = stats.ctimeMs;
       }
     };
     const childPath = (name: string) => (isPlain ? prefix + name : diskName(prefix + name));

@@ -4,7 +4,7 @@
  *
  * For each listing it walks the tree depth first, in the order the walk on the other side
  * takes it (names sorted), reading each folder (names, and after `lstat` each child's type
- * and `[size, mtimeMs, ino]`, and the folder's part of the tree digest) while no more than
+ * and `[size, mtimeMs, ino, ctimeMs]`, and the folder's part of the tree digest) while no more than
  * `readAhead` entries wait to be taken. Folders asked for go first; skipped folders, and
  * the engine's own folders, are not read ahead. A `compare` request walks a whole tree at
  * once against recorded folder digests and answers whether it is unchanged.
@@ -26,7 +26,9 @@ import { ENGINE_DIR, isTempName, STATE_DIR_NAME } from '@syncengine/engine/paths
 import { addItemDigest, formatDigest } from '@syncengine/engine/tree-digest';
 import { isLinkClash, writeFileAtomicSync } from './atomic-write.js';
 import {
+  CHILD_NUMBERS,
   ChildType,
+  COPY_NUMBERS,
   type CopiedFiles,
   type CopyBatch,
   CopyStatus,
@@ -83,7 +85,7 @@ function statFolder(path: string): Folder | null {
   const isSortedNfc = names.every((name) => name === name.normalize('NFC'));
   const prefix = path.endsWith('/') ? path : `${path}/`;
   const types = new Uint8Array(names.length);
-  const numbers = new Float64Array(names.length * 3);
+  const numbers = new Float64Array(names.length * CHILD_NUMBERS);
   const folders: string[] = [];
   for (let index = 0; index < names.length; index++) {
     let stats: Stats | undefined;
@@ -101,9 +103,11 @@ function statFolder(path: string): Folder | null {
         : stats.isSymbolicLink()
           ? ChildType.Symlink
           : ChildType.Special;
-    numbers[index * 3] = stats.size;
-    numbers[index * 3 + 1] = stats.mtimeMs;
-    numbers[index * 3 + 2] = stats.ino;
+    const at = index * CHILD_NUMBERS;
+    numbers[at] = stats.size;
+    numbers[at + 1] = stats.mtimeMs;
+    numbers[at + 2] = stats.ino;
+    numbers[at + 3] = stats.ctimeMs;
     if (isDir && !INTERNAL_FOLDERS.includes(names[index]!)) folders.push(prefix + names[index]);
   }
   return { names, types, numbers, isSortedNfc, folders };
@@ -124,9 +128,11 @@ function digestOf(root: string, path: string, folder: Folder): number[] | undefi
     const name = names[index]!;
     const type = types[index]!;
     if (type === ChildType.Gone || INTERNAL_FOLDERS.includes(name) || isTempName(name)) continue;
-    const mtime = Math.round(numbers[index * 3 + 1]!);
-    const id = String(numbers[index * 3 + 2]);
-    addItemDigest(sums, relPrefix + name, type, numbers[index * 3]!, mtime, id, 1);
+    const at = index * CHILD_NUMBERS;
+    const mtime = Math.round(numbers[at + 1]!);
+    const ctime = Math.round(numbers[at + 3]!);
+    const id = String(numbers[at + 2]);
+    addItemDigest(sums, relPrefix + name, type, numbers[at]!, mtime, ctime, id, 1);
   }
   return sums;
 }
@@ -228,7 +234,7 @@ function copyFiles({ fromRoot, toRoot, copies, bytes, keepOpen, xxh3Module }: Co
   const hasher = hasherFrom(xxh3Module);
   const hashes: string[] | null = hasher ? [] : null;
   const status = new Uint8Array(copies.length);
-  const numbers = new Float64Array(copies.length * 6);
+  const numbers = new Float64Array(copies.length * COPY_NUMBERS);
   const offsets = new Float64Array(copies.length);
   const data = new Uint8Array(bytes + 1);
   const errors: CopiedFiles['errors'] = {};
@@ -267,13 +273,15 @@ function copyFiles({ fromRoot, toRoot, copies, bytes, keepOpen, xxh3Module }: Co
       }
       if (written.fd !== null) unflushed.push(written.fd);
       if (hashes && hasher) hashes[index] = hasher.xxh64(bytesRead).toString(16).padStart(16, '0');
-      const at = index * 6;
+      const at = index * COPY_NUMBERS;
       numbers[at] = size;
       numbers[at + 1] = stats.mtimeMs;
       numbers[at + 2] = stats.ino;
-      numbers[at + 3] = written.stats.size;
-      numbers[at + 4] = written.stats.mtimeMs;
-      numbers[at + 5] = written.stats.ino;
+      numbers[at + 3] = stats.ctimeMs;
+      numbers[at + 4] = written.stats.size;
+      numbers[at + 5] = written.stats.mtimeMs;
+      numbers[at + 6] = written.stats.ino;
+      numbers[at + 7] = written.stats.ctimeMs;
       offsets[index] = offset;
       // Hashed here: the next copy may take the same bytes.
       if (!hashes) offset += size;

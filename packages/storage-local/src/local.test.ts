@@ -14,7 +14,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type Entry, hashBytes, isSyncError, MemoryStorage, type SyncError } from '@syncengine/engine';
+import {
+  type Entry,
+  hashBytes,
+  isSyncError,
+  type ListingDigest,
+  type ListOptions,
+  MemoryStorage,
+  type SyncError,
+} from '@syncengine/engine';
 import { describeStorageContract, listAll, readAll, writeText } from '@syncengine/engine/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFileName, diskName, LocalStorage, mapFsError } from './local.js';
@@ -39,6 +47,13 @@ describeStorageContract('LocalStorage (async stats, no fsync)', async () => {
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
+
+/** Every entry of a listing with `options`. */
+async function listAllWith(storage: LocalStorage, options: ListOptions): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  for await (const entry of storage.list(options)) entries.push(entry);
+  return entries;
+}
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -301,6 +316,69 @@ describe('LocalStorage on a real folder', () => {
     expect(listed.get('dir')).not.toBe(known.get('dir'));
   });
 
+  it('reports ctimes, and a write returns the entry a listing then gives, in every listing mode', async () => {
+    const storage = new LocalStorage(root);
+    const big = Buffer.alloc(600_000, 7);
+    const written = [
+      await writeText(storage, 'small.txt', 'small', Date.UTC(2020, 0, 1)),
+      await writeText(storage, 'dir/small-new.txt', 'new', Date.UTC(2020, 0, 2)),
+      await storage.write('big.bin', Readable.from([big]), { size: big.length, mtime: Date.UTC(2020, 0, 3) }),
+      await storage.write('dir/big-new.bin', Readable.from([big]), {
+        size: big.length,
+        mtime: Date.UTC(2020, 0, 4),
+        ifAbsent: true,
+      }),
+      // Over an existing file: a rename into place.
+      await writeText(storage, 'small.txt', 'again', Date.UTC(2020, 0, 5)),
+    ];
+    await storage.flush();
+    // The first small.txt is replaced by the last.
+    written.shift();
+    for (const entry of written) {
+      const onDisk = await stat(join(root, entry.path));
+      expect(entry.ctime).toBe(Math.round(onDisk.ctimeMs));
+      expect(await storage.stat(entry.path)).toEqual(entry);
+    }
+    for (const statMode of ['worker', 'batched-sync', 'async'] as const) {
+      const listed = new Map(
+        (await listAll(new LocalStorage(root, { statMode }))).map((entry) => [entry.path, entry]),
+      );
+      for (const entry of written) expect(listed.get(entry.path)).toEqual(entry);
+      // Folders carry none: theirs moves with their contents.
+      expect(listed.get('dir')?.ctime).toBeUndefined();
+    }
+  });
+
+  it('finds an in-place edit that kept the size, the mtime and the inode: in the digest, and not by the record', async () => {
+    await writeFile(join(root, 'f.txt'), 'before');
+    const at = new Date(Date.UTC(2020, 0, 1));
+    await utimes(join(root, 'f.txt'), at, at);
+    const storage = new LocalStorage(root);
+    let digest: ListingDigest | undefined;
+    const [recorded] = await listAllWith(storage, { onDigest: (listed) => (digest = listed) });
+    const known = new Map([['f.txt', { ...recorded!, hash: 'recorded', hashAlgorithm: 'xxh3-128' }]]);
+    expect(await storage.isUnchangedSince(digest!)).toBe(true);
+    expect((await listAllWith(storage, { known }))[0]).toBe(known.get('f.txt'));
+
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await writeFile(join(root, 'f.txt'), 'after!');
+    await utimes(join(root, 'f.txt'), at, at);
+
+    expect(await storage.isUnchangedSince(digest!)).toBe(false);
+    const [edited] = await listAllWith(storage, { known });
+    expect(edited).not.toBe(known.get('f.txt'));
+    expect([edited!.size, edited!.mtime, edited!.id, edited!.hash]).toEqual([
+      recorded!.size,
+      recorded!.mtime,
+      recorded!.id,
+      undefined,
+    ]);
+    expect(edited!.ctime).toBeGreaterThan(recorded!.ctime!);
+    // A record without a ctime (kept before states had them) vouches for nothing.
+    const { ctime: _, ...older } = known.get('f.txt')!;
+    expect((await listAllWith(storage, { known: new Map([['f.txt', older]]) }))[0]).not.toBe(older);
+  });
+
   it('lists the same tree in every listing mode, ignored folders left out', async () => {
     for (const dir of ['a/b/c', 'a/skip/deep', 'z']) await mkdir(join(root, dir), { recursive: true });
     for (const file of [
@@ -452,6 +530,9 @@ describe('LocalStorage copying small files in batches', () => {
         hashAlgorithm: 'xxh3-64',
       });
       expect(result.source).toMatchObject({ path, id: entries.get(path)!.id, hash: result.written.hash });
+      // As the file is in place, linked and its temporary name gone: what a listing finds.
+      expect(result.written.ctime).toBe(Math.round(written.ctimeMs));
+      expect(result.source.ctime).toBe(entries.get(path)!.ctime);
     }
     await to.flush();
     const left = await readdir(join(base, 'dst'), { recursive: true });

@@ -50,7 +50,7 @@ import {
 import { type AtomicWriteResult, isLinkClash, NO_LINKS, writeFileAtomicSync } from './atomic-write.js';
 import { diskName } from './disk-names.js';
 import { FolderPool } from './folder-pool.js';
-import { ChildType, CopyStatus, type WorkerCopy } from './folder-protocol.js';
+import { CHILD_NUMBERS, ChildType, COPY_NUMBERS, CopyStatus, type WorkerCopy } from './folder-protocol.js';
 import { createFolderReader, type FolderReader, type RawFolder } from './folder-reader.js';
 
 export { decodeFileName, diskName } from './disk-names.js';
@@ -215,12 +215,24 @@ export function mapFsError(error: unknown, path: string): unknown {
 /** True for a path on disk that is text (no bytes kept escaped, see `diskName`). */
 const isPlainDiskPath = (disk: string) => typeof diskName(disk) === 'string';
 
-/** An mtime as entries carry it: rounded, as mtimes set through utimes come back with float noise in the sub-ms part. */
+/** A time (mtime, ctime) as entries carry it: rounded, as mtimes set through utimes come back with float noise in the sub-ms part. */
 const localMtime = (mtimeMs: number) => Math.round(mtimeMs);
 
-/** The entry of a local file or folder; `mtime` as `localMtime` gives it, the inode as id. */
-function localEntry(path: string, isDir: boolean, size: number, mtime: number, ino: number): Entry {
-  return { path, size: isDir ? 0 : size, mtime, isDir, id: String(ino) };
+/**
+ * The entry of a local file or folder; `mtime` and `ctime` as `localMtime` gives them, the
+ * inode as id. Folders carry no ctime: it moves with their contents, and is never compared.
+ */
+function localEntry(
+  path: string,
+  isDir: boolean,
+  size: number,
+  mtime: number,
+  ino: number,
+  ctimeMs: number,
+): Entry {
+  return isDir
+    ? { path, size: 0, mtime, isDir, id: String(ino) }
+    : { path, size, mtime, isDir, id: String(ino), ctime: localMtime(ctimeMs) };
 }
 
 const notAFileError = (rel: string) =>
@@ -540,7 +552,14 @@ export class LocalStorage
   }
 
   private toEntry(rel: string, stats: Stats): Entry {
-    return localEntry(rel, stats.isDirectory(), stats.size, localMtime(stats.mtimeMs), stats.ino);
+    return localEntry(
+      rel,
+      stats.isDirectory(),
+      stats.size,
+      localMtime(stats.mtimeMs),
+      stats.ino,
+      stats.ctimeMs,
+    );
   }
 
   /** Reports a path `list()` leaves out, to the listing's and the constructor's `onSkip`. */
@@ -692,21 +711,26 @@ export class LocalStorage
         this.#knownDirs.add(this.absolute(disk));
         subfolders.push({ path: rel, disk });
       }
-      const size = isDir ? 0 : numbers[index * 3]!;
-      const mtime = localMtime(numbers[index * 3 + 1]!);
-      const ino = numbers[index * 3 + 2]!;
+      const at = index * CHILD_NUMBERS;
+      const size = isDir ? 0 : numbers[at]!;
+      const mtime = localMtime(numbers[at + 1]!);
+      const ino = numbers[at + 2]!;
+      const ctimeMs = numbers[at + 3]!;
       const record = isDir ? undefined : known?.get(rel);
+      // The record itself, where nothing tells the file from it: also not its ctime, which an
+      // in-place edit that set the mtime back still moved (a record without one tells nothing).
       if (
         record !== undefined &&
         !record.isDir &&
         record.size === size &&
         record.mtime === mtime &&
+        record.ctime === localMtime(ctimeMs) &&
         record.id !== undefined &&
         Number(record.id) === ino
       ) {
         entries.push(record);
       } else {
-        entries.push(localEntry(rel, isDir, size, mtime, ino));
+        entries.push(localEntry(rel, isDir, size, mtime, ino, ctimeMs));
       }
     }
     return { entries, subfolders, next: 0 };
@@ -1021,8 +1045,6 @@ export class LocalStorage
           },
         );
       }
-      await handle.close();
-      handle = undefined;
       let isLinked = false;
       if (isExclusive) {
         try {
@@ -1037,12 +1059,17 @@ export class LocalStorage
         if (isExclusive) this.#checkReplaceable(rel, await lstatOrNull(abs), options);
         await fsp.rename(diskName(temp), diskName(abs));
       }
+      // Once in place: the link or rename (and unlink) moved the ctime, which the next
+      // listing compares with the one recorded.
+      written = await handle.stat();
+      await handle.close();
+      handle = undefined;
     } catch (error) {
       await handle?.close().catch(() => {});
       await fsp.rm(diskName(temp), { force: true }).catch(() => {});
       throw mapFsError(error, rel);
     }
-    // Durable at the next flush(); a rename keeps the inode, size and mtime just stat'ed.
+    // Durable at the next flush().
     this.#changed(abs, dir);
     if (this.#unflushedFiles.size >= MAX_UNFLUSHED) await this.flush();
     return this.toEntry(rel, written);
@@ -1163,13 +1190,21 @@ export class LocalStorage
       if (status === CopyStatus.Copied) {
         const n = copied.numbers;
         const start = copied.offsets[at]!;
-        const size = n[at * 6]!;
+        const base = at * COPY_NUMBERS;
+        const size = n[base]!;
         const hash =
           copied.hashes?.[at] ??
           (copied.data ? hashBytes(copied.data.subarray(start, start + size), options.algorithm) : null);
         if (hash === null) throw new SyncError('INTERNAL', `the copy of ${rel} came back without its hash`);
-        const read = localEntry(fromRel, false, size, localMtime(n[at * 6 + 1]!), n[at * 6 + 2]!);
-        const written = localEntry(rel, false, n[at * 6 + 3]!, localMtime(n[at * 6 + 4]!), n[at * 6 + 5]!);
+        const read = localEntry(fromRel, false, size, localMtime(n[base + 1]!), n[base + 2]!, n[base + 3]!);
+        const written = localEntry(
+          rel,
+          false,
+          n[base + 4]!,
+          localMtime(n[base + 5]!),
+          n[base + 6]!,
+          n[base + 7]!,
+        );
         read.hash = hash;
         read.hashAlgorithm = options.algorithm;
         written.hash = hash;

@@ -20,6 +20,8 @@ export const pairState = pgTable(
     hash: text('hash'),
     hashAlgorithm: text('hash_algorithm'),
     fileId: text('file_id'),
+    /** ms since the epoch (`Entry.ctime`), where the backend has one; null in rows of state format 1. */
+    ctime: doublePrecision('ctime'),
   },
   (table) => [primaryKey({ columns: [table.pairId, table.side, table.path] })],
 );

@@ -11,6 +11,16 @@ export function isSameMtime(a: Entry, b: Entry): boolean {
   return Math.abs(a.mtime - b.mtime) <= MTIME_TOLERANCE_MS;
 }
 
+/**
+ * True when `entry`'s ctime lets its last-known `record` (of the same path and side) vouch for
+ * its content, with the size, mtime and id: the same ctime, or none on `entry` (a backend
+ * without ctimes). A record without one where the entry has one (written before states kept
+ * ctimes) tells nothing: the file is looked at again, never taken for changed by that alone.
+ */
+export function isSameCtime(entry: Entry, record: Entry): boolean {
+  return entry.ctime === undefined || entry.ctime === record.ctime;
+}
+
 /** True when `a` was modified more than 2 s after `b`. */
 export function isNewer(a: Entry, b: Entry): boolean {
   return a.mtime - b.mtime > MTIME_TOLERANCE_MS;

@@ -1,12 +1,13 @@
 import type { HashNeeds, PlanInput } from '../api.js';
 import type { ComparisonMode, Entry, Side, Tree } from '../model.js';
-import { compareEntries, detectChange, isSameMtime } from './compare.js';
+import { compareEntries, detectChange, isSameCtime, isSameMtime } from './compare.js';
 import { isSameFile } from './renames.js';
 
 /**
  * Gives files without a hash the hash recorded in the last-known state when size and
- * mtime are exactly the same (and the backend id too, where both have one), so an
- * unchanged file is never read again (SPEC §5). Mutates `current`'s entries.
+ * mtime are exactly the same (and the backend id too, where both have one, and the ctime,
+ * where the backend has one: see `isSameCtime`), so an unchanged file is never read again
+ * (SPEC §5). Mutates `current`'s entries.
  */
 export function inheritHashes(current: Tree, lastKnown: Tree | undefined): void {
   if (!lastKnown) return;
@@ -16,12 +17,13 @@ export function inheritHashes(current: Tree, lastKnown: Tree | undefined): void 
     if (!record || record.isDir || record.hash === undefined) continue;
     if (record.size !== entry.size || record.mtime !== entry.mtime) continue;
     if (entry.id !== undefined && record.id !== undefined && entry.id !== record.id) continue;
+    if (!isSameCtime(entry, record)) continue;
     entry.hash = record.hash;
     if (record.hashAlgorithm !== undefined) entry.hashAlgorithm = record.hashAlgorithm;
   }
 }
 
-/** True when `entry` lacks a hash, is the size of its file `record`, which has one, and is not its exact metadata. */
+/** True when `entry` lacks a hash, is the size of its file `record`, which has one, and is not its exact metadata (ctime included). */
 function isHashToCompare(entry: Entry, record: Entry): boolean {
   return (
     !entry.isDir &&
@@ -30,7 +32,8 @@ function isHashToCompare(entry: Entry, record: Entry): boolean {
     record.hash !== undefined &&
     entry.size === record.size &&
     (entry.mtime !== record.mtime ||
-      (entry.id !== undefined && record.id !== undefined && entry.id !== record.id))
+      (entry.id !== undefined && record.id !== undefined && entry.id !== record.id) ||
+      !isSameCtime(entry, record))
   );
 }
 
@@ -58,7 +61,8 @@ function provisionalChange(entry: Entry, record: Entry | undefined, mode: Compar
  *
  * - HASH_ONLY: every file (a file without a hash cannot be compared at all);
  * - HASH_THEN_MTIME: a file whose size equals its last-known record's but whose mtime
- *   (or id) is not exactly the record's (when the record has a hash): even within the 2 s
+ *   (or id, or ctime) is not exactly the record's (when the record has a hash): an in-place
+ *   edit that set the mtime back still moved the ctime; even within the 2 s
  *   tolerance, a backend that can hash hashes before calling two files identical;
  * - every other mode: both sides of a path that both sides changed (or a first sync found
  *   on both) with equal sizes (under MTIME_ONLY and SIZE_AND_MTIME, only with mtimes more

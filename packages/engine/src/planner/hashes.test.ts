@@ -209,6 +209,41 @@ describe('inheritHashes', () => {
     expect(current.get('g.txt')?.hash).toBe('hash(new)');
   });
 
+  it.each([
+    ['the ctime moved (an in-place edit that set the mtime back)', 2, 1],
+    ['the record has no ctime (kept before states had them)', 2, undefined],
+  ])(
+    'does not reuse the recorded hash when %s, and the default mode asks for one',
+    (_name, now, recorded) => {
+      const entry = { ...bare('f.txt', 'abc', T0, 'inode-1'), ctime: now };
+      const record = {
+        ...file('f.txt', 'abc', { id: 'inode-1' }),
+        ...(recorded === undefined ? {} : { ctime: recorded }),
+      };
+      const current = tree(entry);
+      inheritHashes(current, tree(record));
+      expect(current.get('f.txt')?.hash).toBeUndefined();
+      const needs = hashNeeds(
+        planInput({
+          source: [...current.values()],
+          destination: [file('f.txt', 'abc')],
+          lastKnown: { source: [record], destination: [file('f.txt', 'abc')] },
+        }),
+      );
+      expect(needs).toEqual({ source: ['f.txt'], destination: [] });
+    },
+  );
+
+  it('reuses the hash with an equal ctime, or where the backend has none', () => {
+    const current = tree({ ...bare('f.txt', 'abc', T0, 'inode-1'), ctime: 5 }, bare('g.txt', 'abc'));
+    inheritHashes(
+      current,
+      tree({ ...file('f.txt', 'abc', { id: 'inode-1' }), ctime: 5 }, file('g.txt', 'abc')),
+    );
+    expect(current.get('f.txt')?.hash).toBe('hash(abc)');
+    expect(current.get('g.txt')?.hash).toBe('hash(abc)');
+  });
+
   it('does nothing without a last-known state', () => {
     const current = tree(bare('f.txt', 'abc'));
     inheritHashes(current, undefined);

@@ -75,7 +75,7 @@ async function readOptional(file: string): Promise<string | undefined> {
  * The last-known state in files (SPEC §11), for the library and the CLI:
  *
  * ```
- * <dir>/source_tree.json        path → {hash, hash_algorithm, size, mtime, is_dir, id}
+ * <dir>/source_tree.json        path → {hash, hash_algorithm, size, mtime, is_dir, id, ctime}
  * <dir>/destination_tree.json   same, for the destination
  * <dir>/sync_metadata.json      pair identity, format version, last run, pending conflicts
  * <dir>/journal.jsonl           per-action changes since the last save (one JSON line each)

@@ -16,6 +16,8 @@ export interface EntryRecord {
   mtime: number;
   is_dir: boolean;
   id?: string;
+  /** `Entry.ctime`; absent in records of state format 1. */
+  ctime?: number;
 }
 
 /** `STATE_CORRUPT`, naming the file and what is wrong with it. */
@@ -34,6 +36,7 @@ export function toRecord(entry: Entry): EntryRecord {
     if (entry.hashAlgorithm !== undefined) record.hash_algorithm = entry.hashAlgorithm;
   }
   if (entry.id !== undefined) record.id = entry.id;
+  if (entry.ctime !== undefined) record.ctime = entry.ctime;
   return record;
 }
 
@@ -53,6 +56,7 @@ export function fromRecord(path: string, value: unknown, file: string): Entry {
   if (typeof record.hash === 'string') entry.hash = record.hash;
   if (typeof record.hash_algorithm === 'string') entry.hashAlgorithm = record.hash_algorithm;
   if (typeof record.id === 'string') entry.id = record.id;
+  if (typeof record.ctime === 'number') entry.ctime = record.ctime;
   return entry;
 }
 
@@ -64,10 +68,11 @@ const VERBATIM_JSON_TEXT = /^[ !#-\x5b\x5d-\ud7ff\ue000-\uffff]*$/;
  * (paths, hashes and ids nearly always are): no record object per entry.
  */
 export function recordText(entry: Entry): string {
-  const { size, mtime, isDir, hash, hashAlgorithm, id } = entry;
+  const { size, mtime, isDir, hash, hashAlgorithm, id, ctime } = entry;
   const isPlain =
     Number.isFinite(size) &&
     Number.isFinite(mtime) &&
+    (ctime === undefined || Number.isFinite(ctime)) &&
     (hash === undefined || VERBATIM_JSON_TEXT.test(hash)) &&
     (hashAlgorithm === undefined || VERBATIM_JSON_TEXT.test(hashAlgorithm)) &&
     (id === undefined || VERBATIM_JSON_TEXT.test(id));
@@ -78,6 +83,7 @@ export function recordText(entry: Entry): string {
     if (hashAlgorithm !== undefined) text += `,"hash_algorithm":"${hashAlgorithm}"`;
   }
   if (id !== undefined) text += `,"id":"${id}"`;
+  if (ctime !== undefined) text += `,"ctime":${ctime}`;
   return `${text}}`;
 }
 
@@ -216,15 +222,25 @@ export function readTreeLines(text: string, file: string): Tree | null {
       if (id === null) return null;
       at = cursor;
     }
+    let ctime: number | null = null;
+    if (text.startsWith(',"ctime":', at)) {
+      ctime = readInteger(at + 9, true);
+      if (Number.isNaN(ctime)) return null;
+      at = cursor;
+    }
     if (at !== stop - 1 || text.charCodeAt(at) !== 0x7d) return null;
     // The usual record has every field: one literal keeps them all inside the object.
     if (hash !== null && algorithm !== null && id !== null) {
-      return { path, size, mtime, isDir, hash, hashAlgorithm: algorithm as HashAlgorithm, id };
+      const hashAlgorithm = algorithm as HashAlgorithm;
+      return ctime === null
+        ? { path, size, mtime, isDir, hash, hashAlgorithm, id }
+        : { path, size, mtime, isDir, hash, hashAlgorithm, id, ctime };
     }
     const entry: Entry = { path, size, mtime, isDir };
     if (hash !== null) entry.hash = hash;
     if (algorithm !== null) entry.hashAlgorithm = algorithm as HashAlgorithm;
     if (id !== null) entry.id = id;
+    if (ctime !== null) entry.ctime = ctime;
     return entry;
   };
 

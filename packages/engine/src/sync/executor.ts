@@ -19,7 +19,7 @@ import { type RetryPolicy, withRetry } from '../retry.js';
 import type { StateChange } from '../state-store.js';
 import { hasBatchCopies, type Storage } from '../storage.js';
 import type { StateRecorder } from './state-recorder.js';
-import { copyFile, isSameVersion } from './transfer.js';
+import { copyFile, isSameVersion, recordedSource } from './transfer.js';
 import { depth, moveToVersions, restoreFromVersions } from './versions.js';
 
 const other = (side: Side): Side => (side === 'source' ? 'destination' : 'source');
@@ -251,7 +251,8 @@ export class Executor {
       if (isUpload) this.outcome.bytesUploaded += size;
       else this.outcome.bytesDownloaded += size;
       emit({ type: isUpload ? 'upload_complete' : 'download_complete', path: action.path, bytes: size });
-      this.#record(this.#change(from, result.source, result.written, action.path));
+      const source = recordedSource(copies[index]!.planned, result.source);
+      this.#record(this.#change(from, source, result.written, action.path));
       this.outcome.actions[action.type] = (this.outcome.actions[action.type] ?? 0) + 1;
       emit({ type: 'action_complete', action });
     }

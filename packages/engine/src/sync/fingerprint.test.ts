@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { LocalStorage } from '@syncengine/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withoutFingerprint } from '../../test/testing/state-stores.js';
 import type { SyncOptions, SyncResult } from '../api.js';
 import type { SyncConfig } from '../config.js';
 import type { SyncEvent } from '../events.js';
@@ -42,21 +43,6 @@ class CountingStore implements StateStore {
   saveMetadata(...args: Parameters<StateStore['saveMetadata']>) {
     return this.inner.saveMetadata(...args);
   }
-}
-
-/** The same store, as a run sees it without a recorded fingerprint: it lists both trees. */
-function withoutFingerprint(store: StateStore): StateStore {
-  return {
-    load: () => store.load(),
-    save: (state) => store.save(state),
-    update: (changes) => store.update(changes),
-    loadMetadata: async () => {
-      const metadata = await store.loadMetadata();
-      if (metadata) delete metadata.treeFingerprint;
-      return metadata;
-    },
-    saveMetadata: async () => {},
-  };
 }
 
 interface Pair {
@@ -366,6 +352,7 @@ describe('folder digests', () => {
         entry.isDir ? 2 : 1,
         entry.size,
         entry.mtime,
+        entry.ctime ?? 0,
         entry.id!,
         1,
       );

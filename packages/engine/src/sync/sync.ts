@@ -331,7 +331,7 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
 const MAX_REPEATED_WARNINGS = 1000;
 
 /** Bumped when what a digest covers changes: fingerprints recorded before no longer match. */
-const FINGERPRINT_VERSION = 1;
+const FINGERPRINT_VERSION = 2;
 
 /** The settings a fingerprint holds for: the locations, and what shapes a listing and a plan. */
 function keyOf(config: SyncConfig, storages: Record<Side, Storage>): string {
@@ -882,7 +882,8 @@ function isSameRecord(a: Entry, b: Entry): boolean {
     a.isDir === b.isDir &&
     a.hash === b.hash &&
     a.hashAlgorithm === b.hashAlgorithm &&
-    a.id === b.id
+    a.id === b.id &&
+    a.ctime === b.ctime
   );
 }
 
@@ -925,7 +926,8 @@ function nextMetadata(
       pairIdFor(storages.source.description, storages.destination.description),
     sourceDescription: storages.source.description,
     destinationDescription: storages.destination.description,
-    formatVersion: previous?.formatVersion ?? STATE_FORMAT_VERSION,
+    // Records this run leaves are in the current layout; older ones it kept are read as such.
+    formatVersion: STATE_FORMAT_VERSION,
     lastRunAt: now,
     lastRunStatus: status,
     pendingConflicts,

@@ -11,6 +11,19 @@ export function isSameVersion(planned: Entry | null, now: Entry | null): boolean
   return planned.size === now.size && Math.abs(planned.mtime - now.mtime) < 1;
 }
 
+/**
+ * The source entry a copy records: `after` (as of after the read), without its ctime where
+ * that moved since the plan saw the file. The file was then rewritten after the scan, keeping
+ * its size and mtime, perhaps while it was read: the record must not vouch for the bytes
+ * copied. A record without a ctime has the next run hash the file again, and copy it again
+ * where it differs.
+ */
+export function recordedSource(planned: Entry, after: Entry): Entry {
+  if (after.ctime === undefined || after.ctime === planned.ctime) return after;
+  const { ctime: _moved, ...rest } = after;
+  return rest;
+}
+
 export interface CopyResult {
   /** The source entry the bytes came from, with the hash computed while reading. */
   source: Entry;
@@ -88,7 +101,7 @@ export async function copyFile(
   } finally {
     input.destroy();
   }
-  return verified(after ?? planned, written, hasher.digest(), toPath, options.algorithm);
+  return verified(planned, after ?? planned, written, hasher.digest(), toPath, options.algorithm);
 }
 
 /** Files up to this size are copied from one read into memory where the source offers it. */
@@ -113,7 +126,7 @@ async function copyBytes(
   const hash = hashBytes(data, options.algorithm);
   options.onProgress?.(data.length);
   const written = await to.write(toPath, oneChunk(data), writeOptions(options));
-  return verified(after, written, hash, toPath, options.algorithm);
+  return verified(planned, after, written, hash, toPath, options.algorithm);
 }
 
 function writeOptions({ planned, ifAbsent }: CopyOptions): WriteOptions {
@@ -139,6 +152,7 @@ function oneChunk(data: Uint8Array): AsyncIterable<Uint8Array> {
 
 /** Checks what was written against the source's size and hash; the copy's two entries. */
 function verified(
+  planned: Entry,
   before: Entry,
   written: Entry,
   digest: string,
@@ -156,7 +170,7 @@ function verified(
     });
   }
   return {
-    source: withHash(before, digest, algorithm),
+    source: withHash(recordedSource(planned, before), digest, algorithm),
     // A hash the target reports itself (an S3 ETag) is kept: it is what its listings will show.
     written: written.hash ? written : withHash(written, digest, algorithm),
   };
@@ -168,11 +182,16 @@ function verified(
  * hundred thousand.
  */
 export function withHash(entry: Entry, hash: string, hashAlgorithm: HashAlgorithm): Entry {
-  const { path, size, mtime, isDir, id } = entry;
-  // Two literals, so that every field sits in the object itself.
+  const { path, size, mtime, isDir, id, ctime } = entry;
+  // One literal per shape, so that every field sits in the object itself.
+  if (ctime === undefined) {
+    return id === undefined
+      ? { path, size, mtime, isDir, hash, hashAlgorithm }
+      : { path, size, mtime, isDir, hash, hashAlgorithm, id };
+  }
   return id === undefined
-    ? { path, size, mtime, isDir, hash, hashAlgorithm }
-    : { path, size, mtime, isDir, hash, hashAlgorithm, id };
+    ? { path, size, mtime, isDir, hash, hashAlgorithm, ctime }
+    : { path, size, mtime, isDir, hash, hashAlgorithm, id, ctime };
 }
 
 /** Hash of a file, by the backend where it can, else by reading it. */

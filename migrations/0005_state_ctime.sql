@@ -1,0 +1,1 @@
+ALTER TABLE "pair_state" ADD COLUMN "ctime" double precision;
