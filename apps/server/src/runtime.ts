@@ -33,7 +33,7 @@ import {
   openFile,
   previewFile,
   previewPlan,
-  type RunExecutorDeps,
+  type SyncRunJobDeps,
   type WatchLeases,
 } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
@@ -88,7 +88,8 @@ export interface RuntimeOptions {
     counters?: { redis: Redis; prefix: string };
     watchLeases?: WatchLeases;
   };
-  executorOptions?: RunExecutorDeps['options'];
+  /** How often a run publishes and writes its progress (tests). */
+  syncRunOptions?: SyncRunJobDeps['options'];
   /** Time limits of the in-process queue's jobs where they differ from the catalog's. */
   jobTimeouts?: JobTimeouts;
   openStorage?: (location: Location) => Promise<Storage>;
@@ -179,7 +180,7 @@ export async function createRuntime(options: RuntimeOptions) {
     paths,
     openStorage: openUnconfined,
     engine: { sync, applyConflictDecisions },
-    ...(options.executorOptions ? { options: options.executorOptions } : {}),
+    ...(options.syncRunOptions ? { options: options.syncRunOptions } : {}),
   });
   const { handlers } = jobs;
 

@@ -1,6 +1,5 @@
 export * from './bus.js';
 export * from './env.js';
-export * from './executor.js';
 export * from './file-preview.js';
 export * from './job-handlers.js';
 export * from './launcher.js';
@@ -10,6 +9,7 @@ export * from './progress.js';
 export * from './queue.js';
 export * from './run-failure.js';
 export * from './secrets.js';
+export * from './sync-run-job.js';
 export * from './url-credentials.js';
 export * from './versions.js';
 export * from './watch-leases.js';

@@ -2,10 +2,10 @@ import type { Location } from '@syncengine/contracts';
 import type { PairRepo } from '@syncengine/db';
 import type { Storage } from '@syncengine/engine';
 import { confineOpening, type PathGuard } from '@syncengine/locations';
-import { createRunExecutor, type RunExecutorDeps } from './executor.js';
 import { findPairConfigProblem } from './pair-check.js';
 import { type JobHandlers, UnrecoverableJobError } from './queue.js';
 import { failRunsOfFailedJobs } from './run-failure.js';
+import { createSyncRunJob, type SyncRunJobDeps } from './sync-run-job.js';
 import { createVersionRestoreHandler } from './versions.js';
 
 /** Called around each `sync-run` job this process executes, once its pre-run check passed. */
@@ -14,10 +14,10 @@ export interface RunHooks {
   onRunStop?(run: { runId: string; pairId: string; startedAt: number; stoppedAt: number }): void;
 }
 
-/** What the job handlers need: the run executor's parts, the path confinement and hooks. */
-export interface JobHandlerDeps extends Omit<RunExecutorDeps, 'openStorage' | 'runs'> {
+/** What the job handlers need: the sync-run job's parts, the path confinement and hooks. */
+export interface JobHandlerDeps extends Omit<SyncRunJobDeps, 'openStorage' | 'runs'> {
   pairs: Pick<PairRepo, 'get'>;
-  runs: RunExecutorDeps['runs'] & Parameters<typeof failRunsOfFailedJobs>[0]['runs'];
+  runs: SyncRunJobDeps['runs'] & Parameters<typeof failRunsOfFailedJobs>[0]['runs'];
   /** The confinement of local paths, checked before a run and at every storage opening. */
   paths: PathGuard;
   /** Opens a location; every location is confined by `paths` before it gets here. */
@@ -34,7 +34,7 @@ export interface JobHandlerDeps extends Omit<RunExecutorDeps, 'openStorage' | 'r
  */
 export function createJobHandlers(deps: JobHandlerDeps) {
   const openStorage = confineOpening(deps.paths, deps.openStorage);
-  const executor = createRunExecutor({ ...deps, openStorage });
+  const syncRun = createSyncRunJob({ ...deps, openStorage });
   const handlers: JobHandlers = {
     'sync-run': async (payload, context) => {
       const pair = await deps.pairs.get(payload.pairId);
@@ -43,7 +43,7 @@ export function createJobHandlers(deps: JobHandlerDeps) {
       const run = { runId: payload.runId, pairId: payload.pairId, startedAt: Date.now() };
       deps.hooks?.onRunStart?.(run);
       try {
-        await executor.execute(payload, context);
+        await syncRun.execute(payload, context);
       } finally {
         deps.hooks?.onRunStop?.({ ...run, stoppedAt: Date.now() });
       }
@@ -59,9 +59,9 @@ export function createJobHandlers(deps: JobHandlerDeps) {
     /** For the queue consumer: a `sync-run` job that failed for good fails its run. */
     onFailed: failRunsOfFailedJobs(deps),
     /** Runs executing in this process. */
-    liveRunIds: () => executor.liveRunIds(),
+    liveRunIds: () => syncRun.liveRunIds(),
     /** Stops listening for run control and cancels the runs executing here. */
-    close: () => executor.close(),
+    close: () => syncRun.close(),
   };
 }
 export type JobHandlerSet = ReturnType<typeof createJobHandlers>;

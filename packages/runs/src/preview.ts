@@ -2,8 +2,8 @@ import type { Location, PlanPreview } from '@syncengine/contracts';
 import type { Database } from '@syncengine/db';
 import { type PairRecord, PostgresStateStore } from '@syncengine/db';
 import type { Plan, Storage, SyncOptions } from '@syncengine/engine';
-import { openPairSide, pairSyncConfig } from './executor.js';
 import type { SecretBox } from './secrets.js';
+import { openPairSide, pairSyncConfig } from './sync-run-job.js';
 
 /**
  * What a run of the pair would do now: scans both sides and plans against the last-known

@@ -34,7 +34,7 @@ export interface TestServer {
  */
 export async function startTestServer(options: {
   driver: 'postgres' | 'pglite';
-  executorOptions?: RuntimeOptions['executorOptions'];
+  syncRunOptions?: RuntimeOptions['syncRunOptions'];
   /** Queue on BullMQ and events over Redis (with a worker inside the server), under this key prefix. */
   redis?: { url: string; prefix: string };
   /** `SYNCENGINE_SECRET_KEY`; without it only the embedded database has a key (generated). */
@@ -79,7 +79,7 @@ export async function startTestServer(options: {
     : undefined;
   const runtime = await createRuntime({
     config,
-    ...(options.executorOptions ? { executorOptions: options.executorOptions } : {}),
+    ...(options.syncRunOptions ? { syncRunOptions: options.syncRunOptions } : {}),
     ...(options.jobTimeouts ? { jobTimeouts: options.jobTimeouts } : {}),
     ...(transport ? { transport } : {}),
     ...(options.openStorage ? { openStorage: options.openStorage } : {}),

@@ -33,7 +33,7 @@ import { createThrottle, ProgressTracker } from './progress.js';
 import { type JobContext, JobTimeoutError } from './queue.js';
 import type { SecretBox } from './secrets.js';
 
-/** The engine entry points the executor calls (injected, so tests and workers share one path). */
+/** The engine entry points a sync-run job calls (injected, so tests and workers share one path). */
 export interface SyncEngine {
   sync(options: SyncOptions): Promise<SyncResult>;
   applyConflictDecisions(options: ApplyDecisionsOptions): Promise<DecisionOutcome[]>;
@@ -57,7 +57,7 @@ export function describeOutcome(outcome: Extract<DecisionOutcome, { status: 'app
   }
 }
 
-export interface RunExecutorDeps {
+export interface SyncRunJobDeps {
   db: Database;
   pairs: Pick<PairRepo, 'get'>;
   runs: Pick<RunRepo, 'get' | 'transition' | 'setProgress'>;
@@ -130,7 +130,7 @@ const errorMessage = (error: unknown) => {
  * confinement of local paths is reported with the side's field (`source.path`).
  */
 export async function openPairSide(
-  deps: Pick<RunExecutorDeps, 'secrets' | 'openStorage'>,
+  deps: Pick<SyncRunJobDeps, 'secrets' | 'openStorage'>,
   pair: PairRecord,
   side: 'source' | 'destination',
 ): Promise<Storage> {
@@ -145,15 +145,16 @@ export async function openPairSide(
 }
 
 /**
- * Executes sync runs: the job handler behind `sync-run`, shared by the in-process runner
- * and BullMQ workers. Loads the pair, opens both storages, runs the engine with the
+ * The `sync-run` job: executes one sync run, for the job handlers that the in-process
+ * runner and BullMQ workers share (`createJobHandlers`); the engine's own executor carries
+ * out a plan's actions inside it. Loads the pair, opens both storages, runs the engine with the
  * Postgres state store, and writes progress, the action log, conflicts and the outcome,
  * publishing events as it goes. MANUAL conflicts never hold a run: they are recorded as
  * pending and the run ends `needs_decision`; a `conflict-resolution` run applies the
  * decisions. Pause, resume and cancel arrive as
  * control messages on the bus.
  */
-export function createRunExecutor(deps: RunExecutorDeps) {
+export function createSyncRunJob(deps: SyncRunJobDeps) {
   const progressIntervalMs = deps.options?.progressIntervalMs ?? 100;
   const progressWriteIntervalMs = deps.options?.progressWriteIntervalMs ?? 1_000;
   const live = new Map<string, LiveRun>();
@@ -226,7 +227,7 @@ export function createRunExecutor(deps: RunExecutorDeps) {
       return;
     }
     const liveRun: LiveRun = { controller: new SyncController() };
-    // A run that was paused when its previous executor died (a crash, a restart) starts
+    // A run that was paused when the process running it died (a crash, a restart) starts
     // again paused and waits for a resume. It is live before its status is read again, so
     // a resume sent in between reaches its controller.
     if (queued.status === 'paused') liveRun.controller.pause();
@@ -544,4 +545,4 @@ export function createRunExecutor(deps: RunExecutorDeps) {
     },
   };
 }
-export type RunExecutor = ReturnType<typeof createRunExecutor>;
+export type SyncRunJob = ReturnType<typeof createSyncRunJob>;
