@@ -52,8 +52,9 @@ export interface ListOptions {
   /**
    * Last-known entries by path, or a promise of them (a backend may start reading before it
    * settles). A backend may hand out the recorded entry itself for a file it finds with the
-   * recorded size, mtime and id (and nothing else to tell, such as a hash), sparing a new
-   * object per unchanged file. Entries are never modified in place.
+   * recorded size, mtime, id and, where it reports ctimes, ctime (a record without one never
+   * matches), and nothing else to tell, such as a hash, sparing a new object per unchanged
+   * file. Entries are never modified in place.
    */
   known?: ReadonlyMap<string, Entry> | PromiseLike<ReadonlyMap<string, Entry> | undefined>;
   /**
