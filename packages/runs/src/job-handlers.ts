@@ -2,7 +2,7 @@ import type { Location } from '@syncengine/contracts';
 import type { PairRepo } from '@syncengine/db';
 import type { Storage } from '@syncengine/engine';
 import { confineOpening, type PathGuard } from '@syncengine/locations';
-import { findPairConfigProblem } from './pair-check.js';
+import { checkPairConfig } from './pair-check.js';
 import { type JobHandlers, UnrecoverableJobError } from './queue.js';
 import { failRunsOfFailedJobs } from './run-failure.js';
 import { createSyncRunJob, type SyncRunJobDeps } from './sync-run-job.js';
@@ -38,12 +38,16 @@ export function createJobHandlers(deps: JobHandlerDeps) {
   const handlers: JobHandlers = {
     'sync-run': async (payload, context) => {
       const pair = await deps.pairs.get(payload.pairId);
-      const problem = pair ? await findPairConfigProblem(pair, deps) : null;
-      if (problem) throw new UnrecoverableJobError(`invalid pair configuration: ${problem}`);
+      const checked = pair ? await checkPairConfig(pair, deps) : null;
+      if (checked?.problem) throw new UnrecoverableJobError(`invalid pair configuration: ${checked.problem}`);
       const run = { runId: payload.runId, pairId: payload.pairId, startedAt: Date.now() };
       deps.hooks?.onRunStart?.(run);
       try {
-        await syncRun.execute(payload, context);
+        await syncRun.execute(
+          payload,
+          context,
+          pair && checked?.locations ? { pair, locations: checked.locations } : null,
+        );
       } finally {
         deps.hooks?.onRunStop?.({ ...run, stoppedAt: Date.now() });
       }

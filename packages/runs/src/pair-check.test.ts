@@ -1,7 +1,7 @@
 import type { PairRecord } from '@syncengine/db';
 import { createPathGuard } from '@syncengine/locations';
 import { describe, expect, it } from 'vitest';
-import { findPairConfigProblem } from './pair-check.js';
+import { checkPairConfig } from './pair-check.js';
 import { createSecretBox } from './secrets.js';
 
 const serverKey = 'k'.repeat(40);
@@ -25,37 +25,49 @@ const pair = (source: PairRecord['source'], destination: PairRecord['destination
   lastRun: null,
 });
 
-describe('findPairConfigProblem', () => {
+describe('checkPairConfig', () => {
   const paths = createPathGuard(['/srv/sync']);
 
-  it('accepts local paths under the allowed roots and credentials it can decrypt', async () => {
+  it('accepts local paths under the allowed roots and credentials it can decrypt, and gives them decrypted', async () => {
     const secrets = createSecretBox(serverKey);
-    const sftp = secrets.seal({
+    const location = {
       type: 'sftp',
       host: 'h',
       port: 22,
       username: 'u',
       password: 'secret',
       path: '/x',
+    } as const;
+    const checked = await checkPairConfig(
+      pair({ type: 'local', path: '/srv/sync/a' }, secrets.seal(location)),
+      {
+        secrets,
+        paths,
+      },
+    );
+    expect(checked).toEqual({
+      problem: null,
+      locations: { source: { type: 'local', path: '/srv/sync/a' }, destination: location },
     });
-    expect(
-      await findPairConfigProblem(pair({ type: 'local', path: '/srv/sync/a' }, sftp), { secrets, paths }),
-    ).toBe(null);
   });
 
   it('names the side whose local path lies outside the allowed roots', async () => {
     const secrets = createSecretBox(undefined);
-    const problem = await findPairConfigProblem(
-      pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/sync/../etc' }),
-      { secrets, paths },
-    );
+    const problem = (
+      await checkPairConfig(
+        pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/sync/../etc' }),
+        { secrets, paths },
+      )
+    ).problem;
     expect(problem).toMatch(
       /^the destination path is refused by this worker: "\/srv\/sync\/\.\.\/etc" must not/,
     );
-    const outside = await findPairConfigProblem(
-      pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/elsewhere' }),
-      { secrets, paths },
-    );
+    const outside = (
+      await checkPairConfig(
+        pair({ type: 'local', path: '/srv/sync/a' }, { type: 'local', path: '/srv/elsewhere' }),
+        { secrets, paths },
+      )
+    ).problem;
     expect(outside).toMatch(/^the destination path is refused by this worker: .* outside the allowed roots/);
   });
 
@@ -68,21 +80,22 @@ describe('findPairConfigProblem', () => {
       password: 'secret',
       path: '/x',
     });
-    const problem = await findPairConfigProblem(pair(sealed, { type: 'local', path: '/srv/sync/b' }), {
-      secrets: createSecretBox('another key that is long enough....'),
-      paths,
-    });
+    const problem = (
+      await checkPairConfig(pair(sealed, { type: 'local', path: '/srv/sync/b' }), {
+        secrets: createSecretBox('another key that is long enough....'),
+        paths,
+      })
+    ).problem;
     expect(problem).toMatch(/^the source location is invalid: /);
   });
 
   it('reports a location that no longer parses', async () => {
-    const problem = await findPairConfigProblem(
-      pair({ type: 'floppy' }, { type: 'local', path: '/srv/sync/b' }),
-      {
+    const problem = (
+      await checkPairConfig(pair({ type: 'floppy' }, { type: 'local', path: '/srv/sync/b' }), {
         secrets: createSecretBox(undefined),
         paths,
-      },
-    );
+      })
+    ).problem;
     expect(problem).toMatch(/^the source location is invalid/);
   });
 });

@@ -1,18 +1,26 @@
+import type { Location } from '@syncengine/contracts';
 import type { PairRecord } from '@syncengine/db';
 import { type PathGuard, PathNotAllowedError } from '@syncengine/locations';
 import type { SecretBox } from './secrets.js';
 
+/** A pair's two locations, decrypted. */
+export interface PairLocations {
+  source: Location;
+  destination: Location;
+}
+
 /**
- * Why this worker cannot run the pair as configured, or null when it can: a location that
- * does not parse, a credential it cannot decrypt (a different SYNCENGINE_SECRET_KEY), a
- * local path its SYNCENGINE_ALLOWED_ROOTS do not allow. Such a run fails at once, never retried.
+ * The pair's locations, decrypted, or why this process cannot run the pair as configured:
+ * a location that does not parse, a credential it cannot decrypt (a different
+ * SYNCENGINE_SECRET_KEY), a local path its SYNCENGINE_ALLOWED_ROOTS do not allow. Such a
+ * run fails at once, never retried.
  */
-export async function findPairConfigProblem(
+export async function checkPairConfig(
   pair: PairRecord,
   deps: { secrets: Pick<SecretBox, 'open'>; paths: PathGuard },
-): Promise<string | null> {
-  for (const side of ['source', 'destination'] as const) {
-    let location: ReturnType<SecretBox['open']>;
+): Promise<{ locations: PairLocations; problem: null } | { locations: null; problem: string }> {
+  const open = async (side: 'source' | 'destination'): Promise<Location | string> => {
+    let location: Location;
     try {
       location = deps.secrets.open(pair[side]);
     } catch (error) {
@@ -27,6 +35,11 @@ export async function findPairConfigProblem(
         throw error;
       }
     }
-  }
-  return null;
+    return location;
+  };
+  const source = await open('source');
+  if (typeof source === 'string') return { locations: null, problem: source };
+  const destination = await open('destination');
+  if (typeof destination === 'string') return { locations: null, problem: destination };
+  return { locations: { source, destination }, problem: null };
 }

@@ -20,9 +20,9 @@ export async function previewPlan(
 ): Promise<PlanPreview> {
   const storages: Storage[] = [];
   try {
-    const source = await openPairSide(deps, pair, 'source');
+    const source = await openPairSide(deps, deps.secrets.open(pair.source), 'source');
     storages.push(source);
-    const destination = await openPairSide(deps, pair, 'destination');
+    const destination = await openPairSide(deps, deps.secrets.open(pair.destination), 'destination');
     storages.push(destination);
     const plan = await deps.previewSync({
       source,

@@ -29,6 +29,7 @@ import { SyncController, scrubbedMessage, scrubSecrets } from '@syncengine/engin
 import { PathNotAllowedError } from '@syncengine/locations';
 import type { EventBus } from './bus.js';
 import type { RunLauncher } from './launcher.js';
+import type { PairLocations } from './pair-check.js';
 import { createThrottle, ProgressTracker } from './progress.js';
 import { type JobContext, JobTimeoutError } from './queue.js';
 import type { SecretBox } from './secrets.js';
@@ -83,6 +84,9 @@ export interface SyncRunJobDeps {
   log?: { warn(message: string): void; error(message: string): void };
 }
 
+/** A pair as read for a run, with its locations decrypted; null when it is gone. */
+export type LoadedPair = { pair: PairRecord; locations: PairLocations } | null;
+
 /** A run executing in this process. */
 interface LiveRun {
   controller: SyncController;
@@ -126,16 +130,17 @@ const errorMessage = (error: unknown) => {
 };
 
 /**
- * Opens one side of a pair the way runs and previews do. A location refused by the
- * confinement of local paths is reported with the side's field (`source.path`).
+ * Opens one side of a pair (its decrypted location) the way runs and previews do. A
+ * location refused by the confinement of local paths is reported with the side's field
+ * (`source.path`).
  */
 export async function openPairSide(
-  deps: Pick<SyncRunJobDeps, 'secrets' | 'openStorage'>,
-  pair: PairRecord,
+  deps: Pick<SyncRunJobDeps, 'openStorage'>,
+  location: Location,
   side: 'source' | 'destination',
 ): Promise<Storage> {
   try {
-    return await deps.openStorage(deps.secrets.open(pair[side]));
+    return await deps.openStorage(location);
   } catch (error) {
     if (error instanceof PathNotAllowedError) {
       throw new PathNotAllowedError(error.message, `${side}.${error.field ?? 'path'}`);
@@ -204,10 +209,13 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
    * is then recorded as failed with the reason; on a lost pair lock nothing more is written
    * for it (a newer run may own the pair) and the PairLockLostError is thrown, leaving the
    * run active for its job to be tried again, which resumes it from its recorded state.
+   * `loaded` is the run's pair as the caller already read it (`null`: not found), with its
+   * locations decrypted, so a run reads and decrypts its pair once.
    */
   async function execute(
     payload: { runId: string; pairId: string; changedPaths?: string[] | undefined },
     context?: JobContext,
+    loaded?: LoadedPair,
   ): Promise<void> {
     if (live.has(payload.runId)) return;
     const queued = await deps.runs.get(payload.runId);
@@ -221,7 +229,10 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     ) {
       return;
     }
-    const pair = await deps.pairs.get(queued.pairId);
+    const pair =
+      loaded !== undefined && (loaded === null || loaded.pair.id === queued.pairId)
+        ? (loaded?.pair ?? null)
+        : await deps.pairs.get(queued.pairId);
     if (!pair) {
       await finish(queued, 'failed', { error: 'the pair no longer exists' });
       return;
@@ -253,9 +264,13 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     const work = createRunWork(run, pair);
     let isCompleted = false;
     try {
-      const source = await openPairSide(deps, pair, 'source');
+      const locations =
+        loaded?.pair === pair
+          ? loaded.locations
+          : { source: deps.secrets.open(pair.source), destination: deps.secrets.open(pair.destination) };
+      const source = await openPairSide(deps, locations.source, 'source');
       storages.push(source);
-      const destination = await openPairSide(deps, pair, 'destination');
+      const destination = await openPairSide(deps, locations.destination, 'destination');
       storages.push(destination);
       if (run.trigger === 'conflict-resolution' && !run.dryRun) {
         isCompleted = await applyDecisions(run, pair, { source, destination }, liveRun, work);

@@ -1,0 +1,109 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreatePairSchema } from '@syncengine/contracts';
+import {
+  createConflictRepo,
+  createDatabase,
+  createKeptVersionRepo,
+  createPairRepo,
+  createRunActionRepo,
+  createRunRepo,
+  type DatabaseHandle,
+} from '@syncengine/db';
+import {
+  canReachPostgres,
+  createTestDatabase,
+  requireService,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+} from '@syncengine/db/testing';
+import { applyConflictDecisions, sync } from '@syncengine/engine';
+import { createPathGuard, openStorage } from '@syncengine/locations';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessEventBus } from './bus.js';
+import { createJobHandlers } from './job-handlers.js';
+import { createRunLauncher } from './launcher.js';
+import { createInProcessQueue } from './queue.js';
+import { createSecretBox } from './secrets.js';
+
+const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
+
+describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', () => {
+  let testDb: TestDatabase;
+  let database: DatabaseHandle;
+  let root: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    database = await createDatabase({ url: testDb.url });
+    root = await mkdtemp(join(tmpdir(), 'se-job-handlers-'));
+  });
+  afterAll(async () => {
+    await database?.close();
+    await testDb?.drop();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('loads and decrypts the pair of a sync-run once, and runs it', async () => {
+    const { db } = database;
+    const pairRepo = createPairRepo(db);
+    const runs = createRunRepo(db);
+    const counts = { pairLoads: 0, decryptions: 0 };
+    const pairs = {
+      get: (id: string) => {
+        counts.pairLoads += 1;
+        return pairRepo.get(id);
+      },
+    };
+    const box = createSecretBox('a test secret key that is long enough');
+    const secrets = {
+      open: (location: Parameters<typeof box.open>[0]) => {
+        counts.decryptions += 1;
+        return box.open(location);
+      },
+    };
+    const source = join(root, 'source');
+    const destination = join(root, 'destination');
+    await mkdir(source);
+    await mkdir(destination);
+    await writeFile(join(source, 'a.txt'), 'alpha');
+    const input = CreatePairSchema.parse({
+      name: 'once',
+      source: { type: 'local', path: source },
+      destination: { type: 'local', path: destination },
+    });
+    const pair = await pairRepo.create({ ...input, source: input.source, destination: input.destination });
+    const bus = createInProcessEventBus();
+    const queue = createInProcessQueue();
+    const launcher = createRunLauncher({ runs, queue, bus });
+    const jobs = createJobHandlers({
+      db,
+      pairs,
+      runs,
+      runActions: createRunActionRepo(db),
+      keptVersions: createKeptVersionRepo(db),
+      conflicts: createConflictRepo(db),
+      bus,
+      launcher,
+      secrets,
+      paths: createPathGuard([root]),
+      openStorage: (location) => openStorage(location),
+      engine: { sync, applyConflictDecisions },
+    });
+    try {
+      const { run } = await launcher.launch(pair.id, { trigger: 'manual' });
+      await jobs.handlers['sync-run'](
+        { runId: run!.id, pairId: pair.id },
+        { signal: new AbortController().signal },
+      );
+      expect((await runs.get(run!.id))?.status).toBe('completed');
+      expect(await readFile(join(destination, 'a.txt'), 'utf8')).toBe('alpha');
+      expect(counts).toEqual({ pairLoads: 1, decryptions: 2 });
+    } finally {
+      jobs.close();
+      await queue.close();
+      await bus.close();
+    }
+  });
+});
