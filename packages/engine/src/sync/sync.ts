@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PlanInput, SyncOptions, SyncResult, SyncRunError } from '../api.js';
 import { systemClock } from '../clock.js';
 import { resolveConfig, type SyncConfig } from '../config.js';
@@ -8,17 +7,8 @@ import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
 import { createIgnoreMatcher } from '../ignore/index.js';
 import { forEachLimited } from '../limit.js';
-import type {
-  ConflictInfo,
-  Entry,
-  HashAlgorithm,
-  LastKnownState,
-  Plan,
-  Side,
-  SyncStats,
-  Tree,
-} from '../model.js';
-import { IGNORE_FILE_NAME, isSameOrBelow, joinPath, parentPath } from '../paths.js';
+import type { ConflictInfo, HashAlgorithm, LastKnownState, Plan, Side, SyncStats, Tree } from '../model.js';
+import { IGNORE_FILE_NAME, isSameOrBelow, joinPath } from '../paths.js';
 import {
   findCaseCollisions,
   hashNeeds,
@@ -27,26 +17,20 @@ import {
   planSync,
 } from '../planner/index.js';
 import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
-import {
-  isTreeFingerprint,
-  type PendingConflictRecord,
-  pairIdFor,
-  type SideFingerprint,
-  STATE_FORMAT_VERSION,
-  type SyncMetadata,
-  type TreeFingerprint,
-} from '../state-store.js';
-import { hasUnchangedCheck, type ListingDigest, type Storage } from '../storage.js';
-import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
+import type { SyncMetadata, TreeFingerprint } from '../state-store.js';
+import type { ListingDigest, Storage } from '../storage.js';
 import { checkAccess } from './access-check.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
+import { findUnchangedTrees, fingerprintAfterRun, fingerprintKey } from './fingerprint.js';
 import { addRenameOrigins, incrementalScope, recordedFileCount } from './incremental.js';
+import { loadSavedState, saveRunMetadata } from './metadata.js';
+import { refreshUnchanged } from './record-reuse.js';
+import { messageOf, type RunContext, SIDES } from './run-context.js';
 import { scanSide } from './scan.js';
-import { isSameContent, StateRecorder } from './state-recorder.js';
+import { StateRecorder } from './state-recorder.js';
 import { hashFile, withHash } from './transfer.js';
 import { pruneVersions, versionStamp } from './versions.js';
 
-const SIDES = ['source', 'destination'] as const;
 /**
  * Runs one sync of a pair: checks the configuration and the backends, loads the
  * last-known state, scans both sides, hashes what the planner needs, plans, and (unless a
@@ -92,6 +76,20 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     warnings.push(message);
     emit(path === undefined ? { type: 'warning', message } : { type: 'warning', message, path });
   };
+  const ctx: RunContext = {
+    storages,
+    config,
+    state: options.state,
+    controller,
+    clock,
+    startedAt,
+    hashAlgorithm,
+    changedPaths: options.changedPaths,
+    onConflict: options.onConflict,
+    emit,
+    warn,
+    warnings,
+  };
   let temporaryFilesRemoved = 0;
   const stateWarnings = new Set<string>();
   const warnState = (message: string) => {
@@ -103,8 +101,8 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
     if (state === 'resumed') emit({ type: 'resumed' });
   });
   try {
-    const fingerprintKey = keyOf(config, storages);
-    const found = await findUnchangedTrees(options, config, storages, fingerprintKey, controller.signal);
+    const key = fingerprintKey(ctx);
+    const found = await findUnchangedTrees(ctx, key);
     if (found.fingerprint) {
       const { metadata, fingerprint } = found;
       for (const side of SIDES) {
@@ -257,11 +255,10 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       outcome.errors.length === 0 &&
       outcome.deferred.length === 0 &&
       outcome.pendingConflicts.length === 0 &&
-      warnings.length === preparedWarnings &&
-      listingWarnings.length <= MAX_REPEATED_WARNINGS;
+      warnings.length === preparedWarnings;
     for (const path of recorder.changed) touched.add(path);
     const fingerprint = isInSync
-      ? fingerprintAfterRun(fingerprintKey, digests, trees, finalState, touched, listingWarnings)
+      ? fingerprintAfterRun({ key, digests, trees, state: finalState, touched, listingWarnings })
       : null;
     return await complete({ plan, outcome, metadata, fingerprint });
   } finally {
@@ -291,18 +288,12 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
         }
       }
     }
-    // A store may have written its own identity while recording a first run: read again then.
-    const latest = metadata ?? (await options.state.loadMetadata().catch(() => null));
-    const next = nextMetadata(
-      latest,
-      options.state.pairId,
-      storages,
-      outcome.pendingConflicts,
-      startedAt,
+    await saveRunMetadata(ctx, {
+      metadata,
       status,
-    );
-    if (run.fingerprint) next.treeFingerprint = run.fingerprint;
-    await options.state.saveMetadata(next);
+      pendingConflicts: outcome.pendingConflicts,
+      fingerprint: run.fingerprint,
+    });
     const stats: SyncStats = {
       actions: outcome.actions,
       bytesUploaded: outcome.bytesUploaded,
@@ -325,149 +316,6 @@ async function runSync(options: SyncOptions, emit: (event: SyncEvent) => void): 
       deferred: outcome.deferred,
     };
   }
-}
-
-/** A run that finds both trees as the recorded fingerprint describes them repeats at most this many warnings. */
-const MAX_REPEATED_WARNINGS = 1000;
-
-/** Bumped when what a digest covers changes: fingerprints recorded before no longer match. */
-const FINGERPRINT_VERSION = 2;
-
-/** The settings a fingerprint holds for: the locations, and what shapes a listing and a plan. */
-function keyOf(config: SyncConfig, storages: Record<Side, Storage>): string {
-  const shaping = {
-    version: FINGERPRINT_VERSION,
-    source: storages.source.description,
-    destination: storages.destination.description,
-    mode: config.mode,
-    comparison: config.comparison,
-    ignore: config.ignorePatterns,
-    accessCheck: config.accessCheckFiles,
-  };
-  return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 32);
-}
-
-/**
- * The saved metadata (undefined where it could not be read: the run reads it again and
- * reports why) and, when both trees are still exactly as the last run left them, in sync
- * with the saved state (their digests unchanged), its fingerprint: then there is nothing to
- * do. Otherwise a recorded fingerprint is dropped before anything changes (unless a dry
- * run), so no later run can take a state this run changes for one it describes.
- */
-async function findUnchangedTrees(
-  options: SyncOptions,
-  config: SyncConfig,
-  storages: Record<Side, Storage>,
-  key: string,
-  signal: AbortSignal,
-): Promise<
-  | { metadata: SyncMetadata; fingerprint: TreeFingerprint }
-  | { metadata: SyncMetadata | null | undefined; fingerprint: null }
-> {
-  let metadata: SyncMetadata | null;
-  try {
-    metadata = await options.state.loadMetadata();
-  } catch {
-    return { metadata: undefined, fingerprint: null };
-  }
-  if (!metadata?.treeFingerprint) return { metadata, fingerprint: null };
-  // A store may hand back whatever it holds: a damaged fingerprint is dropped like a stale one.
-  const fingerprint = isTreeFingerprint(metadata.treeFingerprint) ? metadata.treeFingerprint : null;
-  // As isUnchangedSinceLastSync: HASH_ONLY always looks at the hashes.
-  // An incremental run knows what changed: no walk of both trees to find out.
-  const canSkip =
-    options.changedPaths === undefined &&
-    fingerprint !== null &&
-    fingerprint.key === key &&
-    config.comparison !== 'HASH_ONLY' &&
-    metadata.pendingConflicts.length === 0 &&
-    SIDES.every((side) => hasUnchangedCheck(storages[side]));
-  if (canSkip) {
-    // One side that changed settles it: the other side's walk stops.
-    const settled = new AbortController();
-    const stop = () => settled.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    const unchanged = await Promise.all(
-      SIDES.map(async (side) => {
-        const storage = storages[side];
-        const isSame =
-          hasUnchangedCheck(storage) &&
-          (await storage.isUnchangedSince(fingerprint[side], { signal: settled.signal }).catch(() => false));
-        if (!isSame) stop();
-        return isSame;
-      }),
-    );
-    signal.removeEventListener('abort', stop);
-    if (unchanged.every(Boolean)) return { metadata, fingerprint };
-  }
-  if (config.dryRun) return { metadata, fingerprint: null };
-  const { treeFingerprint: _dropped, ...rest } = metadata;
-  await options.state.saveMetadata(rest);
-  return { metadata: rest, fingerprint: null };
-}
-
-/**
- * The fingerprint of both trees after a run that left them in sync, or null when it cannot
- * vouch for that. The listings' folder digests cover the trees as scanned; each path the run
- * touched is replaced there by its record now, and every other path's record must be what
- * was listed.
- */
-function fingerprintAfterRun(
-  key: string,
-  digests: Record<Side, ListingDigest | null>,
-  trees: Record<Side, Tree>,
-  state: LastKnownState,
-  touched: ReadonlySet<string>,
-  warnings: string[],
-): TreeFingerprint | null {
-  const sides: Partial<Record<Side, SideFingerprint>> = {};
-  for (const side of SIDES) {
-    const listed = digests[side];
-    if (!listed) return null;
-    const folders = new Map<string, TreeDigestSum>();
-    for (const [path, value] of Object.entries(listed.folders)) {
-      const sum = TreeDigestSum.parse(value);
-      if (!sum) return null;
-      folders.set(path, sum);
-    }
-    // Touched paths: what was listed is replaced by what is recorded now. A folder made has a
-    // digest of its own (its contents add to it); one removed has none, once emptied.
-    const tree = trees[side];
-    const records = state[side];
-    let listedTouchedOnly = 0;
-    const removedFolders: string[] = [];
-    for (const path of touched) {
-      const before = tree.get(path);
-      const after = records.get(path);
-      if (before !== undefined && after === undefined) listedTouchedOnly++;
-      // Unchanged on this side (the other side's copy of it was made, say): nothing to replace.
-      if (before === after || (before && after && isSameDigestItem(before, after))) continue;
-      const parent = parentPath(path);
-      let sum = folders.get(parent);
-      if (!sum) {
-        sum = new TreeDigestSum();
-        folders.set(parent, sum);
-      }
-      sum.replace(before, after);
-      if (after?.isDir && !folders.has(path)) folders.set(path, new TreeDigestSum());
-      if (before?.isDir && !after?.isDir) removedFolders.push(path);
-    }
-    for (const path of removedFolders) if (folders.get(path)?.sums[0] === 0) folders.delete(path);
-    // Untouched paths: each record is as listed (mostly the very object), and each listed
-    // path has a record (counted: the listed paths without one are all touched).
-    let listedWithRecord = 0;
-    for (const [path, record] of records) {
-      const entry = tree.get(path);
-      if (entry !== undefined) listedWithRecord++;
-      if (entry === record || touched.has(path)) continue;
-      if (!entry || !isSameDigestItem(entry, record)) return null;
-    }
-    if (tree.size - listedWithRecord !== listedTouchedOnly) return null;
-    // Own properties whatever the names (a folder may be called `__proto__`).
-    const recorded = Object.fromEntries([...folders].map(([path, sum]) => [path, sum.value]));
-    sides[side] = { folders: recorded, skipped: listed.skipped, entries: state[side].size };
-  }
-  return { key, source: sides.source!, destination: sides.destination!, warnings };
 }
 
 interface Prepared {
@@ -500,7 +348,7 @@ async function prepare(
   metadataRead: SyncMetadata | null | undefined,
 ): Promise<Prepared> {
   // The saved state is read while both sides are scanned; nothing waits for it until then.
-  const loading = loadState(options, warnState, metadataRead);
+  const loading = loadSavedState(options.state, warnState, metadataRead);
   loading.catch(() => undefined);
 
   const signal = controller.signal;
@@ -673,33 +521,6 @@ async function removeLeftovers(
   return total;
 }
 
-/** The last-known state and metadata; an unreadable one is reported and read as none. */
-async function loadState(
-  options: SyncOptions,
-  warn: (message: string) => void,
-  metadataRead: SyncMetadata | null | undefined,
-): Promise<{ lastKnown: LastKnownState | null; metadata: SyncMetadata | null }> {
-  let lastKnown: LastKnownState | null;
-  try {
-    lastKnown = await options.state.load();
-  } catch (error) {
-    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-    warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);
-    lastKnown = null;
-  }
-  if (metadataRead !== undefined) return { lastKnown, metadata: metadataRead };
-  let metadata: SyncMetadata | null;
-  try {
-    metadata = await options.state.loadMetadata();
-  } catch (error) {
-    if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
-    warn(`the saved sync metadata is unreadable (${error.message}); starting it afresh`);
-    metadata = null;
-  }
-
-  return { lastKnown, metadata };
-}
-
 function finish(
   emit: (event: SyncEvent) => void,
   startedAt: number,
@@ -836,8 +657,6 @@ async function computeHashes(
   );
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** The max-delete guard: the violation, or null when the plan stays within the limit. */
 function maxDeleteViolation(
   plan: Plan,
@@ -865,71 +684,4 @@ function maxDeleteViolation(
     }
   }
   return null;
-}
-
-/**
- * Entries of paths no action touched whose content is the same as recorded: their new
- * metadata (mtime, id, the hash just computed) is kept, so the next run need not hash them.
- */
-/** True when two records of one path say exactly the same. */
-function isSameRecord(a: Entry, b: Entry): boolean {
-  // A folder's mtime moves whenever its contents change and is never compared: a new one
-  // alone is not worth rewriting the state for.
-  if (a.isDir && b.isDir) return a.id === b.id;
-  return (
-    a.size === b.size &&
-    a.mtime === b.mtime &&
-    a.isDir === b.isDir &&
-    a.hash === b.hash &&
-    a.hashAlgorithm === b.hashAlgorithm &&
-    a.id === b.id &&
-    a.ctime === b.ctime
-  );
-}
-
-function refreshUnchanged(
-  lastKnown: LastKnownState | null,
-  trees: Record<Side, Tree>,
-  touched: Set<string>,
-): Record<Side, Tree> {
-  const refreshed: Record<Side, Tree> = { source: new Map(), destination: new Map() };
-  if (!lastKnown) return refreshed;
-  for (const side of SIDES) {
-    for (const [path, before] of lastKnown[side]) {
-      const now = trees[side].get(path);
-      if (now === before || touched.has(path)) continue;
-      if (now && !isSameRecord(before, now) && isSameContent(before, now)) refreshed[side].set(path, now);
-    }
-  }
-  return refreshed;
-}
-
-function nextMetadata(
-  previous: SyncMetadata | null,
-  boundPairId: string | undefined,
-  storages: Record<Side, Storage>,
-  pending: ConflictInfo[],
-  now: number,
-  status: SyncStatus,
-): SyncMetadata {
-  const detected = new Map(previous?.pendingConflicts.map((record) => [record.path, record.detectedAt]));
-  const pendingConflicts: PendingConflictRecord[] = pending.map((conflict) => ({
-    path: conflict.path,
-    source: conflict.source,
-    destination: conflict.destination,
-    detectedAt: detected.get(conflict.path) ?? now,
-  }));
-  return {
-    pairId:
-      previous?.pairId ??
-      boundPairId ??
-      pairIdFor(storages.source.description, storages.destination.description),
-    sourceDescription: storages.source.description,
-    destinationDescription: storages.destination.description,
-    // Records this run leaves are in the current layout; older ones it kept are read as such.
-    formatVersion: STATE_FORMAT_VERSION,
-    lastRunAt: now,
-    lastRunStatus: status,
-    pendingConflicts,
-  };
 }
