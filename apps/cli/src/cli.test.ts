@@ -1,64 +1,18 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeWorkFolders, put, type ProcessRun as Run, runSyncengine, tree } from '../test/cli-process.js';
 import type { JsonReport } from './report.js';
 
 // The command runs from source in a child process, exactly as `pnpm syncengine` runs it,
 // on real temporary folders.
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 let src: string;
 let dst: string;
 
-function syncengine(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function put(root: string, path: string, content: string, mtime?: Date) {
-  const file = join(root, path);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, content);
-  if (mtime) await utimes(file, mtime, mtime);
-}
-
-/** Every file below root (not the engine's own folders), with its content. */
-async function tree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === '.syncengine' || entry.name === '.sync_state') continue;
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(join(dir, entry.name), rel);
-      else files[rel] = await readFile(join(dir, entry.name), 'utf8');
-    }
-  };
-  await walk(root, '');
-  return files;
-}
+const syncengine = (args: string[]) => runSyncengine(args, { env: { XDG_STATE_HOME: join(work, 'state') } });
 
 const report = (run: Run) => JSON.parse(run.stdout) as JsonReport;
 const actionsOf = (run: Run) =>
@@ -67,11 +21,7 @@ const actionsOf = (run: Run) =>
     .sort();
 
 beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'syncengine-cli-'));
-  src = join(work, 'src');
-  dst = join(work, 'dst');
-  await mkdir(src);
-  await mkdir(dst);
+  ({ work, src, dst } = await makeWorkFolders('syncengine-cli-'));
 });
 
 afterEach(async () => {

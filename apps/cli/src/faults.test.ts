@@ -1,65 +1,30 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  makeWorkFolders,
+  put,
+  REPO_ROOT,
+  type ProcessRun as Run,
+  runProcess,
+  SYNCENGINE,
+  tree,
+} from '../test/cli-process.js';
 import type { JsonReport } from './report.js';
 
 // Faults a real user meets, against the command run from source in a child process, as
 // `pnpm syncengine` runs it, on real temporary folders.
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 let src: string;
 let dst: string;
 
 /** Runs the command; `wrapper` runs it through another command (`setpriv …` to drop privileges). */
-function syncengine(args: string[], wrapper: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const command = [...wrapper, process.execPath, '--conditions=source', '--import', 'tsx', main, ...args];
-    const child = spawn(command[0]!, command.slice(1), {
-      cwd: repoRoot,
-      env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function put(root: string, path: string, content: string) {
-  const file = join(root, path);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, content);
-}
-
-/** Every file below root (not the engine's own folders), with its content. */
-async function tree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === '.syncengine' || entry.name === '.sync_state') continue;
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(join(dir, entry.name), rel);
-      else files[rel] = await readFile(join(dir, entry.name), 'utf8');
-    }
-  };
-  await walk(root, '');
-  return files;
-}
+const syncengine = (args: string[], wrapper: string[] = []) =>
+  runProcess([...wrapper, ...SYNCENGINE, ...args], { env: { XDG_STATE_HOME: join(work, 'state') } });
 
 const report = (run: Run) => JSON.parse(run.stdout) as JsonReport;
 
@@ -71,11 +36,7 @@ async function stateDir(): Promise<string> {
 }
 
 beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'syncengine-faults-'));
-  src = join(work, 'src');
-  dst = join(work, 'dst');
-  await mkdir(src);
-  await mkdir(dst);
+  ({ work, src, dst } = await makeWorkFolders('syncengine-faults-'));
 });
 
 afterEach(async () => {
@@ -160,8 +121,8 @@ const isTemp = (path: string) => path.split('/').pop()!.includes('.syncengine-tm
 /** Starts a sync and kills it (SIGKILL) after `delayMs`; resolves once it is gone. */
 function killedSync(args: string[], delayMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
-      cwd: repoRoot,
+    const child = spawn(SYNCENGINE[0]!, [...SYNCENGINE.slice(1), ...args], {
+      cwd: REPO_ROOT,
       env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
       stdio: 'ignore',
     });

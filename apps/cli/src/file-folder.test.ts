@@ -1,25 +1,23 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  tree as listTree,
+  makeWorkFolders,
+  put,
+  type ProcessRun as Run,
+  runProcess,
+  SYNCENGINE,
+} from '../test/cli-process.js';
 import type { JsonReport } from './report.js';
 
 /**
  * The reproductions of file ↔ folder changes and unreadable folders, run as a user would:
  * the command from source in a child process, on real temporary folders.
  */
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
 const NOBODY = 65_534;
 const isRoot = process.getuid?.() === 0;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 let src: string;
@@ -30,50 +28,16 @@ let dst: string;
  * whom file permissions apply (the suite runs as root in CI, which reads any folder).
  */
 function sync(args: string[], options: { asUser?: boolean } = {}): Promise<Run> {
-  const command = [process.execPath, '--conditions=source', '--import', 'tsx', main];
-  const full = [...command, 'sync', src, dst, '--state-dir', join(work, 'state'), ...args];
-  const [file, ...rest] =
+  const full = [...SYNCENGINE, 'sync', src, dst, '--state-dir', join(work, 'state'), ...args];
+  const argv =
     options.asUser && isRoot
       ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...full]
       : full;
-  return new Promise((resolve, reject) => {
-    const child = spawn(file!, rest, {
-      cwd: repoRoot,
-      env: { ...process.env, HOME: work, XDG_STATE_HOME: join(work, 'xdg'), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function put(root: string, path: string, content: string) {
-  const file = join(root, path);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, content);
+  return runProcess(argv, { env: { HOME: work, XDG_STATE_HOME: join(work, 'xdg') } });
 }
 
 /** Every file and folder below root (folders as `path/`), without the engine's own folders. */
-async function tree(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === '.syncengine' || entry.name === '.sync_state') continue;
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        out[`${rel}/`] = '';
-        await walk(join(dir, entry.name), rel);
-      } else if (entry.isFile()) out[rel] = await readFile(join(dir, entry.name), 'utf8');
-      else out[rel] = '(special)';
-    }
-  };
-  await walk(root, '');
-  return out;
-}
+const tree = (root: string) => listTree(root, { withFolders: true });
 
 /** The contents of every file in a side's versions area. */
 async function versioned(root: string): Promise<string[]> {
@@ -92,11 +56,7 @@ async function versioned(root: string): Promise<string[]> {
 const report = (run: Run) => JSON.parse(run.stdout) as JsonReport;
 
 beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'syncengine-cli-types-'));
-  src = join(work, 's');
-  dst = join(work, 'd');
-  await mkdir(src);
-  await mkdir(dst);
+  ({ work, src, dst } = await makeWorkFolders('syncengine-cli-types-', { src: 's', dst: 'd' }));
 });
 
 afterEach(async () => {

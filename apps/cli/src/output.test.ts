@@ -1,41 +1,23 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  SYNCENGINE as command,
+  makeWorkFolders,
+  type ProcessRun as Run,
+  runProcess,
+} from '../test/cli-process.js';
 
 // What the command prints while it runs, from a child process as a user would start it:
 // through `pnpm syncengine`, on a pipe, and on a terminal (a pseudo-terminal from `script`).
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
-const command = [process.execPath, '--conditions=source', '--import', 'tsx', main];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let work: string;
 let src: string;
 let dst: string;
 
-function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: repoRoot,
-      env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> =>
+  runProcess(argv, { env: { XDG_STATE_HOME: join(work, 'state'), ...env } });
 
 /** The escape character that starts terminal control sequences. */
 const ESC = '\x1b';
@@ -62,11 +44,7 @@ async function fill(root: string) {
 }
 
 beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'syncengine-output-'));
-  src = join(work, 'src');
-  dst = join(work, 'dst');
-  await mkdir(src);
-  await mkdir(dst);
+  ({ work, src, dst } = await makeWorkFolders('syncengine-output-'));
 });
 
 afterEach(async () => {

@@ -15,16 +15,15 @@
  * local file; cells that need one side newer put a minute or more between them. Every edit
  * changes the file's size, so edits are seen whatever hashes a backend offers.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type ActionType, type Storage, VERSIONS_DIR } from '@syncengine/engine';
 import { listAll, readAll, writeText } from '@syncengine/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcessRun as Run, runSyncengine } from '../test/cli-process.js';
+import { REMOTE_BACKENDS, type RemoteBackend, type RemoteServer } from '../test/testing/remote-servers.js';
 import type { JsonReport } from './report.js';
-import { REMOTE_BACKENDS, type RemoteBackend, type RemoteServer } from './testing/remote-servers.js';
 
 if (process.env.REQUIRE_SERVICES === '1') {
   for (const backend of REMOTE_BACKENDS) {
@@ -32,34 +31,17 @@ if (process.env.REQUIRE_SERVICES === '1') {
   }
 }
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `syncengine ARGS` from source in a child process. */
 function syncengine(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, NO_COLOR: '1' };
-    // Credentials come only from the options and variables each server names.
-    for (const name of ['SSH_AUTH_SOCK', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) {
-      delete childEnv[name];
-    }
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
-      cwd: repoRoot,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runSyncengine(args, {
+    env: {
+      ...env,
+      // Credentials come only from the options and variables each server names.
+      SSH_AUTH_SOCK: undefined,
+      AWS_PROFILE: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_ENDPOINT_URL: undefined,
+    },
   });
 }
 

@@ -1,13 +1,11 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { REPO_ROOT, SYNCENGINE, tree } from '../test/cli-process.js';
 
 // `syncengine watch` from source in a child process, on real temporary folders.
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
 
 let work: string;
 let src: string;
@@ -31,8 +29,8 @@ interface Watch {
 }
 
 function watch(args: string[]): Watch {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'watch', ...args], {
-    cwd: repoRoot,
+  const child = spawn(SYNCENGINE[0]!, [...SYNCENGINE.slice(1), 'watch', ...args], {
+    cwd: REPO_ROOT,
     env: { ...process.env, XDG_STATE_HOME: join(work, 'state'), NO_COLOR: '1' },
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -47,20 +45,6 @@ function watch(args: string[]): Watch {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, lines, stderr: () => stderr, exited };
-}
-
-async function tree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === '.syncengine' || entry.name === '.sync_state') continue;
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(join(dir, entry.name), rel);
-      else files[rel] = await readFile(join(dir, entry.name), 'utf8');
-    }
-  };
-  await walk(root, '');
-  return files;
 }
 
 const runs = (w: Watch) => w.lines.filter((line) => line.type === 'run');

@@ -1,6 +1,6 @@
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { describe } from 'vitest';
-import { describeApi } from './testing/api-suite.js';
+import { describeApi } from '../test/testing/api-suite.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

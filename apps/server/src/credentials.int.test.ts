@@ -1,21 +1,14 @@
 import type { CreatedToken } from '@syncengine/contracts';
-import { canReachPostgres, requireService, TEST_DATABASE_URL, TEST_REDIS_URL } from '@syncengine/db/testing';
-import { Redis } from 'ioredis';
+import {
+  canReachPostgres,
+  canReachRedis,
+  requireService,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from './testing/test-server.js';
-
-async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
-}
+import { type ServersOnRedis, startServersOnRedis } from '../test/testing/servers-on-redis.js';
+import { ADMIN_PASSWORD, type TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
@@ -24,30 +17,16 @@ const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_UR
 const CACHE_TTL_MS = 600_000;
 
 describe.skipIf(!hasPostgres || !hasRedis)('checked credentials across two servers on one Redis', () => {
-  const prefix = `se_test_creds_${crypto.randomUUID().slice(0, 8)}`;
+  let deployment: ServersOnRedis;
   let first: TestServer;
   let second: TestServer;
 
   beforeAll(async () => {
-    first = await startTestServer({
-      driver: 'postgres',
-      redis: { url: TEST_REDIS_URL, prefix },
-      credentialCacheTtlMs: CACHE_TTL_MS,
-    });
-    second = await startTestServer({
-      driver: 'postgres',
-      databaseUrl: first.databaseUrl!,
-      redis: { url: TEST_REDIS_URL, prefix },
-      credentialCacheTtlMs: CACHE_TTL_MS,
-    });
+    deployment = await startServersOnRedis(2, { name: 'creds', credentialCacheTtlMs: CACHE_TTL_MS });
+    [first, second] = deployment.servers as [TestServer, TestServer];
   });
   afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    const redis = new Redis(TEST_REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await deployment?.close();
   });
 
   const listPairs = (server: TestServer, headers: Record<string, string>) =>

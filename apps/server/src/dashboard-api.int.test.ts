@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { PairSyncStatus, Run } from '@syncengine/contracts';
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/test-server.js';
+import { startTestServer, type TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

@@ -1,7 +1,7 @@
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { openStorage } from '@syncengine/locations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/test-server.js';
+import { startTestServer, type TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

@@ -1,5 +1,6 @@
 import {
   canReachPostgres,
+  canReachRedis,
   type OwnRedis,
   ownRedisProblem,
   requireService,
@@ -9,21 +10,9 @@ import {
 } from '@syncengine/db/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServersOnRedis, startServersOnRedis } from '../test/testing/servers-on-redis.js';
+import { ADMIN_PASSWORD, type TestServer } from '../test/testing/test-server.js';
 import { LOGIN_LIMITS } from './routes/auth.routes.js';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from './testing/test-server.js';
-
-async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
@@ -38,20 +27,15 @@ const login = (server: TestServer, username: string, password: string, remoteAdd
   });
 
 describe.skipIf(!hasPostgres || !hasRedis)('failed sign-ins counted across server processes (Redis)', () => {
-  const prefix = `se_test_limits_${crypto.randomUUID().slice(0, 8)}`;
+  let deployment: ServersOnRedis;
   let first: TestServer;
   let second: TestServer;
   beforeAll(async () => {
-    first = await startTestServer({ driver: 'postgres', redis: { url: TEST_REDIS_URL, prefix } });
-    second = await startTestServer({ driver: 'postgres', redis: { url: TEST_REDIS_URL, prefix } });
+    deployment = await startServersOnRedis(2, { name: 'limits' });
+    [first, second] = deployment.servers as [TestServer, TestServer];
   });
   afterAll(async () => {
-    await first?.close();
-    await second?.close();
-    const redis = new Redis(TEST_REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await deployment?.close();
   });
 
   it('refuses a user name once the failures on all processes together reach the limit', async () => {
@@ -85,24 +69,19 @@ describe.skipIf(!hasPostgres || !hasRedis)('failed sign-ins counted across serve
 });
 
 describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is down', () => {
-  const prefix = `se_test_limits_outage_${crypto.randomUUID().slice(0, 8)}`;
   let redis: OwnRedis;
+  let deployment: ServersOnRedis;
   let first: TestServer;
   let second: TestServer;
   beforeAll(async () => {
     redis = await startOwnRedis();
-    first = await startTestServer({ driver: 'postgres', redis: { url: redis.url, prefix } });
-    second = await startTestServer({
-      driver: 'postgres',
-      databaseUrl: first.databaseUrl,
-      redis: { url: redis.url, prefix },
-    });
+    deployment = await startServersOnRedis(2, { name: 'limits_outage', redisUrl: redis.url });
+    [first, second] = deployment.servers as [TestServer, TestServer];
   });
   afterAll(async () => {
     // The servers' workers wait for Redis to close cleanly.
     await redis?.start().catch(() => {});
-    await second?.close();
-    await first?.close();
+    await deployment?.close();
     await redis?.close();
   });
 
@@ -110,7 +89,7 @@ describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is 
   async function sharedFailures(username: string): Promise<number> {
     const client = new Redis(redis.url);
     try {
-      const keys = await client.keys(`${prefix}:rate-limit:*login-user:${username}`);
+      const keys = await client.keys(`${deployment.prefix}:rate-limit:*login-user:${username}`);
       return keys.length === 0 ? 0 : Number(await client.get(keys[0]!));
     } finally {
       client.disconnect();

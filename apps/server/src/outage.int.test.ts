@@ -10,7 +10,7 @@ import {
   startOwnRedis,
 } from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/index.js';
+import { startTestServer, type TestServer } from '../test/testing/index.js';
 
 const canRun = await canRunOwnServices();
 

@@ -1,40 +1,30 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BusEvent, Run } from '@syncengine/contracts';
-import { canReachPostgres, requireService, TEST_DATABASE_URL, TEST_REDIS_URL } from '@syncengine/db/testing';
-import { Redis } from 'ioredis';
+import {
+  canReachPostgres,
+  canReachRedis,
+  requireService,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from './testing/test-server.js';
-
-async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
-}
+import { type ServersOnRedis, startServersOnRedis } from '../test/testing/servers-on-redis.js';
+import type { TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
 
 describe.skipIf(!hasPostgres || !hasRedis)('server with REDIS_URL (BullMQ queue, Redis event bus)', () => {
-  const prefix = `se_test_server_${crypto.randomUUID().slice(0, 8)}`;
+  let deployment: ServersOnRedis;
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ driver: 'postgres', redis: { url: TEST_REDIS_URL, prefix } });
+    deployment = await startServersOnRedis(1, { name: 'server' });
+    [server] = deployment.servers as [TestServer];
   });
   afterAll(async () => {
-    await server?.close();
-    const redis = new Redis(TEST_REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await deployment?.close();
   });
 
   it('reports the BullMQ queue on /health', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Run } from '@syncengine/contracts';
 import { PostgresStateStore } from '@syncengine/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/index.js';
+import { startTestServer, type TestServer } from '../test/testing/index.js';
 
 describe('a run that exceeds its time limit', () => {
   let server: TestServer;

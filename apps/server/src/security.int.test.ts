@@ -5,58 +5,17 @@ import type { Run } from '@syncengine/contracts';
 import { canReachPostgres, requireService, TEST_DATABASE_URL } from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from './testing/test-server.js';
+import { ADMIN_PASSWORD, eventually, startTestServer, type TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-/** Waits until `check` returns a value (polling), or fails after `timeoutMs`. */
-async function eventually<T>(
-  check: () => Promise<T | null | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!hasPostgres)('attacks on the API, on a fresh Postgres database', () => {
   let server: TestServer;
   /** A folder outside the allowed root, holding one file that must never be read or joined. */
   let outside: string;
   const local = (path: string) => ({ type: 'local', path });
-  const request = async (
-    method: Method,
-    url: string,
-    payload?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const response = await server.runtime.app.inject({
-      method,
-      url,
-      headers: { cookie: server.cookie, ...headers },
-      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-    });
-    return {
-      status: response.statusCode,
-      body: response.body ? response.json() : null,
-      headers: response.headers,
-    };
-  };
-  async function runToEnd(pairId: string): Promise<Run> {
-    const started = await request('POST', `/api/v1/pairs/${pairId}/runs`, {});
-    expect(started.status).toBe(202);
-    const run = started.body as Run;
-    return eventually(async () => {
-      const current = (await request('GET', `/api/v1/runs/${run.id}`)).body as Run;
-      return ['completed', 'failed', 'cancelled'].includes(current.status) ? current : null;
-    });
-  }
+  const request: TestServer['request'] = (...args) => server.request(...args);
+  const runToEnd = (pairId: string) => server.runToEnd(pairId, {}, 20_000);
 
   beforeAll(async () => {
     server = await startTestServer({

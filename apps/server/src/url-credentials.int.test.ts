@@ -9,7 +9,7 @@ import {
 } from '@syncengine/db/testing';
 import { createSecretBox } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './testing/test-server.js';
+import { startTestServer, type TestServer } from '../test/testing/test-server.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const SECRET_KEY = 'a test secret key that is long enough';

@@ -29,7 +29,13 @@ import {
 } from '@syncengine/queue-redis';
 import { createRunLauncher, type RunLauncher } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, spawnWorker, treeDigest, type WorkerProcess, waitUntil } from './testing/worker-process.js';
+import {
+  sleep,
+  spawnWorker,
+  treeDigest,
+  type WorkerProcess,
+  waitUntil,
+} from '../test/testing/worker-process.js';
 
 /**
  * Faults around the workers, against a Postgres and a Redis of this file's own (spare

@@ -3,10 +3,16 @@ import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canReachPostgres, requireService, TEST_DATABASE_URL, TEST_REDIS_URL } from '@syncengine/db/testing';
+import {
+  canReachPostgres,
+  canReachRedis,
+  requireService,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from '@syncengine/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, waitUntil } from '../test/testing/worker-process.js';
 import { checkHealth, type HealthReport, startHealthReports } from './health.js';
-import { canReachRedis, REPO_ROOT, waitUntil } from './testing/worker-process.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));

@@ -14,7 +14,9 @@ import {
 } from '@syncengine/db';
 import {
   canReachPostgres,
+  canReachRedis,
   createTestDatabase,
+  flushPrefix,
   requireService,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
@@ -29,14 +31,12 @@ import {
 import { createRunLauncher, type RunLauncher } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canReachRedis,
-  flushPrefix,
   sleep,
   spawnWorker,
   treeDigest,
   type WorkerProcess,
   waitUntil,
-} from './testing/worker-process.js';
+} from '../test/testing/worker-process.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));

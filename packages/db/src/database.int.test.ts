@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type DatabaseHandle } from './database.js';
 import {
   canReachPostgres,
   createTestDatabase,
@@ -8,7 +7,8 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
   withClient,
-} from './testing/index.js';
+} from '../test/testing/index.js';
+import { createDatabase, type DatabaseHandle } from './database.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type DatabaseHandle } from './database.js';
-import { createPostgresPairLock, type HeldPairLock, PairLockLostError } from './pair-lock.js';
-import { createPairRepo } from './repos/index.js';
-import { PostgresStateStore } from './state-store.js';
 import {
   canReachPostgres,
   createTestDatabase,
@@ -11,7 +7,11 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
   withClient,
-} from './testing/index.js';
+} from '../test/testing/index.js';
+import { createDatabase, type DatabaseHandle } from './database.js';
+import { createPostgresPairLock, type HeldPairLock, PairLockLostError } from './pair-lock.js';
+import { createPairRepo } from './repos/index.js';
+import { PostgresStateStore } from './state-store.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

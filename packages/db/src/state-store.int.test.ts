@@ -1,15 +1,15 @@
 import type { Entry, LastKnownState } from '@syncengine/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type DatabaseHandle } from './database.js';
-import { createPairRepo } from './repos/index.js';
-import { PostgresStateStore } from './state-store.js';
 import {
   canReachPostgres,
   createTestDatabase,
   requireService,
   TEST_DATABASE_URL,
   type TestDatabase,
-} from './testing/index.js';
+} from '../test/testing/index.js';
+import { createDatabase, type DatabaseHandle } from './database.js';
+import { createPairRepo } from './repos/index.js';
+import { PostgresStateStore } from './state-store.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

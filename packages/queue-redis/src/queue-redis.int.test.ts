@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type BusEvent, type RunControlMessage, SYNC_QUEUE } from '@syncengine/contracts';
-import { requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
+import { canReachRedis, flushPrefix, requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
 import type { JobHandlers } from '@syncengine/runs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,36 +9,7 @@ import { createBullWorker } from './bull-worker.js';
 import { RedisUnavailableError } from './connection.js';
 import { createRedisEventBus } from './redis-event-bus.js';
 
-async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
-}
-
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
-
-/** Deletes every key under this file's prefix (and nothing else). */
-async function flushPrefix(prefix: string) {
-  const client = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
 
 /** Every field of a Redis hash, as stored. */
 async function readHash(key: string): Promise<Record<string, string>> {
@@ -60,7 +31,7 @@ const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_00
 
 describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
   const prefix = `se-test-qr-${randomBytes(4).toString('hex')}`;
-  afterAll(() => flushPrefix(prefix));
+  afterAll(() => flushPrefix(TEST_REDIS_URL, prefix));
 
   it('fails an enqueue at once, with a clear error, when Redis is unreachable', async () => {
     const queue = createBullQueue({ connection: 'redis://127.0.0.1:1', prefix, connectTimeoutMs: 300 });
@@ -169,7 +140,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
     } finally {
       await worker.close();
       await queue.close();
-      await flushPrefix(jobPrefix);
+      await flushPrefix(TEST_REDIS_URL, jobPrefix);
     }
   });
 
@@ -201,7 +172,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
     } finally {
       await worker.close();
       await queue.close();
-      await flushPrefix(`${prefix}-s`);
+      await flushPrefix(TEST_REDIS_URL, `${prefix}-s`);
     }
   });
 

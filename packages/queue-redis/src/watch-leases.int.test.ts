@@ -1,23 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PairWatchState } from '@syncengine/contracts';
-import { requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
+import { canReachRedis, requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisWatchLeases } from './redis-watch-leases.js';
-
-async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const hasRedis = await requireService('Redis', () => canReachRedis(TEST_REDIS_URL));
 const prefix = `watch-leases-test-${randomBytes(4).toString('hex')}`;

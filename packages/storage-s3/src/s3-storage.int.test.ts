@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { hashBytes, isSyncError } from '@syncengine/engine';
 import { describeStorageContract, listAll, readAll, writeText } from '@syncengine/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3TestServer, startS3Server } from '../test/testing/s3-server.js';
 import { S3Storage, type S3StorageOptions } from './s3-storage.js';
-import { type S3TestServer, startS3Server } from './testing/s3-server.js';
 
 let shared: Promise<S3TestServer> | undefined;
 /** One s3rver for the whole file, started on first use. */

@@ -1,8 +1,8 @@
 import { isSyncError } from '@syncengine/engine';
 import { describeStorageContract, writeText } from '@syncengine/engine/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasRclone, type RcloneSftpServer, startRcloneSftp } from '../test/testing/sshd-server.js';
 import { SftpStorage, type SftpStorageOptions } from './sftp-storage.js';
-import { hasRclone, type RcloneSftpServer, startRcloneSftp } from './testing/sshd-server.js';
 
 const rclone = hasRclone();
 if (!rclone && process.env.REQUIRE_SERVICES === '1') {

@@ -6,8 +6,8 @@ import { Readable } from 'node:stream';
 import { isSyncError } from '@syncengine/engine';
 import { describeStorageContract } from '@syncengine/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findSshd, type SshdServer, startSshd } from '../test/testing/sshd-server.js';
 import { SftpStorage, type SftpStorageOptions } from './sftp-storage.js';
-import { findSshd, type SshdServer, startSshd } from './testing/sshd-server.js';
 
 const sshd = findSshd();
 if (!sshd && process.env.REQUIRE_SERVICES === '1') {

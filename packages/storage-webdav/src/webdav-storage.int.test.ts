@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isSyncError } from '@syncengine/engine';
 import { describeStorageContract, listAll, readAll, writeText } from '@syncengine/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRclone, startRcloneWebdav, type WebdavTestServer } from './testing/rclone-webdav.js';
+import { hasRclone, startRcloneWebdav, type WebdavTestServer } from '../test/testing/rclone-webdav.js';
 import { WebdavStorage, type WebdavStorageOptions } from './webdav-storage.js';
 
 const rclone = hasRclone();

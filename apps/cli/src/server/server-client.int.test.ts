@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Conflict, Pair, Run } from '@syncengine/contracts';
 import { startTestServer, type TestServer } from '@syncengine/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcessRun, runSyncengine } from '../../test/cli-process.js';
 
 // The command as a client of a real server: the server runs in this process (embedded
 // PGlite, runs executed in-process) and listens on a port; the command runs in child
 // processes exactly as a user starts it.
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const main = join(repoRoot, 'apps', 'cli', 'src', 'main.ts');
-
-interface ChildRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let server: TestServer;
 let url: string;
 let token: string;
@@ -28,24 +18,13 @@ let home: string;
 function syncengine(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1' };
-    delete env.SYNCENGINE_URL;
-    delete env.SYNCENGINE_TOKEN;
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
-      cwd: repoRoot,
-      env: { ...env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+): Promise<ProcessRun> {
+  const env: NodeJS.ProcessEnv = {
+    XDG_CONFIG_HOME: join(home, 'config'),
+    SYNCENGINE_URL: undefined,
+    SYNCENGINE_TOKEN: undefined,
+  };
+  return runSyncengine(args, { env: { ...env, ...options.env }, input: options.input ?? '' });
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {

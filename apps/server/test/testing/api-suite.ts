@@ -7,27 +7,11 @@ import { openStorage } from '@syncengine/locations';
 import { createSecretBox, nextScheduledRun } from '@syncengine/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from './test-server.js';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+import { eventually, type Method, startTestServer, type TestServer } from './test-server.js';
 
 const isRunEnd = (runId: string) => (event: BusEvent) =>
   (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') &&
   event.run.id === runId;
-
-/** Waits until `check` returns a value (polling), or fails after `timeoutMs`. */
-async function eventually<T>(
-  check: () => Promise<T | null | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Real backends, except that writes of files named `held-*` wait until `releaseHeld()`:
@@ -55,24 +39,7 @@ const holdHeldWrites = async (location: Parameters<typeof openStorage>[0]): Prom
 export function describeApi(driver: 'postgres' | 'pglite') {
   describe(`API on ${driver}`, () => {
     let server: TestServer;
-    const request = async (
-      method: Method,
-      url: string,
-      payload?: unknown,
-      headers?: Record<string, string>,
-    ) => {
-      const response = await server.runtime.app.inject({
-        method,
-        url,
-        headers: { cookie: server.cookie, ...headers },
-        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-      });
-      return {
-        status: response.statusCode,
-        body: response.body ? response.json() : null,
-        headers: response.headers,
-      };
-    };
+    const request: TestServer['request'] = (...args) => server.request(...args);
     const anonymous = async (method: Method, url: string, payload?: unknown) => {
       const response = await server.runtime.app.inject({
         method,
@@ -82,17 +49,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
       return { status: response.statusCode, body: response.json() };
     };
     const local = (path: string) => ({ type: 'local', path });
-    async function runToEnd(pairId: string, body: Record<string, unknown> = {}): Promise<Run> {
-      const started = await request('POST', `/api/v1/pairs/${pairId}/runs`, body);
-      expect(started.status).toBe(202);
-      const run = started.body as Run;
-      return eventually(async () => {
-        const current = (await request('GET', `/api/v1/runs/${run.id}`)).body as Run;
-        return ['completed', 'needs_decision', 'failed', 'cancelled'].includes(current.status)
-          ? current
-          : null;
-      });
-    }
+    const runToEnd = (pairId: string, body: Record<string, unknown> = {}) => server.runToEnd(pairId, body);
 
     beforeAll(async () => {
       server = await startTestServer({ driver, openStorage: holdHeldWrites });

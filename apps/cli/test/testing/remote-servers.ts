@@ -2,16 +2,13 @@
  * Real remote servers on 127.0.0.1 for the CLI's integration tests, each described the way
  * a user reaches it from the command line: a location URL, the options and the environment
  * the `syncengine` command needs for it. The servers come from the storage packages' own
- * test helpers, imported by path because the CLI does not depend on those packages.
+ * test helpers (their `testing` exports).
  */
 import type { Storage } from '@syncengine/engine';
 import { openStorage, parseLocationUrl } from '@syncengine/locations';
-import { startS3Server } from '../../../../packages/storage-s3/src/testing/s3-server.js';
-import { findSshd, startSshd } from '../../../../packages/storage-sftp/src/testing/sshd-server.js';
-import {
-  hasRclone,
-  startRcloneWebdav,
-} from '../../../../packages/storage-webdav/src/testing/rclone-webdav.js';
+import { startS3Server } from '@syncengine/storage-s3/testing';
+import { findSshd, startSshd } from '@syncengine/storage-sftp/testing';
+import { hasRclone, startRcloneWebdav } from '@syncengine/storage-webdav/testing';
 
 /** A running server, addressed as the CLI addresses it. */
 export interface RemoteServer {

@@ -1,14 +1,41 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BusEvent, Pair } from '@syncengine/contracts';
+import type { BusEvent, Pair, Run } from '@syncengine/contracts';
 import { createTestDatabase, type TestDatabase } from '@syncengine/db/testing';
-import type { ServerConfig } from '../env.js';
-import type { LogStream } from '../logging.js';
-import { createRedisTransport, startEmbeddedBullWorker } from '../redis-transport.js';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
+import type { ServerConfig } from '../../src/env.js';
+import type { LogStream } from '../../src/logging.js';
+import { createRedisTransport, startEmbeddedBullWorker } from '../../src/redis-transport.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * An API answer: its status, its body parsed as JSON (null when empty) and its headers.
+ * The body is typed as loosely as the JSON it is, so tests read any field they assert on.
+ */
+export interface ApiResponse {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a response body of any shape, as `inject().json()` gives it
+  body: any;
+  headers: Awaited<ReturnType<Runtime['app']['inject']>>['headers'];
+}
+
+/** Waits until `check` returns a value (polling), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 export interface TestServer {
   runtime: Runtime;
@@ -21,6 +48,15 @@ export interface TestServer {
   /** Creates two folders under the root and returns their paths. */
   folders(name: string): Promise<{ source: string; destination: string }>;
   createPair(body: Record<string, unknown>): Promise<Pair>;
+  /** A request as the signed-in admin (`headers` added to the session cookie). */
+  request(
+    method: Method,
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>;
+  /** Starts a run of the pair (`body`: the start request's) and waits until it has ended. */
+  runToEnd(pairId: string, body?: Record<string, unknown>, timeoutMs?: number): Promise<Run>;
   /** Resolves with the first bus event that matches. */
   nextEvent<T extends BusEvent>(match: (event: BusEvent) => event is T, timeoutMs?: number): Promise<T>;
   nextEvent(match: (event: BusEvent) => boolean, timeoutMs?: number): Promise<BusEvent>;
@@ -130,6 +166,30 @@ export async function startTestServer(options: {
       });
       if (response.statusCode !== 201) throw new Error(`creating a pair failed: ${response.body}`);
       return response.json();
+    },
+    async request(method, url, payload, headers) {
+      const response = await runtime.app.inject({
+        method,
+        url,
+        headers: { cookie, ...headers },
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      });
+      return {
+        status: response.statusCode,
+        body: response.body ? response.json() : null,
+        headers: response.headers,
+      };
+    },
+    async runToEnd(pairId, body = {}, timeoutMs) {
+      const started = await server.request('POST', `/api/v1/pairs/${pairId}/runs`, body);
+      if (started.status !== 202) throw new Error(`starting a run failed: ${JSON.stringify(started.body)}`);
+      const run = started.body as Run;
+      return eventually(async () => {
+        const current = (await server.request('GET', `/api/v1/runs/${run.id}`)).body as Run;
+        return ['completed', 'needs_decision', 'failed', 'cancelled'].includes(current.status)
+          ? current
+          : null;
+      }, timeoutMs);
     },
     nextEvent(match: (event: BusEvent) => boolean, timeoutMs = 15_000): Promise<BusEvent> {
       return new Promise((resolve, reject) => {

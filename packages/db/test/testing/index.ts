@@ -1,2 +1,3 @@
 export * from './own-services.js';
+export * from './redis.js';
 export * from './services.js';

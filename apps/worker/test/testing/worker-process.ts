@@ -3,11 +3,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 
 /** The repository root (where `node --conditions=source` resolves workspace sources). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /** One JSON log line of a worker. */
 export type WorkerLogLine = { level: string; time: number; pid: number; msg: string } & Record<
@@ -104,36 +103,6 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
       return exited;
     },
   };
-}
-
-/** Deletes every Redis key under `prefix` (and nothing else). */
-export async function flushPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const client = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** null when Redis answers at `url`, else why not. */
-export async function canReachRedis(url: string): Promise<string | null> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (error) {
-    return `${url}: ${(error as Error).message}`;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Relative path → sha256 of every file below `root`, skipping the engine's own temp files. */

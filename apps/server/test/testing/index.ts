@@ -1,0 +1,2 @@
+export * from './servers-on-redis.js';
+export * from './test-server.js';
