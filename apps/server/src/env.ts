@@ -10,6 +10,7 @@ import {
   sftpServerIdentitySchema,
   splitRoots,
   urlWithScheme,
+  watchLeaseMsSchema,
   workerConcurrencySchema,
 } from '@syncengine/runs';
 import { z } from 'zod';
@@ -43,6 +44,8 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: workerConcurrencySchema,
   /** BullMQ key and channel prefix; the workers must use the same. */
   SYNCENGINE_QUEUE_PREFIX: queuePrefixSchema,
+  /** How long a watch lease lasts unrenewed (the server watches pairs when it executes runs). */
+  SYNCENGINE_WATCH_LEASE_MS: watchLeaseMsSchema,
   /** Mark the session cookie `Secure` (set when serving over HTTPS). */
   SYNCENGINE_COOKIE_SECURE: booleanFlagSchema.default(false),
   /** The built dashboard to serve; default apps/web/dist when it exists. */
@@ -66,6 +69,8 @@ export interface ServerConfig {
   embeddedWorker: boolean;
   workerConcurrency: number;
   queuePrefix: string;
+  /** How long a watch lease lasts unrenewed. */
+  watchLeaseMs: number;
   cookieSecure: boolean;
   webDist: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -89,6 +94,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): S
     embeddedWorker: parsed.SYNCENGINE_EMBEDDED_WORKER ?? parsed.REDIS_URL === undefined,
     workerConcurrency: parsed.WORKER_CONCURRENCY,
     queuePrefix: parsed.SYNCENGINE_QUEUE_PREFIX,
+    watchLeaseMs: parsed.SYNCENGINE_WATCH_LEASE_MS,
     cookieSecure: parsed.SYNCENGINE_COOKIE_SECURE,
     webDist: parsed.SYNCENGINE_WEB_DIST ? resolve(cwd, parsed.SYNCENGINE_WEB_DIST) : undefined,
     logLevel: parsed.LOG_LEVEL,

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Location } from '@syncengine/contracts';
@@ -35,6 +36,7 @@ import {
   previewPlan,
   type SyncRunJobDeps,
   type WatchLeases,
+  type WatchServiceDeps,
 } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 import { buildServer } from './app.js';
@@ -96,6 +98,8 @@ export interface RuntimeOptions {
   logger?: LogOptions;
   /** How long a checked session or token is trusted (default `CREDENTIAL_CACHE_TTL_MS`). */
   credentialCacheTtlMs?: number;
+  /** How local folders of watched pairs are watched (default @parcel/watcher). */
+  localWatcher?: WatchServiceDeps['localWatcher'];
 }
 
 /**
@@ -181,8 +185,25 @@ export async function createRuntime(options: RuntimeOptions) {
     openStorage: openUnconfined,
     engine: { sync, applyConflictDecisions },
     ...(options.syncRunOptions ? { options: options.syncRunOptions } : {}),
+    // Where this process executes runs, it also watches the watched pairs: alone with the
+    // in-process leases, or sharing them through Redis with the other processes.
+    ...(config.embeddedWorker
+      ? {
+          watch: {
+            holder: options.transport?.watchLeases ? `server ${hostname()}:${process.pid}` : 'server',
+            leases: watchLeases,
+            leaseMs: config.watchLeaseMs,
+            pairs: repos.pairs,
+            log: {
+              info: (message: string) => app.log.info(message),
+              warn: (message: string) => app.log.warn(message),
+            },
+            ...(options.localWatcher ? { localWatcher: options.localWatcher } : {}),
+          },
+        }
+      : {}),
   });
-  const { handlers } = jobs;
+  const { handlers, watches: watchService } = jobs;
 
   const requestCounter = createRequestCounter();
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
@@ -270,6 +291,8 @@ export async function createRuntime(options: RuntimeOptions) {
     bus,
     launcher,
     services,
+    /** The watches of watched pairs, where this process executes runs. */
+    watchService,
     /** Jobs this process consumes when it hosts the worker (in-process queue). */
     handlers,
     /**
@@ -294,11 +317,13 @@ export async function createRuntime(options: RuntimeOptions) {
         }
         inProcessQueue.process(handlers);
       }
+      await watchService?.start();
       return { generatedAdminPassword: admin.generatedPassword };
     },
     /** Waits until the in-process queue has nothing left to do (tests). */
     idle: () => inProcessQueue?.idle() ?? Promise.resolve(),
     async close() {
+      await watchService?.close();
       await app.close();
       jobs.close();
       await queue.close();

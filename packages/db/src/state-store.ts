@@ -8,7 +8,7 @@ import type {
   Tree,
 } from '@syncengine/engine';
 import { SyncError } from '@syncengine/engine';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { PairLockLostError } from './pair-lock.js';
 import { pairMetadata, pairState } from './schema/index.js';
@@ -73,6 +73,19 @@ const isSame = (stored: Snapshot | undefined, entry: Entry): boolean =>
 
 type Snapshots = Record<Side, Map<string, Snapshot>>;
 
+/** A `pair_state` row as the engine's entry; throws STATE_CORRUPT for a row that cannot be one. */
+function toEntry(row: typeof pairState.$inferSelect): Entry {
+  if (typeof row.path !== 'string' || !Number.isFinite(row.size) || !Number.isFinite(row.mtime)) {
+    throw new SyncError('STATE_CORRUPT', `pair_state row for "${row.path}" is unreadable`);
+  }
+  const entry: Entry = { path: row.path, size: row.size, mtime: row.mtime, isDir: row.isDir };
+  if (row.hash !== null) entry.hash = row.hash;
+  if (row.hashAlgorithm !== null) entry.hashAlgorithm = row.hashAlgorithm;
+  if (row.fileId !== null) entry.id = row.fileId;
+  if (row.ctime !== null) entry.ctime = row.ctime;
+  return entry;
+}
+
 /**
  * The engine's `StateStore` on Postgres (or PGlite): the last-known state of one pair in
  * `pair_state`, its metadata in `pair_metadata`. Writes go in batches of
@@ -133,20 +146,32 @@ export class PostgresStateStore implements StateStore {
         .orderBy(asc(pairState.path))
         .limit(LOAD_PAGE_SIZE);
       for (const row of rows) {
-        if (typeof row.path !== 'string' || !Number.isFinite(row.size) || !Number.isFinite(row.mtime)) {
-          throw new SyncError('STATE_CORRUPT', `pair_state row for "${row.path}" is unreadable`);
-        }
-        const entry: Entry = { path: row.path, size: row.size, mtime: row.mtime, isDir: row.isDir };
-        if (row.hash !== null) entry.hash = row.hash;
-        if (row.hashAlgorithm !== null) entry.hashAlgorithm = row.hashAlgorithm;
-        if (row.fileId !== null) entry.id = row.fileId;
-        if (row.ctime !== null) entry.ctime = row.ctime;
+        const entry = toEntry(row);
         tree.set(row.path, entry);
         persisted.set(row.path, snapshot(entry));
       }
       if (rows.length < LOAD_PAGE_SIZE) return tree;
       after = rows[rows.length - 1]!.path;
     }
+  }
+
+  /**
+   * The last-known records of these paths on one side (a path without one is absent), read
+   * without loading the whole state: what a watch compares notified paths with.
+   */
+  async loadEntries(side: Side, paths: readonly string[]): Promise<Map<string, Entry>> {
+    const entries = new Map<string, Entry>();
+    for (let start = 0; start < paths.length; start += STATE_BATCH_SIZE) {
+      const batch = paths.slice(start, start + STATE_BATCH_SIZE);
+      const rows = await this.db
+        .select()
+        .from(pairState)
+        .where(
+          and(eq(pairState.pairId, this.pairId), eq(pairState.side, side), inArray(pairState.path, batch)),
+        );
+      for (const row of rows) entries.set(row.path, toEntry(row));
+    }
+    return entries;
   }
 
   async save(state: LastKnownState): Promise<void> {

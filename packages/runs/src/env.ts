@@ -42,6 +42,18 @@ export const workerConcurrencySchema = z.coerce
   .max(64)
   .default(2);
 
+/**
+ * `SYNCENGINE_WATCH_LEASE_MS`: how long the process watching a pair holds its watch lease
+ * without renewing it (renewed every third of it): how soon another process takes over the
+ * pairs of one that died.
+ */
+export const watchLeaseMsSchema = z.coerce
+  .number({ error: 'must be a number of milliseconds' })
+  .int()
+  .min(1_000)
+  .max(3_600_000)
+  .default(15_000);
+
 /** `SYNCENGINE_QUEUE_PREFIX`: the BullMQ key and channel prefix, the same for the server and its workers. */
 export const queuePrefixSchema = z
   .string()

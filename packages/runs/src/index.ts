@@ -13,3 +13,4 @@ export * from './sync-run-job.js';
 export * from './url-credentials.js';
 export * from './versions.js';
 export * from './watch-leases.js';
+export * from './watch-service.js';

@@ -1,12 +1,14 @@
 import type { Location } from '@syncengine/contracts';
-import type { PairRepo } from '@syncengine/db';
+import { type PairRepo, PostgresStateStore } from '@syncengine/db';
 import type { Storage } from '@syncengine/engine';
 import { confineOpening, type PathGuard } from '@syncengine/locations';
 import { checkPairConfig } from './pair-check.js';
 import { type JobHandlers, UnrecoverableJobError } from './queue.js';
 import { failRunsOfFailedJobs } from './run-failure.js';
-import { createSyncRunJob, type SyncRunJobDeps } from './sync-run-job.js';
+import { createSyncRunJob, openPairSide, type SyncRunJobDeps } from './sync-run-job.js';
 import { createVersionRestoreHandler } from './versions.js';
+import type { WatchLeases } from './watch-leases.js';
+import { createWatchService, type WatchServiceDeps } from './watch-service.js';
 
 /** Called around each `sync-run` job this process executes, once its pre-run check passed. */
 export interface RunHooks {
@@ -23,6 +25,19 @@ export interface JobHandlerDeps extends Omit<SyncRunJobDeps, 'openStorage' | 'ru
   /** Opens a location; every location is confined by `paths` before it gets here. */
   openStorage(location: Location): Promise<Storage>;
   hooks?: RunHooks;
+  /**
+   * Where this process also watches the watched pairs (SPEC §12): its name in the leases
+   * (`server` in the embedded mode, else the worker's), the leases it shares with the other
+   * processes, and how long a lease lasts unrenewed.
+   */
+  watch?: {
+    holder: string;
+    leases: WatchLeases;
+    leaseMs: number;
+    pairs: WatchServiceDeps['pairs'];
+    log: WatchServiceDeps['log'];
+    localWatcher?: WatchServiceDeps['localWatcher'];
+  };
 }
 
 /**
@@ -58,8 +73,22 @@ export function createJobHandlers(deps: JobHandlerDeps) {
     },
     'version-restore': createVersionRestoreHandler({ ...deps, openStorage }),
   };
+  const { watch } = deps;
+  // A watch's runs are the jobs above: its storages open the way theirs do.
+  const watches = watch
+    ? createWatchService({
+        ...watch,
+        runs: deps.runs,
+        launcher: deps.launcher,
+        bus: deps.bus,
+        openSide: (pair, side) => openPairSide({ openStorage }, deps.secrets.open(pair[side]), side),
+        lastKnown: (pairId, side, paths) => new PostgresStateStore(deps.db, pairId).loadEntries(side, paths),
+      })
+    : null;
   return {
     handlers,
+    /** The watches of watched pairs, when this process watches them (`start()` them once it takes jobs). */
+    watches,
     /** For the queue consumer: a `sync-run` job that failed for good fails its run. */
     onFailed: failRunsOfFailedJobs(deps),
     /** Runs executing in this process. */

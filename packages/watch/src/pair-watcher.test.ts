@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MemoryStorage, type StateChange } from '@syncengine/engine';
+import { type Entry, MemoryStorage, type StateChange } from '@syncengine/engine';
 import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PairWatcher, type WatchEvent, type WatchRunRequest, type WatchRunResult } from './pair-watcher.js';
@@ -176,6 +176,43 @@ describe('PairWatcher', () => {
     await writeFile(join(dst, 'a.txt'), 'two, longer');
     sinks.get(dst)!.changes(['a.txt']);
     await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['a.txt'], ['a.txt']]));
+    await watcher.stop();
+  });
+
+  it('starts no run for changed paths whose side holds what the last-known state records', async () => {
+    const { src, dst } = await folders();
+    const { factory, sinks } = fakeNotifications();
+    const runner = recordingRunner();
+    const destination = new LocalStorage(dst);
+    // The last-known state, as a run in another process left it.
+    const known = new Map<string, Entry>();
+    const watcher = new PairWatcher({
+      source: new LocalStorage(src),
+      destination,
+      settings: { debounceMs: 50 },
+      run: runner.run,
+      localWatcher: factory,
+      initialRun: false,
+      lastKnown: async (side, paths) =>
+        new Map(
+          side === 'destination'
+            ? paths.flatMap((path) => (known.has(path) ? [[path, known.get(path)!]] : []))
+            : [],
+        ),
+    });
+    await watcher.start();
+    await writeFile(join(dst, 'synced.txt'), 'synced');
+    known.set('synced.txt', (await destination.stat('synced.txt'))!);
+    await writeFile(join(dst, 'edited.txt'), 'old');
+    known.set('edited.txt', (await destination.stat('edited.txt'))!);
+    await writeFile(join(dst, 'edited.txt'), 'edited, longer');
+    await writeFile(join(dst, 'new.txt'), 'new');
+    // synced.txt and gone.txt (deleted, no record) are as recorded; the others changed.
+    sinks.get(dst)!.changes(['synced.txt', 'gone.txt', 'edited.txt', 'new.txt']);
+    await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['edited.txt', 'new.txt']]));
+    sinks.get(dst)!.changes(['synced.txt']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(runner.requests).toHaveLength(1);
     await watcher.stop();
   });
 

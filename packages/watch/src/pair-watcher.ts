@@ -94,6 +94,14 @@ export interface PairWatcherOptions {
   initialRun?: boolean;
   /** Stops the watcher when aborted (as `stop()`). */
   signal?: AbortSignal;
+  /**
+   * The last-known records of these paths on a side (a path without one is absent), read
+   * when changes are due. A changed path that the side holds as its record says (or that
+   * the side holds no more and that has no record) is already synced, by this watch's runs
+   * or anyone's, and starts no run: how a watch whose runs execute in another process
+   * recognises their writes. Without it, only what runs return (`recorded`) is recognised.
+   */
+  lastKnown?: (side: Side, paths: string[]) => Promise<ReadonlyMap<string, Entry>>;
   /** How local folders are watched (default @parcel/watcher). */
   localWatcher?: LocalWatcherFactory;
   now?: () => number;
@@ -177,7 +185,9 @@ export class PairWatcher {
     const rescanMs = this.settings.rescanMinutes * 60_000;
     this.#rescanTimer = setInterval(() => this.requestFullRun('rescan'), rescanMs);
     this.#rescanTimer.unref?.();
-    if (this.#options.initialRun !== false) this.requestFullRun('start');
+    // A side that fell back while being set up has asked for a full run already.
+    const hasFallenBack = Object.keys(this.#fallbacks).length > 0;
+    if (this.#options.initialRun !== false && !hasFallenBack) this.requestFullRun('start');
   }
 
   /** Asks for a full run (after the current one, if any); pending changes are part of it. */
@@ -353,13 +363,33 @@ export class PairWatcher {
   async #withoutOwnWrites(paths: Record<Side, Set<string>>): Promise<string[]> {
     const kept: string[] = [];
     for (const side of SIDES) {
+      const recent = this.#recorded[side];
+      const known = await this.#lastKnown(
+        side,
+        [...paths[side]].filter((path) => !recent.has(path)),
+      );
       for (const path of paths[side]) {
-        const record = this.#recorded[side].get(path);
-        if (record && (await this.#holds(side, path, record.entry))) continue;
+        const record = recent.has(path)
+          ? recent.get(path)!.entry
+          : known
+            ? (known.get(path) ?? null)
+            : undefined;
+        if (record !== undefined && (await this.#holds(side, path, record))) continue;
         kept.push(path);
       }
     }
     return coverPaths(kept);
+  }
+
+  /** The last-known records of the paths, or null when they cannot be read (every path then runs). */
+  async #lastKnown(side: Side, paths: string[]): Promise<ReadonlyMap<string, Entry> | null> {
+    if (!this.#options.lastKnown) return null;
+    if (paths.length === 0) return new Map();
+    try {
+      return await this.#options.lastKnown(side, paths);
+    } catch {
+      return null;
+    }
   }
 
   async #holds(side: Side, path: string, recorded: Entry | null): Promise<boolean> {

@@ -85,6 +85,10 @@ export async function startTestServer(options: {
   openStorage?: RuntimeOptions['openStorage'];
   /** Receives the server's log lines (JSON, level info and above); without it nothing is logged. */
   log?: LogStream;
+  /** How long a watch lease lasts unrenewed (default 15 s). */
+  watchLeaseMs?: number;
+  /** How local folders of watched pairs are watched (default @parcel/watcher). */
+  localWatcher?: RuntimeOptions['localWatcher'];
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -105,6 +109,7 @@ export async function startTestServer(options: {
     embeddedWorker: true,
     workerConcurrency: 2,
     queuePrefix: 'syncengine',
+    watchLeaseMs: options.watchLeaseMs ?? 15_000,
     cookieSecure: false,
     webDist: join(root, 'no-dashboard'),
     logLevel: 'silent',
@@ -119,6 +124,7 @@ export async function startTestServer(options: {
     ...(options.jobTimeouts ? { jobTimeouts: options.jobTimeouts } : {}),
     ...(transport ? { transport } : {}),
     ...(options.openStorage ? { openStorage: options.openStorage } : {}),
+    ...(options.localWatcher ? { localWatcher: options.localWatcher } : {}),
     ...(options.log ? { logger: { level: 'info', stream: options.log } } : {}),
     ...(options.credentialCacheTtlMs === undefined
       ? {}
