@@ -5,7 +5,7 @@ import type { Storage } from '@syncengine/engine';
 import { openStorage } from '@syncengine/locations';
 import { parcelWatcher } from '@syncengine/watch';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestServer, type TestServer } from './testing/test-server.js';
+import { startTestServer, type TestServer } from '../test/testing/test-server.js';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 const DEBOUNCE_MS = 200;
