@@ -160,8 +160,20 @@ try {
     );
     pairIds.push(pair.id);
   }
-  // One run per pair first, so the list shows a last run for every pair.
+  // One run per pair first, so the list shows a last run for every pair. The figures are
+  // taken once those runs have ended: runs executing beside the list would measure the runs
+  // (their CPU, and their events, each of which drops the list kept in memory).
   for (const id of pairIds) await api('POST', `/api/v1/pairs/${id}/runs`, {}, auth);
+  const isRunActive = (pair) =>
+    pair.lastRun !== null && ['queued', 'running', 'paused'].includes(pair.lastRun.status);
+  const settleStarted = Date.now();
+  while ((await api('GET', '/api/v1/pairs', undefined, auth)).items.some(isRunActive)) {
+    if (Date.now() - settleStarted > 120_000) throw new Error('the first runs did not end within 120 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.log(
+    `the first runs ended ${((Date.now() - settleStarted) / 1_000).toFixed(1)} s after they were queued`,
+  );
 
   // The server's own CPU time per answer (user + system, from /proc): on a machine shared
   // with other work, req/s falls with the load while this stays put.

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -10,6 +9,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import { errorBody, errorHandler } from './errors.js';
 import { findUnstorableText } from './input-text.js';
@@ -167,7 +167,9 @@ export async function buildServer(deps: ServerDeps) {
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyHelmet, {
+  // Helmet's headers are worked out once here; each request only sets them (building the
+  // middleware per request, as the Fastify plugin does, parses the policy every time).
+  const setSecurityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -188,6 +190,11 @@ export async function buildServer(deps: ServerDeps) {
     // Only where the operator says the server is reached over HTTPS.
     hsts: deps.cookieSecure ? { maxAge: 15_552_000 } : false,
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    setSecurityHeaders(request.raw, reply.raw, (error) =>
+      done(error === undefined || error instanceof Error ? error : new Error(String(error))),
+    ),
+  );
 
   const { services } = deps;
   await app.register(

@@ -2,6 +2,7 @@ import {
   CreatePairSchema,
   CreateRunSchema,
   IdParamsSchema,
+  type Pair,
   PairListSchema,
   PairSchema,
   PairSyncStatusSchema,
@@ -14,6 +15,7 @@ import {
   UpdatePairSchema,
 } from '@syncengine/contracts';
 import { z } from 'zod';
+import { type SerializedBody, sendSerialized, serializedBody } from '../http-cache.js';
 import type { PairService } from '../services/pair.service.js';
 import type { PairStatusService } from '../services/pair-status.service.js';
 import type { RunService } from '../services/run.service.js';
@@ -23,16 +25,33 @@ export function pairRoutes(
   app: ZodApp,
   deps: { pairs: PairService; runs: RunService; pairStatus: PairStatusService },
 ) {
+  const listBodies = new WeakMap<Pair[], SerializedBody>();
   app.get(
     '/pairs',
     {
       schema: {
         tags: ['pairs'],
         summary: 'List pairs',
-        response: { 200: PairListSchema, ...errorResponses(401) },
+        description:
+          'Answered with an `ETag`: a request whose `If-None-Match` names it gets 304 and no body while the list reads the same.',
+        response: {
+          200: PairListSchema,
+          304: z.null().describe('Not modified: the list reads as the ETag sent'),
+          ...errorResponses(401),
+        },
       },
     },
-    async () => ({ items: await deps.pairs.list() }),
+    async (request, reply) => {
+      const items = await deps.pairs.list();
+      // The service answers the same array while the list is unchanged: written once.
+      let body = listBodies.get(items);
+      if (!body) {
+        // The compiled serialiser of this route writes a string.
+        body = serializedBody(String(reply.serialize({ items })));
+        listBodies.set(items, body);
+      }
+      return sendSerialized(request, reply, body);
+    },
   );
   app.post(
     '/pairs',

@@ -25,8 +25,8 @@ const record = (name: string): PairRecord => ({
 });
 
 /** A pair service over a table in memory, counting the reads of the whole list. */
-function setUp() {
-  let clock = 1_000_000;
+function setUp(options: { listCacheTtlMs?: number; clock?: number } = {}) {
+  let clock = options.clock ?? 1_000_000;
   const table: PairRecord[] = [record('first')];
   let reads = 0;
   const bus = createInProcessEventBus();
@@ -53,7 +53,7 @@ function setUp() {
     bus,
     paths: createPathGuard([tmpdir()]),
     secrets: createSecretBox(undefined),
-    listCacheTtlMs: 1_000,
+    listCacheTtlMs: options.listCacheTtlMs ?? 1_000,
     now: () => clock,
   });
   return {
@@ -61,6 +61,7 @@ function setUp() {
     bus,
     table,
     reads: () => reads,
+    now: () => clock,
     advance: (ms: number) => {
       clock += ms;
     },
@@ -104,6 +105,27 @@ describe('the list of pairs', () => {
     await t.bus.publish({ type: 'pair.deleted', pairId: crypto.randomUUID() });
     await before;
     expect((await t.service.list())[0]!.name).toBe('changed while reading');
+  });
+
+  it('answers the same list while nothing changed, and makes it again once a scheduled run is due', async () => {
+    const t = setUp({ listCacheTtlMs: 600_000, clock: Date.now() });
+    const first = await t.service.list();
+    expect(await t.service.list()).toBe(first);
+    await t.bus.publish({ type: 'pair.deleted', pairId: crypto.randomUUID() });
+    const afterChange = await t.service.list();
+    expect(afterChange).not.toBe(first);
+    expect(afterChange).toEqual(first);
+
+    t.table[0]!.schedule = '* * * * *';
+    await t.bus.publish({ type: 'pair.deleted', pairId: crypto.randomUUID() });
+    const scheduled = await t.service.list();
+    const nextRunAt = Date.parse(scheduled[0]!.nextRunAt!);
+    t.advance(nextRunAt - t.now() - 1);
+    expect(await t.service.list()).toBe(scheduled);
+    t.advance(1);
+    // Still within the time the read is kept, but the time it gave has passed.
+    expect(await t.service.list()).not.toBe(scheduled);
+    expect(t.reads()).toBe(3);
   });
 
   it('ignores progress and action events', async () => {

@@ -71,6 +71,14 @@ export function toPublicPair(pair: PairRecord): Pair {
  */
 export const PAIR_LIST_CACHE_TTL_MS = 1_000;
 
+/** One read of the stored pairs, and the public list made from it. */
+interface ListRead {
+  at: number;
+  records: Promise<PairRecord[]>;
+  /** Answered again until `staleAt` (ms), when the earliest `nextRunAt` in it has passed. */
+  answer?: { pairs: Pair[]; staleAt: number };
+}
+
 /** Events after which the list (a pair, or the latest run of one) may read differently. */
 const changesList = (event: BusEvent): boolean =>
   event.type.startsWith('pair.') ||
@@ -94,7 +102,7 @@ export function createPairService(deps: {
    * and a change drops it even while it is being read. Without a bus to hear changes on,
    * nothing is kept.
    */
-  let listed: { at: number; records: Promise<PairRecord[]> } | null = null;
+  let listed: ListRead | null = null;
   const forgetList = () => {
     listed = null;
   };
@@ -102,17 +110,17 @@ export function createPairService(deps: {
   deps.bus.subscribe?.((event) => {
     if (changesList(event)) forgetList();
   });
-  function listRecords(): Promise<PairRecord[]> {
-    if (!isListCached) return deps.pairs.list();
+  function listRead(): ListRead {
     const at = now();
-    if (listed && at - listed.at < listCacheTtlMs) return listed.records;
+    if (!isListCached) return { at, records: deps.pairs.list() };
+    if (listed && at - listed.at < listCacheTtlMs) return listed;
     const records = deps.pairs.list();
-    const entry = { at, records };
+    const entry: ListRead = { at, records };
     listed = entry;
     records.catch(() => {
       if (listed === entry) listed = null;
     });
-    return records;
+    return entry;
   }
 
   /**
@@ -225,9 +233,19 @@ export function createPairService(deps: {
      * a database connection drops, so that an outage is answered as one, not from memory.
      */
     forgetList,
-    /** Every pair with its latest run; `nextRunAt` is worked out at each call. */
+    /**
+     * Every pair with its latest run. While the pairs as last read are kept, the same array
+     * is answered (callers must not change it), until a pair's `nextRunAt` has passed.
+     */
     async list(): Promise<Pair[]> {
-      return (await listRecords()).map(toPublic);
+      const read = listRead();
+      const records = await read.records;
+      if (read.answer && now() < read.answer.staleAt) return read.answer.pairs;
+      const pairs = records.map(toPublic);
+      let staleAt = Number.POSITIVE_INFINITY;
+      for (const pair of pairs) if (pair.nextRunAt) staleAt = Math.min(staleAt, Date.parse(pair.nextRunAt));
+      read.answer = { pairs, staleAt };
+      return pairs;
     },
     async get(id: string): Promise<Pair> {
       return toPublic(await getRecord(id));

@@ -513,6 +513,39 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         });
       });
 
+      it('tags the list with an ETag: 304 without a body while it reads the same, the new list after a change', async () => {
+        const { source, destination } = await server.folders('etag');
+        const pair = await server.createPair({
+          name: 'tagged',
+          source: local(source),
+          destination: local(destination),
+        });
+        const first = await request('GET', '/api/v1/pairs');
+        const etag = String(first.headers.etag);
+        expect(etag).toMatch(/^"[\w-]+"$/);
+        expect(first.headers['cache-control']).toBe('private, no-cache');
+
+        const unchanged = await request('GET', '/api/v1/pairs', undefined, {
+          'if-none-match': `"other", W/${etag}`,
+        });
+        expect(unchanged.status).toBe(304);
+        expect(unchanged.body).toBeNull();
+        expect(unchanged.headers.etag).toBe(etag);
+        // The tag answers nobody who is not signed in.
+        const outsider = await server.runtime.app.inject({
+          method: 'GET',
+          url: '/api/v1/pairs',
+          headers: { 'if-none-match': etag },
+        });
+        expect(outsider.statusCode).toBe(401);
+
+        await request('PATCH', `/api/v1/pairs/${pair.id}`, { name: 'renamed' });
+        const changed = await request('GET', '/api/v1/pairs', undefined, { 'if-none-match': etag });
+        expect(changed.status).toBe(200);
+        expect(changed.headers.etag).not.toBe(etag);
+        expect(changed.body.items.find((listed: Pair) => listed.id === pair.id).name).toBe('renamed');
+      });
+
       it('deletes a pair', async () => {
         const { source, destination } = await server.folders('delete');
         const pair = await server.createPair({
