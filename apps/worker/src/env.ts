@@ -8,6 +8,7 @@ import {
   sftpServerIdentitySchema,
   splitRoots,
   urlWithScheme,
+  watchLeaseMsSchema,
   workerConcurrencySchema,
 } from '@syncengine/runs';
 import { z } from 'zod';
@@ -42,6 +43,11 @@ const EnvSchema = z.object({
    * after its run lost the database connection before another worker may run it.
    */
   WORKER_PAIR_LEASE_MS: milliseconds(30_000),
+  /**
+   * How long a worker watching a pair holds its watch lease without renewing it (renewed
+   * every third of it): how soon another worker takes over the pairs of one that died.
+   */
+  SYNCENGINE_WATCH_LEASE_MS: watchLeaseMsSchema,
   /** How long SIGTERM waits for running jobs before leaving them to another worker. */
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds(30_000),
   /** Where the worker writes its health reports for the image's HEALTHCHECK (none when unset). */
@@ -62,6 +68,8 @@ export interface WorkerConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   pairLeaseMs: number;
+  /** How long a watch lease lasts unrenewed. */
+  watchLeaseMs: number;
   shutdownTimeoutMs: number;
   healthFile: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -83,6 +91,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: parsed.WORKER_STALLED_INTERVAL_MS,
     pairLeaseMs: parsed.WORKER_PAIR_LEASE_MS,
+    watchLeaseMs: parsed.SYNCENGINE_WATCH_LEASE_MS,
     shutdownTimeoutMs: parsed.WORKER_SHUTDOWN_TIMEOUT_MS,
     healthFile: parsed.WORKER_HEALTH_FILE,
     logLevel: parsed.LOG_LEVEL,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   createConflictRepo,
@@ -10,7 +11,12 @@ import {
 } from '@syncengine/db';
 import { applyConflictDecisions, sync } from '@syncengine/engine';
 import { createPathGuard, openStorage } from '@syncengine/locations';
-import { createBullQueue, createBullWorker, createRedisEventBus } from '@syncengine/queue-redis';
+import {
+  createBullQueue,
+  createBullWorker,
+  createRedisEventBus,
+  createRedisWatchLeases,
+} from '@syncengine/queue-redis';
 import { createJobHandlers, createRunLauncher, createSecretBox } from '@syncengine/runs';
 import type { WorkerConfig } from './env.js';
 
@@ -43,6 +49,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
   const bus = createRedisEventBus({ connection, prefix, log });
   const queue = createBullQueue({ connection, prefix, log });
   const launcher = createRunLauncher({ runs, queue, bus });
+  const watchLeases = createRedisWatchLeases({ connection, prefix, log });
   const secrets = createSecretBox(config.secretKey);
   const paths = createPathGuard(config.allowedRoots, {
     protectedFolders: [{ path: PROGRAM_DIR, name: "SyncEngine's program files" }],
@@ -67,6 +74,15 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
       onRunStop: ({ runId, pairId, startedAt, stoppedAt }) =>
         log.info('run stopped', { runId, pairId, at: stoppedAt, startedAt }),
     },
+    // Workers share the watched pairs through leases in Redis: one watches each pair, and
+    // another takes over the pairs of one that died once their leases run out.
+    watch: {
+      holder: `worker ${hostname()}:${process.pid}`,
+      leases: watchLeases,
+      leaseMs: config.watchLeaseMs,
+      pairs,
+      log,
+    },
   });
 
   const pairLock = createPostgresPairLock({
@@ -87,9 +103,11 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     onFailed: jobs.onFailed,
   });
   await worker.ready();
+  await jobs.watches?.start();
 
   let isStopped = false;
   const closeRest = async () => {
+    await watchLeases.close().catch(() => {});
     await pairLock.close().catch(() => {});
     await queue.close().catch(() => {});
     await bus.close().catch(() => {});
@@ -109,6 +127,8 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     async stop(timeoutMs: number): Promise<{ isDrained: boolean; handedBack: number }> {
       if (isStopped) return { isDrained: true, handedBack: 0 };
       isStopped = true;
+      // The leases are given up at once, for another worker to watch the pairs now.
+      await jobs.watches?.close().catch(() => {});
       let timer: NodeJS.Timeout | undefined;
       const isDrained = await Promise.race([
         worker.close().then(() => true),
