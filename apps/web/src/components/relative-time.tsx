@@ -25,7 +25,12 @@ export function RelativeTime({
   value: string | number | null | undefined;
   tickMs?: number;
 }) {
-  const now = useNow(tickMs);
+  const ticked = useNow(tickMs);
+  // A new value is measured against the time it arrived, not the last tick: a change seen
+  // just now must not read "in 20 seconds" until the next tick.
+  const [seen, setSeen] = useState(() => ({ value, at: Date.now() }));
+  if (seen.value !== value) setSeen({ value, at: Date.now() });
+  const now = Math.max(ticked, seen.at);
   if (value === null || value === undefined) return <span>—</span>;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return <span>—</span>;
