@@ -80,6 +80,7 @@ describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is 
   });
   afterAll(async () => {
     // The servers' workers wait for Redis to close cleanly.
+    redis?.resume();
     await redis?.start().catch(() => {});
     await deployment?.close();
     await redis?.close();
@@ -113,12 +114,15 @@ describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is 
 
   it('counts in Redis again, across processes, once Redis is back', async () => {
     await redis.start();
-    // The servers reconnect on their own; a failure counted in Redis says they have.
-    const deadline = Date.now() + 15_000;
-    for (let attempt = 0; (await sharedFailures('reconnect-probe')) === 0; attempt += 1) {
-      if (Date.now() > deadline) throw new Error('the server did not count in Redis again');
-      await login(first, 'reconnect-probe', 'wrong', `10.7.0.${attempt % 250}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // The servers reconnect on their own; a failure counted in Redis says one has.
+    const deadline = Date.now() + 20_000;
+    for (const [index, server] of [first, second].entries()) {
+      const probe = `reconnect-probe-${index}`;
+      for (let attempt = 0; (await sharedFailures(probe)) === 0; attempt += 1) {
+        if (Date.now() > deadline) throw new Error(`server ${index + 1} did not count in Redis again`);
+        await login(server, probe, 'wrong', `10.7.${index}.${attempt % 250}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
     const half = LOGIN_LIMITS.perUser / 2;
     for (let attempt = 0; attempt < half; attempt += 1) {
@@ -136,5 +140,26 @@ describe.skipIf(!hasPostgres || !canStartRedis)('failed sign-ins while Redis is 
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     }
     expect((await login(second, 'admin', ADMIN_PASSWORD, '10.8.2.2')).statusCode).toBe(200);
+  });
+
+  it('answers sign-ins within seconds, still limited, while Redis hangs without answering', async () => {
+    // Redis is back and counting (the test before); now it stops answering, connections open.
+    expect(await sharedFailures('back-guess')).toBe(LOGIN_LIMITS.perUser);
+    redis.pause();
+    try {
+      const startedAt = Date.now();
+      for (let attempt = 0; attempt < LOGIN_LIMITS.perUser; attempt += 1) {
+        const failed = await login(first, 'hang-guess', `wrong-${attempt}`, `10.9.0.${attempt}`);
+        expect(failed.statusCode).toBe(401);
+      }
+      const refused = await login(first, 'hang-guess', 'another guess', '10.9.1.1');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await login(first, 'admin', ADMIN_PASSWORD, '10.9.1.2')).statusCode).toBe(200);
+      // Each sign-in waits for Redis at most a short while, never for as long as it hangs.
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+    } finally {
+      redis.resume();
+    }
   });
 });

@@ -17,6 +17,9 @@ import {
 } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 
+/** How long a shared count may wait for Redis before the process counts on its own (ms). */
+const COUNTER_TIMEOUT_MS = 1_000;
+
 type Log = { info(message: string): void; warn(message: string): void; error(message: string): void };
 
 /**
@@ -34,7 +37,10 @@ export async function createRedisTransport(options: { redisUrl: string; prefix: 
   await bus.ready();
   const queue = createBullQueue({ connection: options.redisUrl, prefix: options.prefix, log: options.log });
   let lastError = '';
-  const redis = openRedis(options.redisUrl, PRODUCER_OPTIONS, (error) => {
+  // A Redis that hangs (connected, answering nothing) must not hold sign-ins up: a count it
+  // has not answered within a second is kept in this process instead.
+  const counterOptions = { ...PRODUCER_OPTIONS, commandTimeout: COUNTER_TIMEOUT_MS };
+  const redis = openRedis(options.redisUrl, counterOptions, (error) => {
     if (error.message !== lastError) options.log.warn(`shared counters: Redis error: ${error.message}`);
     lastError = error.message;
   });

@@ -108,6 +108,10 @@ export interface OwnRedis {
   /** Stops the server; with `kill`, as a crash would (SIGKILL, nothing saved on the way out). */
   stop(how?: 'shutdown' | 'kill'): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and no command is answered, as when Redis hangs. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -173,7 +177,15 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await exited;
       child = null;
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async close() {
+      // A paused server must run again to act on SIGKILL's exit being reported.
+      handle.resume();
       await handle.stop('kill');
       await rm(dir, { recursive: true, force: true });
     },
