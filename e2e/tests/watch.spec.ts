@@ -50,6 +50,9 @@ test('a watched pair shows it is live, and a file written in its source folder a
   const newest = page.getByTestId('run-row').first();
   await expect(newest.getByTestId('run-trigger')).toHaveText('live sync');
   await expect(newest).toContainText('completed');
+  // Nothing is left behind: what the run wrote is not counted as waiting (by the status
+  // check, refreshed every 30 s, if no event says so sooner).
+  await expect(panel.getByTestId('watch-pending')).toHaveText('Nothing waiting', { timeout: 45_000 });
   await expect(page.locator('body')).toHaveAttribute('data-not-reloaded', 'yes');
 
   await screenshotEverywhere(page, 'watched-pair');

@@ -22,7 +22,11 @@ export function usePairHealth(pair: Pair) {
     conflicts,
     check: check.data,
     /** Where the pair's watch stands; null when the pair is not watched. */
-    watch: pairWatchState(pair, live.watches, check.data),
+    watch: pairWatchState(
+      pair,
+      live,
+      check.data ? { status: check.data, receivedAt: check.dataUpdatedAt } : undefined,
+    ),
     label: pairStatusLabel(status, { conflicts, outOfSync: check.data?.outOfSync ?? 0 }),
   };
 }

@@ -1,5 +1,6 @@
 import type { PairWatchState } from '@syncengine/contracts';
 import { describe, expect, it } from 'vitest';
+import type { LiveState } from '../live/live-state.js';
 import {
   describeActivity,
   describeSideMode,
@@ -22,17 +23,32 @@ const state = (overrides: Partial<PairWatchState> = {}): PairWatchState => ({
 const settings = (enabled: boolean) => ({ enabled, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 });
 
 describe('pairWatchState', () => {
-  it('takes the latest watch event over the status check, and the check before any event', () => {
-    const pair = { id: 'p1', watch: settings(true) };
-    const checked = { watch: state({ pendingChanges: 1 }) };
-    expect(pairWatchState(pair, {}, checked)?.pendingChanges).toBe(1);
-    expect(pairWatchState(pair, { p1: state({ pendingChanges: 7 }) }, checked)?.pendingChanges).toBe(7);
-    expect(pairWatchState(pair, {}, undefined)).toBeNull();
+  const pair = { id: 'p1', watch: settings(true) };
+  const check = (pendingChanges: number, receivedAt: number) => ({
+    status: { watch: state({ pendingChanges }) },
+    receivedAt,
+  });
+  const live = (
+    pendingChanges: number,
+    receivedAt?: number,
+  ): Pick<LiveState, 'watches' | 'watchesReceivedAt'> => ({
+    watches: { p1: state({ pendingChanges }) },
+    watchesReceivedAt: receivedAt === undefined ? {} : { p1: receivedAt },
+  });
+  const none = { watches: {}, watchesReceivedAt: {} };
+
+  it('takes whichever of the latest watch event and the status check arrived last', () => {
+    expect(pairWatchState(pair, none, check(1, 100))?.pendingChanges).toBe(1);
+    expect(pairWatchState(pair, live(7, 200), check(1, 100))?.pendingChanges).toBe(7);
+    // A later check corrects what no event announced (changes dropped as the run's own writes).
+    expect(pairWatchState(pair, live(7, 200), check(0, 300))?.pendingChanges).toBe(0);
+    expect(pairWatchState(pair, live(7, 200), undefined)?.pendingChanges).toBe(7);
+    expect(pairWatchState(pair, none, undefined)).toBeNull();
   });
 
   it('reports nothing for a pair whose watch setting is off, whatever was reported before', () => {
-    const pair = { id: 'p1', watch: settings(false) };
-    expect(pairWatchState(pair, { p1: state() }, { watch: state() })).toBeNull();
+    const off = { id: 'p1', watch: settings(false) };
+    expect(pairWatchState(off, live(1, 200), check(1, 300))).toBeNull();
   });
 });
 

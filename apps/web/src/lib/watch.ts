@@ -7,7 +7,7 @@ import type {
   WatchFullRunReason,
   WatchSideMode,
 } from '@syncengine/contracts';
-import type { WatchActivity } from '../live/live-state.js';
+import type { LiveState, WatchActivity } from '../live/live-state.js';
 
 /** What started a run, as lists show it. */
 export const RUN_TRIGGER_LABEL: Record<RunTrigger, string> = {
@@ -18,17 +18,23 @@ export const RUN_TRIGGER_LABEL: Record<RunTrigger, string> = {
 };
 
 /**
- * Where a pair's watch stands, or null when the pair is not watched. The latest `watch.*`
- * event wins over the status check (which is a few seconds old at best); the pair's own
- * setting decides whether it is watched at all, so turning watching off shows at once.
+ * Where a pair's watch stands, or null when the pair is not watched. Of the latest `watch.*`
+ * event and the status check, the one that arrived last wins: the watch records its state
+ * for the check before it sends an event, and again every few seconds, so a later check is
+ * at least as new (it also corrects what no event announced). An event without a time of
+ * arrival wins. The pair's own setting decides whether it is watched at all, so turning
+ * watching off shows at once.
  */
 export function pairWatchState(
   pair: Pick<Pair, 'id' | 'watch'>,
-  liveWatches: Record<string, PairWatchState>,
-  check: Pick<PairSyncStatus, 'watch'> | undefined,
+  live: Pick<LiveState, 'watches' | 'watchesReceivedAt'>,
+  check: { status: Pick<PairSyncStatus, 'watch'>; receivedAt: number } | undefined,
 ): PairWatchState | null {
   if (!pair.watch.enabled) return null;
-  return liveWatches[pair.id] ?? check?.watch ?? null;
+  const event = live.watches[pair.id];
+  const eventAt = live.watchesReceivedAt[pair.id];
+  if (check && (!event || (eventAt !== undefined && check.receivedAt > eventAt))) return check.status.watch;
+  return event ?? null;
 }
 
 /** How the dashboard sums up a watched pair's watch. */

@@ -270,7 +270,9 @@ describe("liveReducer: a watched pair's activity", () => {
       type: 'event',
       event: { type: 'snapshot', activeRuns: [], pendingConflicts: [] },
     });
+    expect(state.watchesReceivedAt).toEqual({ [pairId]: 5 });
     expect(reconnected.watches).toEqual({});
+    expect(reconnected.watchesReceivedAt).toEqual({});
     expect(reconnected.watchActivity[pairId]).toHaveLength(1);
     const deleted = liveReducer(state, { type: 'event', event: { type: 'pair.deleted', pairId } });
     expect(deleted.watchActivity).toEqual({});

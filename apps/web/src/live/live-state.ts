@@ -58,6 +58,8 @@ export interface LiveState {
   pendingConflicts: Record<string, Conflict>;
   /** The latest watch state of each watched pair that reported one, by pair id. */
   watches: Record<string, PairWatchState>;
+  /** When each of those arrived (epoch ms), to weigh it against a later status check. */
+  watchesReceivedAt: Record<string, number>;
   /** What each watched pair's watch did since the page opened, newest first, by pair id. */
   watchActivity: Record<string, WatchActivity[]>;
   /** Numbers the activity entries. */
@@ -80,6 +82,7 @@ export const initialLiveState: LiveState = {
   runs: {},
   pendingConflicts: {},
   watches: {},
+  watchesReceivedAt: {},
   watchActivity: {},
   activitySeq: 0,
 };
@@ -165,7 +168,7 @@ function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undef
       for (const conflict of event.pendingConflicts) pendingConflicts[conflict.id] = conflict;
       // Watch events may have been missed while away: the pairs' statuses, refetched on every
       // connection, say where each watch stands until its next event.
-      return { ...state, runs, pendingConflicts, watches: {} };
+      return { ...state, runs, pendingConflicts, watches: {}, watchesReceivedAt: {} };
     }
     case 'run.queued':
     case 'run.started':
@@ -197,7 +200,7 @@ function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undef
       return { ...state, pendingConflicts: rest };
     }
     case 'watch.changes':
-      return withActivity(withWatch(state, event.pairId, event.watch), event.pairId, {
+      return withActivity(withWatch(state, event.pairId, event.watch, receivedAt), event.pairId, {
         kind: 'changes',
         at: event.watch.lastChangeAt ?? receivedAt ?? null,
         side: event.side,
@@ -205,7 +208,7 @@ function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undef
         paths: event.paths,
       });
     case 'watch.run_started':
-      return withActivity(withWatch(state, event.pairId, event.watch), event.pairId, {
+      return withActivity(withWatch(state, event.pairId, event.watch, receivedAt), event.pairId, {
         kind: 'run',
         at: receivedAt ?? null,
         runId: event.runId,
@@ -214,11 +217,12 @@ function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undef
         changes: event.changes,
       });
     case 'watch.state':
-      return withWatch(state, event.pairId, event.watch);
+      return withWatch(state, event.pairId, event.watch, receivedAt);
     case 'pair.deleted': {
       const { [event.pairId]: _deleted, ...watches } = state.watches;
+      const { [event.pairId]: _at, ...watchesReceivedAt } = state.watchesReceivedAt;
       const { [event.pairId]: _activity, ...watchActivity } = state.watchActivity;
-      return { ...state, watches, watchActivity };
+      return { ...state, watches, watchesReceivedAt, watchActivity };
     }
     case 'pair.updated':
     case 'version.restored':
@@ -226,8 +230,18 @@ function applyEvent(state: LiveState, event: WsEvent, receivedAt: number | undef
   }
 }
 
-function withWatch(state: LiveState, pairId: string, watch: PairWatchState): LiveState {
-  return { ...state, watches: { ...state.watches, [pairId]: watch } };
+function withWatch(
+  state: LiveState,
+  pairId: string,
+  watch: PairWatchState,
+  receivedAt: number | undefined,
+): LiveState {
+  const { [pairId]: _previous, ...others } = state.watchesReceivedAt;
+  return {
+    ...state,
+    watches: { ...state.watches, [pairId]: watch },
+    watchesReceivedAt: receivedAt === undefined ? others : { ...others, [pairId]: receivedAt },
+  };
 }
 
 /** The active (queued, running, paused) run of a pair, if the live state knows one. */
