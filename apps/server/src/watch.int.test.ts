@@ -169,6 +169,11 @@ describe('watched pairs on the embedded server', () => {
     expect(started[0]).toMatchObject({ kind: 'full', reason: 'start' });
     expect(started.filter((event) => event.kind === 'incremental').length).toBeGreaterThanOrEqual(5);
     expect(new Set(started.map((event) => event.runId))).toEqual(new Set(runs.map((run) => run.id)));
+    // The last word on how far behind the pair is: nothing waits (its own writes let go).
+    const lastWatch = ofPair.filter((event) => event.type.startsWith('watch.')).at(-1) as
+      | WsEventOf<'watch.state'>
+      | undefined;
+    expect(lastWatch?.watch.pendingChanges).toBe(0);
     const after = (await request('GET', `/pairs/${pair.id}/status`)).body as PairSyncStatus;
     expect(after.watch?.lastChangeAt).not.toBeNull();
     expect(after.watch?.lastRunAt).not.toBeNull();

@@ -192,6 +192,8 @@ export function createWatchService(deps: WatchServiceDeps) {
         break;
       }
       case 'run_end':
+      case 'dropped':
+        // How far behind the pair is changed: the dashboard hears it at once.
         void report(watch, { event: true });
         break;
       case 'fallback':

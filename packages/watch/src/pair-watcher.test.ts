@@ -210,9 +210,14 @@ describe('PairWatcher', () => {
     // synced.txt and gone.txt (deleted, no record) are as recorded; the others changed.
     sinks.get(dst)!.changes(['synced.txt', 'gone.txt', 'edited.txt', 'new.txt']);
     await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['edited.txt', 'new.txt']]));
+    const events: WatchEvent[] = [];
+    watcher.subscribe((event) => events.push(event));
     sinks.get(dst)!.changes(['synced.txt']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await vi.waitFor(() =>
+      expect(events).toContainEqual(expect.objectContaining({ type: 'dropped', changes: 1, pending: 0 })),
+    );
     expect(runner.requests).toHaveLength(1);
+    expect(watcher.status.pending).toBe(0);
     await watcher.stop();
   });
 

@@ -64,6 +64,11 @@ export type SideMode = 'notify' | 'poll' | 'fallback-poll';
 export type WatchEvent =
   /** Changes seen on one side; `pending`: paths waiting for a run, both sides together. */
   | { type: 'changes'; side: Side; paths: string[]; pending: number; at: number }
+  /**
+   * Changes that were all already synced (a run's own writes) were let go without a run;
+   * `pending`: paths still waiting.
+   */
+  | { type: 'dropped'; changes: number; pending: number; at: number }
   | { type: 'run_start'; request: WatchRunRequest; at: number }
   | { type: 'run_end'; request: WatchRunRequest; at: number; result?: WatchRunResult; error?: unknown }
   /** A side's notifications failed: a full run follows and the side is polled from now on. */
@@ -318,7 +323,15 @@ export class PairWatcher {
       } else if (this.#collector.isDue(this.#now())) {
         const batch = this.#collector.take()!;
         const paths = await this.#withoutOwnWrites(batch.paths);
-        if (paths.length === 0) continue;
+        if (paths.length === 0) {
+          this.#emit({
+            type: 'dropped',
+            changes: batch.count,
+            pending: this.#collector.pending,
+            at: this.#now(),
+          });
+          continue;
+        }
         request = { kind: 'incremental', paths, changes: batch.count };
       } else {
         return;
