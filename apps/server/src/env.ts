@@ -12,7 +12,7 @@ import {
   urlWithScheme,
   watchLeaseMsSchema,
   workerConcurrencySchema,
-} from '@syncengine/runs';
+} from '@syncengine/env';
 import { z } from 'zod';
 
 export { EnvError, splitRoots };

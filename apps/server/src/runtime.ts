@@ -26,11 +26,9 @@ import {
   createInProcessWatchLeases,
   createJobHandlers,
   createRunLauncher,
-  createSecretBox,
   type EventBus,
   type JobQueue,
   type JobTimeouts,
-  moveStoredUrlCredentials,
   openFile,
   previewFile,
   previewPlan,
@@ -38,9 +36,9 @@ import {
   type WatchLeases,
   type WatchServiceDeps,
 } from '@syncengine/runs';
+import { createSecretBox } from '@syncengine/secrets';
 import type { Redis } from 'ioredis';
 import { buildServer } from './app.js';
-
 import type { ServerConfig } from './env.js';
 import type { LogOptions } from './logging.js';
 import { createRequestCounter } from './metrics.js';
@@ -52,6 +50,7 @@ import { createPairStatusService } from './services/pair-status.service.js';
 import { createRunService } from './services/run.service.js';
 import { createSystemService } from './services/system.service.js';
 import { createVersionService } from './services/version.service.js';
+import { moveStoredUrlCredentials } from './url-credentials.js';
 import { createWsGateway } from './ws/gateway.js';
 
 export const VERSION = '0.1.0';

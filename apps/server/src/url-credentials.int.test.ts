@@ -7,7 +7,7 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
 } from '@syncengine/db/testing';
-import { createSecretBox } from '@syncengine/runs';
+import { createSecretBox } from '@syncengine/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test/testing/test-server.js';
 

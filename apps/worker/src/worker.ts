@@ -17,7 +17,8 @@ import {
   createRedisEventBus,
   createRedisWatchLeases,
 } from '@syncengine/queue-redis';
-import { createJobHandlers, createRunLauncher, createSecretBox } from '@syncengine/runs';
+import { createJobHandlers, createRunLauncher } from '@syncengine/runs';
+import { createSecretBox } from '@syncengine/secrets';
 import type { WorkerConfig } from './env.js';
 
 /** The worker's own program files (`src/` or `dist/` with the package's `node_modules`). */

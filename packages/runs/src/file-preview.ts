@@ -1,7 +1,7 @@
 import { CONFLICT_PREVIEW_MAX_BYTES, type ConflictPreview, type Location } from '@syncengine/contracts';
 import type { StoredLocation } from '@syncengine/db';
 import { normalizeRelativePath, type Storage, SyncError } from '@syncengine/engine';
-import type { SecretBox } from './secrets.js';
+import type { SecretBox } from '@syncengine/secrets';
 
 /**
  * Decides whether the bytes read from the start of a file are text: valid UTF-8 without

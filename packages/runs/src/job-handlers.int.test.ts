@@ -20,12 +20,12 @@ import {
 } from '@syncengine/db/testing';
 import { applyConflictDecisions, sync } from '@syncengine/engine';
 import { createPathGuard, openStorage } from '@syncengine/locations';
+import { createSecretBox } from '@syncengine/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from './bus.js';
+import { createInProcessQueue } from './in-process-queue.js';
 import { createJobHandlers } from './job-handlers.js';
 import { createRunLauncher } from './launcher.js';
-import { createInProcessQueue } from './queue.js';
-import { createSecretBox } from './secrets.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
 

@@ -1,7 +1,7 @@
 import { CHANGED_PATHS_LIMIT, type RunTrigger } from '@syncengine/contracts';
 import { type RunRecord, type RunRepo, toPublicRun } from '@syncengine/db';
 import type { EventBus } from './bus.js';
-import type { JobQueue } from './queue.js';
+import type { JobQueue } from './job-queue.js';
 
 export type LaunchResult =
   | { run: RunRecord; activeRun?: undefined }

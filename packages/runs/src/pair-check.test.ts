@@ -1,8 +1,8 @@
 import type { PairRecord } from '@syncengine/db';
 import { createPathGuard } from '@syncengine/locations';
+import { createSecretBox } from '@syncengine/secrets';
 import { describe, expect, it } from 'vitest';
 import { checkPairConfig } from './pair-check.js';
-import { createSecretBox } from './secrets.js';
 
 const serverKey = 'k'.repeat(40);
 

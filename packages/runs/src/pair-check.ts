@@ -1,7 +1,7 @@
 import type { Location } from '@syncengine/contracts';
 import type { PairRecord } from '@syncengine/db';
 import { type PathGuard, PathNotAllowedError } from '@syncengine/locations';
-import type { SecretBox } from './secrets.js';
+import type { SecretBox } from '@syncengine/secrets';
 
 /** A pair's two locations, decrypted. */
 export interface PairLocations {

@@ -2,7 +2,7 @@ import type { Location, PlanPreview } from '@syncengine/contracts';
 import type { Database } from '@syncengine/db';
 import { type PairRecord, PostgresStateStore } from '@syncengine/db';
 import type { Plan, Storage, SyncOptions } from '@syncengine/engine';
-import type { SecretBox } from './secrets.js';
+import type { SecretBox } from '@syncengine/secrets';
 import { openPairSide, pairSyncConfig } from './sync-run-job.js';
 
 /**

@@ -1,6 +1,6 @@
 import { emptyProgressTotals } from '@syncengine/engine';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createThrottle, ProgressTracker } from './progress.js';
+import { describe, expect, it } from 'vitest';
+import { ProgressTracker } from './progress.js';
 
 describe('ProgressTracker', () => {
   it('counts files and bytes done against the plan, with the current file and the rate', () => {
@@ -53,26 +53,5 @@ describe('ProgressTracker', () => {
   it('ignores events that say nothing about progress', () => {
     const tracker = new ProgressTracker();
     expect(tracker.apply({ type: 'warning', message: 'x' })).toBe(false);
-  });
-});
-
-describe('createThrottle', () => {
-  afterEach(() => vi.useRealTimers());
-
-  it('sends at most once per interval, and the latest value at the end of it', () => {
-    vi.useFakeTimers();
-    const sent: number[] = [];
-    const throttle = createThrottle<number>(100, (value) => sent.push(value));
-    for (let i = 1; i <= 50; i += 1) throttle.push(i);
-    expect(sent).toEqual([1]);
-    vi.advanceTimersByTime(100);
-    expect(sent).toEqual([1, 50]);
-    for (let i = 0; i < 10; i += 1) {
-      throttle.push(100 + i);
-      vi.advanceTimersByTime(10);
-    }
-    vi.advanceTimersByTime(200);
-    expect(sent.length).toBeLessThanOrEqual(4);
-    expect(sent.at(-1)).toBe(109);
   });
 });

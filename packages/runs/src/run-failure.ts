@@ -2,7 +2,7 @@ import type { JobPayload } from '@syncengine/contracts';
 import { type RunRepo, toPublicRun } from '@syncengine/db';
 import { scrubbedMessage } from '@syncengine/engine';
 import type { EventBus } from './bus.js';
-import type { JobFailure } from './queue.js';
+import type { JobFailure } from './job-queue.js';
 
 /**
  * The `onFailed` of a queue consumer that executes sync runs: when a `sync-run` job has

@@ -27,12 +27,13 @@ import type {
 } from '@syncengine/engine';
 import { SyncController, scrubbedMessage, scrubSecrets } from '@syncengine/engine';
 import { PathNotAllowedError } from '@syncengine/locations';
+import type { SecretBox } from '@syncengine/secrets';
 import type { EventBus } from './bus.js';
+import { type JobContext, JobTimeoutError } from './job-queue.js';
 import type { RunLauncher } from './launcher.js';
 import type { PairLocations } from './pair-check.js';
-import { createThrottle, ProgressTracker } from './progress.js';
-import { type JobContext, JobTimeoutError } from './queue.js';
-import type { SecretBox } from './secrets.js';
+import { ProgressTracker } from './progress.js';
+import { createThrottle } from './throttle.js';
 
 /** The engine entry points a sync-run job calls (injected, so tests and workers share one path). */
 export interface SyncEngine {

@@ -2,9 +2,9 @@ import type { JobPayload, Location, Side } from '@syncengine/contracts';
 import type { KeptVersionRepo, PairRecord, PairRepo } from '@syncengine/db';
 import { isSyncError, parseVersionPath, restoreVersion, type Storage } from '@syncengine/engine';
 import { PathNotAllowedError } from '@syncengine/locations';
+import type { SecretBox } from '@syncengine/secrets';
 import type { EventBus } from './bus.js';
-import { UnrecoverableJobError } from './queue.js';
-import type { SecretBox } from './secrets.js';
+import { UnrecoverableJobError } from './job-queue.js';
 
 /** What opening a pair's side needs. */
 export interface SideStorageDeps {

@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import type { PairRecord } from '@syncengine/db';
 import { createPathGuard } from '@syncengine/locations';
-import { createInProcessEventBus, createSecretBox } from '@syncengine/runs';
+import { createInProcessEventBus } from '@syncengine/runs';
+import { createSecretBox } from '@syncengine/secrets';
 import { describe, expect, it } from 'vitest';
 import { createPairService } from './pair.service.js';
 

@@ -13,14 +13,8 @@ import {
 } from '@syncengine/contracts';
 import type { PairPatch, PairRecord, PairRepo, RunRepo, StoredLocation } from '@syncengine/db';
 import { confineLocation, isOverlapping, type PathGuard, PathNotAllowedError } from '@syncengine/locations';
-import {
-  assertValidCron,
-  type EventBus,
-  type JobQueue,
-  MissingSecretKeyError,
-  nextScheduledRun,
-  type SecretBox,
-} from '@syncengine/runs';
+import { assertValidCron, type EventBus, type JobQueue, nextScheduledRun } from '@syncengine/runs';
+import { MissingSecretKeyError, type SecretBox } from '@syncengine/secrets';
 import { AppError } from '../errors.js';
 
 const isLocationType = (type: string): type is LocationType =>

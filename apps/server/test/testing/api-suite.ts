@@ -4,7 +4,8 @@ import type { BusEvent, Conflict, EntryMetadata, Pair, Run, RunAction, WsEvent }
 import { schema } from '@syncengine/db';
 import type { Storage } from '@syncengine/engine';
 import { openStorage } from '@syncengine/locations';
-import { createSecretBox, nextScheduledRun } from '@syncengine/runs';
+import { nextScheduledRun } from '@syncengine/runs';
+import { createSecretBox } from '@syncengine/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { eventually, type Method, startTestServer, type TestServer } from './test-server.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSecretBox, MissingSecretKeyError } from './secrets.js';
+import { createSecretBox, MissingSecretKeyError } from './secret-box.js';
 
 const sftp = {
   type: 'sftp' as const,

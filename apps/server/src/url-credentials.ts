@@ -1,5 +1,5 @@
 import type { PairRepo, StoredLocation } from '@syncengine/db';
-import type { SecretBox } from './secrets.js';
+import type { SecretBox } from '@syncengine/secrets';
 
 /** Where each location type keeps the URL field and the credentials it may hold. */
 const URL_CREDENTIALS = {
