@@ -140,6 +140,23 @@ describe('watch service', () => {
     );
   });
 
+  it('restarts a watch whose settings changed, even when the change was not announced', async () => {
+    const world = twoProcesses();
+    cleanup = async () => {
+      for (const service of world.services) await service.close();
+    };
+    const pairId = watchedPair().id;
+    const a = await world.start('a');
+    await vi.waitFor(() => expect(world.launches).toHaveLength(1));
+    world.setPair(
+      watchedPair({ watch: { enabled: true, debounceMs: 500, rescanMinutes: 60, pollSeconds: 60 } }),
+    );
+    // The restarted watch starts with a full run of its own.
+    await vi.waitFor(() => expect(world.launches).toHaveLength(2), { timeout: 2_000 });
+    expect(a.watching()).toEqual([pairId]);
+    expect(await world.leases.holder(pairId)).toBe('a');
+  });
+
   it('gives every lease up on close, for another process to watch at once', async () => {
     const world = twoProcesses();
     const pairId = watchedPair().id;

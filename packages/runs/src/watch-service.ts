@@ -324,7 +324,12 @@ export function createWatchService(deps: WatchServiceDeps) {
     const watched = await deps.pairs.listWatched();
     const ids = new Set(watched.map((pair) => pair.id));
     for (const pairId of [...watches.keys()]) if (!ids.has(pairId)) await stop(pairId, { release: true });
-    for (const pair of watched) await claim(pair).catch(() => undefined);
+    for (const pair of watched) {
+      // A change whose bus event was lost still restarts the watch here.
+      const watch = watches.get(pair.id);
+      if (watch && !watch.stopping && watch.key !== watchKey(pair)) await stop(pair.id, { release: true });
+      await claim(pair).catch(() => undefined);
+    }
   }
 
   /** A pair was created, changed or deleted: its watch starts, restarts or stops. */
