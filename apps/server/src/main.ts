@@ -33,7 +33,7 @@ async function main() {
   });
   const { generatedAdminPassword } = await runtime.start();
   const bullWorker =
-    config.redisUrl && config.embeddedWorker
+    config.redisUrl && runtime.handlers
       ? await startEmbeddedBullWorker({
           redisUrl: config.redisUrl,
           prefix: config.queuePrefix,

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Location } from '@syncengine/contracts';
+import { type Location, OUT_OF_SYNC_LIST_LIMIT } from '@syncengine/contracts';
 import {
   createConflictRepo,
   createDatabase,
@@ -14,7 +14,6 @@ import {
   createTokenRepo,
   createUserRepo,
   type DatabaseHandle,
-  type PairRecord,
   toPublicRun,
 } from '@syncengine/db';
 import { applyConflictDecisions, previewSync, type Storage, scrubbedMessage, sync } from '@syncengine/engine';
@@ -31,7 +30,6 @@ import {
   type JobTimeouts,
   openFile,
   previewFile,
-  previewPlan,
   type SyncRunJobDeps,
   type WatchLeases,
   type WatchServiceDeps,
@@ -156,7 +154,7 @@ export async function createRuntime(options: RuntimeOptions) {
     : createInProcessQueue({
         ...(options.jobTimeouts ? { timeouts: options.jobTimeouts } : {}),
         // A run whose job failed for good must not stay active: it would hold its pair forever.
-        onFailed: (failure) => jobs.onFailed(failure),
+        onFailed: (failure) => jobs?.onFailed(failure),
       });
   const queue: JobQueue = options.transport?.queue ?? inProcessQueue!;
   const bus: EventBus = options.transport?.bus ?? createInProcessEventBus();
@@ -167,47 +165,53 @@ export async function createRuntime(options: RuntimeOptions) {
     options.openStorage ??
     ((location: Location) =>
       openStorage(location, { isAmbientIdentityAllowed: config.sftpUseServerIdentity }));
-  // Previews and the API's own openings are confined as runs are: at each opening.
+  // The API's own openings (conflict files, versions) are confined as runs are: at each opening.
   const open = confineOpening(paths, openUnconfined);
 
-  const jobs = createJobHandlers({
-    db,
-    pairs: repos.pairs,
-    runs: repos.runs,
-    runActions: repos.runActions,
-    keptVersions: repos.keptVersions,
-    conflicts: repos.conflicts,
-    bus,
-    launcher,
-    secrets,
-    paths,
-    openStorage: openUnconfined,
-    engine: { sync, applyConflictDecisions },
-    ...(options.syncRunOptions ? { options: options.syncRunOptions } : {}),
-    // Where this process executes runs, it also watches the watched pairs: alone with the
-    // in-process leases, or sharing them through Redis with the other processes.
-    ...(config.embeddedWorker
-      ? {
-          watch: {
-            holder: options.transport?.watchLeases ? `server ${hostname()}:${process.pid}` : 'server',
-            leases: watchLeases,
-            leaseMs: config.watchLeaseMs,
-            pairs: repos.pairs,
-            log: {
-              info: (message: string) => app.log.info(message),
-              warn: (message: string) => app.log.warn(message),
-            },
-            ...(options.localWatcher ? { localWatcher: options.localWatcher } : {}),
+  // Only where this process executes jobs (SYNCENGINE_EMBEDDED_WORKER) does it build their
+  // handlers: otherwise runs and previews happen on the workers, and the API only enqueues.
+  const jobs = config.embeddedWorker
+    ? createJobHandlers({
+        db,
+        pairs: repos.pairs,
+        runs: repos.runs,
+        runActions: repos.runActions,
+        keptVersions: repos.keptVersions,
+        conflicts: repos.conflicts,
+        bus,
+        launcher,
+        secrets,
+        paths,
+        openStorage: openUnconfined,
+        engine: { sync, applyConflictDecisions, previewSync },
+        ...(options.syncRunOptions ? { options: options.syncRunOptions } : {}),
+        // Where this process executes runs, it also watches the watched pairs: alone with the
+        // in-process leases, or sharing them through Redis with the other processes.
+        watch: {
+          holder: options.transport?.watchLeases ? `server ${hostname()}:${process.pid}` : 'server',
+          leases: watchLeases,
+          leaseMs: config.watchLeaseMs,
+          pairs: repos.pairs,
+          log: {
+            info: (message: string) => app.log.info(message),
+            warn: (message: string) => app.log.warn(message),
           },
-        }
-      : {}),
-  });
-  const { handlers, watches: watchService } = jobs;
+          ...(options.localWatcher ? { localWatcher: options.localWatcher } : {}),
+        },
+      })
+    : null;
+  const handlers = jobs?.handlers ?? null;
+  const watchService = jobs?.watches ?? null;
 
   const requestCounter = createRequestCounter();
   const pairService = createPairService({ pairs: repos.pairs, runs: repos.runs, queue, bus, paths, secrets });
   forgetCachedReads = pairService.forgetList;
-  const preview = (pair: PairRecord) => previewPlan({ db, secrets, openStorage: open, previewSync }, pair);
+  // Plans are made where runs are: the API asks a worker (or, embedded, its own handler) and waits.
+  const planChanges = async (pairId: string) => {
+    const answer = await queue.request('plan-preview', { pairId, changesLimit: OUT_OF_SYNC_LIST_LIMIT });
+    if (!answer.isPlanned) throw new Error(answer.problem);
+    return { count: answer.changeCount, items: answer.plan.actions };
+  };
   const services = {
     auth: createAuthService({
       ...repos,
@@ -222,7 +226,7 @@ export async function createRuntime(options: RuntimeOptions) {
       getPair: pairService.getRecord,
       pairs: repos.pairs,
       runs: repos.runs,
-      previewPlan: preview,
+      planChanges,
       watchStates: watchLeases,
     }),
     runs: createRunService({
@@ -231,7 +235,7 @@ export async function createRuntime(options: RuntimeOptions) {
       launcher,
       bus,
       getPair: pairService.getRecord,
-      previewPlan: preview,
+      previewPlan: (pairId) => queue.request('plan-preview', { pairId }),
     }),
     conflicts: createConflictService({
       conflicts: repos.conflicts,
@@ -292,7 +296,10 @@ export async function createRuntime(options: RuntimeOptions) {
     services,
     /** The watches of watched pairs, where this process executes runs. */
     watchService,
-    /** Jobs this process consumes when it hosts the worker (in-process queue). */
+    /**
+     * Jobs this process consumes when it hosts the worker (in-process queue, or an embedded
+     * BullMQ worker); null where only the workers execute them.
+     */
     handlers,
     /**
      * Creates the admin user on first start, registers schedules, re-queues runs left
@@ -309,7 +316,7 @@ export async function createRuntime(options: RuntimeOptions) {
       for (const pair of await repos.pairs.listScheduled()) {
         if (pair.schedule) await queue.upsertSchedule(pair.id, pair.schedule);
       }
-      if (inProcessQueue && config.embeddedWorker) {
+      if (inProcessQueue && handlers) {
         // Nothing else executes them: runs a previous process left behind resume here.
         for (const run of await repos.runs.listActive()) {
           await queue.enqueue('sync-run', { runId: run.id, pairId: run.pairId }, { jobId: run.id });
@@ -324,7 +331,7 @@ export async function createRuntime(options: RuntimeOptions) {
     async close() {
       await watchService?.close();
       await app.close();
-      jobs.close();
+      jobs?.close();
       await queue.close();
       await bus.close();
       await watchLeases.close();

@@ -165,6 +165,44 @@ describe.skipIf(!hasPostgres || !hasRedis)('worker processes on BullMQ', () => {
     if (root) await rm(join(root, '..'), { recursive: true, force: true });
   });
 
+  it('answers previews: the whole plan, or its changes up to a limit, and a refused path as the problem', async () => {
+    const pair = await createPair(
+      'previewed',
+      { 'a.txt': 'alpha', 'b.txt': 'bravo' },
+      {
+        destinationFiles: { 'c.txt': 'charlie' },
+      },
+    );
+    const whole = await queue.request('plan-preview', { pairId: pair.id });
+    if (!whole.isPlanned) throw new Error(`not planned: ${whole.problem}`);
+    expect(whole.changeCount).toBe(3);
+    expect(whole.plan.actions.map((action) => `${action.type} ${action.path}`).sort()).toEqual([
+      'DOWNLOAD_NEW c.txt',
+      'UPLOAD_NEW a.txt',
+      'UPLOAD_NEW b.txt',
+    ]);
+    const limited = await queue.request('plan-preview', { pairId: pair.id, changesLimit: 1 });
+    if (!limited.isPlanned) throw new Error(`not planned: ${limited.problem}`);
+    expect(limited.changeCount).toBe(3);
+    expect(limited.plan.actions).toHaveLength(1);
+    // A preview changes nothing.
+    expect(await readdir(pair.destinationDir)).toEqual(['c.txt']);
+
+    const outside = await createPair(
+      'previewed-outside',
+      { 'a.txt': 'alpha' },
+      {
+        sourcePath: join(root, '..', 'outside-preview'),
+      },
+    );
+    expect(await queue.request('plan-preview', { pairId: outside.id })).toMatchObject({
+      isPlanned: false,
+      cause: 'path',
+      field: 'source.path',
+      problem: expect.stringMatching(/outside the allowed roots/),
+    });
+  });
+
   it('never runs a pair on two workers at once, even when triggers race, and completes every run', async () => {
     const pairList = await Promise.all(
       Array.from({ length: 10 }, (_, index) =>

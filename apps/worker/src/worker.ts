@@ -9,7 +9,7 @@ import {
   createRunActionRepo,
   createRunRepo,
 } from '@syncengine/db';
-import { applyConflictDecisions, sync } from '@syncengine/engine';
+import { applyConflictDecisions, previewSync, sync } from '@syncengine/engine';
 import { createPathGuard, openStorage } from '@syncengine/locations';
 import {
   createBullQueue,
@@ -68,7 +68,7 @@ export async function startWorker(config: WorkerConfig, log: WorkerLog) {
     paths,
     openStorage: (location) =>
       openStorage(location, { isAmbientIdentityAllowed: config.sftpUseServerIdentity }),
-    engine: { sync, applyConflictDecisions },
+    engine: { sync, applyConflictDecisions, previewSync },
     log,
     hooks: {
       onRunStart: ({ runId, pairId, startedAt }) => log.info('run started', { runId, pairId, at: startedAt }),

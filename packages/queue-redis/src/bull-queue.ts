@@ -1,7 +1,8 @@
-import { JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
-import { assertValidCron, type JobQueue } from '@syncengine/runs';
-import { type JobsOptions, Queue } from 'bullmq';
+import { JOB_ANSWERS, JOBS, type JobAnswer, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
+import { assertValidCron, formatDuration, JobNotAnsweredError, type JobQueue } from '@syncengine/runs';
+import { type JobsOptions, Queue, QueueEvents } from 'bullmq';
 import {
+  CONSUMER_OPTIONS,
   closeRedis,
   openRedis,
   PRODUCER_OPTIONS,
@@ -22,6 +23,8 @@ export interface BullQueueOptions {
   prefix?: string;
   /** How long an enqueue waits for a connection that is still being made (ms). */
   connectTimeoutMs?: number;
+  /** How long `request` waits for an answer, where it differs from the job's `timeoutMs` (tests). */
+  answerTimeoutMs?: number;
   log?: { warn(message: string): void };
 }
 
@@ -66,7 +69,23 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
     lastError = '';
   });
   const queues = new Map<string, Queue>();
+  /** Where answers arrive: one listener per queue, on its own (blocking) connection, made on first use. */
+  const answerStreams = new Map<string, QueueEvents>();
   let isClosed = false;
+
+  const answersOf = (name: JobName): QueueEvents => {
+    const queueName = JOBS[name].queue;
+    let events = answerStreams.get(queueName);
+    if (!events) {
+      const connection = openRedis(options.connection, CONSUMER_OPTIONS, () => {
+        // Reported once through the client's error listener.
+      });
+      events = new QueueEvents(queueName, { connection, prefix });
+      events.on('error', () => {});
+      answerStreams.set(queueName, events);
+    }
+    return events;
+  };
 
   const queueFor = (name: JobName): Queue => {
     const queueName = JOBS[name].queue;
@@ -98,6 +117,32 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
         ...(enqueueOptions.jobId !== undefined ? { jobId: enqueueOptions.jobId } : {}),
       });
     },
+    // The job's return value is the answer; a job nobody answers in time is removed, so a
+    // worker that comes later does not work for nobody.
+    async request(name, payload) {
+      const data = JOBS[name].payload.parse(payload);
+      await ready(`cannot request ${name}`);
+      const queue = queueFor(name);
+      if ((await queue.getWorkersCount()) === 0) {
+        throw new JobNotAnsweredError(`no worker is connected to answer ${name} jobs`);
+      }
+      const events = answersOf(name);
+      const waitMs = options.answerTimeoutMs ?? JOBS[name].timeoutMs;
+      const job = await queue.add(name, data, {
+        ...jobOptions(name),
+        removeOnComplete: { age: 60 },
+        removeOnFail: { age: 3_600 },
+      });
+      let answer: unknown;
+      try {
+        answer = await job.waitUntilFinished(events, waitMs);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('Job wait')) throw error;
+        await job.remove().catch(() => {});
+        throw new JobNotAnsweredError(`no worker answered the ${name} job within ${formatDuration(waitMs)}`);
+      }
+      return JOB_ANSWERS[name].parse(answer) as JobAnswer<typeof name>;
+    },
     async upsertSchedule(pairId, cron) {
       assertValidCron(cron);
       await ready('cannot schedule the pair');
@@ -126,6 +171,7 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
     async close() {
       if (isClosed) return;
       isClosed = true;
+      for (const events of answerStreams.values()) await events.close().catch(() => {});
       for (const queue of queues.values()) await queue.close().catch(() => {});
       await closeRedis(client);
     },

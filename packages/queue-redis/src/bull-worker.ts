@@ -1,4 +1,4 @@
-import { isJobName, JOBS, type JobName, SYNC_QUEUE } from '@syncengine/contracts';
+import { isJobName, JOBS, type JobName, PREVIEW_QUEUE, SYNC_QUEUE } from '@syncengine/contracts';
 import { type HeldPairLock, isDatabaseUnavailable, type PairLock, PairLockLostError } from '@syncengine/db';
 import { scrubbedMessage, scrubSecrets } from '@syncengine/engine';
 import {
@@ -20,6 +20,8 @@ export interface BullWorkerOptions {
   handlers: JobHandlers;
   /** Jobs executed at once by this worker. */
   concurrency: number;
+  /** Previews answered at once by this worker, beside its runs (default 2). */
+  previewConcurrency?: number;
   /**
    * Keeps two workers from running the same pair at once (a stalled job picked up while
    * its first worker still runs it, racing deliveries). Without one, only the database's
@@ -51,7 +53,10 @@ export interface BullWorkerOptions {
 }
 
 export interface BullWorker {
+  /** The consumer of the sync jobs (runs, schedules, restores). */
   readonly worker: Worker;
+  /** The consumer of the previews, apart so a preview never waits behind runs. */
+  readonly previewWorker: Worker;
   /** Resolves once the worker is connected and taking jobs. */
   ready(): Promise<void>;
   /** Stops taking jobs and waits for the running ones to finish (`worker.close()`). */
@@ -111,7 +116,8 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
   /** Jobs being processed now, with the lock token each was taken with. */
   const active = new Map<string, { job: Job; token: string | undefined }>();
 
-  const process = async (job: Job, token?: string): Promise<void> => {
+  /** Runs the job's handler; its answer (a preview's) is the job's return value. */
+  const process = async (job: Job, token?: string): Promise<unknown> => {
     const name = job.name;
     if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}"`);
     const parsed = JOBS[name].payload.safeParse(job.data);
@@ -144,8 +150,8 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
       ? { signal: AbortSignal.any([timer.signal, held.signal]), lockEpoch: held.epoch }
       : { signal: timer.signal };
     try {
-      const handler = options.handlers[name] as (payload: unknown, context: JobContext) => Promise<void>;
-      await handler(payload, context);
+      const handler = options.handlers[name] as (payload: unknown, context: JobContext) => Promise<unknown>;
+      return await handler(payload, context);
     } catch (error) {
       if (error instanceof UnrecoverableJobError) throw new UnrecoverableError(error.message);
       // Not the job's fault: it resumes once the database is back and the pair is free.
@@ -164,23 +170,34 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
   };
 
   // The one way out of a handler to BullMQ: nothing it stores may hold a secret.
-  const processScrubbed = (job: Job, token?: string): Promise<void> =>
+  const processScrubbed = (job: Job, token?: string): Promise<unknown> =>
     process(job, token).catch((error: unknown) => {
       throw scrubbedForQueue(error);
     });
 
-  const worker = new Worker(SYNC_QUEUE, processScrubbed, {
+  const consumerOptions = {
     connection: client,
     prefix: options.prefix ?? DEFAULT_PREFIX,
-    concurrency: options.concurrency,
     ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
     ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
+  };
+  const worker = new Worker(SYNC_QUEUE, processScrubbed, {
+    ...consumerOptions,
+    concurrency: options.concurrency,
     // A job whose worker died twice is failed rather than handed around forever.
     maxStalledCount: 2,
   });
-  worker.on('error', (error) => {
-    if (error.message !== lastError) log?.warn(`worker: ${error.message}`);
+  // A preview whose worker died is not handed on: its caller has stopped waiting by then.
+  const previewWorker = new Worker(PREVIEW_QUEUE, processScrubbed, {
+    ...consumerOptions,
+    concurrency: options.previewConcurrency ?? 2,
+    maxStalledCount: 0,
   });
+  for (const consumer of [worker, previewWorker]) {
+    consumer.on('error', (error) => {
+      if (error.message !== lastError) log?.warn(`worker: ${error.message}`);
+    });
+  }
   worker.on('failed', (job, error) => {
     if (!job || error instanceof DelayedError) return;
     void (async () => {
@@ -197,17 +214,18 @@ export function createBullWorker(options: BullWorkerOptions): BullWorker {
   let isClosed = false;
   return {
     worker,
-    ready: () => worker.waitUntilReady().then(() => {}),
+    previewWorker,
+    ready: () => Promise.all([worker.waitUntilReady(), previewWorker.waitUntilReady()]).then(() => {}),
     async close() {
       if (isClosed) return;
       isClosed = true;
-      await worker.close();
+      await Promise.all([worker.close(), previewWorker.close()]);
       await closeRedis(client);
     },
     async abandon() {
       isClosed = true;
       // Stop fetching first, so nothing new starts while the running jobs are handed back.
-      const closing = worker.close(true).catch(() => {});
+      const closing = Promise.all([worker.close(true), previewWorker.close(true)]).catch(() => {});
       let handedBack = 0;
       for (const { job, token } of [...active.values()]) {
         try {

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type BusEvent, type RunControlMessage, SYNC_QUEUE } from '@syncengine/contracts';
+import {
+  type BusEvent,
+  type PlanPreviewAnswer,
+  PREVIEW_QUEUE,
+  type RunControlMessage,
+  SYNC_QUEUE,
+} from '@syncengine/contracts';
 import { canReachRedis, flushPrefix, requireService, TEST_REDIS_URL } from '@syncengine/db/testing';
-import type { JobHandlers } from '@syncengine/runs';
+import { type JobHandlers, JobNotAnsweredError } from '@syncengine/runs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBullQueue } from './bull-queue.js';
@@ -20,6 +26,8 @@ async function readHash(key: string): Promise<Record<string, string>> {
     client.disconnect();
   }
 }
+
+const NOT_PLANNED: PlanPreviewAnswer = { isPlanned: false, cause: 'sync', problem: 'not planned here' };
 
 const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -64,6 +72,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
         }
       },
       'version-restore': async () => {},
+      'plan-preview': async () => NOT_PLANNED,
     };
     const worker = createBullWorker({
       connection: TEST_REDIS_URL,
@@ -115,7 +124,12 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
       connection: TEST_REDIS_URL,
       prefix: jobPrefix,
       concurrency: 1,
-      handlers: { 'sync-run': handler, 'scheduled-sync': handler, 'version-restore': async () => {} },
+      handlers: {
+        'sync-run': handler,
+        'scheduled-sync': handler,
+        'version-restore': async () => {},
+        'plan-preview': async () => NOT_PLANNED,
+      },
       onFailed: ({ error }) => {
         failures.push(error);
       },
@@ -144,6 +158,59 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
     }
   });
 
+  it('answers a request through a worker while its runs are busy, and names the problem when no worker answers', async () => {
+    const requestPrefix = `${prefix}-r`;
+    const queue = createBullQueue({
+      connection: TEST_REDIS_URL,
+      prefix: requestPrefix,
+      answerTimeoutMs: 1_000,
+    });
+    let isStalling = false;
+    let releaseRun = () => {};
+    await expect(queue.request('plan-preview', { pairId: randomUUID() })).rejects.toThrow(
+      new JobNotAnsweredError('no worker is connected to answer plan-preview jobs'),
+    );
+    const worker = createBullWorker({
+      connection: TEST_REDIS_URL,
+      prefix: requestPrefix,
+      concurrency: 1,
+      handlers: {
+        'sync-run': () => new Promise<void>((resolve) => (releaseRun = resolve)),
+        'scheduled-sync': async () => {},
+        'version-restore': async () => {},
+        'plan-preview': async ({ pairId, changesLimit }) =>
+          isStalling
+            ? new Promise<PlanPreviewAnswer>(() => {})
+            : { ...NOT_PLANNED, problem: `${pairId} limited to ${changesLimit}` },
+      },
+    });
+    try {
+      await worker.ready();
+      // The only run slot is taken: the preview is answered all the same.
+      await queue.enqueue('sync-run', { runId: randomUUID(), pairId: randomUUID() });
+      await waitFor(async () => (await queue.queueFor('sync-run').getActiveCount()) === 1);
+      const pairId = randomUUID();
+      expect(await queue.request('plan-preview', { pairId, changesLimit: 5 })).toEqual({
+        ...NOT_PLANNED,
+        problem: `${pairId} limited to 5`,
+      });
+
+      isStalling = true;
+      const startedAt = Date.now();
+      await expect(queue.request('plan-preview', { pairId })).rejects.toThrow(
+        new JobNotAnsweredError('no worker answered the plan-preview job within 1 s'),
+      );
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      expect(await queue.queueFor('plan-preview').getWaitingCount()).toBe(0);
+      expect(queue.queueFor('plan-preview').name).toBe(PREVIEW_QUEUE);
+    } finally {
+      releaseRun();
+      await worker.abandon();
+      await queue.close();
+      await flushPrefix(TEST_REDIS_URL, requestPrefix);
+    }
+  });
+
   it('fires a pair schedule through a job scheduler and stops when it is removed', async () => {
     const queue = createBullQueue({ connection: TEST_REDIS_URL, prefix: `${prefix}-s` });
     const fired: number[] = [];
@@ -157,6 +224,7 @@ describe.skipIf(!hasRedis)('BullMQ queue, worker and Redis event bus', () => {
           fired.push(Date.now());
         },
         'version-restore': async () => {},
+        'plan-preview': async () => NOT_PLANNED,
       },
     });
     try {

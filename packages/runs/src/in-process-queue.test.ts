@@ -1,8 +1,50 @@
+import type { PlanPreviewAnswer } from '@syncengine/contracts';
 import { describe, expect, it } from 'vitest';
 import { createInProcessQueue } from './in-process-queue.js';
-import { UnrecoverableJobError } from './job-queue.js';
+import { type JobHandlers, JobNotAnsweredError, UnrecoverableJobError } from './job-queue.js';
 
 const ids = () => ({ runId: crypto.randomUUID(), pairId: crypto.randomUUID() });
+const NOT_PLANNED: PlanPreviewAnswer = { isPlanned: false, cause: 'sync', problem: 'not planned here' };
+const idleHandlers = (preview: JobHandlers['plan-preview']): JobHandlers => ({
+  'sync-run': async () => {},
+  'scheduled-sync': async () => {},
+  'version-restore': async () => {},
+  'plan-preview': preview,
+});
+
+describe('in-process requests', () => {
+  it('answers a preview with its handler, beside a run that holds every slot', async () => {
+    const queue = createInProcessQueue({ concurrency: 1 });
+    let releaseRun = () => {};
+    queue.process({
+      ...idleHandlers(async ({ pairId }) => ({ ...NOT_PLANNED, problem: `asked about ${pairId}` })),
+      'sync-run': () => new Promise<void>((resolve) => (releaseRun = resolve)),
+    });
+    await queue.enqueue('sync-run', ids());
+    await new Promise((resolve) => setImmediate(resolve));
+    const pairId = crypto.randomUUID();
+    expect(await queue.request('plan-preview', { pairId })).toEqual({
+      ...NOT_PLANNED,
+      problem: `asked about ${pairId}`,
+    });
+    releaseRun();
+    await queue.close();
+  });
+
+  it('names the job when nothing answers it in time, or nothing takes it', async () => {
+    const unprocessed = createInProcessQueue();
+    await expect(unprocessed.request('plan-preview', { pairId: crypto.randomUUID() })).rejects.toThrow(
+      new JobNotAnsweredError('no worker takes plan-preview jobs in this process'),
+    );
+    const slow = createInProcessQueue({ timeouts: { 'plan-preview': 50 } });
+    slow.process(idleHandlers(() => new Promise<PlanPreviewAnswer>(() => {})));
+    await expect(slow.request('plan-preview', { pairId: crypto.randomUUID() })).rejects.toThrow(
+      'the plan-preview job did not finish within 50 ms',
+    );
+    await expect(slow.request('plan-preview', { pairId: 'nope' })).rejects.toThrow(/pairId/);
+    await slow.close();
+  });
+});
 
 describe('in-process job queue', () => {
   it('runs enqueued jobs once it is processing, with parsed payloads', async () => {
@@ -16,6 +58,7 @@ describe('in-process job queue', () => {
       },
       'scheduled-sync': async () => {},
       'version-restore': async () => {},
+      'plan-preview': async () => NOT_PLANNED,
     });
     await new Promise((resolve) => setImmediate(resolve));
     await queue.idle();
@@ -41,6 +84,7 @@ describe('in-process job queue', () => {
       },
       'scheduled-sync': async () => {},
       'version-restore': async () => {},
+      'plan-preview': async () => NOT_PLANNED,
     });
     await new Promise((resolve) => setImmediate(resolve));
     await queue.idle();
@@ -59,6 +103,7 @@ describe('in-process job queue', () => {
       },
       'scheduled-sync': async () => {},
       'version-restore': async () => {},
+      'plan-preview': async () => NOT_PLANNED,
     });
     await queue.enqueue('sync-run', ids());
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -86,6 +131,7 @@ describe('in-process job queue', () => {
         restoreTries += 1;
         if (restoreTries === 1) throw new Error('try again');
       },
+      'plan-preview': async () => NOT_PLANNED,
     });
     await queue.enqueue('sync-run', payload);
     await queue.enqueue('version-restore', {

@@ -1,10 +1,12 @@
-import { JOBS, type JobName } from '@syncengine/contracts';
+import { JOBS, type JobAnswer, type JobName } from '@syncengine/contracts';
 import { CronExpressionParser } from 'cron-parser';
 import { assertValidCron } from './cron.js';
 import {
+  formatDuration,
   type JobContext,
   type JobFailure,
   type JobHandlers,
+  JobNotAnsweredError,
   type JobQueue,
   type JobTimeouts,
   startJobTimer,
@@ -113,6 +115,33 @@ export function createInProcessQueue(
 
   const queue: InProcessQueue = {
     driver: 'in-process',
+    // Answered at once by this process's handler, beside the queued jobs: a preview does
+    // not wait behind runs.
+    async request(name, payload) {
+      const parsed = JOBS[name].payload.parse(payload);
+      if (!handlers || isClosed) {
+        throw new JobNotAnsweredError(`no worker takes ${name} jobs in this process`);
+      }
+      const timer = startJobTimer(name, options.timeouts);
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer.signal.addEventListener('abort', () =>
+          reject(
+            new JobNotAnsweredError(
+              `the ${name} job did not finish within ${formatDuration(options.timeouts?.[name] ?? JOBS[name].timeoutMs)}`,
+            ),
+          ),
+        );
+      });
+      try {
+        const handler = handlers[name] as (
+          payload: unknown,
+          context: JobContext,
+        ) => Promise<JobAnswer<typeof name>>;
+        return await Promise.race([handler(parsed, { signal: timer.signal }), timedOut]);
+      } finally {
+        timer.stop();
+      }
+    },
     async enqueue(name, payload, enqueueOptions = {}) {
       if (isClosed) throw new Error('the job queue is closed');
       const parsed = JOBS[name].payload.parse(payload);

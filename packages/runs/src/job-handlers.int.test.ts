@@ -18,7 +18,7 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
 } from '@syncengine/db/testing';
-import { applyConflictDecisions, sync } from '@syncengine/engine';
+import { applyConflictDecisions, previewSync, sync } from '@syncengine/engine';
 import { createPathGuard, openStorage } from '@syncengine/locations';
 import { createSecretBox } from '@syncengine/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,7 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
       secrets,
       paths: createPathGuard([root]),
       openStorage: (location) => openStorage(location),
-      engine: { sync, applyConflictDecisions },
+      engine: { sync, applyConflictDecisions, previewSync },
     });
     try {
       const { run } = await launcher.launch(pair.id, { trigger: 'manual' });

@@ -4,6 +4,7 @@ import type { Storage } from '@syncengine/engine';
 import { confineOpening, type PathGuard } from '@syncengine/locations';
 import { type JobHandlers, UnrecoverableJobError } from './job-queue.js';
 import { checkPairConfig } from './pair-check.js';
+import { createPlanPreviewHandler } from './preview.js';
 import { failRunsOfFailedJobs } from './run-failure.js';
 import { createSyncRunJob, openPairSide, type SyncRunJobDeps } from './sync-run-job.js';
 import { createVersionRestoreHandler } from './versions.js';
@@ -42,8 +43,9 @@ export interface JobHandlerDeps extends Omit<SyncRunJobDeps, 'openStorage' | 'ru
 
 /**
  * The handlers of the jobs that run syncs (`sync-run`, `scheduled-sync`,
- * `version-restore`), built the same way for the embedded server and the workers, so a
- * run happens in one place whatever consumes its job. A `sync-run` whose pair this process
+ * `version-restore`) and of the previews (`plan-preview`), built the same way for the
+ * embedded server and the workers, so a run or a preview happens in one place whatever
+ * consumes its job; a preview opens its storages confined as a run's are. A `sync-run` whose pair this process
  * cannot run as configured (a location that does not decrypt, a local path the confinement
  * refuses) fails at once without retries; `onFailed` then records the reason on its run.
  */
@@ -72,6 +74,13 @@ export function createJobHandlers(deps: JobHandlerDeps) {
       if (pair?.enabled) await deps.launcher.launch(pairId, { trigger: 'schedule' });
     },
     'version-restore': createVersionRestoreHandler({ ...deps, openStorage }),
+    'plan-preview': createPlanPreviewHandler({
+      db: deps.db,
+      pairs: deps.pairs,
+      secrets: deps.secrets,
+      openStorage,
+      previewSync: deps.engine.previewSync,
+    }),
   };
   const { watch } = deps;
   // A watch's runs are the jobs above: its storages open the way theirs do.

@@ -1,4 +1,10 @@
-import { JOBS, type JobName, type JobPayload } from '@syncengine/contracts';
+import {
+  type AnsweredJobName,
+  JOBS,
+  type JobAnswer,
+  type JobName,
+  type JobPayload,
+} from '@syncengine/contracts';
 
 /**
  * Where the API puts work. The server only enqueues; a consumer (the in-process runner,
@@ -12,6 +18,12 @@ export interface JobQueue {
     payload: JobPayload<Name>,
     options?: { jobId?: string },
   ): Promise<void>;
+  /**
+   * Hands a job to a consumer and waits for its answer (a preview). Rejects with a
+   * JobNotAnsweredError when no consumer answers within the job's `timeoutMs`, with the
+   * consumer's error when the job failed.
+   */
+  request<Name extends AnsweredJobName>(name: Name, payload: JobPayload<Name>): Promise<JobAnswer<Name>>;
   /** Creates or replaces a pair's cron schedule, which enqueues `scheduled-sync` jobs. */
   upsertSchedule(pairId: string, cron: string): Promise<void>;
   removeSchedule(pairId: string): Promise<void>;
@@ -33,10 +45,18 @@ export interface JobContext {
   lockEpoch?: number;
 }
 
-/** What consumes each job. Throwing fails the try; the catalog decides about retries. */
+/**
+ * What consumes each job, returning the answer of a job its caller waits for. Throwing
+ * fails the try; the catalog decides about retries.
+ */
 export type JobHandlers = {
-  [Name in JobName]: (payload: JobPayload<Name>, context: JobContext) => Promise<void>;
+  [Name in JobName]: (payload: JobPayload<Name>, context: JobContext) => Promise<JobAnswer<Name>>;
 };
+
+/** No consumer answered a job its caller waits for (no worker, or none in time). */
+export class JobNotAnsweredError extends Error {
+  override readonly name = 'JobNotAnsweredError';
+}
 
 /** A job that failed for good (no retries left, or unrecoverable), with its parsed payload when there is one. */
 export interface JobFailure {
@@ -53,7 +73,7 @@ export class JobTimeoutError extends Error {
   override readonly name = 'JobTimeoutError';
 }
 
-const formatDuration = (ms: number): string =>
+export const formatDuration = (ms: number): string =>
   ms >= 3_600_000 && ms % 3_600_000 === 0
     ? `${ms / 3_600_000} h`
     : ms >= 60_000 && ms % 60_000 === 0

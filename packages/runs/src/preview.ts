@@ -1,23 +1,25 @@
-import type { Location, PlanPreview } from '@syncengine/contracts';
-import type { Database } from '@syncengine/db';
+import type { JobPayload, Location, PlanPreview, PlanPreviewAnswer } from '@syncengine/contracts';
+import type { Database, PairRepo } from '@syncengine/db';
 import { type PairRecord, PostgresStateStore } from '@syncengine/db';
-import type { Plan, Storage, SyncOptions } from '@syncengine/engine';
+import { isSyncError, type Plan, type Storage, type SyncOptions } from '@syncengine/engine';
+import { PathNotAllowedError } from '@syncengine/locations';
 import type { SecretBox } from '@syncengine/secrets';
 import { openPairSide, pairSyncConfig } from './sync-run-job.js';
+
+/** What a preview reads with: the pair's state, its credentials, its storages and the engine. */
+export interface PreviewDeps {
+  db: Database;
+  secrets: Pick<SecretBox, 'open'>;
+  /** Opens a location; confined like a run's openings. */
+  openStorage(location: Location): Promise<Storage>;
+  previewSync(options: SyncOptions): Promise<Plan>;
+}
 
 /**
  * What a run of the pair would do now: scans both sides and plans against the last-known
  * state, changing nothing.
  */
-export async function previewPlan(
-  deps: {
-    db: Database;
-    secrets: Pick<SecretBox, 'open'>;
-    openStorage(location: Location): Promise<Storage>;
-    previewSync(options: SyncOptions): Promise<Plan>;
-  },
-  pair: PairRecord,
-): Promise<PlanPreview> {
+export async function previewPlan(deps: PreviewDeps, pair: PairRecord): Promise<PlanPreview> {
   const storages: Storage[] = [];
   try {
     const source = await openPairSide(deps, deps.secrets.open(pair.source), 'source');
@@ -47,4 +49,39 @@ export async function previewPlan(
   } finally {
     for (const storage of storages) await storage.close?.().catch(() => {});
   }
+}
+
+/**
+ * The `plan-preview` job: plans the pair as it is stored now. A pair the engine refuses
+ * (a side that cannot be opened or listed) or whose local path is outside the allowed
+ * roots is answered with the problem, so the API reports it as it would a run's; anything
+ * else fails the job. With `changesLimit`, only the actions that change something travel
+ * back, at most that many.
+ */
+export function createPlanPreviewHandler(deps: PreviewDeps & { pairs: Pick<PairRepo, 'get'> }) {
+  return async ({ pairId, changesLimit }: JobPayload<'plan-preview'>): Promise<PlanPreviewAnswer> => {
+    const pair = await deps.pairs.get(pairId);
+    if (!pair) return { isPlanned: false, cause: 'sync', problem: 'the pair no longer exists' };
+    let plan: PlanPreview;
+    try {
+      plan = await previewPlan(deps, pair);
+    } catch (error) {
+      if (isSyncError(error)) return { isPlanned: false, cause: 'sync', problem: error.message };
+      if (error instanceof PathNotAllowedError) {
+        return {
+          isPlanned: false,
+          cause: 'path',
+          problem: error.message,
+          ...(error.field ? { field: error.field } : {}),
+        };
+      }
+      throw error;
+    }
+    const changes = plan.actions.filter((action) => action.type !== 'NO_ACTION');
+    return {
+      isPlanned: true,
+      changeCount: changes.length,
+      plan: changesLimit === undefined ? plan : { ...plan, actions: changes.slice(0, changesLimit) },
+    };
+  };
 }

@@ -18,6 +18,7 @@ import type {
   ConflictInfo,
   DecisionOutcome,
   Entry,
+  Plan,
   PlannedAction,
   Storage,
   SyncConfig,
@@ -39,6 +40,8 @@ import { createThrottle } from './throttle.js';
 export interface SyncEngine {
   sync(options: SyncOptions): Promise<SyncResult>;
   applyConflictDecisions(options: ApplyDecisionsOptions): Promise<DecisionOutcome[]>;
+  /** Plans a run without carrying it out (previews). */
+  previewSync(options: SyncOptions): Promise<Plan>;
 }
 
 const SIDE_NAME = { source: 'source', destination: 'destination' } as const;

@@ -3,7 +3,7 @@ import {
   OUT_OF_SYNC_LIST_LIMIT,
   type PairSyncStatus,
   type PairWatchState,
-  type PlanPreview,
+  type PlannedActionView,
   type SideTotals,
   UNWATCHED_STATE,
 } from '@syncengine/contracts';
@@ -12,6 +12,12 @@ import type { WatchLeases } from '@syncengine/runs';
 
 /** How long a check answers again without looking at the folders. */
 const CHECK_TTL_MS = 5_000;
+/** What a check found would change: how many actions, and the first OUT_OF_SYNC_LIST_LIMIT of them. */
+export interface PlannedChanges {
+  count: number;
+  items: PlannedActionView[];
+}
+
 /** A side that does not answer the check within this time counts as unreachable. */
 const CHECK_TIMEOUT_MS = 30_000;
 
@@ -49,21 +55,25 @@ export function createPairStatusService(deps: {
   getPair(id: string): Promise<PairRecord>;
   pairs: Pick<PairRepo, 'stateTotals'>;
   runs: Pick<RunRepo, 'activeForPair'>;
-  previewPlan(pair: PairRecord): Promise<PlanPreview>;
+  /**
+   * Plans the pair (a `plan-preview` job a worker answers) and hands back what would change;
+   * throws with the problem when it cannot be planned.
+   */
+  planChanges(pairId: string): Promise<PlannedChanges>;
   /** What the process watching a pair reports (the watch leases). */
   watchStates: Pick<WatchLeases, 'getState'>;
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
   /** Dry-run plans per pair, reused while the pair and its last run stay the same. */
-  const plans = new Map<string, { key: string; at: number; plan: Promise<PlanPreview> }>();
+  const plans = new Map<string, { key: string; at: number; plan: Promise<PlannedChanges> }>();
 
-  function planOf(pair: PairRecord): Promise<PlanPreview> {
+  function planOf(pair: PairRecord): Promise<PlannedChanges> {
     const key = [pair.updatedAt, pair.lastRun?.id, pair.lastRun?.status, pair.lastRun?.finishedAt].join('|');
     const cached = plans.get(pair.id);
     if (cached && cached.key === key && now() - cached.at < CHECK_TTL_MS) return cached.plan;
     const plan = withTimeout(
-      deps.previewPlan(pair),
+      deps.planChanges(pair.id),
       CHECK_TIMEOUT_MS,
       `the check did not finish within ${CHECK_TIMEOUT_MS / 1_000} s; a side may be unreachable`,
     );
@@ -106,18 +116,17 @@ export function createPairStatusService(deps: {
         if (problem) return { ...base, state: 'error', problem };
       }
       if (!pair.enabled) return { ...base, state: 'disabled' };
-      let plan: PlanPreview;
+      let changes: PlannedChanges;
       try {
-        plan = await planOf(pair);
+        changes = await planOf(pair);
       } catch (error) {
         return { ...base, state: 'error', problem: error instanceof Error ? error.message : String(error) };
       }
-      const changes = plan.actions.filter((action) => action.type !== 'NO_ACTION');
       return {
         ...base,
-        state: changes.length === 0 ? 'in_sync' : 'out_of_sync',
-        outOfSync: changes.length,
-        items: changes.slice(0, OUT_OF_SYNC_LIST_LIMIT),
+        state: changes.count === 0 ? 'in_sync' : 'out_of_sync',
+        outOfSync: changes.count,
+        items: changes.items.slice(0, OUT_OF_SYNC_LIST_LIMIT),
       };
     },
   };

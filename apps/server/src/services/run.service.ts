@@ -2,15 +2,14 @@ import {
   type Change,
   type CreateRun,
   type PlanPreview,
+  type PlanPreviewAnswer,
   type Run,
   type RunActionPage,
   type RunActionQuery,
   TERMINAL_RUN_STATUSES,
 } from '@syncengine/contracts';
 import { type PairRecord, type RunActionRepo, type RunRepo, toPublicRun } from '@syncengine/db';
-import { isSyncError } from '@syncengine/engine';
-import { PathNotAllowedError } from '@syncengine/locations';
-import type { EventBus, RunLauncher } from '@syncengine/runs';
+import { type EventBus, JobNotAnsweredError, type RunLauncher } from '@syncengine/runs';
 import { AppError } from '../errors.js';
 
 /** How often a caller waiting for a run's end reads it again. */
@@ -22,7 +21,8 @@ export function createRunService(deps: {
   launcher: Pick<RunLauncher, 'launch'>;
   bus: Pick<EventBus, 'publish' | 'sendControl'>;
   getPair(id: string): Promise<PairRecord>;
-  previewPlan(pair: PairRecord): Promise<PlanPreview>;
+  /** Asks a worker for the pair's whole dry-run plan (a `plan-preview` job) and waits for it. */
+  previewPlan(pairId: string): Promise<PlanPreviewAnswer>;
 }) {
   async function getRun(id: string) {
     const run = await deps.runs.get(id);
@@ -133,15 +133,20 @@ export function createRunService(deps: {
     },
     async plan(pairId: string): Promise<PlanPreview> {
       const pair = await deps.getPair(pairId);
+      let answer: PlanPreviewAnswer;
       try {
-        return await deps.previewPlan(pair);
+        answer = await deps.previewPlan(pair.id);
       } catch (error) {
-        if (isSyncError(error)) throw new AppError('UNPROCESSABLE', `cannot plan: ${error.message}`);
-        if (error instanceof PathNotAllowedError) {
-          throw new AppError('UNPROCESSABLE', error.message, error.field ? { field: error.field } : {});
+        if (error instanceof JobNotAnsweredError) {
+          throw new AppError('UNAVAILABLE', `cannot plan: ${error.message}`);
         }
         throw error;
       }
+      if (answer.isPlanned) return answer.plan;
+      if (answer.cause === 'path') {
+        throw new AppError('UNPROCESSABLE', answer.problem, answer.field ? { field: answer.field } : {});
+      }
+      throw new AppError('UNPROCESSABLE', `cannot plan: ${answer.problem}`);
     },
   };
 }

@@ -71,7 +71,7 @@ export interface TestServer {
 export async function startTestServer(options: {
   driver: 'postgres' | 'pglite';
   syncRunOptions?: RuntimeOptions['syncRunOptions'];
-  /** Queue on BullMQ and events over Redis (with a worker inside the server), under this key prefix. */
+  /** Queue on BullMQ and events over Redis (with a worker inside the server unless `embeddedWorker` is false), under this key prefix. */
   redis?: { url: string; prefix: string };
   /** `SYNCENGINE_SECRET_KEY`; without it only the embedded database has a key (generated). */
   secretKey?: string;
@@ -89,6 +89,8 @@ export async function startTestServer(options: {
   watchLeaseMs?: number;
   /** How local folders of watched pairs are watched (default @parcel/watcher). */
   localWatcher?: RuntimeOptions['localWatcher'];
+  /** Whether this server executes jobs (default true); without, only workers do. */
+  embeddedWorker?: boolean;
 }): Promise<TestServer> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-server-'));
   const dataDir = join(root, '.data');
@@ -106,7 +108,7 @@ export async function startTestServer(options: {
     allowedRoots: [root],
     secretKey: options.secretKey,
     sftpUseServerIdentity: false,
-    embeddedWorker: true,
+    embeddedWorker: options.embeddedWorker ?? true,
     workerConcurrency: 2,
     queuePrefix: 'syncengine',
     watchLeaseMs: options.watchLeaseMs ?? 15_000,
@@ -131,18 +133,19 @@ export async function startTestServer(options: {
       : { credentialCacheTtlMs: options.credentialCacheTtlMs }),
   });
   await runtime.start();
-  const worker = options.redis
-    ? await startEmbeddedBullWorker({
-        redisUrl: options.redis.url,
-        prefix: options.redis.prefix,
-        databaseUrl: config.databaseUrl,
-        concurrency: 2,
-        handlers: runtime.handlers,
-        runs: runtime.repos.runs,
-        bus: runtime.bus,
-        log: quiet,
-      })
-    : null;
+  const worker =
+    options.redis && runtime.handlers
+      ? await startEmbeddedBullWorker({
+          redisUrl: options.redis.url,
+          prefix: options.redis.prefix,
+          databaseUrl: config.databaseUrl,
+          concurrency: 2,
+          handlers: runtime.handlers,
+          runs: runtime.repos.runs,
+          bus: runtime.bus,
+          log: quiet,
+        })
+      : null;
   const login = await runtime.app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
