@@ -142,6 +142,7 @@ export async function watchCommand(
     source,
     destination,
     settings: { debounceMs: options.debounce, rescanMinutes: options.rescan, pollSeconds: options.poll },
+    ...(config.ignorePatterns ? { ignorePatterns: config.ignorePatterns } : {}),
     run,
     onEvent,
   });

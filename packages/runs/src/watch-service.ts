@@ -47,7 +47,7 @@ export interface WatchServiceDeps {
 /** One pair this process watches. */
 interface Watch {
   pair: PairRecord;
-  /** What, when it changes, makes the watch start again (locations and watch settings). */
+  /** What, when it changes, makes the watch start again (locations, watch settings, ignore patterns). */
   key: string;
   watcher: PairWatcher | null;
   storages: Storage[];
@@ -57,8 +57,17 @@ interface Watch {
   stopping: Promise<void> | null;
 }
 
+/**
+ * A change of the ignore patterns restarts the watch too: changes are filtered by them, and
+ * what they no longer ignore is found by the full run a watch starts with.
+ */
 const watchKey = (pair: PairRecord) =>
-  JSON.stringify({ source: pair.source, destination: pair.destination, watch: pair.watch });
+  JSON.stringify({
+    source: pair.source,
+    destination: pair.destination,
+    watch: pair.watch,
+    ignore: pair.ignorePatterns,
+  });
 
 /**
  * Watches the watched pairs this process holds the lease of (SPEC §12): exactly one process
@@ -255,6 +264,7 @@ export function createWatchService(deps: WatchServiceDeps) {
           rescanMinutes: pair.watch.rescanMinutes,
           pollSeconds: pair.watch.pollSeconds,
         },
+        ignorePatterns: pair.ignorePatterns,
         run: (request, signal) => runFor(watch, request, signal),
         lastKnown: (side, paths) => deps.lastKnown(pair.id, side, paths),
         onEvent: (event) => onEvent(watch, event),

@@ -106,6 +106,48 @@ describe('PairWatcher', () => {
     await watcher.stop();
   });
 
+  it('counts and runs nothing for ignored paths (patterns and .syncignore), but a .syncignore change runs', async () => {
+    const { src, dst } = await folders();
+    await writeFile(join(src, '.syncignore'), '*.log\n');
+    await mkdir(join(src, 'app'));
+    await writeFile(join(src, 'app', '.syncignore'), 'cache/\n');
+    const { factory, sinks } = fakeNotifications();
+    const runner = recordingRunner();
+    const events: WatchEvent[] = [];
+    const watcher = new PairWatcher({
+      source: new LocalStorage(src),
+      destination: new LocalStorage(dst),
+      settings: { debounceMs: 50 },
+      ignorePatterns: ['node_modules/', '.git'],
+      run: runner.run,
+      localWatcher: factory,
+      initialRun: false,
+      onEvent: (event) => events.push(event),
+    });
+    await watcher.start();
+    sinks.get(src)!.changes(['node_modules/left-pad/index.js', '.git/index', '.git', 'debug.log']);
+    sinks.get(dst)!.changes(['app/cache/x.bin', 'node_modules/a/b.js', 'app/sub/trace.log']);
+    expect(watcher.status.pending).toBe(0);
+    expect(watcher.status.lastChangeAt).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(runner.requests).toEqual([]);
+    expect(events.filter((event) => event.type === 'changes')).toEqual([]);
+
+    // What is synced still runs, and a .syncignore change counts (the engine makes it a full run).
+    sinks.get(src)!.changes(['node_modules/x.js', 'app/main.ts']);
+    sinks.get(dst)!.changes(['app/.syncignore']);
+    expect(watcher.status.pending).toBe(2);
+    await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['app/.syncignore', 'app/main.ts']]));
+    // The new rules apply from then on: cache/ is synced again, *.tmp is not.
+    await writeFile(join(src, 'app', '.syncignore'), '*.tmp\n');
+    sinks.get(src)!.changes(['app/.syncignore']);
+    await vi.waitFor(() => expect(runner.requests).toHaveLength(2));
+    sinks.get(src)!.changes(['app/cache/y.bin', 'app/z.tmp']);
+    await vi.waitFor(() => expect(incremental(runner.requests)).toHaveLength(3));
+    expect(incremental(runner.requests)[2]).toEqual(['app/cache/y.bin']);
+    await watcher.stop();
+  });
+
   it('runs what arrives during a run in a follow-up run, never two at once', async () => {
     const { src, dst } = await folders();
     const { factory, sinks } = fakeNotifications();

@@ -1,5 +1,9 @@
 import {
+  baseName,
+  createIgnoreMatcher,
   type Entry,
+  IGNORE_FILE_NAME,
+  type IgnoreMatcher,
   isEngineInternalPath,
   type Side,
   type StateChange,
@@ -95,6 +99,12 @@ export interface PairWatcherOptions {
   settings?: Partial<WatchSettings>;
   run: WatchRunner;
   onEvent?: (event: WatchEvent) => void;
+  /**
+   * The pair's ignore patterns (gitignore syntax). Changes to paths they or the source's
+   * `.syncignore` files ignore are not counted and start no run; a change to a `.syncignore`
+   * itself always counts (the engine then runs a full run) and its rules are read again.
+   */
+  ignorePatterns?: readonly string[];
   /** Start with a full run (default true): what changed while nothing watched. */
   initialRun?: boolean;
   /** Stops the watcher when aborted (as `stop()`). */
@@ -139,6 +149,10 @@ export class PairWatcher {
     source: new Map(),
     destination: new Map(),
   };
+  /** What the pair ignores; null while it is (re)read or could not be: nothing is left out then. */
+  #ignore: IgnoreMatcher | null = null;
+  /** Counts reads of the ignore rules, so an older read never replaces a newer one. */
+  #ignoreReads = 0;
   #fullReason: FullRunReason | null = null;
   #running: WatchRunRequest | null = null;
   #isBusy = false;
@@ -185,7 +199,7 @@ export class PairWatcher {
   async start(): Promise<void> {
     if (this.#isStarted) throw new Error('the watcher was already started');
     this.#isStarted = true;
-    await Promise.all(SIDES.map((side) => this.#watchSide(side)));
+    await Promise.all([...SIDES.map((side) => this.#watchSide(side)), this.#readIgnoreRules()]);
     if (this.#isStopped) return;
     const rescanMs = this.settings.rescanMinutes * 60_000;
     this.#rescanTimer = setInterval(() => this.requestFullRun('rescan'), rescanMs);
@@ -278,10 +292,39 @@ export class PairWatcher {
     );
   }
 
+  /** Reads the pair's ignore rules (patterns and the source's `.syncignore` files) again. */
+  async #readIgnoreRules(): Promise<void> {
+    const read = ++this.#ignoreReads;
+    this.#ignore = null;
+    let matcher: IgnoreMatcher | null = null;
+    try {
+      matcher = await createIgnoreMatcher({
+        patterns: this.#options.ignorePatterns ?? [],
+        storage: this.#storages.source,
+        signal: this.#abort.signal,
+      });
+    } catch {
+      // Rules that cannot be read leave nothing out: the runs decide.
+    }
+    if (read === this.#ignoreReads) this.#ignore = matcher;
+  }
+
+  /**
+   * A changed path the sync leaves alone: ignored whether it is a file or a folder (a
+   * notification does not tell which), or one of the engine's own paths (versions area,
+   * state folder, temporary files). A `.syncignore` is never left out here.
+   */
+  #isIgnored(path: string): boolean {
+    if (isEngineInternalPath(path)) return true;
+    if (baseName(path) === IGNORE_FILE_NAME || !this.#ignore) return false;
+    return this.#ignore.isIgnored(path, false) && this.#ignore.isIgnored(path, true);
+  }
+
   #changed(side: Side, changed: string[]): void {
-    // The engine's own paths (versions area, state folder, temporary files) never start a run.
-    const paths = changed.filter((path) => !isEngineInternalPath(path));
-    if (this.#isStopped || paths.length === 0) return;
+    if (this.#isStopped) return;
+    const paths = changed.filter((path) => !this.#isIgnored(path));
+    if (paths.some((path) => baseName(path) === IGNORE_FILE_NAME)) void this.#readIgnoreRules();
+    if (paths.length === 0) return;
     const now = this.#now();
     this.#collector.add(side, paths, now);
     this.#lastChangeAt = now;
