@@ -137,7 +137,9 @@ describe('PairWatcher', () => {
     sinks.get(src)!.changes(['node_modules/x.js', 'app/main.ts']);
     sinks.get(dst)!.changes(['app/.syncignore']);
     expect(watcher.status.pending).toBe(2);
-    await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['app/.syncignore', 'app/main.ts']]));
+    await vi.waitFor(() =>
+      expect(incremental(runner.requests)).toEqual([['app/.syncignore', 'app/main.ts']]),
+    );
     // The new rules apply from then on: cache/ is synced again, *.tmp is not.
     await writeFile(join(src, 'app', '.syncignore'), '*.tmp\n');
     sinks.get(src)!.changes(['app/.syncignore']);
