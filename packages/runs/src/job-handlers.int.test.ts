@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from './bus.js';
 import { createInProcessQueue } from './in-process-queue.js';
 import { createJobHandlers } from './job-handlers.js';
+import { JobTimeoutError } from './job-queue.js';
 import { createRunLauncher } from './launcher.js';
 
 const hasPostgres = await requireService('Postgres', () => canReachPostgres(TEST_DATABASE_URL));
@@ -100,6 +101,64 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
       expect((await runs.get(run!.id))?.status).toBe('completed');
       expect(await readFile(join(destination, 'a.txt'), 'utf8')).toBe('alpha');
       expect(counts).toEqual({ pairLoads: 1, decryptions: 2 });
+    } finally {
+      jobs.close();
+      await queue.close();
+      await bus.close();
+    }
+  });
+
+  it('previews a pair confined like a run, and stops a preview whose time is up without a plan', async () => {
+    const { db } = database;
+    const pairs = createPairRepo(db);
+    const runs = createRunRepo(db);
+    const allowed = join(root, 'preview');
+    const source = join(allowed, 'source');
+    await mkdir(source, { recursive: true });
+    await mkdir(join(allowed, 'destination'));
+    await mkdir(join(root, 'elsewhere'));
+    await writeFile(join(source, 'a.txt'), 'alpha');
+    const createPair = (destination: string) => {
+      const input = CreatePairSchema.parse({
+        name: 'previewed',
+        source: { type: 'local', path: source },
+        destination: { type: 'local', path: destination },
+      });
+      return pairs.create({ ...input, source: input.source, destination: input.destination });
+    };
+    const pair = await createPair(join(allowed, 'destination'));
+    const outside = await createPair(join(root, 'elsewhere'));
+    const bus = createInProcessEventBus();
+    const queue = createInProcessQueue();
+    const jobs = createJobHandlers({
+      db,
+      pairs,
+      runs,
+      runActions: createRunActionRepo(db),
+      keptVersions: createKeptVersionRepo(db),
+      conflicts: createConflictRepo(db),
+      bus,
+      launcher: createRunLauncher({ runs, queue, bus }),
+      secrets: createSecretBox('a test secret key that is long enough'),
+      paths: createPathGuard([allowed]),
+      openStorage: (location) => openStorage(location),
+      engine: { sync, applyConflictDecisions, previewSync },
+    });
+    const preview = jobs.handlers['plan-preview'];
+    try {
+      // Its destination lies outside the allowed roots of this process.
+      expect(await preview({ pairId: outside.id }, { signal: new AbortController().signal })).toMatchObject({
+        isPlanned: false,
+        cause: 'path',
+        field: 'destination.path',
+      });
+      const answer = await preview({ pairId: pair.id }, { signal: new AbortController().signal });
+      expect(answer).toMatchObject({ isPlanned: true, changeCount: 1 });
+
+      const timedOut = new AbortController();
+      timedOut.abort(new JobTimeoutError('time is up'));
+      await expect(preview({ pairId: pair.id }, { signal: timedOut.signal })).rejects.toThrow('time is up');
+      expect(await readFile(join(source, 'a.txt'), 'utf8')).toBe('alpha');
     } finally {
       jobs.close();
       await queue.close();
