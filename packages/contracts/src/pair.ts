@@ -1,3 +1,4 @@
+import { PAIR_SETTING_DEFAULTS } from '@syncengine/engine/model';
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { ComparisonModeSchema, ConflictStrategySchema, SyncModeSchema } from './enums.js';
@@ -10,14 +11,17 @@ import {
 import { PairLocationSchema } from './pair-location.js';
 import { RunStatusSchema } from './run.js';
 
-/** SPEC defaults for a pair's optional fields. */
+/** SPEC defaults for a pair's optional fields: the engine's, under the API's names. */
 export const PAIR_DEFAULTS = {
-  mode: 'TWO_WAY',
-  comparisonMode: 'HASH_THEN_MTIME',
-  conflictResolution: 'NEWEST_WINS',
+  mode: PAIR_SETTING_DEFAULTS.mode,
+  comparisonMode: PAIR_SETTING_DEFAULTS.comparison,
+  conflictResolution: PAIR_SETTING_DEFAULTS.conflictStrategy,
   ignorePatterns: [] as string[],
-  concurrency: { transfers: 5, operations: 10 },
-  maxDeletePercent: 50,
+  concurrency: {
+    transfers: PAIR_SETTING_DEFAULTS.transfers,
+    operations: PAIR_SETTING_DEFAULTS.operations,
+  },
+  maxDeletePercent: PAIR_SETTING_DEFAULTS.maxDeletePercent,
   schedule: null as string | null,
   enabled: true,
 } as const;

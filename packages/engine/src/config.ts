@@ -4,6 +4,7 @@ import {
   CONFLICT_STRATEGIES,
   type ComparisonMode,
   type ConflictStrategy,
+  PAIR_SETTING_DEFAULTS,
   SYNC_MODES,
   type SyncMode,
 } from './model.js';
@@ -45,13 +46,8 @@ export interface SyncConfig {
 }
 
 export const DEFAULT_CONFIG: SyncConfig = {
-  mode: 'TWO_WAY',
-  comparison: 'HASH_THEN_MTIME',
-  conflictStrategy: 'NEWEST_WINS',
+  ...PAIR_SETTING_DEFAULTS,
   ignorePatterns: [],
-  transfers: 5,
-  operations: 10,
-  maxDeletePercent: 50,
   force: false,
   dryRun: false,
   versions: { retentionDays: 30 },

@@ -63,6 +63,27 @@ export type ComparisonMode = (typeof COMPARISON_MODES)[number];
 export const CONFLICT_STRATEGIES = ['NEWEST_WINS', 'SOURCE_WINS', 'DESTINATION_WINS', 'MANUAL'] as const;
 export type ConflictStrategy = (typeof CONFLICT_STRATEGIES)[number];
 
+/**
+ * SPEC defaults of the settings a pair stores: the one table that the engine's
+ * `DEFAULT_CONFIG` and the API's `PAIR_DEFAULTS` both take them from (here, in the module
+ * that imports nothing, so browsers read it without loading the engine).
+ */
+export const PAIR_SETTING_DEFAULTS: {
+  readonly mode: SyncMode;
+  readonly comparison: ComparisonMode;
+  readonly conflictStrategy: ConflictStrategy;
+  readonly transfers: number;
+  readonly operations: number;
+  readonly maxDeletePercent: number;
+} = {
+  mode: 'TWO_WAY',
+  comparison: 'HASH_THEN_MTIME',
+  conflictStrategy: 'NEWEST_WINS',
+  transfers: 5,
+  operations: 10,
+  maxDeletePercent: 50,
+};
+
 /** How one conflict is settled. SPEC §6. */
 export const CONFLICT_RESOLUTIONS = ['source', 'destination', 'keep-both', 'skip'] as const;
 export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];

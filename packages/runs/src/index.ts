@@ -6,6 +6,7 @@ export * from './job-handlers.js';
 export * from './job-queue.js';
 export * from './launcher.js';
 export * from './pair-check.js';
+export * from './pair-sync-config.js';
 export * from './preview.js';
 export * from './progress.js';
 export * from './run-failure.js';

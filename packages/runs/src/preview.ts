@@ -4,7 +4,8 @@ import { type PairRecord, PostgresStateStore } from '@syncengine/db';
 import { isSyncError, type Plan, type Storage, SyncController, type SyncOptions } from '@syncengine/engine';
 import { PathNotAllowedError } from '@syncengine/locations';
 import type { SecretBox } from '@syncengine/secrets';
-import { openPairSide, pairSyncConfig } from './sync-run-job.js';
+import { pairSyncConfig } from './pair-sync-config.js';
+import { openPairSide } from './sync-run-job.js';
 
 /** What a preview reads with: the pair's state, its credentials, its storages and the engine. */
 export interface PreviewDeps {

@@ -21,7 +21,6 @@ import type {
   Plan,
   PlannedAction,
   Storage,
-  SyncConfig,
   SyncEvent,
   SyncOptions,
   SyncResult,
@@ -33,6 +32,7 @@ import type { EventBus } from './bus.js';
 import { type JobContext, JobTimeoutError } from './job-queue.js';
 import type { RunLauncher } from './launcher.js';
 import type { PairLocations } from './pair-check.js';
+import { pairSyncConfig } from './pair-sync-config.js';
 import { ProgressTracker } from './progress.js';
 import { createThrottle } from './throttle.js';
 
@@ -94,24 +94,6 @@ export type LoadedPair = { pair: PairRecord; locations: PairLocations } | null;
 /** A run executing in this process. */
 interface LiveRun {
   controller: SyncController;
-}
-
-/** Settings of a pair as the engine takes them. */
-export function pairSyncConfig(
-  pair: PairRecord,
-  run?: { dryRun: boolean; force: boolean },
-): Partial<SyncConfig> {
-  return {
-    mode: pair.mode,
-    comparison: pair.comparisonMode,
-    conflictStrategy: pair.conflictResolution,
-    ignorePatterns: pair.ignorePatterns,
-    transfers: pair.concurrency.transfers,
-    operations: pair.concurrency.operations,
-    maxDeletePercent: pair.maxDeletePercent,
-    dryRun: run?.dryRun ?? false,
-    force: run?.force ?? false,
-  };
 }
 
 const toEntryMetadata = (entry: Entry | null): EntryMetadata | null =>
