@@ -223,11 +223,12 @@ describe('PairWatcher', () => {
     await watcher.stop();
   });
 
-  it('starts no run for changed paths whose side holds what the last-known state records', async () => {
+  it('starts no run and tells no change for changed paths whose side holds what the last-known state records', async () => {
     const { src, dst } = await folders();
     const { factory, sinks } = fakeNotifications();
     const runner = recordingRunner();
     const destination = new LocalStorage(dst);
+    const events: WatchEvent[] = [];
     // The last-known state, as a run in another process left it.
     const known = new Map<string, Entry>();
     const watcher = new PairWatcher({
@@ -237,6 +238,7 @@ describe('PairWatcher', () => {
       run: runner.run,
       localWatcher: factory,
       initialRun: false,
+      onEvent: (event) => events.push(event),
       lastKnown: async (side, paths) =>
         new Map(
           side === 'destination'
@@ -254,12 +256,19 @@ describe('PairWatcher', () => {
     // synced.txt and gone.txt (deleted, no record) are as recorded; the others changed.
     sinks.get(dst)!.changes(['synced.txt', 'gone.txt', 'edited.txt', 'new.txt']);
     await vi.waitFor(() => expect(incremental(runner.requests)).toEqual([['edited.txt', 'new.txt']]));
-    const events: WatchEvent[] = [];
-    watcher.subscribe((event) => events.push(event));
+    // Only the real changes are told, before their run starts.
+    const told = () => events.filter((event) => event.type === 'changes');
+    expect(told()).toEqual([
+      expect.objectContaining({ side: 'destination', paths: ['edited.txt', 'new.txt'] }),
+    ]);
+    expect(events.findIndex((event) => event.type === 'changes')).toBeLessThan(
+      events.findIndex((event) => event.type === 'run_start'),
+    );
     sinks.get(dst)!.changes(['synced.txt']);
     await vi.waitFor(() =>
       expect(events).toContainEqual(expect.objectContaining({ type: 'dropped', changes: 1, pending: 0 })),
     );
+    expect(told()).toHaveLength(1);
     expect(runner.requests).toHaveLength(1);
     expect(watcher.status.pending).toBe(0);
     await watcher.stop();

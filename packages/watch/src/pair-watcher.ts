@@ -66,7 +66,10 @@ export type WatchRunner = (
 export type SideMode = 'notify' | 'poll' | 'fallback-poll';
 
 export type WatchEvent =
-  /** Changes seen on one side; `pending`: paths waiting for a run, both sides together. */
+  /**
+   * Changes seen on one side, told once they are known not to be already synced (a run's
+   * own writes are not told); `pending`: paths waiting for a run, both sides together.
+   */
   | { type: 'changes'; side: Side; paths: string[]; pending: number; at: number }
   /**
    * Changes that were all already synced (a run's own writes) were let go without a run;
@@ -160,6 +163,8 @@ export class PairWatcher {
   #timer: NodeJS.Timeout | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
   #lastChangeAt: number | null = null;
+  /** Notified changes being checked against what runs wrote, in order, before they are told. */
+  #screening: Promise<void> = Promise.resolve();
   #lastRunAt: number | null = null;
   #isStarted = false;
   #isStopped = false;
@@ -327,9 +332,13 @@ export class PairWatcher {
     if (paths.length === 0) return;
     const now = this.#now();
     this.#collector.add(side, paths, now);
-    this.#lastChangeAt = now;
-    this.#emit({ type: 'changes', side, paths, pending: this.#collector.pending, at: now });
     this.#pump();
+    this.#screening = this.#screening.then(async () => {
+      const real = await this.#notOwnWrites(side, paths);
+      if (real.length === 0 || this.#isStopped) return;
+      this.#lastChangeAt = Math.max(this.#lastChangeAt ?? now, now);
+      this.#emit({ type: 'changes', side, paths: real, pending: this.#collector.pending, at: now });
+    });
   }
 
   /** Starts the run loop unless it is going; it runs whatever is due, one run at a time. */
@@ -365,6 +374,8 @@ export class PairWatcher {
         this.#collector.clear();
       } else if (this.#collector.isDue(this.#now())) {
         const batch = this.#collector.take()!;
+        // Its changes are told before its run starts.
+        await this.#screening;
         const paths = await this.#withoutOwnWrites(batch.paths);
         if (paths.length === 0) {
           this.#emit({
@@ -418,23 +429,29 @@ export class PairWatcher {
    */
   async #withoutOwnWrites(paths: Record<Side, Set<string>>): Promise<string[]> {
     const kept: string[] = [];
-    for (const side of SIDES) {
-      const recent = this.#recorded[side];
-      const known = await this.#lastKnown(
-        side,
-        [...paths[side]].filter((path) => !recent.has(path)),
-      );
-      for (const path of paths[side]) {
-        const record = recent.has(path)
-          ? recent.get(path)!.entry
-          : known
-            ? (known.get(path) ?? null)
-            : undefined;
-        if (record !== undefined && (await this.#holds(side, path, record))) continue;
-        kept.push(path);
-      }
-    }
+    for (const side of SIDES) kept.push(...(await this.#notOwnWrites(side, paths[side])));
     return coverPaths(kept);
+  }
+
+  /** The changed paths of a side that it does not hold as a recent run or the last-known state records. */
+  async #notOwnWrites(side: Side, paths: Iterable<string>): Promise<string[]> {
+    const all = [...new Set(paths)];
+    const recent = this.#recorded[side];
+    const known = await this.#lastKnown(
+      side,
+      all.filter((path) => !recent.has(path)),
+    );
+    const kept: string[] = [];
+    for (const path of all) {
+      const record = recent.has(path)
+        ? recent.get(path)!.entry
+        : known
+          ? (known.get(path) ?? null)
+          : undefined;
+      if (record !== undefined && (await this.#holds(side, path, record))) continue;
+      kept.push(path);
+    }
+    return kept;
   }
 
   /** The last-known records of the paths, or null when they cannot be read (every path then runs). */
