@@ -2,7 +2,8 @@
 // Measures BullMQ worker throughput: 200 queued runs of small pairs, executed by 1, 2 and
 // 4 worker processes (apps/worker/dist, WORKER_CONCURRENCY each). Prints runs per second
 // (first trigger → last run finished) and the queue latency (trigger → run started, from
-// the runs table) at p50 and p95, while the runs wait in a backlog; then the latency of
+// the runs table) at p50 and p95, while the runs wait in a backlog, and the workers' CPU time
+// per run (from /proc, steadier than the rates on a shared machine); then the latency of
 // the queue itself, with runs triggered one at a time on an idle worker.
 //
 //   node bench/queue.mjs [--runs 200] [--workers 1,2,4] [--concurrency 2]
@@ -13,7 +14,7 @@
 // Redis keys are deleted.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -127,6 +128,19 @@ function whenReady(child) {
   });
 }
 
+/**
+ * A worker process's CPU time so far (user + system, from /proc): on a machine shared with
+ * other work, runs/s falls with the load while the CPU time per run stays put.
+ */
+function cpuSeconds(child) {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
   const prefix = `se-bench-${randomBytes(3).toString('hex')}`;
   prefixes.push(prefix);
@@ -159,6 +173,7 @@ async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
   const launcher = createRunLauncher({ runs, queue, bus });
   const workers = Array.from({ length: workerCount }, () => spawnWorker(prefix));
   await Promise.all(workers.map(whenReady));
+  const cpuBefore = workers.map(cpuSeconds);
 
   const runIds = [];
   for (const pair of roundPairs) {
@@ -171,6 +186,8 @@ async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
     if (finished.every((run) => run && ['completed', 'failed', 'cancelled'].includes(run.status))) break;
     if (Date.now() > deadline) throw new Error('runs did not finish within 5 minutes');
   }
+  const cpuMs =
+    (workers.reduce((sum, worker, index) => sum + cpuSeconds(worker) - cpuBefore[index], 0) * 1_000) / count;
   for (const worker of workers) worker.kill('SIGTERM');
   await Promise.all(
     workers.map(
@@ -197,6 +214,7 @@ async function round(workerCount, { paceMs = 0, count = runCount } = {}) {
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     failed: failed.length,
+    cpuMs,
   };
 }
 
@@ -232,11 +250,15 @@ try {
 }
 
 console.log(`\n${runCount} runs of 3-file pairs, WORKER_CONCURRENCY=${concurrency} per worker process\n`);
-console.log('workers | runs/s | queue latency p50 | p95      | run start → end p50 | failed');
-console.log('--------|--------|-------------------|----------|---------------------|-------');
+console.log(
+  'workers | runs/s | queue latency p50 | p95      | run start → end p50 | worker CPU per run | failed',
+);
+console.log(
+  '--------|--------|-------------------|----------|---------------------|--------------------|-------',
+);
 for (const r of results) {
   console.log(
-    `${String(r.workers).padEnd(7)} | ${r.runsPerSecond.toFixed(1).padStart(6)} | ${`${r.p50} ms`.padStart(17)} | ${`${r.p95} ms`.padStart(8)} | ${`${r.runP50} ms`.padStart(19)} | ${r.failed}`,
+    `${String(r.workers).padEnd(7)} | ${r.runsPerSecond.toFixed(1).padStart(6)} | ${`${r.p50} ms`.padStart(17)} | ${`${r.p95} ms`.padStart(8)} | ${`${r.runP50} ms`.padStart(19)} | ${`${r.cpuMs.toFixed(1)} ms`.padStart(18)} | ${r.failed}`,
   );
 }
 console.log(

@@ -105,6 +105,12 @@ function toEntry(row: typeof pairState.$inferSelect): Entry {
  */
 export class PostgresStateStore implements StateStore {
   #persisted: Snapshots | null = null;
+  /**
+   * Whether a state is stored, as the last `loadMetadata()` read it with the metadata (a
+   * run reads the metadata, then the state): the next `load()` takes it instead of
+   * reading it again, once.
+   */
+  #hasStateRead: boolean | undefined;
   readonly #lockEpoch: number | undefined;
 
   constructor(
@@ -116,11 +122,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   async load(): Promise<LastKnownState | null> {
-    const [meta] = await this.db
-      .select({ hasState: pairMetadata.hasState })
-      .from(pairMetadata)
-      .where(eq(pairMetadata.pairId, this.pairId));
-    if (!meta?.hasState) {
+    let hasState = this.#hasStateRead;
+    this.#hasStateRead = undefined;
+    if (hasState === undefined) {
+      const [meta] = await this.db
+        .select({ hasState: pairMetadata.hasState })
+        .from(pairMetadata)
+        .where(eq(pairMetadata.pairId, this.pairId));
+      hasState = meta?.hasState ?? false;
+    }
+    if (!hasState) {
       this.#persisted = { source: new Map(), destination: new Map() };
       return null;
     }
@@ -175,6 +186,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async save(state: LastKnownState): Promise<void> {
+    this.#hasStateRead = undefined;
     const persisted = this.#persisted;
     const upserts: StateRow[] = [];
     const deletes: Array<{ side: Side; path: string }> = [];
@@ -185,6 +197,13 @@ export class PostgresStateStore implements StateStore {
         }
         for (const path of persisted[side].keys()) if (!state[side].has(path)) deletes.push({ side, path });
       }
+    }
+    if (persisted && upserts.length === 0 && deletes.length === 0) {
+      // Nothing differs (every change was written as it happened): the fence (or the mark)
+      // alone, one statement, no transaction around it.
+      await this.#fence(this.db);
+      await this.#markHasState(this.db);
+      return;
     }
     await this.db.transaction(async (tx) => {
       await this.#fence(tx);
@@ -211,6 +230,7 @@ export class PostgresStateStore implements StateStore {
 
   async update(changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
+    this.#hasStateRead = undefined;
     const upserts: StateRow[] = [];
     const deletes: Array<{ side: Side; path: string }> = [];
     for (const change of changes) {
@@ -239,9 +259,10 @@ export class PostgresStateStore implements StateStore {
 
   async loadMetadata(): Promise<SyncMetadata | null> {
     const [row] = await this.db
-      .select({ metadata: pairMetadata.metadata })
+      .select({ metadata: pairMetadata.metadata, hasState: pairMetadata.hasState })
       .from(pairMetadata)
       .where(eq(pairMetadata.pairId, this.pairId));
+    this.#hasStateRead = row?.hasState ?? false;
     if (!row?.metadata) return null;
     const metadata = row.metadata as unknown as SyncMetadata;
     if (typeof metadata.pairId !== 'string' || !Array.isArray(metadata.pendingConflicts)) {

@@ -441,9 +441,13 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       actionBuffer = [];
       if (batch.length === 0) return;
       track(
-        deps.runActions.insertMany(run.id, batch).then(async (rows) => {
-          for (const action of rows) await deps.bus.publish({ type: 'run.action', ...ref, action });
-        }),
+        // Published together: the bus sends them in this order (one Redis connection, or
+        // in-process in call order) without waiting for each in turn.
+        deps.runActions
+          .insertMany(run.id, batch)
+          .then((rows) =>
+            Promise.all(rows.map((action) => deps.bus.publish({ type: 'run.action', ...ref, action }))),
+          ),
       );
     };
     const conflictPaths = new Set<string>();
