@@ -24,6 +24,22 @@ export interface ListingReceiver {
 const POOL_SIZE = 2;
 /** A worker with nothing to do for this long stops (the pool starts it again when needed). */
 const IDLE_MS = 2_000;
+/** Idle workers of closed pools kept for the next pools of this process, at most. */
+const MAX_SPARE = 4;
+
+/**
+ * Idle workers that closed pools handed back: a worker thread costs tens of milliseconds of
+ * CPU to start, and a run opens and closes its storages (two pools) once each, so the next
+ * run's pools take these instead. A spare still stops after `IDLE_MS` without work.
+ */
+const spareWorkers: FolderWorker[] = [];
+
+function takeSpare(): FolderWorker | null {
+  for (let worker = spareWorkers.pop(); worker; worker = spareWorkers.pop()) {
+    if (!worker.failed) return worker;
+  }
+  return null;
+}
 
 /**
  * The folder workers of one local storage (`folder-worker.ts`): its listings read ahead on
@@ -92,10 +108,21 @@ export class FolderPool {
     return this.#workers.reduce((sum, worker) => sum + worker.held, 0);
   }
 
-  /** Stops the workers (call `flush()` first: descriptors kept for it are closed unsynced). */
+  /**
+   * Stops the workers (call `flush()` first: descriptors kept for it are closed unsynced).
+   * An idle one with nothing kept for `flush` goes to the process's spares instead.
+   */
   async close(): Promise<void> {
     const workers = this.#workers.splice(0);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(
+      workers.map((worker) => {
+        if (spareWorkers.length < MAX_SPARE && worker.park()) {
+          spareWorkers.push(worker);
+          return undefined;
+        }
+        return worker.terminate();
+      }),
+    );
   }
 
   #workerAt(index: number): FolderWorker | null {
@@ -103,7 +130,7 @@ export class FolderPool {
     let worker = this.#workers[index];
     if (!worker || worker.failed) {
       try {
-        worker = new FolderWorker();
+        worker = takeSpare() ?? new FolderWorker();
       } catch {
         this.#isUnavailable = true;
         return null;
@@ -204,6 +231,16 @@ export class FolderWorker {
     this.#idle.unref();
   }
 
+  /**
+   * Whether this worker is idle, with nothing kept for `flush`, so that another pool may
+   * take it: then its idle stop is counted from now.
+   */
+  park(): boolean {
+    if (this.failed || this.#receivers.size > 0 || this.#requests.size > 0 || this.held > 0) return false;
+    this.#whenIdle();
+    return true;
+  }
+
   /** Starts a listing of the tree at `root`; its replies go to `receiver`. */
   open(receiver: ListingReceiver, root: string, readAhead: number): number {
     const listing = this.#nextListing++;
@@ -250,6 +287,11 @@ export class FolderWorker {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The worker's thread (as `worker_threads` numbers them). */
+  get threadId(): number {
+    return this.#worker.threadId;
   }
 
   /** Requests sent and not answered yet. */
