@@ -33,15 +33,13 @@ async function main() {
   });
   const { generatedAdminPassword } = await runtime.start();
   const bullWorker =
-    config.redisUrl && runtime.handlers
+    config.redisUrl && runtime.jobs
       ? await startEmbeddedBullWorker({
           redisUrl: config.redisUrl,
           prefix: config.queuePrefix,
           databaseUrl: config.databaseUrl,
           concurrency: config.workerConcurrency,
-          handlers: runtime.handlers,
-          runs: runtime.repos.runs,
-          bus: runtime.bus,
+          jobs: runtime.jobs,
           log: bootLog,
         })
       : null;

@@ -1,4 +1,4 @@
-import { createPostgresPairLock, type PairLock, type RunRepo } from '@syncengine/db';
+import { createPostgresPairLock, type PairLock } from '@syncengine/db';
 import {
   type BullWorker,
   createBullQueue,
@@ -8,13 +8,7 @@ import {
   openRedis,
   PRODUCER_OPTIONS,
 } from '@syncengine/queue-redis';
-import {
-  type EventBus,
-  failRunsOfFailedJobs,
-  type JobHandlers,
-  type JobQueue,
-  type WatchLeases,
-} from '@syncengine/runs';
+import type { EventBus, JobHandlerSet, JobQueue, WatchLeases } from '@syncengine/runs';
 import type { Redis } from 'ioredis';
 
 /** How long a shared count may wait for Redis before the process counts on its own (ms). */
@@ -65,9 +59,8 @@ export async function startEmbeddedBullWorker(options: {
   prefix: string;
   databaseUrl: string | undefined;
   concurrency: number;
-  handlers: JobHandlers;
-  runs: Pick<RunRepo, 'transition'>;
-  bus: EventBus;
+  /** The job handlers, and what records a job that failed for good on its run. */
+  jobs: Pick<JobHandlerSet, 'handlers' | 'onFailed'>;
   log: Log;
 }): Promise<{ close(): Promise<void> }> {
   const pairLock: PairLock | undefined = options.databaseUrl
@@ -76,11 +69,11 @@ export async function startEmbeddedBullWorker(options: {
   const worker: BullWorker = createBullWorker({
     connection: options.redisUrl,
     prefix: options.prefix,
-    handlers: options.handlers,
+    handlers: options.jobs.handlers,
     concurrency: options.concurrency,
     ...(pairLock ? { pairLock } : {}),
     log: options.log,
-    onFailed: failRunsOfFailedJobs({ runs: options.runs, bus: options.bus }),
+    onFailed: options.jobs.onFailed,
   });
   await worker.ready();
   return {

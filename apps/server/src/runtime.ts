@@ -302,6 +302,11 @@ export async function createRuntime(options: RuntimeOptions) {
      */
     handlers,
     /**
+     * The job handlers with what records a job that failed for good, for a BullMQ worker
+     * inside this process; null where only the workers execute jobs.
+     */
+    jobs,
+    /**
      * Creates the admin user on first start, registers schedules, re-queues runs left
      * unfinished by a previous process, and starts consuming jobs in-process.
      */

@@ -134,15 +134,13 @@ export async function startTestServer(options: {
   });
   await runtime.start();
   const worker =
-    options.redis && runtime.handlers
+    options.redis && runtime.jobs
       ? await startEmbeddedBullWorker({
           redisUrl: options.redis.url,
           prefix: options.redis.prefix,
           databaseUrl: config.databaseUrl,
           concurrency: 2,
-          handlers: runtime.handlers,
-          runs: runtime.repos.runs,
-          bus: runtime.bus,
+          jobs: runtime.jobs,
           log: quiet,
         })
       : null;
