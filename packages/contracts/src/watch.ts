@@ -26,6 +26,11 @@ export const PairWatchStateSchema = z.object({
   fallbackReason: z.string().nullable(),
   /** When the watch's last run ended. */
   lastRunAt: TimestampSchema.nullable(),
+  /**
+   * Why the pair cannot be watched (a folder that cannot be opened, say; also in the log),
+   * tried again at every lease renewal; null while nothing stands in the way.
+   */
+  problem: z.string().nullable(),
 });
 export type PairWatchState = z.infer<typeof PairWatchStateSchema>;
 
@@ -38,6 +43,7 @@ export const UNWATCHED_STATE: PairWatchState = Object.freeze({
   pendingChanges: 0,
   fallbackReason: null,
   lastRunAt: null,
+  problem: null,
 });
 
 /** Why a watch started a full run instead of an incremental one. */

@@ -16,6 +16,7 @@ const state: PairWatchState = {
   pendingChanges: 3,
   fallbackReason: null,
   lastRunAt: null,
+  problem: null,
 };
 
 describe.skipIf(!hasRedis)('Redis watch leases', () => {

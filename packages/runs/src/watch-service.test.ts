@@ -22,7 +22,7 @@ const watchedPair = (overrides: Partial<PairRecord> = {}) =>
   }) as PairRecord;
 
 /** Two processes' watch services sharing one set of leases, one pair and one bus. */
-function twoProcesses() {
+function twoProcesses(options: { openSide?: () => Promise<MemoryStorage> } = {}) {
   let pair: PairRecord | null = watchedPair();
   const leases = createInProcessWatchLeases();
   const bus = createInProcessEventBus();
@@ -61,7 +61,7 @@ function twoProcesses() {
         },
       },
       bus,
-      openSide: async () => new MemoryStorage(),
+      openSide: options.openSide ?? (async () => new MemoryStorage()),
       lastKnown: async () => new Map(),
       log: { info: () => {}, warn: () => {} },
     });
@@ -155,6 +155,38 @@ describe('watch service', () => {
     await vi.waitFor(() => expect(world.launches).toHaveLength(2), { timeout: 2_000 });
     expect(a.watching()).toEqual([pairId]);
     expect(await world.leases.holder(pairId)).toBe('a');
+  });
+
+  it('says in the watch state why a pair cannot be watched, until it can', async () => {
+    let isMissing = true;
+    const world = twoProcesses({
+      openSide: async () => {
+        if (isMissing) throw new Error('the folder /source does not exist');
+        return new MemoryStorage();
+      },
+    });
+    cleanup = async () => {
+      for (const service of world.services) await service.close();
+    };
+    const pairId = watchedPair().id;
+    const a = await world.start('a');
+    expect(a.watching()).toEqual([]);
+    const problem = expect.stringContaining('the folder /source does not exist');
+    expect(await world.leases.getState(pairId)).toMatchObject({ isWatching: false, problem });
+    expect(world.events).toContainEqual({
+      type: 'watch.state',
+      pairId,
+      watch: expect.objectContaining({ isWatching: false, problem }),
+    });
+    // Still said after the retries at the next renewals.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+    expect(await world.leases.getState(pairId)).toMatchObject({ isWatching: false, problem });
+
+    isMissing = false;
+    await vi.waitFor(() => expect(a.watching()).toEqual([pairId]), { timeout: 2_000 });
+    await vi.waitFor(async () =>
+      expect(await world.leases.getState(pairId)).toMatchObject({ isWatching: true, problem: null }),
+    );
   });
 
   it('gives every lease up on close, for another process to watch at once', async () => {

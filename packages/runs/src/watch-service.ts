@@ -113,6 +113,7 @@ export function createWatchService(deps: WatchServiceDeps) {
       pendingChanges: status.pending,
       fallbackReason: fallbacks.length > 0 ? fallbacks.join('; ') : null,
       lastRunAt: status.lastRunAt === null ? null : new Date(status.lastRunAt).toISOString(),
+      problem: null,
     };
   }
 
@@ -287,12 +288,19 @@ export function createWatchService(deps: WatchServiceDeps) {
         deps.log.warn(`pair ${pair.id} (${pair.name}) cannot be watched: ${message}`);
         problems.set(pair.id, message);
       }
-      await stop(pair.id, { release: true });
+      // Said in the pair's status until a later try watches it.
+      await stop(pair.id, {
+        release: true,
+        state: { ...UNWATCHED_STATE, problem: `cannot be watched: ${message}` },
+      });
     }
   }
 
-  /** Stops a watch; with `release`, gives its lease up (else it was lost) and clears its state. */
-  function stop(pairId: string, options: { release: boolean }): Promise<void> {
+  /**
+   * Stops a watch; with `release`, gives its lease up (else it was lost) and clears its state,
+   * or reports `state` instead (for as long as a lease lasts).
+   */
+  function stop(pairId: string, options: { release: boolean; state?: PairWatchState }): Promise<void> {
     const watch = watches.get(pairId);
     if (!watch) return Promise.resolve();
     watch.stopping ??= (async () => {
@@ -304,7 +312,9 @@ export function createWatchService(deps: WatchServiceDeps) {
         await deps.leases.deleteState(pairId).catch(() => undefined);
         await deps.leases.release(pairId, deps.holder).catch(() => undefined);
       }
-      publish({ type: 'watch.state', pairId, watch: UNWATCHED_STATE });
+      if (options.state)
+        await deps.leases.putState(pairId, options.state, deps.leaseMs).catch(() => undefined);
+      publish({ type: 'watch.state', pairId, watch: options.state ?? UNWATCHED_STATE });
     })();
     return watch.stopping;
   }

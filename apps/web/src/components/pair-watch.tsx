@@ -87,6 +87,16 @@ function FallbackNotice({ state }: { state: PairWatchState }) {
   );
 }
 
+/** Why no process can watch the pair (a folder that cannot be opened, say); it is tried again. */
+function ProblemNotice({ state }: { state: PairWatchState }) {
+  if (!state.problem) return null;
+  return (
+    <Alert color="red" role="status" title="Live sync cannot start" data-testid="watch-problem">
+      {state.problem}. SyncEngine tries again every few seconds.
+    </Alert>
+  );
+}
+
 /**
  * The pair page's live sync panel: how each side is watched and by whom, the last change,
  * what waits, and the watch's activity since the page opened, updated by `watch.*` events.
@@ -137,6 +147,7 @@ export function WatchPanel({ pair, state }: { pair: Pair; state: PairWatchState 
               </Text>
             </Group>
             <FallbackNotice state={state} />
+            <ProblemNotice state={state} />
           </>
         ) : (
           <Text size="sm" c="dimmed">

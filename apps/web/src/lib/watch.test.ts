@@ -17,6 +17,7 @@ const state = (overrides: Partial<PairWatchState> = {}): PairWatchState => ({
   pendingChanges: 0,
   fallbackReason: null,
   lastRunAt: null,
+  problem: null,
   ...overrides,
 });
 

@@ -174,6 +174,7 @@ describe('liveReducer with watched pairs', () => {
     pendingChanges,
     fallbackReason: null,
     lastRunAt: null,
+    problem: null,
   });
 
   it('keeps the latest watch state of a pair from its watch events, and forgets a deleted pair', () => {
@@ -221,6 +222,7 @@ describe("liveReducer: a watched pair's activity", () => {
     pendingChanges: 1,
     fallbackReason: null,
     lastRunAt: null,
+    problem: null,
   };
   const changes = (path: string): LiveMessage => ({
     type: 'event',

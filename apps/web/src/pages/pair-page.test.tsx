@@ -30,6 +30,7 @@ const watchState = (overrides: Partial<PairWatchState> = {}): PairWatchState => 
   pendingChanges: 0,
   fallbackReason: null,
   lastRunAt: null,
+  problem: null,
   ...overrides,
 });
 
@@ -112,6 +113,24 @@ describe('PairPage of a watched pair', () => {
     );
     expect(panel.getByTestId('watch-pending').textContent).toBe('3 changes waiting');
     expect(panel.getByTestId('watch-last-change').textContent).toBe('Last change: 12 seconds ago');
+  });
+
+  it('says why a pair cannot be watched', async () => {
+    fakeApi(
+      watchState({
+        isWatching: false,
+        watchedBy: null,
+        modes: { source: null, destination: null },
+        problem: 'cannot be watched: the folder /data/docs does not exist',
+      }),
+    );
+    renderPairPage();
+    const panel = within(await screen.findByRole('region', { name: /Live sync/ }));
+    expect((await panel.findByTestId('watch-badge')).textContent).toBe('Stopped');
+    const notice = panel.getByTestId('watch-problem');
+    expect(notice.textContent).toContain('Live sync cannot start');
+    expect(notice.textContent).toContain('the folder /data/docs does not exist');
+    expect(panel.queryByTestId('watch-fallback')).toBeNull();
   });
 
   it('adds the changes and the run a watch started to the activity as the events come, without a reload', async () => {

@@ -70,6 +70,7 @@ describe('PairsPage', () => {
       pendingChanges,
       fallbackReason: null,
       lastRunAt: null,
+      problem: null,
     });
     vi.stubGlobal('WebSocket', FakeSocket);
     vi.stubGlobal(
