@@ -174,6 +174,27 @@ export interface UnchangedCheck {
    * tell.
    */
   isUnchangedSince(digest: ListingDigest, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * The folders that differ from `digest` (see `FolderChanges`), found as `isUnchangedSince`
+   * walks; an empty answer means nothing changed. Null when more than `limit` folders differ,
+   * a temporary file lies in the tree, or the backend cannot tell. Optional.
+   */
+  changedFoldersSince?(
+    digest: ListingDigest,
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<FolderChanges | null>;
+}
+
+/**
+ * The folders of a tree that differ from a listing's digest. Every item that changed since
+ * (made, removed, or with another kind, size, mtime, ctime or id) lies directly in a
+ * `changed` folder or anywhere below a `replaced` one.
+ */
+export interface FolderChanges {
+  /** Recorded folders still there whose digest differs: their direct items changed. */
+  changed: string[];
+  /** Folders made since (nothing below them was recorded), and recorded folders gone. */
+  replaced: string[];
 }
 
 /** Reads a small file whole, in one call. */
@@ -224,6 +245,13 @@ export function hasChunkedListing(storage: Storage): storage is Storage & Chunke
 
 export function hasUnchangedCheck(storage: Storage): storage is Storage & UnchangedCheck {
   return hasMethod(storage, 'isUnchangedSince');
+}
+
+/** True when the backend tells which folders differ from a listing's digest. */
+export function hasFolderChanges(
+  storage: Storage,
+): storage is Storage & UnchangedCheck & Required<Pick<UnchangedCheck, 'changedFoldersSince'>> {
+  return hasUnchangedCheck(storage) && hasMethod(storage, 'changedFoldersSince');
 }
 
 export function hasSmallReads(storage: Storage): storage is Storage & SmallReads {

@@ -8,6 +8,7 @@ import { threadId, Worker } from 'node:worker_threads';
 import {
   type CopiedFiles,
   type CopyBatch,
+  type FolderChanges,
   type FolderReply,
   type FolderRequest,
   fsErrorFrom,
@@ -80,6 +81,22 @@ export class FolderPool {
   ): Promise<boolean | null> {
     const worker = this.forListing();
     return worker ? worker.compare(root, skipped, expected, signal) : null;
+  }
+
+  /**
+   * The folders of the tree at `root` that differ from the recorded folder digests
+   * `expected` (as `isTreeUnchanged`), found in one walk on a worker. Null where it cannot
+   * tell, more than `limit` folders differ, or `signal` stopped it.
+   */
+  async changedFolders(
+    root: string,
+    skipped: string[],
+    expected: Record<string, string>,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<FolderChanges | null> {
+    const worker = this.forListing();
+    return worker ? worker.changes(root, skipped, expected, limit, signal) : null;
   }
 
   /**
@@ -292,6 +309,33 @@ export class FolderWorker {
   /** The worker's thread (as `worker_threads` numbers them). */
   get threadId(): number {
     return this.#worker.threadId;
+  }
+
+  /** `FolderPool.changedFolders` on this worker. */
+  async changes(
+    root: string,
+    skipped: string[],
+    expected: Record<string, string>,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<FolderChanges | null> {
+    const stop = new SharedArrayBuffer(4);
+    const onAbort = () => Atomics.store(new Int32Array(stop), 0, 1);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reply = await this.#ask((listing) => ({
+        op: 'compare',
+        listing,
+        root,
+        skipped,
+        expected,
+        limit,
+        stop,
+      }));
+      return 'changes' in reply ? reply.changes : null;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Requests sent and not answered yet. */

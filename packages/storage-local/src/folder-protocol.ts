@@ -81,6 +81,8 @@ export type FolderRequest =
       root: string;
       skipped: string[];
       expected: Record<string, string>;
+      /** Where given, the folders that differ are collected, up to this many (`changedFolders`). */
+      limit?: number;
       /** Set to non-zero (an Int32 at 0) to stop the walk early. */
       stop: SharedArrayBuffer;
     }
@@ -105,12 +107,21 @@ export interface ReadFolder {
   digest?: number[];
 }
 
+/** The folders of a tree that differ from recorded folder digests (`UnchangedCheck.changedFoldersSince`). */
+export interface FolderChanges {
+  /** Recorded folders still there whose direct items changed. */
+  changed: string[];
+  /** Folders made since (none below them recorded), and recorded folders gone. */
+  replaced: string[];
+}
+
 /** A reply of a folder worker; replies are posted in arrays. */
 export type FolderReply = { listing: number; path: string } & (
   | { copied: CopiedFiles }
   | { flushed: true }
   | ReadFolder
   | { unchanged: boolean | null }
+  | { changes: FolderChanges | null }
   /** The folder holds a name that is not UTF-8: read it on the calling thread, which keeps its bytes. */
   | { notUtf8: true }
   | { error: FsErrorInfo }

@@ -33,6 +33,7 @@ import {
   type CopyBatch,
   CopyStatus,
   describeFsError,
+  type FolderChanges,
   type FolderReply,
   type FolderRequest,
 } from './folder-protocol.js';
@@ -206,6 +207,56 @@ function isUnchanged(
   return folders === Object.keys(expected).length;
 }
 
+/**
+ * The folders of the tree below `root` (but those `skipped`) that differ from the digests
+ * `expected` holds (by path relative to `root`): `changed`, whose own digest differs (their
+ * direct items changed); `replaced`, folders with no recorded digest (made since: everything
+ * below them is new) and recorded folders no longer there (gone, or no longer folders).
+ * Null where a folder's digest cannot be made, a folder holds a temporary file, more than
+ * `limit` folders differ, or `stop` was set.
+ */
+function changedFolders(
+  root: string,
+  skipped: Set<string>,
+  expected: Record<string, string>,
+  limit: number,
+  stop: Int32Array,
+): FolderChanges | null {
+  const changed: string[] = [];
+  const replaced: string[] = [];
+  const seen = new Set<string>();
+  const stack = [root];
+  for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
+    if (Atomics.load(stop, 0) !== 0) return null;
+    const folder = statFolder(path);
+    const digest = folder && digestOf(root, path, folder);
+    if (!folder || !digest) return null;
+    const { names, types } = folder;
+    for (let index = 0; index < names.length; index++) {
+      if (types[index] === ChildType.File && isTempName(names[index]!)) return null;
+    }
+    const rel = relativeTo(root, path);
+    if (!Object.hasOwn(expected, rel)) {
+      // Made since the digests were recorded: nothing below it is recorded either.
+      replaced.push(rel);
+      if (changed.length + replaced.length > limit) return null;
+      continue;
+    }
+    seen.add(rel);
+    if (expected[rel] !== formatDigest(digest)) {
+      changed.push(rel);
+      if (changed.length + replaced.length > limit) return null;
+    }
+    for (const below of folder.folders) if (!isSkipped(skipped, below)) stack.push(below);
+  }
+  for (const rel of Object.keys(expected)) {
+    if (seen.has(rel)) continue;
+    replaced.push(rel);
+    if (changed.length + replaced.length > limit) return null;
+  }
+  return { changed, replaced };
+}
+
 /** Descriptors of files copied here, open until a `flush` has made them durable. */
 let unflushed: number[] = [];
 
@@ -374,10 +425,16 @@ port.on('message', (message: FolderRequest) => {
       return;
     }
     case 'compare': {
-      const { listing, root, skipped, expected, stop } = message;
+      const { listing, root, skipped, expected, limit, stop } = message;
       try {
-        const unchanged = isUnchanged(root, new Set(skipped), expected, new Int32Array(stop));
-        post([{ listing, path: root, unchanged }]);
+        const skippedSet = new Set(skipped);
+        if (limit === undefined) {
+          const unchanged = isUnchanged(root, skippedSet, expected, new Int32Array(stop));
+          post([{ listing, path: root, unchanged }]);
+        } else {
+          const changes = changedFolders(root, skippedSet, expected, limit, new Int32Array(stop));
+          post([{ listing, path: root, changes }]);
+        }
       } catch (error) {
         post([{ listing, path: root, error: describeFsError(error) }]);
       }

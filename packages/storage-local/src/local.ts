@@ -19,6 +19,7 @@ import type {
   BatchCopyResult,
   ChunkedListing,
   Entry,
+  FolderChanges,
   HashAlgorithm,
   ListingDigest,
   ListOptions,
@@ -750,6 +751,28 @@ export class LocalStorage
       return (
         (await this.#pool.isTreeUnchanged(this.absolute(''), skipped, digest.folders, options.signal)) ===
         true
+      );
+    } catch (error) {
+      throw mapFsError(error, '');
+    }
+  }
+
+  /** The folders that differ from `digest`, in one walk on a worker (as `isUnchangedSince`). */
+  async changedFoldersSince(
+    digest: ListingDigest,
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<FolderChanges | null> {
+    abortIfNeeded(options.signal);
+    if (!this.#pool || (this.options.statMode ?? 'worker') !== 'worker') return null;
+    await this.getRealRoot();
+    const skipped = digest.skipped.map((path) => this.absolute(normalizeRelativePath(path)));
+    try {
+      return await this.#pool.changedFolders(
+        this.absolute(''),
+        skipped,
+        digest.folders,
+        options.limit,
+        options.signal,
       );
     } catch (error) {
       throw mapFsError(error, '');

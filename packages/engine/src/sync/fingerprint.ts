@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { LastKnownState, Side, Tree } from '../model.js';
-import { parentPath } from '../paths.js';
+import { isSameOrBelow, parentPath } from '../paths.js';
 import {
   isTreeFingerprint,
   type SideFingerprint,
   type SyncMetadata,
   type TreeFingerprint,
 } from '../state-store.js';
-import { hasUnchangedCheck, type ListingDigest } from '../storage.js';
+import { type FolderChanges, hasFolderChanges, hasUnchangedCheck, type ListingDigest } from '../storage.js';
 import { isSameDigestItem, TreeDigestSum } from '../tree-digest.js';
+import type { IncrementalScope } from './incremental.js';
 import { type RunContext, SIDES } from './run-context.js';
 
 /** A run that finds both trees as the recorded fingerprint describes them repeats at most this many warnings. */
@@ -32,27 +33,41 @@ export function fingerprintKey({ config, storages }: Pick<RunContext, 'config' |
 }
 
 /**
+ * Folders that differ on one side, at most: more, and a run lists both trees whole. An
+ * eighth of the recorded folders, within these bounds.
+ */
+const MIN_SCOPED_FOLDERS = 8;
+const MAX_SCOPED_FOLDERS = 1000;
+
+/** The folders of both trees that differ from a recorded fingerprint, and that fingerprint. */
+export interface ChangedFolders {
+  sides: FolderChanges[];
+  previous: TreeFingerprint;
+}
+
+/**
  * The saved metadata (undefined where it could not be read: the run reads it again and
  * reports why) and, when both trees are still exactly as the last run left them, in sync
  * with the saved state (their digests unchanged), its fingerprint: then there is nothing to
  * do. Otherwise a recorded fingerprint is dropped before anything changes (unless a dry
- * run), so no later run can take a state this run changes for one it describes.
+ * run), so no later run can take a state this run changes for one it describes; where both
+ * backends could tell which folders differ from it, and they are few, those (`changes`).
  */
 export async function findUnchangedTrees(
   ctx: RunContext,
   key: string,
 ): Promise<
-  | { metadata: SyncMetadata; fingerprint: TreeFingerprint }
-  | { metadata: SyncMetadata | null | undefined; fingerprint: null }
+  | { metadata: SyncMetadata; fingerprint: TreeFingerprint; changes?: undefined }
+  | { metadata: SyncMetadata | null | undefined; fingerprint: null; changes: ChangedFolders | null }
 > {
   const { config, storages, state } = ctx;
   let metadata: SyncMetadata | null;
   try {
     metadata = await state.loadMetadata();
   } catch {
-    return { metadata: undefined, fingerprint: null };
+    return { metadata: undefined, fingerprint: null, changes: null };
   }
-  if (!metadata?.treeFingerprint) return { metadata, fingerprint: null };
+  if (!metadata?.treeFingerprint) return { metadata, fingerprint: null, changes: null };
   // A store may hand back whatever it holds: a damaged fingerprint is dropped like a stale one.
   const fingerprint = isTreeFingerprint(metadata.treeFingerprint) ? metadata.treeFingerprint : null;
   // As isUnchangedSinceLastSync: HASH_ONLY always looks at the hashes.
@@ -64,15 +79,30 @@ export async function findUnchangedTrees(
     config.comparison !== 'HASH_ONLY' &&
     metadata.pendingConflicts.length === 0 &&
     SIDES.every((side) => hasUnchangedCheck(storages[side]));
+  let changes: ChangedFolders | null = null;
   if (canSkip) {
-    // One side that changed settles it: the other side's walk stops.
+    // One side that changed settles it (or, collecting, one side with too many changes): the
+    // other side's walk stops.
     const signal = ctx.controller.signal;
     const settled = new AbortController();
     const stop = () => settled.abort();
     signal.addEventListener('abort', stop, { once: true });
-    const unchanged = await Promise.all(
-      SIDES.map(async (side) => {
+    // A listing of part of the trees repeats only its part of the warnings: where the last
+    // run warned, the trees are listed whole.
+    const canCollect =
+      fingerprint.warnings.length === 0 && SIDES.every((side) => hasFolderChanges(storages[side]));
+    const found = await Promise.all(
+      SIDES.map(async (side): Promise<FolderChanges | boolean> => {
         const storage = storages[side];
+        if (canCollect && hasFolderChanges(storage)) {
+          const folders = Object.keys(fingerprint[side].folders).length;
+          const limit = Math.min(MAX_SCOPED_FOLDERS, Math.max(MIN_SCOPED_FOLDERS, Math.floor(folders / 8)));
+          const sideChanges = await storage
+            .changedFoldersSince(fingerprint[side], { limit, signal: settled.signal })
+            .catch(() => null);
+          if (!sideChanges) stop();
+          return sideChanges ?? false;
+        }
         const isSame =
           hasUnchangedCheck(storage) &&
           (await storage.isUnchangedSince(fingerprint[side], { signal: settled.signal }).catch(() => false));
@@ -81,12 +111,17 @@ export async function findUnchangedTrees(
       }),
     );
     signal.removeEventListener('abort', stop);
-    if (unchanged.every(Boolean)) return { metadata, fingerprint };
+    const isSame = (side: FolderChanges | boolean) =>
+      side === true || (typeof side === 'object' && side.changed.length + side.replaced.length === 0);
+    if (found.every(isSame)) return { metadata, fingerprint };
+    if (found.every((side) => typeof side === 'object')) {
+      changes = { sides: found as FolderChanges[], previous: fingerprint };
+    }
   }
-  if (config.dryRun) return { metadata, fingerprint: null };
+  if (config.dryRun) return { metadata, fingerprint: null, changes };
   const { treeFingerprint: _dropped, ...rest } = metadata;
   await state.saveMetadata(rest);
-  return { metadata: rest, fingerprint: null };
+  return { metadata: rest, fingerprint: null, changes };
 }
 
 /** What a run that left both trees in sync knows of them. */
@@ -103,6 +138,12 @@ export interface RunEnd {
   touched: ReadonlySet<string>;
   /** The listings' warnings, which a run that skips the listings repeats. */
   listingWarnings: string[];
+  /**
+   * Where the run listed only the folders that differ from a recorded fingerprint: that
+   * fingerprint, and what the run listed (the digests of the folders it read stand in for
+   * the recorded ones; the rest still hold).
+   */
+  scoped?: { previous: TreeFingerprint; scope: IncrementalScope };
 }
 
 /**
@@ -112,13 +153,30 @@ export interface RunEnd {
  * was listed.
  */
 export function fingerprintAfterRun(run: RunEnd): TreeFingerprint | null {
-  const { key, digests, trees, state, touched, listingWarnings } = run;
+  const { key, digests, trees, state, touched, listingWarnings, scoped } = run;
   if (listingWarnings.length > MAX_REPEATED_WARNINGS) return null;
   const sides: Partial<Record<Side, SideFingerprint>> = {};
   for (const side of SIDES) {
     const listed = digests[side];
     if (!listed) return null;
     const folders = new Map<string, TreeDigestSum>();
+    let skipped = listed.skipped;
+    if (scoped) {
+      // Recorded folders outside what was listed whole hold still; the listing read the rest.
+      const { previous, scope } = scoped;
+      const isReplaced = (path: string) => [...scope.roots].some((root) => isSameOrBelow(path, root));
+      for (const [path, value] of Object.entries(previous[side].folders)) {
+        if (isReplaced(path)) continue;
+        const sum = TreeDigestSum.parse(value);
+        if (!sum) return null;
+        folders.set(path, sum);
+      }
+      // Folders the listing left out: those outside the scope were not left out for good.
+      skipped = [
+        ...previous[side].skipped.filter((path) => !isReplaced(path) && !scope.includes(path)),
+        ...listed.skipped.filter((path) => scope.includes(path)),
+      ];
+    }
     for (const [path, value] of Object.entries(listed.folders)) {
       const sum = TreeDigestSum.parse(value);
       if (!sum) return null;
@@ -151,6 +209,7 @@ export function fingerprintAfterRun(run: RunEnd): TreeFingerprint | null {
     // path has a record (counted: the listed paths without one are all touched).
     let listedWithRecord = 0;
     for (const [path, record] of records) {
+      if (scoped && !scoped.scope.includes(path)) continue;
       const entry = tree.get(path);
       if (entry !== undefined) listedWithRecord++;
       if (entry === record || touched.has(path)) continue;
@@ -159,7 +218,7 @@ export function fingerprintAfterRun(run: RunEnd): TreeFingerprint | null {
     if (tree.size - listedWithRecord !== listedTouchedOnly) return null;
     // Own properties whatever the names (a folder may be called `__proto__`).
     const recorded = Object.fromEntries([...folders].map(([path, sum]) => [path, sum.value]));
-    sides[side] = { folders: recorded, skipped: listed.skipped, entries: state[side].size };
+    sides[side] = { folders: recorded, skipped, entries: state[side].size };
   }
   return { key, source: sides.source!, destination: sides.destination!, warnings: listingWarnings };
 }

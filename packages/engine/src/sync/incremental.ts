@@ -3,10 +3,11 @@ import {
   baseName,
   IGNORE_FILE_NAME,
   isEngineInternalPath,
+  joinPath,
   normalizeRelativePath,
   parentPath,
 } from '../paths.js';
-import type { Storage } from '../storage.js';
+import type { FolderChanges, Storage } from '../storage.js';
 
 const SIDES = ['source', 'destination'] as const;
 
@@ -17,14 +18,17 @@ const MAX_CANDIDATES_PER_SIZE = 16;
 
 /**
  * What an incremental run lists and plans (SPEC §12): the changed paths, each with
- * everything below it, and the folders above them (listed as entries only). The rest of
- * both trees, and of the last-known state, is left out as if it did not exist: the planner
- * and its decision tables are the same as for a full run, over a smaller input.
+ * everything below it, the direct items of changed folders, and the folders above them
+ * (listed as entries only). The rest of both trees, and of the last-known state, is left
+ * out as if it did not exist: the planner and its decision tables are the same as for a
+ * full run, over a smaller input.
  */
 export class IncrementalScope {
   /** Changed paths, none below another. */
   readonly roots = new Set<string>();
-  /** Folders above a root. */
+  /** Folders whose direct items are in the scope (not what lies below those). */
+  readonly folders = new Set<string>();
+  /** Folders above a root or a folder of `folders` (and those folders themselves). */
   readonly above = new Set<string>();
 
   constructor(paths: Iterable<string>) {
@@ -33,18 +37,26 @@ export class IncrementalScope {
 
   /** Adds a path (and everything below it) to the scope. */
   add(path: string): void {
-    if (this.includes(path) && !this.above.has(path)) return;
+    if (this.isInRoot(path)) return;
     for (const root of [...this.roots]) if (root.startsWith(`${path}/`)) this.roots.delete(root);
     this.roots.add(path);
     this.above.delete(path);
-    for (let parent = parentPath(path); parent !== ''; parent = parentPath(parent)) this.above.add(parent);
+    this.addAbove(path);
   }
 
-  /** True for a root, a path below one, or a folder above one. */
+  /** Adds a folder's direct items (and the folder itself) to the scope. */
+  addFolder(path: string): void {
+    if (this.isInRoot(path)) return;
+    this.folders.add(path);
+    if (path !== '') this.above.add(path);
+    this.addAbove(path);
+  }
+
+  /** True for a root, a path below one, a direct item of a scoped folder, or a folder above either. */
   includes(path: string): boolean {
     if (this.above.has(path)) return true;
-    for (let at = path; at !== ''; at = parentPath(at)) if (this.roots.has(at)) return true;
-    return false;
+    if (path !== '' && this.folders.has(parentPath(path))) return true;
+    return this.isInRoot(path);
   }
 
   /** The part of `tree` within the scope (a new tree; `tree` is left as it is). */
@@ -52,6 +64,16 @@ export class IncrementalScope {
     const out: Tree = new Map();
     for (const [path, entry] of tree) if (this.includes(path)) out.set(path, entry);
     return out;
+  }
+
+  private isInRoot(path: string): boolean {
+    for (let at = path; at !== ''; at = parentPath(at)) if (this.roots.has(at)) return true;
+    return false;
+  }
+
+  private addAbove(path: string): void {
+    if (path === '') return;
+    for (let parent = parentPath(path); parent !== ''; parent = parentPath(parent)) this.above.add(parent);
   }
 }
 
@@ -78,6 +100,53 @@ export function incrementalScope(
     if (!isEngineInternalPath(path)) paths.push(path);
   }
   return new IncrementalScope(paths);
+}
+
+/**
+ * The scope of a run over the folders that differ from the last run's folder digests on
+ * either side (`FolderChanges`): each changed folder's direct items, each replaced folder
+ * with everything below it, and so each recorded folder among those items that is not a
+ * folder on both sides now. Null when the run must be a full one: no last-known state, or
+ * a changed folder holds an ignore file, now on either side or as recorded (its rules shape
+ * what lies below it, which the scope leaves out).
+ */
+export async function folderScope(
+  changes: readonly FolderChanges[],
+  lastKnown: LastKnownState | null,
+  storages: Record<Side, Storage>,
+): Promise<IncrementalScope | null> {
+  if (!lastKnown) return null;
+  const scope = new IncrementalScope([]);
+  for (const { replaced } of changes) for (const path of replaced) scope.add(path);
+  const folders = new Set(changes.flatMap(({ changed }) => changed));
+  for (const folder of folders) {
+    const ignoreFile = joinPath(folder, IGNORE_FILE_NAME);
+    for (const side of SIDES) {
+      if (lastKnown[side].has(ignoreFile)) return null;
+      // Not looked at (the folder is a file on this side, say): a full run tells.
+      const found = await storages[side].stat(ignoreFile).catch(() => undefined);
+      if (found !== null) return null;
+    }
+    scope.addFolder(folder);
+  }
+  // A recorded folder among the items of a changed folder that is not a folder on both sides
+  // now: what lies below it is planned too (it is replaced by a file, or copied whole).
+  const recordedFolders = new Set<string>();
+  for (const side of SIDES) {
+    for (const [path, entry] of lastKnown[side]) {
+      if (entry.isDir && scope.folders.has(parentPath(path)) && !scope.roots.has(path))
+        recordedFolders.add(path);
+    }
+  }
+  for (const path of recordedFolders) {
+    for (const side of SIDES) {
+      if ((await storages[side].stat(path).catch(() => null))?.isDir !== true) {
+        scope.add(path);
+        break;
+      }
+    }
+  }
+  return scope;
 }
 
 /**

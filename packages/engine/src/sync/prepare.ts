@@ -8,7 +8,14 @@ import { findCaseCollisions, hashNeeds, inheritHashes, isUnchangedSinceLastSync 
 import type { SyncMetadata } from '../state-store.js';
 import type { ListingDigest } from '../storage.js';
 import { checkAccess } from './access-check.js';
-import { addRenameOrigins, incrementalScope, recordedFileCount } from './incremental.js';
+import type { ChangedFolders } from './fingerprint.js';
+import {
+  addRenameOrigins,
+  folderScope,
+  type IncrementalScope,
+  incrementalScope,
+  recordedFileCount,
+} from './incremental.js';
 import { loadSavedState } from './metadata.js';
 import { messageOf, type RunContext, SIDES } from './run-context.js';
 import { scanSide } from './scan.js';
@@ -35,15 +42,20 @@ export interface Prepared {
   unreadable: SyncRunError[];
   /** Files per side, where the trees are not whole (an incremental run). */
   sideFiles: Record<Side, number> | null;
+  /** Where the run lists only the folders that differ from the last run's digests: its scope. */
+  folderScope: IncrementalScope | null;
 }
 
 /**
  * Loads the state, scans both sides and hashes what the planner needs. `metadataRead` is
- * the metadata already read this run (undefined where it could not be: it is read again).
+ * the metadata already read this run (undefined where it could not be: it is read again);
+ * `changes`, the folders of each side that differ from the last run's folder digests, where
+ * known: the run then lists and plans only those, as an incremental run.
  */
 export async function prepare(
   ctx: RunContext,
   metadataRead: SyncMetadata | null | undefined,
+  changes: ChangedFolders | null = null,
 ): Promise<Prepared> {
   const { config, storages, controller, hashAlgorithm, emit, warn } = ctx;
   const stateWarnings = new Set<string>();
@@ -68,10 +80,14 @@ export async function prepare(
   // An incremental run waits for the state: its records tell which paths it looks at. Access
   // check files anywhere in the trees need the whole trees: a full run then.
   const hasAccessCheck = !config.force && config.accessCheckFiles.length > 0;
-  const scope =
-    ctx.changedPaths && !hasAccessCheck
+  const scope = hasAccessCheck
+    ? null
+    : ctx.changedPaths
       ? incrementalScope(ctx.changedPaths, (await loading).lastKnown)
-      : null;
+      : changes
+        ? await folderScope(changes.sides, (await loading).lastKnown, storages)
+        : null;
+  const isFolderScoped = scope !== null && !ctx.changedPaths;
   const include = scope
     ? (path: string, isDir: boolean) => scope.includes(path) && matcher.include(path, isDir)
     : (path: string, isDir: boolean) => matcher.include(path, isDir);
@@ -113,12 +129,14 @@ export async function prepare(
         include,
         enterDirectory,
         known: known?.then((lastKnown) => lastKnown?.[side]),
-        // A listing of part of the tree has no digest of it.
-        onDigest: scope
-          ? undefined
-          : (digest) => {
-              digests[side] = digest;
-            },
+        // A listing of the paths a watcher told has no digest of the tree; one of the folders
+        // that differ from the recorded digests has the digests of those.
+        onDigest:
+          scope && !isFolderScoped
+            ? undefined
+            : (digest) => {
+                digests[side] = digest;
+              },
         onLeftover: (path) => leftovers[side].push(path),
         onUnreadable: (path) => unreadable[side].add(path),
         signal,
@@ -196,6 +214,7 @@ export async function prepare(
     leftovers,
     unreadable: unreadableErrors,
     sideFiles,
+    folderScope: isFolderScoped ? scope : null,
   };
 }
 

@@ -95,7 +95,7 @@ async function runSync(ctx: RunContext): Promise<SyncResult> {
     // Load the last-known state, scan both sides, hash what the planner needs.
     let prepared: Prepared | null;
     try {
-      prepared = await prepare(ctx, found.metadata);
+      prepared = await prepare(ctx, found.metadata, found.changes);
     } catch (error) {
       // A cancel during the scan surfaces as an aborted listing: that is a cancelled run.
       if (!controller.isCancelled) throw error;
@@ -147,6 +147,10 @@ async function runSync(ctx: RunContext): Promise<SyncResult> {
           state: finalState,
           touched,
           listingWarnings: prepared.listingWarnings,
+          scoped:
+            prepared.folderScope && found.changes
+              ? { previous: found.changes.previous, scope: prepared.folderScope }
+              : undefined,
         })
       : null;
     return await complete(ctx, {
