@@ -7,15 +7,18 @@
 //   - burst: 2 000 files copied in at once: how many runs until they are all across;
 //   - memory: resident memory a process adds by watching a tree of 100 000 files (no run);
 //   - Unison `-repeat watch`, where this machine's unison has unison-fsmonitor.
+// With `--via server`, the latency only, through the embedded server instead: a watched pair
+// (debounceMs 300) created through the API, watched by the server's watch service, its runs
+// queued and executed by the embedded worker.
 //
 //   node bench/watch.mjs [--files 20000] [--repeat 10] [--idle-seconds 60] [--memory-files 100000]
-//                        [--only pair|memory|unison]
+//                        [--only pair|memory|unison] [--via cli|server]
 //
-// Runs the CLI from source (tsx), so nothing needs building first.
+// Runs the CLI and the server from source (tsx), so nothing needs building first.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,14 +32,19 @@ const { values } = parseArgs({
     'idle-seconds': { type: 'string', default: '60' },
     'memory-files': { type: 'string', default: '100000' },
     only: { type: 'string' },
+    via: { type: 'string', default: 'cli' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: node bench/watch.mjs [--files N] [--repeat N] [--idle-seconds S] [--memory-files N] [--only pair|memory|unison]',
+    'usage: node bench/watch.mjs [--files N] [--repeat N] [--idle-seconds S] [--memory-files N] [--only pair|memory|unison] [--via cli|server]',
   );
   process.exit(0);
+}
+if (values.via !== 'cli' && values.via !== 'server') {
+  console.error(`--via must be cli or server, not ${values.via}`);
+  process.exit(2);
 }
 const fileCount = Number(values.files);
 const repeat = Number(values.repeat);
@@ -91,8 +99,8 @@ const exists = (path) =>
     () => false,
   );
 const contentIs = (path, text) =>
-  stat(path).then(
-    () => readFileSync(path, 'utf8') === text,
+  readFile(path, 'utf8').then(
+    (content) => content === text,
     () => false,
   );
 const cpuMs = (pid) => {
@@ -104,16 +112,8 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
 
-async function watchedPair() {
-  const work = await mkdtemp(join(tmpdir(), 'syncengine-bench-watch-'));
-  const src = join(work, 'src');
-  const dst = join(work, 'dst');
-  log(`making ${fileCount} files…`);
-  await makeTree(src, fileCount);
-  const watch = startWatch(src, dst, work);
-  const started = Date.now();
-  await until(() => watch.lines.some((line) => line.type === 'run'), 600_000);
-  log(`first full run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+/** The time from a single change on one side until the other side holds it, per kind and direction. */
+async function measureLatencies(src, dst) {
   const latencies = {};
   const measure = async (name, act, arrived) => {
     const at = performance.now();
@@ -158,6 +158,25 @@ async function watchedPair() {
       `| ${name} | ${percentile(values, 50).toFixed(0)} | ${percentile(values, 95).toFixed(0)} | ${Math.max(...values).toFixed(0)} |`,
     );
   }
+
+  log(
+    `load average (1, 5, 15 min): ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(', ')}`,
+  );
+}
+
+async function watchedPair() {
+  const work = await mkdtemp(join(tmpdir(), 'syncengine-bench-watch-'));
+  const src = join(work, 'src');
+  const dst = join(work, 'dst');
+  log(`making ${fileCount} files…`);
+  await makeTree(src, fileCount);
+  const watch = startWatch(src, dst, work);
+  const started = Date.now();
+  await until(() => watch.lines.some((line) => line.type === 'run'), 600_000);
+  log(`first full run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await measureLatencies(src, dst);
 
   await sleep(2000);
   const runsBefore = watch.lines.filter((line) => line.type === 'run').length;
@@ -250,8 +269,87 @@ function unison() {
   else log('\nUnison with unison-fsmonitor is installed: not measured by this script yet.');
 }
 
+/**
+ * The embedded server from source on its own data folder (PGlite, in-process queue and
+ * leases), a watched two-way pair created through the API, then the same latency figures.
+ */
+async function serverPair() {
+  const work = await mkdtemp(join(tmpdir(), 'syncengine-bench-watchsrv-'));
+  const src = join(work, 'src');
+  const dst = join(work, 'dst');
+  await mkdir(dst, { recursive: true });
+  log(`making ${fileCount} files…`);
+  await makeTree(src, fileCount);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const password = 'bench password';
+  const server = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', join(repoRoot, 'apps', 'server', 'src', 'main.ts')],
+    {
+      cwd: join(repoRoot, 'apps', 'server'),
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SYNCENGINE_DATA_DIR: join(work, 'data'),
+        SYNCENGINE_ALLOWED_ROOTS: work,
+        SYNCENGINE_ADMIN_PASSWORD: password,
+        SYNCENGINE_EMBEDDED_WORKER: 'true',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: '',
+        REDIS_URL: '',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  try {
+    await new Promise((resolve, reject) => {
+      let output = '';
+      server.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('SyncEngine is running')) resolve();
+      });
+      server.once('exit', (code) =>
+        reject(new Error(`the server exited (${code}) before listening:\n${output}`)),
+      );
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    const api = async (method, path, body) => {
+      const response = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', cookie },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return response.json();
+    };
+    const started = Date.now();
+    const pair = await api('POST', '/pairs', {
+      name: 'bench watch',
+      source: { type: 'local', path: src },
+      destination: { type: 'local', path: dst },
+      watch: { enabled: true, debounceMs: 300 },
+    });
+    await until(async () => (await api('GET', `/pairs/${pair.id}/status`)).watch?.lastRunAt != null, 600_000);
+    log(`first full run (through the server): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await sleep(2000);
+    await measureLatencies(src, dst);
+  } finally {
+    server.kill('SIGTERM');
+    await exited;
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 // `--only` runs one part: `pair` (latency, idle, burst), `memory` or `unison`.
-const parts = { pair: watchedPair, memory: watchMemory, unison };
+const parts = { pair: values.via === 'server' ? serverPair : watchedPair, memory: watchMemory, unison };
 if (values.only !== undefined && !(values.only in parts)) {
   console.error(`--only must be one of ${Object.keys(parts).join(', ')}, not ${values.only}`);
   process.exit(2);
