@@ -57,7 +57,15 @@ export function createPostgresPool(
   url: string,
   options: { max?: number; onError?: (error: Error) => void } = {},
 ): pg.Pool {
-  const onError = options.onError ?? (() => {});
+  // A dropped idle connection reaches both its own listener and the pool's 'error' event,
+  // often twice (Postgres' message, then the socket's end): each connection is reported
+  // once, so one dropped connection counts (and logs) once.
+  const reported = new WeakSet<pg.PoolClient>();
+  const onError = (error: Error, client: pg.PoolClient): void => {
+    if (reported.has(client)) return;
+    reported.add(client);
+    options.onError?.(error);
+  };
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
@@ -68,7 +76,7 @@ export function createPostgresPool(
     keepAlive: true,
   });
   pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
+  pool.on('connect', (client) => client.on('error', (error) => onError(error, client)));
   return pool;
 }
 
