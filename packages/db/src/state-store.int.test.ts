@@ -123,6 +123,21 @@ function describeStateStore(
       expect((await store.load())?.source.size).toBe(1);
     });
 
+    it('reads a side of more records than one page holds, each record once and whole', async () => {
+      const store = await newStore();
+      const count = 50_000 + 1_234;
+      const tree = new Map<string, Entry>();
+      for (let i = 0; i < count; i += 1) {
+        const path = `d${i % 7}/f${i}`;
+        tree.set(path, file(path, { size: i, mtime: 1_700_000_000_000 + i + 0.25, hash: `h${i}`, ctime: i }));
+      }
+      await store.save({ source: tree, destination: new Map() });
+      const loaded = (await new PostgresStateStore(handle.db, store.pairId).load())!;
+      expect(loaded.source.size).toBe(count);
+      for (const [path, entry] of tree) expect(loaded.source.get(path)).toMatchObject(entry);
+      expect(loaded.destination.size).toBe(0);
+    }, 120_000);
+
     it('saves a loaded state by its differences, which a fresh store reads back exactly', async () => {
       const store = await newStore();
       const tree = new Map<string, Entry>();
