@@ -95,7 +95,7 @@ function addPairOptions(
     )
     .addOption(
       new Option('-c, --compare <mode>', `how files are compared: ${COMPARISON_MODES.map(kebab).join(', ')}`)
-        .default(DEFAULT_CONFIG.comparison, kebab(DEFAULT_CONFIG.comparison))
+        .default(DEFAULT_CONFIG.comparisonMode, kebab(DEFAULT_CONFIG.comparisonMode))
         .argParser(enumParser(parseComparisonMode)),
     )
     .addOption(
@@ -109,7 +109,7 @@ function addPairOptions(
               : ' (manual asks on a terminal; elsewhere conflicts are skipped and reported)'
         }`,
       )
-        .default(DEFAULT_CONFIG.conflictStrategy, kebab(DEFAULT_CONFIG.conflictStrategy))
+        .default(DEFAULT_CONFIG.conflictResolution, kebab(DEFAULT_CONFIG.conflictResolution))
         .argParser(enumParser(parseConflictStrategy)),
     );
   if (!isServerPair) {

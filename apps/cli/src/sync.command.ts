@@ -30,8 +30,8 @@ import { defaultStateDir, pairIdFor } from './state-dir.js';
 /** Options of `syncengine sync` (and `plan`), as commander parses them. */
 export interface SyncCommandOptions {
   mode: SyncConfig['mode'];
-  compare: SyncConfig['comparison'];
-  conflict: SyncConfig['conflictStrategy'];
+  compare: SyncConfig['comparisonMode'];
+  conflict: SyncConfig['conflictResolution'];
   stateDir?: string;
   ignore?: string[];
   transfers: number;
@@ -212,8 +212,8 @@ export function summaryLine(
 export function configFromOptions(options: SyncCommandOptions): Partial<SyncConfig> {
   return {
     mode: options.mode,
-    comparison: options.compare,
-    conflictStrategy: options.conflict,
+    comparisonMode: options.compare,
+    conflictResolution: options.conflict,
     ignorePatterns: options.ignore ?? [],
     transfers: options.transfers,
     operations: options.operations,

@@ -11,11 +11,11 @@ import {
 import { PairLocationSchema } from './pair-location.js';
 import { RunStatusSchema } from './run.js';
 
-/** SPEC defaults for a pair's optional fields: the engine's, under the API's names. */
+/** SPEC defaults for a pair's optional fields: the engine's, with `concurrency` grouped as the API has it. */
 export const PAIR_DEFAULTS = {
   mode: PAIR_SETTING_DEFAULTS.mode,
-  comparisonMode: PAIR_SETTING_DEFAULTS.comparison,
-  conflictResolution: PAIR_SETTING_DEFAULTS.conflictStrategy,
+  comparisonMode: PAIR_SETTING_DEFAULTS.comparisonMode,
+  conflictResolution: PAIR_SETTING_DEFAULTS.conflictResolution,
   ignorePatterns: [] as string[],
   concurrency: {
     transfers: PAIR_SETTING_DEFAULTS.transfers,

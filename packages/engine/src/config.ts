@@ -12,8 +12,14 @@ import {
 /** Everything that steers one run. Defaults: SPEC. */
 export interface SyncConfig {
   mode: SyncMode;
-  comparison: ComparisonMode;
-  conflictStrategy: ConflictStrategy;
+  /** How a file's two sides (and a side and its record) are compared. SPEC §5. */
+  comparisonMode: ComparisonMode;
+  /**
+   * The pair's conflict strategy (NEWEST_WINS, SOURCE_WINS, …): how conflicts are settled by
+   * default. Not a single conflict's outcome, which is a `ConflictResolution` (source,
+   * destination, keep-both, skip).
+   */
+  conflictResolution: ConflictStrategy;
   /** gitignore-syntax patterns, on top of `.syncignore` files. */
   ignorePatterns: string[];
   /** Uploads/downloads at once. */
@@ -127,7 +133,8 @@ export function resolveConfig(partial: Partial<SyncConfig> = {}): SyncConfig {
     );
   }
   if (!SYNC_MODES.includes(config.mode)) parseSyncMode(config.mode);
-  if (!COMPARISON_MODES.includes(config.comparison)) parseComparisonMode(config.comparison);
-  if (!CONFLICT_STRATEGIES.includes(config.conflictStrategy)) parseConflictStrategy(config.conflictStrategy);
+  if (!COMPARISON_MODES.includes(config.comparisonMode)) parseComparisonMode(config.comparisonMode);
+  if (!CONFLICT_STRATEGIES.includes(config.conflictResolution))
+    parseConflictStrategy(config.conflictResolution);
   return config;
 }

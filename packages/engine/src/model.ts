@@ -70,15 +70,15 @@ export type ConflictStrategy = (typeof CONFLICT_STRATEGIES)[number];
  */
 export const PAIR_SETTING_DEFAULTS: {
   readonly mode: SyncMode;
-  readonly comparison: ComparisonMode;
-  readonly conflictStrategy: ConflictStrategy;
+  readonly comparisonMode: ComparisonMode;
+  readonly conflictResolution: ConflictStrategy;
   readonly transfers: number;
   readonly operations: number;
   readonly maxDeletePercent: number;
 } = {
   mode: 'TWO_WAY',
-  comparison: 'HASH_THEN_MTIME',
-  conflictStrategy: 'NEWEST_WINS',
+  comparisonMode: 'HASH_THEN_MTIME',
+  conflictResolution: 'NEWEST_WINS',
   transfers: 5,
   operations: 10,
   maxDeletePercent: 50,

@@ -133,7 +133,7 @@ describe.each(remotes)('two-way sync: local ↔ $name', (remote) => {
       const far = await remote.open();
       stops.push(async () => far.close?.());
       const state = new MemoryStateStore();
-      const config: Partial<SyncConfig> = { mode: 'TWO_WAY', conflictStrategy: 'SOURCE_WINS' };
+      const config: Partial<SyncConfig> = { mode: 'TWO_WAY', conflictResolution: 'SOURCE_WINS' };
       const run = async () => {
         const result = await sync({ source: local, destination: far, state, config });
         expect(result.errors).toEqual([]);

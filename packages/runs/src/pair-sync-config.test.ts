@@ -27,8 +27,8 @@ describe('pairSyncConfig', () => {
     });
     expect(pairSyncConfig(pair, { dryRun: true, force: true })).toEqual({
       mode: 'SOURCE_BACKUP',
-      comparison: 'SIZE_ONLY',
-      conflictStrategy: 'MANUAL',
+      comparisonMode: 'SIZE_ONLY',
+      conflictResolution: 'MANUAL',
       ignorePatterns: ['*.tmp'],
       transfers: 3,
       operations: 7,

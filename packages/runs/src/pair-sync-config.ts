@@ -2,9 +2,10 @@ import type { PairRecord } from '@syncengine/db';
 import type { SyncConfig } from '@syncengine/engine';
 
 /**
- * A pair's settings as the engine takes them: the one place where the API's names
- * (`comparisonMode`, `conflictResolution`, `concurrency`) become the engine's. Both stores
- * take their defaults from the engine's `PAIR_SETTING_DEFAULTS`, so nothing is defaulted here.
+ * A pair's settings as the engine takes them. `comparisonMode` and `conflictResolution` keep
+ * their names; only `concurrency` is spread into the engine's `transfers` and `operations`.
+ * Both stores take their defaults from the engine's `PAIR_SETTING_DEFAULTS`, so nothing is
+ * defaulted here.
  */
 export function pairSyncConfig(
   pair: Pick<
@@ -15,8 +16,8 @@ export function pairSyncConfig(
 ): Partial<SyncConfig> {
   return {
     mode: pair.mode,
-    comparison: pair.comparisonMode,
-    conflictStrategy: pair.conflictResolution,
+    comparisonMode: pair.comparisonMode,
+    conflictResolution: pair.conflictResolution,
     ignorePatterns: pair.ignorePatterns,
     transfers: pair.concurrency.transfers,
     operations: pair.concurrency.operations,

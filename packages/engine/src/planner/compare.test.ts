@@ -63,7 +63,12 @@ const TWO_WAY_ON_DIFFERENCE: Record<ComparisonMode, 'source' | 'keep-both'> = {
 
 function firstSync(pair: [Entry, Entry], comparison: ComparisonMode, mode: SyncMode = 'TWO_WAY') {
   return planSync(
-    planInput({ source: [pair[0]], destination: [pair[1]], lastKnown: null, config: { comparison, mode } }),
+    planInput({
+      source: [pair[0]],
+      destination: [pair[1]],
+      lastKnown: null,
+      config: { comparisonMode: comparison, mode },
+    }),
   );
 }
 
@@ -101,7 +106,7 @@ describe('comparison modes (SPEC §5)', () => {
 
   it.each(MODES)('%s: a change on one side only is propagated, with a last-known state', (mode) => {
     const content = { source: 'edited at source', sourceMtime: T0 + 60_000 };
-    const plan = planSync(scenario('modified', 'unchanged', { comparison: mode }, content));
+    const plan = planSync(scenario('modified', 'unchanged', { comparisonMode: mode }, content));
     expect(plan.actions.map((a) => a.type)).toEqual(['UPLOAD_UPDATE']);
   });
 
@@ -133,7 +138,7 @@ describe('comparison modes (SPEC §5)', () => {
           source: [file('f', 'same')],
           destination: [file('f', 'same', { algorithm: 'md5' })],
           lastKnown: null,
-          config: { comparison: 'HASH_ONLY' },
+          config: { comparisonMode: 'HASH_ONLY' },
         }),
       ),
     ).toThrow(/HASH_ONLY comparison cannot compare "f"/);
@@ -205,7 +210,7 @@ describe('conflicts (SPEC §6)', () => {
       scenario(
         'modified',
         'modified',
-        { conflictStrategy: strategy, comparison },
+        { conflictResolution: strategy, comparisonMode: comparison },
         { sourceMtime, destinationMtime },
       ),
     );
@@ -311,7 +316,7 @@ describe('conflicts (SPEC §6)', () => {
   });
 
   it('plans a conflict for a path created differently on both sides since the last sync', () => {
-    const plan = planSync(scenario('created', 'created', { conflictStrategy: 'MANUAL' }));
+    const plan = planSync(scenario('created', 'created', { conflictResolution: 'MANUAL' }));
     expect(plan.actions.map((a) => [a.type, a.reason])).toEqual([
       ['CONFLICT', 'two-way: created / created, different'],
     ]);
@@ -354,7 +359,7 @@ describe('both sides changed, with comparable hashes', () => {
         source: [file('f', 'abcd', { mtime: T0 + 60_000 })],
         destination: [file('f', 'wxyz', { mtime: T0 + 30_000 })],
         lastKnown: { source: [record], destination: [record] },
-        config: { comparison: 'SIZE_ONLY' },
+        config: { comparisonMode: 'SIZE_ONLY' },
       }),
     );
     expect(plan.actions.map((a) => [a.type, a.conflict?.resolution])).toEqual([['CONFLICT', 'keep-both']]);

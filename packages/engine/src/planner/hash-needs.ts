@@ -79,7 +79,7 @@ export function hashNeeds(input: PlanInput): HashNeeds {
     destination: lastKnown?.destination ?? new Map(),
   };
   const needs: Record<Side, Set<string>> = { source: new Set(), destination: new Set() };
-  const mode = config.comparison;
+  const mode = config.comparisonMode;
   const lacksHash = (entry: Entry | undefined): entry is Entry =>
     entry !== undefined && !entry.isDir && entry.hash === undefined;
 

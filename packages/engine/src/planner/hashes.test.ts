@@ -40,7 +40,7 @@ describe('hashNeeds', () => {
           source: [bare('a.txt', 'abc', T0 + 60_000), bare('big.txt', 'abcd', T0 + 60_000)],
           destination: [bare('a.txt', 'abc'), bare('big.txt', 'abc')],
           lastKnown: null,
-          config: { comparison },
+          config: { comparisonMode: comparison },
         }),
       );
       expect(needs).toEqual({ source: ['a.txt'], destination: ['a.txt'] });
@@ -57,7 +57,7 @@ describe('hashNeeds', () => {
           source: [record, file('quiet.txt', 'abc')],
           destination: [record, file('quiet.txt', 'abc')],
         },
-        config: { comparison: 'SIZE_ONLY' },
+        config: { comparisonMode: 'SIZE_ONLY' },
       }),
     );
     expect(needs).toEqual({ source: ['f.txt'], destination: ['f.txt'] });
@@ -70,7 +70,7 @@ describe('hashNeeds', () => {
         source: [bare('one.txt', 'abc', T0 + 60_000), bare('agree.txt', 'abc')],
         destination: [bare('one.txt', 'ab'), bare('agree.txt', 'xyz')],
         lastKnown: { source: [record], destination: [record] },
-        config: { comparison: 'SIZE_AND_MTIME' },
+        config: { comparisonMode: 'SIZE_AND_MTIME' },
       }),
     );
     expect(needs).toEqual({ source: [], destination: [] });
@@ -126,7 +126,7 @@ describe('hashNeeds', () => {
         source: [bare('moved.txt', 'content'), bare('other-size.txt', 'different length')],
         destination: [bare('old.txt', 'content')],
         lastKnown: { source: [file('old.txt', 'content')], destination: [file('old.txt', 'content')] },
-        config: { comparison: 'SIZE_ONLY' },
+        config: { comparisonMode: 'SIZE_ONLY' },
       }),
     );
     expect(needs).toEqual({ source: ['moved.txt'], destination: [] });
@@ -163,7 +163,7 @@ describe('hashNeeds', () => {
         source: [bare('a.txt', 'a'), file('b.txt', 'b'), { path: 'd', size: 0, mtime: T0, isDir: true }],
         destination: [bare('c.txt', 'c')],
         lastKnown: null,
-        config: { comparison: 'HASH_ONLY' },
+        config: { comparisonMode: 'HASH_ONLY' },
       }),
     );
     expect(needs).toEqual({ source: ['a.txt'], destination: ['c.txt'] });
@@ -177,7 +177,7 @@ describe('hashNeeds', () => {
           source: [bare('f.txt', 'abc', T0 + 60_000)],
           destination: [bare('f.txt', 'xyz')],
           lastKnown: { source: [file('f.txt', 'abc')], destination: [file('f.txt', 'abc')] },
-          config: { comparison },
+          config: { comparisonMode: comparison },
         }),
       );
       expect(needs).toEqual({ source: [], destination: [] });

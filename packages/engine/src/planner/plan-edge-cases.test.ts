@@ -38,7 +38,7 @@ describe('planSync, renames that fall back to delete plus create', () => {
         source: [file('b.txt', 'content', { mtime: T0 + 60_000 })],
         destination: [old],
         lastKnown: { source: [old], destination: [old] },
-        config: { comparison: 'MTIME_ONLY' },
+        config: { comparisonMode: 'MTIME_ONLY' },
       }),
     );
     expect(summary(plan)).toEqual(['UPLOAD_NEW b.txt', 'DELETE_DESTINATION a.txt']);
@@ -82,7 +82,7 @@ describe('planSync, type clashes', () => {
         source: [dir('x')],
         destination: [file('x', 'f')],
         lastKnown: null,
-        config: { conflictStrategy: 'MANUAL' },
+        config: { conflictResolution: 'MANUAL' },
       }),
     );
     expect(plan.actions).toHaveLength(1);
@@ -111,7 +111,7 @@ describe('assertHashesAvailable', () => {
         planInput({
           source: [file('a', 'a'), dir('d')],
           destination: [file('a', 'b')],
-          config: { comparison: 'HASH_ONLY' },
+          config: { comparisonMode: 'HASH_ONLY' },
         }),
       ),
     ).not.toThrow();
@@ -123,7 +123,7 @@ describe('assertHashesAvailable', () => {
       assertHashesAvailable(
         planInput({
           source: [file('docs/a.txt', 'a', { noHash: true })],
-          config: { comparison: 'HASH_ONLY' },
+          config: { comparisonMode: 'HASH_ONLY' },
         }),
       );
     } catch (caught) {
@@ -136,7 +136,10 @@ describe('assertHashesAvailable', () => {
   it('never throws for other comparison modes', () => {
     expect(() =>
       assertHashesAvailable(
-        planInput({ source: [file('a', 'a', { noHash: true })], config: { comparison: 'HASH_THEN_MTIME' } }),
+        planInput({
+          source: [file('a', 'a', { noHash: true })],
+          config: { comparisonMode: 'HASH_THEN_MTIME' },
+        }),
       ),
     ).not.toThrow();
   });

@@ -343,7 +343,7 @@ describe('planSync, determinism', () => {
       source: [file('a.txt', 'a')],
       destination: [file('a.txt', 'a', { noHash: true })],
       lastKnown: null,
-      config: { comparison: 'HASH_ONLY' },
+      config: { comparisonMode: 'HASH_ONLY' },
     });
     let error: unknown;
     try {

@@ -49,7 +49,7 @@ describe('planSync, a type change on one side with the other side unchanged (SPE
     ['folder', 'destination', 'DOWNLOAD_UPDATE'],
   ])('propagates %s → other type at %s as %s, with everything below it', (base, changer, type) => {
     for (const strategy of ['NEWEST_WINS', 'SOURCE_WINS', 'DESTINATION_WINS', 'MANUAL'] as const) {
-      const plan = planSync(typeChange(base, changer, 'unchanged', { conflictStrategy: strategy }));
+      const plan = planSync(typeChange(base, changer, 'unchanged', { conflictResolution: strategy }));
       const describe = (side: Side) =>
         side === changer ? `${arrow(base)} at ${side}` : `${oldType(base)} unchanged at ${side}`;
       expect(plan.actions).toEqual([
@@ -81,7 +81,7 @@ describe('planSync, a type change on one side with the other side modified (SPEC
   ])(
     '%s → other type at %s, modified at the other side, %s: one conflict settled to %s',
     (base, changer, strategy, resolution) => {
-      const plan = planSync(typeChange(base, changer, 'modified', { conflictStrategy: strategy }));
+      const plan = planSync(typeChange(base, changer, 'modified', { conflictResolution: strategy }));
       expect(summary(plan)).toEqual(['CONFLICT x']);
       const action = plan.actions[0]!;
       expect(action.subtree).toEqual(subtreeOf(base));
@@ -99,7 +99,7 @@ describe('planSync, a type change on one side with the other side modified (SPEC
         source: [file('x', 'now a file', { mtime: LATER })],
         destination: [dir('x'), file('x/f', 'base'), file('x/g', 'added')],
         lastKnown: { source: record, destination: record },
-        config: { conflictStrategy: 'DESTINATION_WINS' },
+        config: { conflictResolution: 'DESTINATION_WINS' },
       }),
     );
     expect(summary(plan)).toEqual(['CONFLICT x']);
@@ -126,7 +126,7 @@ describe('planSync, type clashes in one-way modes (SPEC §4: no conflicts, the a
     ['DESTINATION_BACKUP', 'file', 'destination', 'modified', 'DOWNLOAD_UPDATE'],
   ])('%s: %s → other type at %s, the other side %s → %s', (mode, base, changer, otherSide, type) => {
     for (const strategy of ['NEWEST_WINS', 'MANUAL'] as const) {
-      const plan = planSync(typeChange(base, changer, otherSide, { mode, conflictStrategy: strategy }));
+      const plan = planSync(typeChange(base, changer, otherSide, { mode, conflictResolution: strategy }));
       expect(summary(plan)).toEqual([`${type} x`]);
       expect(plan.actions[0]?.subtree).toEqual(subtreeOf(base));
     }

@@ -296,7 +296,11 @@ describe('planSync, carried out and planned again', () => {
           const lastKnown: LastKnownState | null = isFirstSync
             ? null
             : { source: new Map(base), destination: new Map(base) };
-          const config = resolveConfig({ mode, comparison, conflictStrategy });
+          const config = resolveConfig({
+            mode,
+            comparisonMode: comparison,
+            conflictResolution: conflictStrategy,
+          });
           const input = { source: trees.source, destination: trees.destination, lastKnown, config };
           hashAsAsked(input);
           const lacksHashes = [...trees.source.values(), ...trees.destination.values()].some(

@@ -79,7 +79,7 @@ interface Context {
  * `planSync` calls it too. Other comparison modes never throw.
  */
 export function assertHashesAvailable(input: PlanInput): void {
-  if (input.config.comparison !== 'HASH_ONLY') return;
+  if (input.config.comparisonMode !== 'HASH_ONLY') return;
   for (const side of ['source', 'destination'] as const) {
     for (const [path, entry] of input[side]) {
       if (!entry.isDir && entry.hash === undefined) {
@@ -116,7 +116,7 @@ export function assertHashesAvailable(input: PlanInput): void {
  */
 export function isUnchangedSinceLastSync(input: PlanInput): boolean {
   const { lastKnown } = input;
-  if (!lastKnown || input.config.comparison === 'HASH_ONLY') return false;
+  if (!lastKnown || input.config.comparisonMode === 'HASH_ONLY') return false;
   const trees = { source: input.source, destination: input.destination };
   if (trees.source.size !== trees.destination.size) return false;
   for (const side of ['source', 'destination'] as const) {
@@ -172,7 +172,11 @@ export function planSync(input: PlanInput): Plan {
   }
   if (config.detectRenames && !isFirstSync) {
     for (const side of ['source', 'destination'] as const) {
-      for (const [from, to] of findRenames(context.trees[side], context.records[side], config.comparison)) {
+      for (const [from, to] of findRenames(
+        context.trees[side],
+        context.records[side],
+        config.comparisonMode,
+      )) {
         if (handled.has(from) || handled.has(to)) continue;
         const planned = planRename(context, side, from, to);
         if (!planned) continue;
@@ -183,7 +187,7 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
-  const comparison = config.comparison;
+  const comparison = config.comparisonMode;
   for (const path of allPaths(context)) {
     if (handled.has(path)) continue;
     // Fast path for the common case, a path unchanged on both sides: no action in any mode.
@@ -232,7 +236,7 @@ function* allPaths(context: Context): Generator<string> {
 function viewOf(context: Context, path: string): PathView {
   const source = context.trees.source.get(path);
   const destination = context.trees.destination.get(path);
-  const mode = context.config.comparison;
+  const mode = context.config.comparisonMode;
   return {
     path,
     entries: { source, destination },
@@ -270,7 +274,7 @@ function resolveConflict(
   source: Entry,
   destination: Entry,
 ): ConflictResolution | undefined {
-  switch (context.config.conflictStrategy) {
+  switch (context.config.conflictResolution) {
     case 'MANUAL':
       return undefined;
     case 'SOURCE_WINS':
@@ -278,7 +282,7 @@ function resolveConflict(
     case 'DESTINATION_WINS':
       return 'destination';
     case 'NEWEST_WINS': {
-      const comparison = context.config.comparison;
+      const comparison = context.config.comparisonMode;
       // These modes ignore mtimes, so "newest" means nothing: keep both.
       if (comparison === 'SIZE_ONLY' || comparison === 'HASH_ONLY') return 'keep-both';
       if (isNewer(source, destination)) return 'source';
@@ -366,7 +370,7 @@ function findTypeClashes(context: Context): Map<string, string[]> {
 function clashChange(context: Context, side: Side, path: string, subtree: readonly string[]): ClashChange {
   const entry = context.trees[side].get(path)!;
   const record = context.records[side].get(path);
-  const mode = context.config.comparison;
+  const mode = context.config.comparisonMode;
   if (!record) return 'created';
   if (record.isDir !== entry.isDir) return 'modified';
   if (!entry.isDir) return detectChange(entry, record, mode) === 'unchanged' ? 'unchanged' : 'modified';
@@ -538,7 +542,7 @@ function planPath(context: Context, view: PathView): PlannedAction | null {
  * conflict (even when the mtimes differ), and different content of the same size is never
  * taken for identical (SIZE_ONLY). Without comparable hashes, the comparison mode decides.
  */
-function isSameContentNow(source: Entry, destination: Entry, mode: SyncConfig['comparison']): boolean {
+function isSameContentNow(source: Entry, destination: Entry, mode: SyncConfig['comparisonMode']): boolean {
   if (!source.isDir && !destination.isDir && hasComparableHashes(source, destination)) {
     return source.size === destination.size && source.hash === destination.hash;
   }
@@ -552,7 +556,7 @@ function isSameContentNow(source: Entry, destination: Entry, mode: SyncConfig['c
  * nothing needs aligning.
  */
 function mtimeToAlign(context: Context, source: Entry, destination: Entry): PlannedAction['setMtime'] | null {
-  const comparison = context.config.comparison;
+  const comparison = context.config.comparisonMode;
   if (comparison !== 'MTIME_ONLY' && comparison !== 'SIZE_AND_MTIME') return null;
   if (source.isDir || destination.isDir || isSameMtime(source, destination)) return null;
   const resolution = resolveConflict(context, source, destination);
@@ -623,7 +627,7 @@ function planTwoWay(context: Context, view: PathView): PlannedAction | null {
     case 'created / modified':
     case 'unchanged / created':
     case 'modified / created': {
-      if (isSameContentNow(source!, destination!, context.config.comparison)) {
+      if (isSameContentNow(source!, destination!, context.config.comparisonMode)) {
         const action = act('NO_ACTION', first ? 'identical on both sides' : `${label}, identical`);
         const align = mtimeToAlign(context, source!, destination!);
         if (align) {
@@ -678,7 +682,8 @@ function planOneWay(
       const both = first
         ? 'on both sides'
         : `${changeLabel(a)} at ${authority}, ${changeLabel(f)} at ${follower}`;
-      if (isIdentical(main!, copy!, context.config.comparison)) return act('NO_ACTION', `${both}, identical`);
+      if (isIdentical(main!, copy!, context.config.comparisonMode))
+        return act('NO_ACTION', `${both}, identical`);
       return act(copyType(authority, 'UPDATE'), `${both}, different (${authority} wins)`);
     }
     case 'created / absent':
@@ -727,7 +732,7 @@ function planRename(context: Context, renamed: Side, from: string, to: string): 
   const side = other(renamed);
   const kept = context.trees[side].get(from);
   if (!kept || context.trees[side].has(to)) return null;
-  if (detectChange(kept, context.records[side].get(from), context.config.comparison) !== 'unchanged')
+  if (detectChange(kept, context.records[side].get(from), context.config.comparisonMode) !== 'unchanged')
     return null;
 
   const { mode } = context.config;

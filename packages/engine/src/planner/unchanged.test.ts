@@ -63,7 +63,12 @@ describe('isUnchangedSinceLastSync', () => {
           const input: PlanInput = {
             ...trees,
             lastKnown,
-            config: resolveConfig({ mode, comparison, conflictStrategy, detectRenames }),
+            config: resolveConfig({
+              mode,
+              comparisonMode: comparison,
+              conflictResolution: conflictStrategy,
+              detectRenames,
+            }),
           };
           expect(isUnchangedSinceLastSync(input)).toBe(true);
           expect(planSync(input).actions).toEqual([]);
@@ -106,7 +111,11 @@ describe('isUnchangedSinceLastSync', () => {
     const lastKnown = { source: tree, destination: tree };
     expect(isUnchangedSinceLastSync({ ...state, lastKnown, config: resolveConfig({}) })).toBe(true);
     expect(
-      isUnchangedSinceLastSync({ ...state, lastKnown, config: resolveConfig({ comparison: 'HASH_ONLY' }) }),
+      isUnchangedSinceLastSync({
+        ...state,
+        lastKnown,
+        config: resolveConfig({ comparisonMode: 'HASH_ONLY' }),
+      }),
     ).toBe(false);
   });
 });

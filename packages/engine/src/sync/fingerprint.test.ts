@@ -272,15 +272,15 @@ describe('a run over trees left in sync', () => {
     await pair.run();
     await put(pair.src, 'a.txt', 'source side');
     await put(pair.dst, 'a.txt', 'destination side');
-    const manual = await pair.run({ conflictStrategy: 'MANUAL' });
+    const manual = await pair.run({ conflictResolution: 'MANUAL' });
     expect(manual.pendingConflicts).toHaveLength(1);
     expect((await pair.state.loadMetadata())?.treeFingerprint).toBeUndefined();
-    await pair.run({ conflictStrategy: 'MANUAL' });
+    await pair.run({ conflictResolution: 'MANUAL' });
     expect(pair.state.loads).toBe(3);
 
     // A copy that fails (a folder appears where the file goes): the run fails, and leaves
     // no fingerprint behind.
-    const settled = await pair.run({ conflictStrategy: 'SOURCE_WINS' });
+    const settled = await pair.run({ conflictResolution: 'SOURCE_WINS' });
     expect(settled.status).toBe('completed');
     expect((await pair.state.loadMetadata())?.treeFingerprint).toBeDefined();
     await put(pair.src, 'b.txt', 'beta');
@@ -409,7 +409,11 @@ describe('runs that skip the listings under random edits (real folders)', () => 
   );
 
   const mode = fc.constantFrom<SyncConfig['mode']>('TWO_WAY', 'SOURCE_TO_DESTINATION', 'SOURCE_BACKUP');
-  const comparison = fc.constantFrom<SyncConfig['comparison']>('HASH_THEN_MTIME', 'SIZE_ONLY', 'MTIME_ONLY');
+  const comparison = fc.constantFrom<SyncConfig['comparisonMode']>(
+    'HASH_THEN_MTIME',
+    'SIZE_ONLY',
+    'MTIME_ONLY',
+  );
 
   const settle = fc.oneof(
     fc.constant<ConflictResolution[]>([]),
@@ -433,8 +437,8 @@ describe('runs that skip the listings under random edits (real folders)', () => 
           const config: Partial<SyncConfig> = {
             maxDeletePercent: 100,
             mode,
-            comparison,
-            conflictStrategy: manual ? 'MANUAL' : 'NEWEST_WINS',
+            comparisonMode: comparison,
+            conflictResolution: manual ? 'MANUAL' : 'NEWEST_WINS',
           };
           // Conflicts settled as the arbitrary says, in turn (keep both, skip, one side).
           let asked = 0;

@@ -25,7 +25,8 @@ export function fingerprintKey({ config, storages }: Pick<RunContext, 'config' |
     source: storages.source.description,
     destination: storages.destination.description,
     mode: config.mode,
-    comparison: config.comparison,
+    // The key is part of stored fingerprints: renaming it would invalidate them all.
+    comparison: config.comparisonMode,
     ignore: config.ignorePatterns,
     accessCheck: config.accessCheckFiles,
   };
@@ -76,7 +77,7 @@ export async function findUnchangedTrees(
     ctx.changedPaths === undefined &&
     fingerprint !== null &&
     fingerprint.key === key &&
-    config.comparison !== 'HASH_ONLY' &&
+    config.comparisonMode !== 'HASH_ONLY' &&
     metadata.pendingConflicts.length === 0 &&
     SIDES.every((side) => hasUnchangedCheck(storages[side]));
   let changes: ChangedFolders | null = null;

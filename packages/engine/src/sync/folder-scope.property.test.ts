@@ -193,7 +193,7 @@ describe('runs scoped by the folder digests', () => {
         async (mode, comparison, base, rounds) => {
           // Two equal pairs under the same edits: one synced by full runs, one scoped where it can be.
           const worlds = [await newWorld(false), await newWorld(true)] as const;
-          const config: Partial<SyncConfig> = { mode, comparison, maxDeletePercent: 100 };
+          const config: Partial<SyncConfig> = { mode, comparisonMode: comparison, maxDeletePercent: 100 };
           const run = (world: World) =>
             sync({ source: world.sides[0], destination: world.sides[1], state: world.state, config });
           for (const step of base) {

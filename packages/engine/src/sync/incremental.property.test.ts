@@ -151,7 +151,7 @@ describe('incremental runs', () => {
             source: worlds[index].sides[0],
             destination: worlds[index].sides[1],
             state: states[index],
-            config: { mode, comparison, maxDeletePercent: 100 },
+            config: { mode, comparisonMode: comparison, maxDeletePercent: 100 },
             clock: { now: () => runAt },
           });
           for (const world of worlds) for (const step of base) await apply(world, step);

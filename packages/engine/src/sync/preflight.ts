@@ -19,7 +19,7 @@ export function checkCapabilities(
   const common = source.capabilities.hashAlgorithms.filter((algorithm) =>
     destination.capabilities.hashAlgorithms.includes(algorithm),
   );
-  if (config.comparison === 'HASH_ONLY' && common.length === 0) {
+  if (config.comparisonMode === 'HASH_ONLY' && common.length === 0) {
     const lacking = SIDES.filter((side) => storages[side].capabilities.hashAlgorithms.length === 0);
     const who =
       lacking.length > 0
@@ -27,12 +27,12 @@ export function checkCapabilities(
         : `${source.description} offers ${source.capabilities.hashAlgorithms.join(', ')} and ${destination.description} offers ${destination.capabilities.hashAlgorithms.join(', ')}`;
     throw new SyncError('HASH_UNAVAILABLE', `HASH_ONLY needs a hash algorithm both sides offer: ${who}`);
   }
-  if (config.comparison === 'MTIME_ONLY' || config.comparison === 'SIZE_AND_MTIME') {
+  if (config.comparisonMode === 'MTIME_ONLY' || config.comparisonMode === 'SIZE_AND_MTIME') {
     for (const side of SIDES) {
       if (storages[side].capabilities.mtimePrecisionMs === null) {
         throw new SyncError(
           'INVALID_CONFIG',
-          `${config.comparison} needs modification times, and the ${side} ${storages[side].description} keeps none`,
+          `${config.comparisonMode} needs modification times, and the ${side} ${storages[side].description} keeps none`,
         );
       }
     }

@@ -111,7 +111,7 @@ export async function prepare(
   // Where the scans walk folder by folder, they hand unchanged files their records: the
   // listings start reading while the state loads, and take the records once it has. Not
   // under HASH_ONLY, whose user trusts no metadata: every file is hashed on every run.
-  const trustsMetadata = config.comparison !== 'HASH_ONLY';
+  const trustsMetadata = config.comparisonMode !== 'HASH_ONLY';
   const known =
     isLazy && trustsMetadata
       ? loading.then(

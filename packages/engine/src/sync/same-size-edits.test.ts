@@ -73,7 +73,7 @@ describe('HASH_ONLY (local folders)', () => {
       source: new LocalStorage(src),
       destination: new LocalStorage(dst),
       state: new FileStateStore(join(root, 'state'), { fsync: false }),
-      config: { comparison: 'HASH_ONLY' as const },
+      config: { comparisonMode: 'HASH_ONLY' as const },
     };
     const at = new Date(Date.now() - 60_000);
     await writeFile(join(src, 'f.txt'), 'o'.repeat(100));

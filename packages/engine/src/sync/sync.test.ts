@@ -377,7 +377,7 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     await put(pair.destination, 'docs/report.txt', 'theirs');
     const { result } = await run(
       pair,
-      { conflictStrategy: 'MANUAL' },
+      { conflictResolution: 'MANUAL' },
       { onConflict: async () => 'keep-both' },
     );
     expect(result.status).toBe('completed');
@@ -395,7 +395,7 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     await put(pair.destination, 'x', 'a file named x');
     const { result } = await run(
       pair,
-      { conflictStrategy: 'MANUAL' },
+      { conflictResolution: 'MANUAL' },
       { onConflict: async () => 'keep-both' },
     );
     expect(result.errors).toEqual([]);
@@ -453,7 +453,7 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     const asked: string[] = [];
     const { result } = await run(
       pair,
-      { conflictStrategy: 'MANUAL' },
+      { conflictResolution: 'MANUAL' },
       {
         onConflict: async (conflict) => {
           asked.push(conflict.path);
@@ -473,7 +473,7 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     await run(pair);
     await put(pair.source, 'a.txt', 'source edit');
     await put(pair.destination, 'a.txt', 'destination edit');
-    const { result, events } = await run(pair, { conflictStrategy: 'MANUAL' });
+    const { result, events } = await run(pair, { conflictResolution: 'MANUAL' });
     expect(result.status).toBe('completed');
     expect(result.pendingConflicts.map((conflict) => conflict.path)).toEqual(['a.txt']);
     expect(result.stats.conflictsPending).toBe(1);
@@ -485,11 +485,11 @@ describe.each([memoryBackend, localBackend])('sync over $name', (backend) => {
     ]);
 
     // Still pending next time, until a handler settles it.
-    const again = await run(pair, { conflictStrategy: 'MANUAL' });
+    const again = await run(pair, { conflictResolution: 'MANUAL' });
     expect(again.result.pendingConflicts.map((conflict) => conflict.path)).toEqual(['a.txt']);
     const settled = await run(
       pair,
-      { conflictStrategy: 'MANUAL' },
+      { conflictResolution: 'MANUAL' },
       { onConflict: async () => 'destination' },
     );
     expect(settled.result.pendingConflicts).toEqual([]);
@@ -939,7 +939,7 @@ describe('sync execution control (memory)', () => {
     const pair = await memoryBackend.make();
     const destination = new MemoryStorage({ description: 'hashless', capabilities: { hashAlgorithms: [] } });
     await put(pair.source, 'a.txt', 'a');
-    await expect(run({ ...pair, destination }, { comparison: 'HASH_ONLY' })).rejects.toMatchObject({
+    await expect(run({ ...pair, destination }, { comparisonMode: 'HASH_ONLY' })).rejects.toMatchObject({
       code: 'HASH_UNAVAILABLE',
       message: expect.stringContaining('hashless'),
     });
@@ -971,7 +971,7 @@ describe('sync execution control (memory)', () => {
       await put(pair.destination, 'same.txt', 'identical', T0);
       await put(pair.source, 'differs.txt', 'abcd', T0 + 60_000);
       await put(pair.destination, 'differs.txt', 'wxyz', T0 + 30_000);
-      const { result } = await run(pair, { comparison });
+      const { result } = await run(pair, { comparisonMode: comparison });
       expect(result.status).toBe('completed');
       const byPath = Object.fromEntries(result.plan.actions.map((action) => [action.path, action.type]));
       expect(byPath).toEqual({ 'same.txt': 'NO_ACTION', 'differs.txt': 'CONFLICT' });
@@ -982,7 +982,7 @@ describe('sync execution control (memory)', () => {
       const mtimes = await Promise.all([pair.source.stat('same.txt'), pair.destination.stat('same.txt')]);
       if (comparison !== 'SIZE_ONLY')
         expect(mtimes.map((entry) => entry?.mtime)).toEqual([T0 + 60_000, T0 + 60_000]);
-      expect(actionTypes((await run(pair, { comparison })).result)).toEqual([]);
+      expect(actionTypes((await run(pair, { comparisonMode: comparison })).result)).toEqual([]);
     },
   );
 

@@ -246,7 +246,7 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
     outcome.errors.push({ code, message });
     emit({ type: 'error', code, message });
   }
-  if (config.conflictStrategy === 'MANUAL' && !ctx.onConflict && outcome.pendingConflicts.length > 0) {
+  if (config.conflictResolution === 'MANUAL' && !ctx.onConflict && outcome.pendingConflicts.length > 0) {
     warn(`${outcome.pendingConflicts.length} conflict(s) left pending: no conflict handler for MANUAL`);
   }
   return { outcome, recorder, durabilityError };

@@ -210,7 +210,7 @@ const runAt = () => Date.now();
 async function run(pair: Pair, mode: SyncMode, strategy: ConflictStrategy, onConflict?: ConflictHandler) {
   return sync({
     ...pair,
-    config: { mode, conflictStrategy: strategy, maxDeletePercent: 100 },
+    config: { mode, conflictResolution: strategy, maxDeletePercent: 100 },
     clock: { now: runAt },
     ...(onConflict ? { onConflict } : {}),
   });

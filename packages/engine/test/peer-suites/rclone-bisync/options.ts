@@ -122,8 +122,8 @@ export function mapBisyncOptions(options: BisyncOption[]): MappedRun {
   const accessFile = value('check-filename') ?? 'RCLONE_TEST';
   const config: Partial<SyncConfig> = {
     mode: 'TWO_WAY',
-    comparison: comparisonFor(names),
-    conflictStrategy: strategy,
+    comparisonMode: comparisonFor(names),
+    conflictResolution: strategy,
     dryRun: names.has('dry-run'),
     force: names.has('force'),
     syncEmptyDirectories: names.has('create-empty-src-dirs'),

@@ -191,10 +191,14 @@ describe('bisync option mapping', () => {
   it('maps resync to a first sync where path1 wins, and the default run to keep-both conflicts', async () => {
     expect(mapBisyncOptions([{ name: 'resync' }])).toMatchObject({
       resync: true,
-      config: { conflictStrategy: 'SOURCE_WINS', comparison: 'SIZE_AND_MTIME', syncEmptyDirectories: false },
+      config: {
+        conflictResolution: 'SOURCE_WINS',
+        comparisonMode: 'SIZE_AND_MTIME',
+        syncEmptyDirectories: false,
+      },
     });
     const plain = mapBisyncOptions([]);
-    expect(plain.config.conflictStrategy).toBe('MANUAL');
+    expect(plain.config.conflictResolution).toBe('MANUAL');
     await expect(
       plain.onConflict?.({ path: 'f', source: entry(1, 0), destination: entry(2, 0) }),
     ).resolves.toBe('keep-both');
@@ -213,7 +217,7 @@ describe('bisync option mapping', () => {
       destination: entry(3, 9_000),
     });
     await expect(tie).resolves.toBe('keep-both');
-    expect(mapBisyncOptions([{ name: 'conflict-resolve', value: 'path2' }]).config.conflictStrategy).toBe(
+    expect(mapBisyncOptions([{ name: 'conflict-resolve', value: 'path2' }]).config.conflictResolution).toBe(
       'DESTINATION_WINS',
     );
   });
@@ -231,7 +235,7 @@ describe('bisync option mapping', () => {
       { name: 'bogus' },
     ]);
     expect(mapped.config).toMatchObject({
-      comparison: 'SIZE_ONLY',
+      comparisonMode: 'SIZE_ONLY',
       maxDeletePercent: 60,
       force: true,
       dryRun: true,
@@ -241,8 +245,8 @@ describe('bisync option mapping', () => {
     expect(mapped.ignoredOptions).toEqual(['ignore-listing-checksum']);
     expect(mapped.unsupportedOptions).toEqual(['bogus']);
     expect(mapBisyncOptions([{ name: 'check-access' }]).config.accessCheckFiles).toEqual(['RCLONE_TEST']);
-    expect(mapBisyncOptions([{ name: 'checksum' }]).config.comparison).toBe('HASH_ONLY');
-    expect(mapBisyncOptions([{ name: 'ignore-size' }]).config.comparison).toBe('MTIME_ONLY');
+    expect(mapBisyncOptions([{ name: 'checksum' }]).config.comparisonMode).toBe('HASH_ONLY');
+    expect(mapBisyncOptions([{ name: 'ignore-size' }]).config.comparisonMode).toBe('MTIME_ONLY');
   });
 });
 
