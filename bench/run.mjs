@@ -252,7 +252,7 @@ async function main() {
     const unison = results.find((r) => r.name === 'unison');
     const rclone = results.find((r) => r.name === 'rclone');
     const rsync = results.find((r) => r.name === 'rsync');
-    console.log('\ntargets (issue 3, meant at 100 000 files); wall-clock ratio, CPU-time ratio in brackets:');
+    console.log('\ntargets (meant at 100 000 files); wall-clock ratio, CPU-time ratio in brackets:');
     const line = (label, a, b, target) =>
       console.log(`  ${label.padEnd(28)}${ratio(a, b)}× (cpu ${cpuRatio(a, b)}×) ${target}`);
     line('no-change vs Unison:', ours.noChange, unison?.noChange, '(target ≤ 1)');
