@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Entry, LastKnownState } from './model.js';
+import type { Entry, LastKnownState, Side } from './model.js';
 import type { ListingDigest } from './storage.js';
 
 /**
@@ -60,6 +60,28 @@ export interface SideFingerprint extends ListingDigest {
 }
 
 /**
+ * Part of the saved state, as a run that lists part of the trees needs it: each folder's own
+ * record with its direct items' records, each subtree's root with every record below it, and
+ * single paths.
+ */
+export interface StatePart {
+  /** Folders whose own record and whose direct items' records are wanted (`''`: the root's items). */
+  folders: readonly string[];
+  /** Paths whose record and every record below them are wanted. */
+  subtrees: readonly string[];
+  /** Paths whose record alone is wanted. */
+  paths: readonly string[];
+}
+
+/** What `StateStore.loadPart` returns. */
+export interface PartialState {
+  /** The records within the part, on both sides (a path without a record is absent). */
+  state: LastKnownState;
+  /** The whole saved state's size per side: its entries (files and folders), and of those the files. */
+  counts: Record<Side, { entries: number; files: number }>;
+}
+
+/**
  * Where the last-known state lives between runs: files for the CLI, Postgres for the server.
  *
  * `load()` returns null on a first sync. A store that finds its data corrupt or
@@ -85,6 +107,25 @@ export interface StateStore {
    * full `save()` (a file store keeps its journal while it is small next to the trees).
    */
   keepsUpdates?(): Promise<boolean>;
+  /**
+   * Optional: the records within `part` (see `StatePart`) and the saved state's size, without
+   * reading the rest; null where no state is saved (a first sync). The same records `load()`
+   * would give for those paths, the changes recorded with `update()` included. A store that
+   * has it keeps what `update()` records without a `save()` at the end of the run: a run that
+   * loaded part of the state records every change with `update()` and never saves it whole.
+   */
+  loadPart?(part: StatePart): Promise<PartialState | null>;
+  /**
+   * Optional, with `loadPart`: records of one side whose size is one of `sizes`, files only, at
+   * most `perSize` of each size (any of them): where a file that appeared in part of the trees
+   * may have been renamed or moved from.
+   */
+  recordsOfSize?(side: Side, sizes: readonly number[], perSize: number): Promise<Entry[]>;
+  /**
+   * Optional, with `loadPart`: folds what `update()` recorded into the saved state, where
+   * `keepsUpdates()` says it should no longer be kept apart (a file store's journal grown large).
+   */
+  compact?(): Promise<void>;
   loadMetadata(): Promise<SyncMetadata | null>;
   saveMetadata(metadata: SyncMetadata): Promise<void>;
 }
