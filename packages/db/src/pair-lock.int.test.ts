@@ -80,6 +80,40 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
     }
   });
 
+  it('takes the lock and its lease together and gives both back together: racing holders exclude each other, each with a larger epoch, and a released pair keeps no lease', async () => {
+    const locks = Array.from({ length: 4 }, () => createPostgresPairLock({ url: testDb.url }));
+    const leaseOf = (pairId: string) =>
+      withClient(testDb.url, async (client) => {
+        const { rows } = await client.query<{ epoch: string; leaseExpiresAt: Date | null }>(
+          'select lock_epoch as epoch, lease_expires_at as "leaseExpiresAt" from pair_metadata where pair_id = $1',
+          [pairId],
+        );
+        return rows[0] ? { epoch: Number(rows[0].epoch), leaseExpiresAt: rows[0].leaseExpiresAt } : null;
+      });
+    try {
+      const pairId = await newPair();
+      let lastEpoch = 0;
+      for (let round = 0; round < 5; round += 1) {
+        const results = await Promise.all(locks.map((lock) => lock.tryAcquire(pairId)));
+        const held = results.filter((lock): lock is HeldPairLock => lock !== null);
+        expect(held).toHaveLength(1);
+        expect(held[0]!.epoch).toBeGreaterThan(lastEpoch);
+        lastEpoch = held[0]!.epoch;
+        const lease = await leaseOf(pairId);
+        expect(lease?.epoch).toBe(lastEpoch);
+        expect(lease?.leaseExpiresAt).not.toBeNull();
+        // A refused attempt raised nothing: the holder's writes still pass the fence.
+        const store = new PostgresStateStore(handle.db, pairId, { lockEpoch: lastEpoch });
+        await store.load();
+        await store.save(emptyState);
+        await held[0]!.release();
+        expect(await leaseOf(pairId)).toEqual({ epoch: lastEpoch, leaseExpiresAt: null });
+      }
+    } finally {
+      await Promise.all(locks.map((lock) => lock.close()));
+    }
+  });
+
   it('keeps a cleanly released connection for the next pair, named after the pair it holds, and replaces one that died while idle', async () => {
     const lock = createPostgresPairLock({ url: testDb.url });
     const connectionsNamed = (pairId: string) =>
@@ -215,11 +249,26 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
 
   it('gives a pair that does not exist epoch 0, which fences every write', async () => {
     const lock = createPostgresPairLock({ url: testDb.url });
+    const other = createPostgresPairLock({ url: testDb.url });
     try {
-      const held = await lock.tryAcquire(randomUUID());
+      const missing = randomUUID();
+      const held = await lock.tryAcquire(missing);
       expect(held?.epoch).toBe(0);
+      expect(await other.tryAcquire(missing)).toBeNull();
+      const store = new PostgresStateStore(handle.db, missing, { lockEpoch: 0 });
+      await store.load();
+      await expect(store.save(emptyState)).rejects.toBeInstanceOf(PairLockLostError);
       await held!.release();
+      // Not even a pair id: held all the same, epoch 0, and given back.
+      const odd = await lock.tryAcquire('not-a-pair');
+      expect(odd?.epoch).toBe(0);
+      expect(await other.tryAcquire('not-a-pair')).toBeNull();
+      await odd!.release();
+      const again = await other.tryAcquire('not-a-pair');
+      expect(again?.epoch).toBe(0);
+      await again!.release();
     } finally {
+      await other.close();
       await lock.close();
     }
   });

@@ -47,7 +47,8 @@ export const DEFAULT_PAIR_LEASE_MS = 30_000;
  * aborted at once, and the lease, which only the holder renews (every third of its
  * length), keeps everyone else out until the old run has had the time to notice and stop.
  * A holder that cannot renew stops by itself before its lease ends. Every acquisition
- * raises the pair's epoch; writes fenced with an older epoch are refused.
+ * raises the pair's epoch; writes fenced with an older epoch are refused. Taking the lock
+ * with its lease is one statement, and so is giving both back.
  */
 export function createPostgresPairLock(options: {
   url: string;
@@ -87,7 +88,6 @@ export function createPostgresPairLock(options: {
     client.off('end', drop);
     return client;
   };
-  const lockKey = (pairId: string) => `syncengine:pair:${pairId}`;
   const connect = async () => {
     const client = new pg.Client({
       connectionString: options.url,
@@ -104,48 +104,34 @@ export function createPostgresPairLock(options: {
 
   return {
     async tryAcquire(pairId) {
-      // A connection is named after the pair it holds (operators and tests find it by name).
-      const tryLock = (candidate: pg.Client) =>
-        candidate.query<{ isLocked: boolean }>(
-          `select locked as "isLocked", case when locked then set_config('application_name', $2, false) end
-           from (select pg_try_advisory_lock(hashtextextended($1, 0)) as locked) as attempt`,
-          [lockKey(pairId), `syncengine pair lock ${pairId}`],
-        );
+      const attempt = (candidate: pg.Client) => tryLockAndLease(candidate, pairId, leaseMs);
       const reused = takeIdle();
       let client = reused ?? (await connect());
-      let locked: Awaited<ReturnType<typeof tryLock>>;
+      let taken: Awaited<ReturnType<typeof attempt>>;
       try {
-        locked = await tryLock(client);
+        taken = await attempt(client);
       } catch (error) {
         await client.end().catch(() => {});
         // A kept connection may have gone away while idle: once more on a new one.
         if (!reused) throw error;
         client = await connect();
         try {
-          locked = await tryLock(client);
+          taken = await attempt(client);
         } catch (retryError) {
           await client.end().catch(() => {});
           throw retryError;
         }
       }
-      let epoch: number;
-      try {
-        const { rows } = locked;
-        if (!rows[0]?.isLocked) {
-          keepIdle(client);
-          return null;
-        }
-        const taken = await takeLease(client, pairId, leaseMs);
-        if (taken === null) {
-          // A previous holder lost its connection and may still be writing until its lease ends.
-          await client.end().catch(() => {});
-          return null;
-        }
-        epoch = taken;
-      } catch (error) {
-        await client.end().catch(() => {});
-        throw error;
+      if (taken === 'busy') {
+        keepIdle(client);
+        return null;
       }
+      if (taken === 'leased') {
+        // A previous holder lost its connection and may still be writing until its lease ends.
+        await client.end().catch(() => {});
+        return null;
+      }
+      const epoch = taken;
 
       const controller = new AbortController();
       let isReleased = false;
@@ -176,7 +162,7 @@ export function createPostgresPairLock(options: {
             .query(
               `update pair_metadata set lease_expires_at = now() + $3 * interval '1 millisecond'
              where pair_id = $1 and lock_epoch = $2`,
-              [pairId, epoch, leaseMs],
+              [asPairUuid(pairId), epoch, leaseMs],
             )
             .then((result) => {
               if (result.rowCount === 0 && epoch > 0) lose('another run has taken the pair');
@@ -200,13 +186,18 @@ export function createPostgresPairLock(options: {
         let isClean = false;
         try {
           if (!wasLost) {
-            await client.query(
-              'update pair_metadata set lease_expires_at = null where pair_id = $1 and lock_epoch = $2',
-              [pairId, epoch],
-            );
+            // The lease is cleared before the lock goes, in one statement: a next holder that
+            // takes the lock at once waits for this statement to commit, then finds no lease.
             const { rows } = await client.query<{ isUnlocked: boolean }>(
-              `select pg_advisory_unlock(hashtextextended($1, 0)) as "isUnlocked", set_config('application_name', $2, false)`,
-              [lockKey(pairId), IDLE_NAME],
+              `with cleared as (
+                 update pair_metadata set lease_expires_at = null
+                 where pair_id = $1 and lock_epoch = $2
+                 returning 1
+               )
+               select pg_advisory_unlock(hashtextextended($3, 0)) as "isUnlocked",
+                 set_config('application_name', $4, false)
+               from (select count(*) from cleared) as done`,
+              [asPairUuid(pairId), epoch, lockKey(pairId), IDLE_NAME],
             );
             isClean = rows[0]?.isUnlocked === true && !controller.signal.aborted;
           }
@@ -224,7 +215,7 @@ export function createPostgresPairLock(options: {
             await fresh
               .query(
                 'update pair_metadata set lease_expires_at = null where pair_id = $1 and lock_epoch = $2',
-                [pairId, epoch],
+                [asPairUuid(pairId), epoch],
               )
               .catch(() => {});
             await fresh.end().catch(() => {});
@@ -244,27 +235,62 @@ export function createPostgresPairLock(options: {
   };
 }
 
+const lockKey = (pairId: string) => `syncengine:pair:${pairId}`;
+
+/** A pair id as the `uuid` columns take it; null for one that cannot be a pair's (no such pair). */
+const asPairUuid = (pairId: string): string | null =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(pairId) ? pairId : null;
+
 /**
- * Raises the pair's epoch and starts a lease, unless a lease of an earlier holder is still
- * running (null). A pair without a row (deleted meanwhile) gets epoch 0, which fences
- * every write: there is nothing left to write to.
+ * Tries the pair's advisory lock and, when it is taken, raises the pair's epoch and starts
+ * a lease, in one statement (one round trip): the epoch, `busy` when someone else holds the
+ * lock, `leased` when a lease of an earlier holder is still running (the lock is then taken,
+ * and goes with the connection). A pair without a row (deleted meanwhile, or an id that
+ * cannot be a pair's) gets epoch 0, which fences every write: there is nothing left to
+ * write to. The connection is named after the pair it holds (operators and tests find it
+ * by name).
  */
-async function takeLease(client: pg.Client, pairId: string, leaseMs: number): Promise<number | null> {
+async function tryLockAndLease(
+  client: pg.Client,
+  pairId: string,
+  leaseMs: number,
+): Promise<number | 'busy' | 'leased'> {
+  const pairUuid = asPairUuid(pairId);
+  const holderName = `syncengine pair lock ${pairId}`;
   try {
-    const { rows } = await client.query<{ epoch: string }>(
-      `insert into pair_metadata (pair_id, lock_epoch, lease_expires_at)
-       values ($1, 1, now() + $2 * interval '1 millisecond')
-       on conflict (pair_id) do update
-         set lock_epoch = pair_metadata.lock_epoch + 1, lease_expires_at = excluded.lease_expires_at
-         where pair_metadata.lease_expires_at is null or pair_metadata.lease_expires_at <= now()
-       returning lock_epoch as epoch`,
-      [pairId, leaseMs],
+    // `attempt` runs once (a CTE calling a volatile function is never inlined), before the
+    // lease, which is only started where the lock was taken.
+    const { rows } = await client.query<{ isLocked: boolean; epoch: string | null; isPair: boolean }>(
+      `with attempt as (
+         select pg_try_advisory_lock(hashtextextended($1, 0)) as locked
+       ),
+       lease as (
+         insert into pair_metadata (pair_id, lock_epoch, lease_expires_at)
+         select pairs.id, 1, now() + $4 * interval '1 millisecond'
+         from attempt, pairs
+         where attempt.locked and pairs.id = $3
+         on conflict (pair_id) do update
+           set lock_epoch = pair_metadata.lock_epoch + 1, lease_expires_at = excluded.lease_expires_at
+           where pair_metadata.lease_expires_at is null or pair_metadata.lease_expires_at <= now()
+         returning lock_epoch
+       )
+       select attempt.locked as "isLocked",
+         case when attempt.locked then set_config('application_name', $2, false) end,
+         (select lock_epoch from lease) as epoch,
+         attempt.locked and exists (select 1 from pairs where id = $3) as "isPair"
+       from attempt`,
+      [lockKey(pairId), holderName, pairUuid, leaseMs],
     );
-    return rows[0] ? Number(rows[0].epoch) : null;
+    const row = rows[0];
+    if (!row?.isLocked) return 'busy';
+    if (row.epoch !== null) return Number(row.epoch);
+    return row.isPair ? 'leased' : 0;
   } catch (error) {
-    // 23503: the pair does not exist (any more); 22P02: not even a valid pair id.
-    const code = (error as { code?: string }).code;
-    if (code === '23503' || code === '22P02') return 0;
-    throw error;
+    // 23503: the pair was deleted after this statement began. The lease was only tried with
+    // the lock taken, and a session's advisory lock outlives the failed statement (its new
+    // name does not).
+    if ((error as { code?: string }).code !== '23503') throw error;
+    await client.query(`select set_config('application_name', $1, false)`, [holderName]);
+    return 0;
   }
 }
