@@ -1,12 +1,31 @@
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors.js';
-import type { Entry, LastKnownState } from '../model.js';
-import type { SyncMetadata } from '../state-store.js';
+import type { Entry, LastKnownState, Side } from '../model.js';
+import type { StateChange, StatePart, SyncMetadata } from '../state-store.js';
 import { FileStateStore } from './file-state-store.js';
+import { partMatcher } from './tree-index.js';
+
+/** The files a save leaves: both trees and their indexes. */
+const TREE_FILES = [
+  'destination_tree.index.json',
+  'destination_tree.json',
+  'source_tree.index.json',
+  'source_tree.json',
+];
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({
   path,
@@ -64,7 +83,7 @@ describe('FileStateStore', () => {
     const state = stateOf('a.txt', 'dir/ünï 😀.txt', '__proto__', 'constructor');
     state.source.set('dir', { path: 'dir', size: 0, mtime: 5, isDir: true, id: '7' });
     await new FileStateStore(dir).save(state);
-    expect((await readdir(dir)).sort()).toEqual(['destination_tree.json', 'source_tree.json']);
+    expect((await readdir(dir)).sort()).toEqual(TREE_FILES);
     const onDisk = JSON.parse(await readFile(join(dir, 'source_tree.json'), 'utf8'));
     expect(onDisk['a.txt']).toEqual({
       hash: 'h-a.txt',
@@ -222,7 +241,7 @@ describe('FileStateStore', () => {
     }
 
     await store.save(loaded!);
-    expect((await readdir(dir)).sort()).toEqual(['destination_tree.json', 'source_tree.json']);
+    expect((await readdir(dir)).sort()).toEqual(TREE_FILES);
     expect(await new FileStateStore(dir).load()).toEqual(loaded);
   });
 
@@ -331,6 +350,246 @@ describe('FileStateStore', () => {
     expect(loaded!.source.size).toBe(100_001);
     expect(loaded!.destination.get('folder-5/sub-5/file-12345.dat')).toEqual(
       state.destination.get('folder-5/sub-5/file-12345.dat'),
+    );
+  });
+});
+
+describe('FileStateStore.loadPart', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'syncengine-state-part-')), '.sync_state');
+  });
+
+  afterEach(async () => {
+    await rm(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  const SIDES = ['source', 'destination'] as const;
+
+  /** What `loadPart(part)` must give: `load()`'s records within the part, and its sizes. */
+  async function expected(part: StatePart) {
+    const whole = await new FileStateStore(dir).load();
+    if (!whole) return null;
+    const inPart = partMatcher(part);
+    const restrict = (side: Side) => new Map([...whole[side]].filter(([path]) => inPart(path)));
+    const countsOf = (side: Side) => ({
+      entries: whole[side].size,
+      files: [...whole[side].values()].filter((entry) => !entry.isDir).length,
+    });
+    return {
+      state: { source: restrict('source'), destination: restrict('destination') },
+      counts: { source: countsOf('source'), destination: countsOf('destination') },
+    };
+  }
+
+  /** `loadPart`'s answer with each side's records in path order (order is not part of the contract). */
+  const sorted = (found: Awaited<ReturnType<typeof expected>>) =>
+    found && {
+      counts: found.counts,
+      state: Object.fromEntries(SIDES.map((side) => [side, [...found.state[side]].sort()])),
+    };
+
+  const segment = fc.constantFrom('a', 'b', 'c', 'ü', '__proto__', 'x"y', 'a b');
+  const pathArb = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
+  const entryArb = (path: string) =>
+    fc
+      .record({ size: fc.nat({ max: 5 }), isDir: fc.boolean(), id: fc.constantFrom(undefined, 'i', 'j\n') })
+      .map(
+        ({ size, isDir, id }): Entry =>
+          isDir
+            ? { path, size: 0, mtime: 7, isDir: true, ...(id ? { id } : {}) }
+            : file(path, { size, ...(id ? { id } : {}) }),
+      );
+  const treeArb = fc
+    .uniqueArray(pathArb, { maxLength: 40 })
+    .chain((paths) => fc.tuple(...paths.map(entryArb)))
+    .map((entries) => new Map(entries.map((entry) => [entry.path, entry])));
+  const changeArb = pathArb.chain((path) =>
+    fc
+      .tuple(fc.option(entryArb(path), { nil: null }), fc.option(entryArb(path), { nil: null }))
+      .map(([source, destination]): StateChange => ({ path, source, destination })),
+  );
+  const folderArb = fc.oneof(fc.constant(''), pathArb);
+  const partArb = fc.record({
+    folders: fc.array(folderArb, { maxLength: 3 }),
+    subtrees: fc.array(folderArb, { maxLength: 2 }),
+    paths: fc.array(pathArb, { maxLength: 3 }),
+  });
+
+  it('gives the records load() gives within the part, and the whole sizes, with the journal replayed', {
+    timeout: 120_000,
+  }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.record({ source: treeArb, destination: treeArb }), { nil: null }),
+        fc.array(fc.array(changeArb, { minLength: 1, maxLength: 4 }), { maxLength: 3 }),
+        fc.array(partArb, { minLength: 1, maxLength: 3 }),
+        async (saved, batches, parts) => {
+          await rm(dir, { recursive: true, force: true });
+          const store = new FileStateStore(dir, { fsync: false });
+          if (saved) await store.save(saved);
+          for (const batch of batches) await store.update(batch);
+          for (const part of parts) {
+            // A store that already read the journal, and a fresh one.
+            for (const reader of [store, new FileStateStore(dir, { fsync: false })]) {
+              expect(sorted(await reader.loadPart(part))).toEqual(sorted(await expected(part)));
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads only the lines of the part', async () => {
+    const state: LastKnownState = { source: new Map(), destination: new Map() };
+    for (let folder = 0; folder < 50; folder++) {
+      for (const side of SIDES)
+        state[side].set(`d${folder}`, { path: `d${folder}`, size: 0, mtime: 1, isDir: true });
+      for (let item = 0; item < 20; item++) {
+        const path = `d${folder}/f${item}`;
+        for (const side of SIDES) state[side].set(path, file(path));
+      }
+    }
+    const store = new FileStateStore(dir, { fsync: false });
+    await store.save(state);
+    // A damaged line outside the part is never read: load() fails, loadPart() does not.
+    const treeFile = join(dir, 'source_tree.json');
+    const text = await readFile(treeFile, 'utf8');
+    await writeFile(treeFile, text.replace('"d40/f3":{"size":10', '"d40/f3":{"size":1X'));
+    await store.update([{ path: 'd7/new', source: file('d7/new'), destination: null }]);
+    // The tree was edited by hand since the index was written: the index is stale, and the part is read whole.
+    expect(
+      isSyncError(
+        await errorOf(store.loadPart({ folders: ['d7'], subtrees: [], paths: [] })),
+        'STATE_CORRUPT',
+      ),
+    ).toBe(true);
+    await store.save(state);
+    const indexFile = join(dir, 'source_tree.index.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8'));
+    const treeStats = await stat(treeFile, { bigint: true });
+    await writeFile(treeFile, text.replace('"d40/f3":{"size":10', '"d40/f3":{"size":1X'));
+    // …unless the index is made to look current again: then only the part's lines are read.
+    const edited = await stat(treeFile, { bigint: true });
+    expect(edited.size).toBe(treeStats.size);
+    await writeFile(indexFile, JSON.stringify({ ...index, tree_mtime_ns: edited.mtimeNs.toString() }));
+    await store.update([{ path: 'd7/new', source: file('d7/new'), destination: null }]);
+    const found = await store.loadPart({ folders: ['d7'], subtrees: ['d8'], paths: ['d9', 'd10/f1'] });
+    expect([...found!.state.source.keys()].sort()).toEqual(
+      [
+        'd7',
+        ...Array.from({ length: 20 }, (_, item) => `d7/f${item}`),
+        'd7/new',
+        'd8',
+        ...Array.from({ length: 20 }, (_, item) => `d8/f${item}`),
+        'd9',
+        'd10/f1',
+      ].sort(),
+    );
+    expect([...found!.state.destination.keys()]).not.toContain('d7/new');
+    expect(found!.counts).toEqual({
+      source: { entries: 1051, files: 1001 },
+      destination: { entries: 1050, files: 1000 },
+    });
+  });
+
+  it('reads the whole trees where an index is missing, stale or damaged, never a wrong record', async () => {
+    const part: StatePart = { folders: ['a'], subtrees: ['b'], paths: ['c/x'] };
+    const first = stateOf('a/1', 'a/2', 'b/1', 'b/c/1', 'c/x', 'c/y');
+    const second = stateOf('a/22', 'b/c/11', 'b/c/12', 'c/x', 'c/yy', 'a/3');
+    const store = new FileStateStore(dir, { fsync: false });
+    await store.save(first);
+    const stale = join(dir, '..', 'stale.index.json');
+    await copyFile(join(dir, 'source_tree.index.json'), stale);
+    await store.save(second);
+    const want = sorted(await expected(part));
+    expect(want!.state.source!.map(([path]) => path)).toEqual(['a/22', 'a/3', 'b/c/11', 'b/c/12', 'c/x']);
+    expect(sorted(await store.loadPart(part))).toEqual(want);
+
+    // The first tree's index left beside the second tree (a crash between the writes).
+    await copyFile(stale, join(dir, 'source_tree.index.json'));
+    expect(await store.keepsUpdates()).toBe(false);
+    expect(sorted(await store.loadPart(part))).toEqual(want);
+    // …even where it names the second tree's size and time: its lines are not where it says.
+    const { size, mtimeNs } = await stat(join(dir, 'source_tree.json'), { bigint: true });
+    const index = JSON.parse(await readFile(stale, 'utf8'));
+    await writeFile(
+      join(dir, 'source_tree.index.json'),
+      JSON.stringify({ ...index, tree_bytes: Number(size), tree_mtime_ns: mtimeNs.toString() }),
+    );
+    expect(sorted(await store.loadPart(part))).toEqual(want);
+    // Damaged, or missing.
+    await writeFile(join(dir, 'source_tree.index.json'), '{"version":1,"tree_');
+    expect(sorted(await store.loadPart(part))).toEqual(want);
+    await rm(join(dir, 'source_tree.index.json'));
+    expect(sorted(await store.loadPart(part))).toEqual(want);
+    // A state without indexes (saved by an earlier version) is compacted by the next run that records.
+    await store.update([{ path: 'd', source: file('d'), destination: file('d') }]);
+    expect(await store.keepsUpdates()).toBe(false);
+    await store.compact();
+    expect((await readdir(dir)).sort()).toEqual(TREE_FILES);
+    expect(await store.keepsUpdates()).toBe(false);
+    await store.update([{ path: 'e', source: file('e'), destination: file('e') }]);
+    expect(sorted(await store.loadPart(part))).toEqual(sorted(await expected(part)));
+  });
+
+  it('ignores a torn last journal line as load() does', async () => {
+    const store = new FileStateStore(dir, { fsync: false });
+    await store.save(stateOf('a/1', 'a/2'));
+    await store.update([{ path: 'a/3', source: file('a/3'), destination: null }]);
+    await appendFile(join(dir, 'journal.jsonl'), '{"p":"a/4","s":{"size":1,"mt');
+    const found = await new FileStateStore(dir).loadPart({ folders: ['a'], subtrees: [], paths: [] });
+    expect([...found!.state.source.keys()].sort()).toEqual(['a/1', 'a/2', 'a/3']);
+    expect(found!.counts).toEqual({
+      source: { entries: 3, files: 3 },
+      destination: { entries: 2, files: 2 },
+    });
+  });
+
+  it('returns null where nothing is saved, and reads an interrupted first sync from the journal', async () => {
+    const part: StatePart = { folders: [''], subtrees: [], paths: [] };
+    expect(await new FileStateStore(dir).loadPart(part)).toBeNull();
+    await new FileStateStore(dir).update([{ path: 'x', source: file('x'), destination: null }]);
+    const found = await new FileStateStore(dir).loadPart(part);
+    expect([...found!.state.source.keys()]).toEqual(['x']);
+    expect(found!.counts).toEqual({
+      source: { entries: 1, files: 1 },
+      destination: { entries: 0, files: 0 },
+    });
+  });
+
+  it('finds records by size in the order load() gives them, the journal included', {
+    timeout: 120_000,
+  }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.record({ source: treeArb, destination: treeArb }), { nil: null }),
+        fc.array(fc.array(changeArb, { minLength: 1, maxLength: 4 }), { maxLength: 3 }),
+        fc.uniqueArray(fc.nat({ max: 6 }), { maxLength: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (saved, batches, sizes, perSize) => {
+          await rm(dir, { recursive: true, force: true });
+          const store = new FileStateStore(dir, { fsync: false });
+          if (saved) await store.save(saved);
+          for (const batch of batches) await store.update(batch);
+          const whole = await store.load();
+          for (const side of SIDES) {
+            const taken = new Map<number, number>();
+            const want: Entry[] = [];
+            for (const entry of whole?.[side].values() ?? []) {
+              if (entry.isDir || !sizes.includes(entry.size)) continue;
+              const count = taken.get(entry.size) ?? 0;
+              if (count >= perSize) continue;
+              taken.set(entry.size, count + 1);
+              want.push(entry);
+            }
+            expect(await store.recordsOfSize(side, sizes, perSize)).toEqual(want);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

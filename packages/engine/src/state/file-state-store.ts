@@ -1,13 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
 import { isSyncError, SyncError } from '../errors.js';
-import type { LastKnownState } from '../model.js';
-import { tempNameFor } from '../paths.js';
+import type { Entry, LastKnownState, Side, Tree } from '../model.js';
+import { parentPath, tempNameFor } from '../paths.js';
 import {
   isTreeFingerprint,
+  type PartialState,
   type PendingConflictRecord,
   STATE_FORMAT_VERSION,
   type StateChange,
+  type StatePart,
   type StateStore,
   type SyncMetadata,
   type TreeFingerprint,
@@ -23,11 +25,30 @@ import {
   stateCorrupt,
   toRecord,
 } from './tree-file.js';
+import {
+  adjustCounts,
+  type LineRange,
+  parseTreeIndex,
+  partMatcher,
+  rangesFor,
+  type TreeCounts,
+  type TreeIndex,
+  TreeIndexBuilder,
+} from './tree-index.js';
 
 export const SOURCE_TREE_FILE = 'source_tree.json';
 export const DESTINATION_TREE_FILE = 'destination_tree.json';
 export const METADATA_FILE = 'sync_metadata.json';
 export const JOURNAL_FILE = 'journal.jsonl';
+export const SOURCE_INDEX_FILE = 'source_tree.index.json';
+export const DESTINATION_INDEX_FILE = 'destination_tree.index.json';
+
+const SIDES = ['source', 'destination'] as const;
+const TREE_FILES: Record<Side, string> = { source: SOURCE_TREE_FILE, destination: DESTINATION_TREE_FILE };
+const INDEX_FILES: Record<Side, string> = { source: SOURCE_INDEX_FILE, destination: DESTINATION_INDEX_FILE };
+
+/** Ranges of a tree file this close together are read at once. */
+const READ_GAP = 64 * 1024;
 
 export interface FileStateStoreOptions {
   /**
@@ -79,18 +100,28 @@ async function readOptional(file: string): Promise<string | undefined> {
  * <dir>/destination_tree.json   same, for the destination
  * <dir>/sync_metadata.json      pair identity, format version, last run, pending conflicts
  * <dir>/journal.jsonl           per-action changes since the last save (one JSON line each)
+ * <dir>/source_tree.index.json  where each folder's records lie in source_tree.json (byte ranges)
+ * <dir>/destination_tree.index.json
  * ```
  *
  * Every file is replaced atomically (temporary name, fsync, rename). `update()` appends to
  * the journal and fsyncs once per batch; `load()` replays it over the trees; `save()`
  * rewrites the trees and drops the journal. A torn last journal line (a crash in the
  * middle of an append) is ignored; any other damage is `STATE_CORRUPT`.
+ *
+ * `loadPart()` reads only the lines of the records it is asked for, where the index says they
+ * are. `save()` removes the indexes before it replaces the trees and writes them after, and
+ * each index names the size and modification time of its tree: an index that is missing or
+ * does not match its tree (or a line that is not where it says) costs a read of the whole
+ * trees, never a wrong record.
  */
 export class FileStateStore implements StateStore {
   readonly dir: string;
   private readonly options: FileStateStoreOptions;
   /** Whether the journal's tail has been checked for a torn line since this store opened it. */
   private journalChecked = false;
+  /** The journal as last parsed, by its file's identity, size and time. */
+  private journalCache: { key: string; changes: StateChange[] } | undefined;
 
   constructor(dir: string, options: FileStateStoreOptions = {}) {
     this.dir = nodePath.resolve(dir);
@@ -162,18 +193,238 @@ export class FileStateStore implements StateStore {
         pendingConflicts: [],
       });
     }
-    await this.writeAtomic(SOURCE_TREE_FILE, serializeTree(state.source));
-    await this.writeAtomic(DESTINATION_TREE_FILE, serializeTree(state.destination));
+    // No index outlives the tree it describes: each is removed (durably) before its tree is
+    // replaced, and written once the tree is in place.
+    let removed = false;
+    for (const side of SIDES) removed = (await this.removeIfPresent(INDEX_FILES[side])) || removed;
+    if (removed) await this.syncDir();
+    const indexes: Record<Side, TreeIndexBuilder> = {
+      source: new TreeIndexBuilder(),
+      destination: new TreeIndexBuilder(),
+    };
+    for (const side of SIDES) {
+      await this.writeAtomic(TREE_FILES[side], serializeTree(state[side], indexes[side]));
+    }
     await fsp.rm(this.file(JOURNAL_FILE), { force: true });
     this.journalChecked = true;
+    this.journalCache = undefined;
+    for (const side of SIDES) {
+      const stats = await fsp.stat(this.file(TREE_FILES[side]), { bigint: true });
+      await this.writeAtomic(INDEX_FILES[side], indexes[side].text(Number(stats.size), stats.mtimeNs));
+    }
     await this.syncDir();
+  }
+
+  /** Removes a file of the store; true when it was there. */
+  private async removeIfPresent(name: string): Promise<boolean> {
+    try {
+      await fsp.unlink(this.file(name));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The records within `part` (the journal's changes included) and both sides' counts, read
+   * through the indexes; where an index cannot be trusted, from the whole trees.
+   */
+  async loadPart(part: StatePart): Promise<PartialState | null> {
+    await this.metadataOrNullIfCorrupt();
+    const journal = await this.journalChanges();
+    const changes = journal ?? [];
+    const journalPaths = new Set(changes.map((change) => change.path));
+    const [source, destination] = await Promise.all(
+      SIDES.map((side) => this.readTreePart(side, part, journalPaths)),
+    );
+    const read = { source: source!, destination: destination! };
+    const isMissing = SIDES.map((side) => read[side] === 'missing');
+    if (isMissing[0] && isMissing[1] && journal === undefined) return null;
+    if (isMissing[0] !== isMissing[1]) {
+      throw stateCorrupt(
+        this.file(isMissing[0] ? SOURCE_TREE_FILE : DESTINATION_TREE_FILE),
+        'the file is missing while its counterpart exists',
+      );
+    }
+    if (SIDES.some((side) => read[side] === 'stale')) return this.partOfWhole(part);
+    const inPart = partMatcher(part);
+    const state: LastKnownState = { source: new Map(), destination: new Map() };
+    const counts = {} as Record<Side, TreeCounts>;
+    for (const side of SIDES) {
+      const found = read[side];
+      const records = typeof found === 'object' ? found.records : new Map<string, Entry>();
+      counts[side] = typeof found === 'object' ? { ...found.counts } : { entries: 0, files: 0 };
+      const tree = state[side];
+      for (const [path, entry] of records) if (inPart(path)) tree.set(path, entry);
+      const last = new Map<string, Entry | null>();
+      for (const change of changes) {
+        const entry = change[side];
+        last.set(change.path, entry);
+        if (!inPart(change.path)) continue;
+        if (entry) tree.set(change.path, { ...entry, path: change.path });
+        else tree.delete(change.path);
+      }
+      for (const [path, after] of last) adjustCounts(counts[side], records.get(path), after ?? undefined);
+    }
+    return { state, counts };
+  }
+
+  /** `loadPart` through `load()`: where an index is missing or does not match its tree. */
+  private async partOfWhole(part: StatePart): Promise<PartialState | null> {
+    const whole = await this.load();
+    if (!whole) return null;
+    const inPart = partMatcher(part);
+    const state: LastKnownState = { source: new Map(), destination: new Map() };
+    const counts = {} as Record<Side, TreeCounts>;
+    for (const side of SIDES) {
+      counts[side] = { entries: whole[side].size, files: 0 };
+      for (const [path, entry] of whole[side]) {
+        if (!entry.isDir) counts[side].files++;
+        if (inPart(path)) state[side].set(path, entry);
+      }
+    }
+    return { state, counts };
+  }
+
+  /**
+   * One side's tree records within `part` and of `extra` paths (with others of their folders),
+   * and the tree's counts, read where its index says they are; `missing` without a tree file,
+   * `stale` where the index cannot be trusted.
+   */
+  private async readTreePart(
+    side: Side,
+    part: StatePart,
+    extra: Iterable<string>,
+  ): Promise<{ records: Map<string, Entry>; counts: TreeCounts } | 'missing' | 'stale'> {
+    const treeFile = this.file(TREE_FILES[side]);
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(treeFile, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw error;
+    }
+    try {
+      const index = await this.readIndex(side);
+      if (!index) return 'stale';
+      // The tree as opened is the one the index describes, whatever is renamed over it since.
+      const stats = await handle.stat({ bigint: true });
+      if (Number(stats.size) !== index.treeBytes || stats.mtimeNs.toString() !== index.treeMtimeNs)
+        return 'stale';
+      const records = await readLines(handle, rangesFor(index, part, extra), index.treeBytes, treeFile);
+      if (!records) return 'stale';
+      return { records, counts: { entries: index.entries, files: index.files } };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async readIndex(side: Side): Promise<TreeIndex | null> {
+    const text = await readOptional(this.file(INDEX_FILES[side]));
+    return text === undefined ? null : parseTreeIndex(text);
+  }
+
+  /** True when both indexes describe the trees as they are. */
+  private async hasCurrentIndexes(): Promise<boolean> {
+    for (const side of SIDES) {
+      const index = await this.readIndex(side);
+      if (!index) return false;
+      const stats = await fsp.stat(this.file(TREE_FILES[side]), { bigint: true });
+      if (Number(stats.size) !== index.treeBytes || stats.mtimeNs.toString() !== index.treeMtimeNs)
+        return false;
+    }
+    return true;
+  }
+
+  /**
+   * Files of one side recorded with one of `sizes`, at most `perSize` of each: the first in the
+   * order `load()` gives the records (the tree's, then what the journal added). Reads the tree
+   * file line by line, parsing only the lines of those sizes.
+   */
+  async recordsOfSize(side: Side, sizes: readonly number[], perSize: number): Promise<Entry[]> {
+    const wanted = new Set(sizes);
+    if (wanted.size === 0 || perSize <= 0) return [];
+    const treeFile = this.file(TREE_FILES[side]);
+    const [text, journal] = await Promise.all([readOptional(treeFile), this.journalChanges()]);
+    const changes = journal ?? [];
+    const journalPaths = new Set(changes.map((change) => change.path));
+    // The tree's records in order: an entry, or the path of one the journal changes (its
+    // place, where the journal never removed it).
+    const order: (Entry | string)[] = [];
+    const seeded = new Set<string>();
+    if (text !== undefined) {
+      forEachTreeLine(text, treeFile, (path, size, entryOf) => {
+        if (journalPaths.has(path)) {
+          order.push(path);
+          seeded.add(path);
+        } else if (size === undefined || wanted.has(size)) {
+          const entry = entryOf();
+          if (!entry.isDir && wanted.has(entry.size)) order.push(entry);
+        }
+      });
+    }
+    // The journal replayed as `load()` replays it: a path set again keeps its place, one
+    // removed and set again (or new) goes last.
+    const replayed = new Map<string, Entry | null>();
+    for (const path of seeded) replayed.set(path, null);
+    const removed = new Set<string>();
+    for (const change of changes) {
+      const entry = change[side];
+      if (entry) replayed.set(change.path, entry);
+      else {
+        replayed.delete(change.path);
+        removed.add(change.path);
+      }
+    }
+    const found: Entry[] = [];
+    const taken = new Map<number, number>();
+    const consider = (entry: Entry | null | undefined, path: string) => {
+      if (!entry || entry.isDir || !wanted.has(entry.size)) return;
+      const count = taken.get(entry.size) ?? 0;
+      if (count >= perSize) return;
+      taken.set(entry.size, count + 1);
+      found.push({ ...entry, path });
+    };
+    for (const item of order) {
+      if (typeof item !== 'string') consider(item, item.path);
+      else if (!removed.has(item)) consider(replayed.get(item), item);
+    }
+    for (const [path, entry] of replayed) if (removed.has(path) || !seeded.has(path)) consider(entry, path);
+    return found;
+  }
+
+  /** Folds the journal into the trees (and their indexes). */
+  async compact(): Promise<void> {
+    const state = await this.load();
+    if (state) await this.save(state);
+  }
+
+  /** The journal's changes (cached while the file stays as it is); undefined without a journal. */
+  private async journalChanges(): Promise<StateChange[] | undefined> {
+    const file = this.file(JOURNAL_FILE);
+    let stats: import('node:fs').BigIntStats;
+    try {
+      stats = await fsp.stat(file, { bigint: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const key = `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+    if (this.journalCache?.key === key) return this.journalCache.changes;
+    const text = await readOptional(file);
+    if (text === undefined) return undefined;
+    const changes = this.parseJournal(text);
+    this.journalCache = { key, changes };
+    return changes;
   }
 
   /**
    * The journal stays while it is at most a tenth the size of the tree files: a run that
    * changed a few files then costs an append, not a rewrite of two large files, and the
    * next loads replay a short journal (a tenth costs them about a tenth more time). A
-   * larger journal is compacted by the next save.
+   * larger journal is compacted by the next save. So are trees without a current index
+   * (saved by an earlier version), which `loadPart()` would read whole.
    */
   async keepsUpdates(): Promise<boolean> {
     const sizeOf = (name: string) => fsp.stat(this.file(name)).then((stats) => stats.size);
@@ -181,7 +432,7 @@ export class FileStateStore implements StateStore {
       const [source, destination, journal] = await Promise.all(
         [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map(sizeOf),
       );
-      return journal! <= Math.min(source!, destination!) / 10;
+      return journal! <= Math.min(source!, destination!) / 10 && (await this.hasCurrentIndexes());
     } catch {
       // No trees (or no journal) yet: the save writes them.
       return false;
@@ -353,5 +604,112 @@ export class FileStateStore implements StateStore {
     } catch {
       // Best effort.
     }
+  }
+}
+
+/**
+ * The records on the lines of `ranges` (each line a direct item of its range's folder), and
+ * others of their blocks; null when a line is not where the index says (not between line
+ * breaks, not a record, not in that folder): the index is stale.
+ */
+async function readLines(
+  handle: fsp.FileHandle,
+  ranges: LineRange[],
+  treeBytes: number,
+  file: string,
+): Promise<Map<string, Entry> | null> {
+  const out = new Map<string, Entry>();
+  ranges.sort((a, b) => a.start - b.start || a.end - b.end);
+  let first = 0;
+  while (first < ranges.length) {
+    // One read for ranges close together; a byte more each side, to see the line breaks.
+    let last = first + 1;
+    let end = ranges[first]!.end;
+    while (last < ranges.length && ranges[last]!.start <= end + READ_GAP) {
+      end = Math.max(end, ranges[last]!.end);
+      last++;
+    }
+    const blockStart = ranges[first]!.start - 1;
+    const blockEnd = end + 1;
+    if (blockStart < 0 || blockEnd > treeBytes) return null;
+    const buffer = Buffer.allocUnsafe(blockEnd - blockStart);
+    for (let done = 0; done < buffer.length; ) {
+      const { bytesRead } = await handle.read(buffer, done, buffer.length - done, blockStart + done);
+      if (bytesRead === 0) return null;
+      done += bytesRead;
+    }
+    let previous: LineRange | undefined;
+    for (let at = first; at < last; at++) {
+      const range = ranges[at]!;
+      if (previous && previous.start === range.start && previous.end === range.end) {
+        if (previous.folder !== range.folder) return null;
+        continue;
+      }
+      previous = range;
+      const from = range.start - blockStart;
+      const to = range.end - blockStart;
+      const after = buffer[to];
+      if (to <= from || buffer[from - 1] !== 0x0a || (after !== 0x2c && after !== 0x0a)) return null;
+      let lines: Tree;
+      try {
+        lines = parseTree(`{\n${buffer.toString('utf8', from, to)}\n}\n`, file);
+      } catch {
+        return null;
+      }
+      for (const [path, entry] of lines) {
+        if (parentPath(path) !== range.folder) return null;
+        out.set(path, entry);
+      }
+    }
+    first = last;
+  }
+  return out;
+}
+
+/**
+ * Calls `visit` for each record of a tree file in order, with its path, its size where the
+ * line tells it without parsing, and a parse of its line. A file laid out other than as
+ * `serializeTree` writes it is parsed whole.
+ */
+function forEachTreeLine(
+  text: string,
+  file: string,
+  visit: (path: string, size: number | undefined, entryOf: () => Entry) => void,
+): void {
+  if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) {
+    for (const [path, entry] of parseTree(text, file)) visit(path, entry.size, () => entry);
+    return;
+  }
+  const end = text.length - 3;
+  for (let start = 2; start < end; ) {
+    let lineEnd = text.indexOf('\n', start);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    const stop = lineEnd < end && text.charCodeAt(lineEnd - 1) === 0x2c ? lineEnd - 1 : lineEnd;
+    const line = text.slice(start, stop);
+    const parse = (): [string, Entry] => {
+      const [only] = parseTree(`{\n${line}\n}\n`, file);
+      if (!only) throw stateCorrupt(file, 'a line holds no record');
+      return only;
+    };
+    const colon = line.indexOf('":{');
+    const key = colon > 0 ? line.slice(1, colon) : '';
+    if (colon <= 0 || key.includes('\\') || line.charCodeAt(0) !== 0x22) {
+      const [path, entry] = parse();
+      visit(path, entry.size, () => entry);
+    } else {
+      let size: number | undefined;
+      if (line.startsWith('{"size":', colon + 2)) {
+        let value = 0;
+        let at = colon + 10;
+        for (; at < line.length; at++) {
+          const code = line.charCodeAt(at);
+          if (code < 0x30 || code > 0x39) break;
+          value = value * 10 + (code - 0x30);
+        }
+        if (at > colon + 10 && at - colon - 10 <= 15 && line.charCodeAt(at) === 0x2c) size = value;
+      }
+      visit(key, size, () => parse()[1]);
+    }
+    start = lineEnd + 1;
   }
 }

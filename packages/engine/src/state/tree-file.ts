@@ -1,5 +1,6 @@
 import { SyncError } from '../errors.js';
 import type { Entry, HashAlgorithm, Tree } from '../model.js';
+import type { TreeIndexBuilder } from './tree-index.js';
 
 /**
  * The tree files of the file state store (SPEC §11): a JSON object of path → record, which
@@ -95,17 +96,27 @@ const SERIALIZE_CHUNK = 1 << 20;
 
 /**
  * Serialises a tree as a JSON object, one entry per line (readable, and cheap to build), in
- * chunks of about a megabyte, so a large tree is never held as one string.
+ * chunks of about a megabyte, so a large tree is never held as one string. `index` is told
+ * where each line lies (byte offsets).
  */
-export function* serializeTree(tree: Tree): Generator<string> {
+export function* serializeTree(tree: Tree, index?: TreeIndexBuilder): Generator<string> {
   if (tree.size === 0) {
     yield '{}\n';
     return;
   }
   let chunk = '{\n';
   let isFirst = true;
+  // Byte offset of the next line: after `{\n`, and after each `,\n`.
+  let offset = 2;
   for (const [path, entry] of tree) {
-    chunk += `${isFirst ? '' : ',\n'}${pathText(path)}:${recordText(entry)}`;
+    const line = `${pathText(path)}:${recordText(entry)}`;
+    chunk += isFirst ? line : `,\n${line}`;
+    if (index) {
+      if (!isFirst) offset += 2;
+      const end = offset + Buffer.byteLength(line);
+      index.add(path, entry.isDir, offset, end);
+      offset = end;
+    }
     isFirst = false;
     if (chunk.length >= SERIALIZE_CHUNK) {
       yield chunk;
