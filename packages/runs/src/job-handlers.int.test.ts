@@ -46,11 +46,18 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('loads and decrypts the pair of a sync-run once, and runs it', async () => {
+  it('loads and decrypts the pair of a sync-run once, runs it, and writes the progress of a short run with its end', async () => {
     const { db } = database;
     const pairRepo = createPairRepo(db);
-    const runs = createRunRepo(db);
-    const counts = { pairLoads: 0, decryptions: 0 };
+    const runRepo = createRunRepo(db);
+    const counts = { pairLoads: 0, decryptions: 0, progressWrites: 0 };
+    const runs = {
+      ...runRepo,
+      setProgress: (...args: Parameters<typeof runRepo.setProgress>) => {
+        counts.progressWrites += 1;
+        return runRepo.setProgress(...args);
+      },
+    };
     const pairs = {
       get: (id: string) => {
         counts.pairLoads += 1;
@@ -91,6 +98,8 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
       paths: createPathGuard([root]),
       openStorage: (location) => openStorage(location),
       engine: { sync, applyConflictDecisions, previewSync },
+      // Longer than the run, whatever the machine's load.
+      options: { progressWriteIntervalMs: 600_000 },
     });
     try {
       const { run } = await launcher.launch(pair.id, { trigger: 'manual' });
@@ -98,9 +107,12 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
         { runId: run!.id, pairId: pair.id },
         { signal: new AbortController().signal },
       );
-      expect((await runs.get(run!.id))?.status).toBe('completed');
+      const ended = await runs.get(run!.id);
+      expect(ended?.status).toBe('completed');
+      expect(ended?.progress).toMatchObject({ phase: 'finishing', filesDone: 1, filesTotal: 1 });
       expect(await readFile(join(destination, 'a.txt'), 'utf8')).toBe('alpha');
-      expect(counts).toEqual({ pairLoads: 1, decryptions: 2 });
+      // Shorter than the time between two progress writes: none but the run's end.
+      expect(counts).toEqual({ pairLoads: 1, decryptions: 2, progressWrites: 0 });
     } finally {
       jobs.close();
       await queue.close();

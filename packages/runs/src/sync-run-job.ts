@@ -1,4 +1,11 @@
-import type { ConflictResolution, EntryMetadata, Location, RunStats, RunStatus } from '@syncengine/contracts';
+import type {
+  ConflictResolution,
+  EntryMetadata,
+  Location,
+  RunProgress,
+  RunStats,
+  RunStatus,
+} from '@syncengine/contracts';
 import {
   type ConflictRepo,
   type Database,
@@ -82,7 +89,11 @@ export interface SyncRunJobDeps {
   options?: {
     /** Minimum time between two `run.progress` events of a run (≤ 10 a second). */
     progressIntervalMs?: number;
-    /** Minimum time between two progress writes to the database. */
+    /**
+     * Minimum time between two progress writes to the database. The first comes one
+     * interval into the run; the last is written with the run's end (a run shorter than
+     * an interval writes its progress once, with its outcome).
+     */
     progressWriteIntervalMs?: number;
   };
   log?: { warn(message: string): void; error(message: string): void };
@@ -169,11 +180,13 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
   async function finish(
     run: RunRecord,
     status: Extract<RunStatus, 'completed' | 'needs_decision' | 'failed' | 'cancelled'>,
-    fields: { stats?: RunStats; error?: string | null },
+    fields: { stats?: RunStats; error?: string | null; progress?: RunProgress | undefined },
   ): Promise<RunRecord | null> {
+    const { progress, ...outcome } = fields;
     const finished = await deps.runs.transition(run.id, ['queued', 'running', 'paused'], status, {
       finishedAt: new Date(),
-      ...fields,
+      ...outcome,
+      ...(progress ? { progress } : {}),
       // The reason is shown and kept: a backend's message may hold a URL or header with credentials.
       ...(fields.error ? { error: scrubSecrets(fields.error) } : {}),
     });
@@ -185,6 +198,9 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
             ? 'run.failed'
             : 'run.cancelled';
       await deps.bus.publish({ type, run: toPublicRun(finished) });
+    } else if (progress) {
+      // Ended by someone else meanwhile: its progress is still the run's own.
+      await deps.runs.setProgress(run.id, progress);
     }
     return finished;
   }
@@ -272,7 +288,8 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
         ...(payload.changedPaths ? { changedPaths: payload.changedPaths } : {}),
         ...(pair.conflictResolution === 'MANUAL' ? { onConflict: work.onConflict } : {}),
       });
-      await work.settle();
+      // The last progress is written with the outcome (or, should the run not get there, below).
+      await work.settle({ progress: false });
       const stopReason: unknown = signal?.aborted ? signal.reason : undefined;
       if (stopReason instanceof PairLockLostError) throw stopReason;
       if (run.dryRun) await work.recordPlan(result.plan.actions);
@@ -286,18 +303,20 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
           // Everything else is done; MANUAL conflicts wait for decisions without holding the run.
           await finish(run, stats.conflictsPending > 0 && !run.dryRun ? 'needs_decision' : 'completed', {
             stats,
+            progress: work.takeProgress(),
           });
           isCompleted = true;
           break;
         case 'cancelled':
           if (stopReason instanceof JobTimeoutError)
-            await finish(run, 'failed', { stats, error: stopReason.message });
-          else await finish(run, 'cancelled', { stats });
+            await finish(run, 'failed', { stats, error: stopReason.message, progress: work.takeProgress() });
+          else await finish(run, 'cancelled', { stats, progress: work.takeProgress() });
           break;
         case 'max-delete':
           await finish(run, 'failed', {
             stats,
             error: result.errors[0]?.message ?? 'stopped by the max-delete guard; nothing was deleted',
+            progress: work.takeProgress(),
           });
           break;
         case 'failed': {
@@ -306,24 +325,27 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
           await finish(run, 'failed', {
             stats,
             error: first ? `${first.path ? `${first.path}: ` : ''}${first.message}${more}` : 'the run failed',
+            progress: work.takeProgress(),
           });
           break;
         }
       }
     } catch (error) {
-      await work.settle().catch(() => {});
       const lockLost =
         error instanceof PairLockLostError
           ? error
           : signal?.reason instanceof PairLockLostError
             ? signal.reason
             : null;
+      // A run that stays active writes its progress now; a failed one with its end.
+      await work.settle({ progress: lockLost !== null }).catch(() => {});
       if (lockLost) {
         deps.log?.warn(`run ${run.id} stopped: ${lockLost.message}; it resumes once its pair is free`);
         throw lockLost;
       }
       await finish(run, 'failed', {
         error: signal?.reason instanceof JobTimeoutError ? signal.reason.message : errorMessage(error),
+        progress: work.takeProgress(),
       });
     } finally {
       signal?.removeEventListener('abort', stop);
@@ -376,7 +398,7 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
         deps.log?.warn(`run ${run.id}: ${outcome.message}`);
       }
     }
-    await work.settle();
+    await work.settle({ progress: false });
     const stats: RunStats = {
       actions: applied > 0 ? { CONFLICT: applied } : {},
       bytesUploaded: 0,
@@ -388,10 +410,13 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     };
     if (failures.length > 0) {
       const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : '';
-      await finish(run, 'failed', { stats, error: `${failures[0]}${more}` });
+      await finish(run, 'failed', { stats, error: `${failures[0]}${more}`, progress: work.takeProgress() });
       return false;
     }
-    await finish(run, liveRun.controller.isCancelled ? 'cancelled' : 'completed', { stats });
+    await finish(run, liveRun.controller.isCancelled ? 'cancelled' : 'completed', {
+      stats,
+      progress: work.takeProgress(),
+    });
     // Decisions taken while this run went (not those left for the next sync) get their own.
     const left = outcomes.filter((outcome) => outcome.status === 'changed').length;
     if (!liveRun.controller.isCancelled && (await deps.conflicts.countUnappliedDecisions(pair.id)) > left) {
@@ -423,9 +448,16 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     const progressEvents = createThrottle(progressIntervalMs, () =>
       track(deps.bus.publish({ type: 'run.progress', ...ref, progress: tracker.progress })),
     );
-    const progressWrites = createThrottle(progressWriteIntervalMs, () =>
-      track(deps.runs.setProgress(run.id, tracker.progress)),
-    );
+    /** Whether the progress changed since it was last written. */
+    let isProgressUnwritten = false;
+    const writeProgress = () => {
+      isProgressUnwritten = false;
+      track(deps.runs.setProgress(run.id, tracker.progress));
+    };
+    const progressWrites = createThrottle(progressWriteIntervalMs, writeProgress);
+    // The first write comes one interval into the run: a short run writes its progress only
+    // with its end, in the same statement.
+    progressWrites.markSent();
     let actionBuffer: Parameters<RunActionRepo['insertMany']>[1] = [];
     let actionTimer: NodeJS.Timeout | null = null;
     let keptBuffer: KeptVersionRecord[] = [];
@@ -489,6 +521,7 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       }
       if (tracker.apply(event)) {
         progressEvents.push(undefined);
+        isProgressUnwritten = true;
         progressWrites.push(undefined);
       }
     };
@@ -530,12 +563,22 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
           }));
         await deps.runActions.insertMany(run.id, planned);
       },
-      /** Writes everything buffered and waits for it. */
-      async settle() {
+      /**
+       * Writes everything buffered and waits for it. With `progress: false`, the progress
+       * is left unwritten for the run's end to write (`takeProgress`).
+       */
+      async settle(options: { progress?: boolean } = {}) {
         flushActions();
         progressEvents.flush();
-        progressWrites.flush();
+        progressWrites.cancel();
+        if (options.progress !== false && isProgressUnwritten) writeProgress();
         while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
+      },
+      /** The progress, when it changed since it was last written (then counted as written). */
+      takeProgress(): RunProgress | undefined {
+        if (!isProgressUnwritten) return undefined;
+        isProgressUnwritten = false;
+        return tracker.progress;
       },
     };
   }

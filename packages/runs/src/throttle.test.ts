@@ -20,4 +20,16 @@ describe('createThrottle', () => {
     expect(sent.length).toBeLessThanOrEqual(4);
     expect(sent.at(-1)).toBe(109);
   });
+
+  it('waits a whole interval after a send that went another way', () => {
+    vi.useFakeTimers();
+    const sent: number[] = [];
+    const throttle = createThrottle<number>(100, (value) => sent.push(value));
+    throttle.markSent();
+    throttle.push(1);
+    throttle.push(2);
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([2]);
+  });
 });

@@ -26,6 +26,10 @@ export function createThrottle<T>(intervalMs: number, send: (value: T) => void) 
       if (timer) clearTimeout(timer);
       flush();
     },
+    /** Counts as a send now: the next value waits a whole interval. */
+    markSent() {
+      lastSent = Date.now();
+    },
     /** Drops what is pending. */
     cancel() {
       if (timer) clearTimeout(timer);

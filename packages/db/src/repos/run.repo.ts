@@ -82,14 +82,21 @@ export function createRunRepo(db: Database) {
       return row ? toRun(row) : null;
     },
     /**
-     * Moves a run from one of `from` to `to`; returns the updated run, or null when it was
-     * not in one of those statuses (someone else moved it first).
+     * Moves a run from one of `from` to `to` (with its last progress, at its end); returns
+     * the updated run, or null when it was not in one of those statuses (someone else moved
+     * it first).
      */
     async transition(
       id: string,
       from: RunStatus[],
       to: RunStatus,
-      fields: { startedAt?: Date; finishedAt?: Date; stats?: RunStats; error?: string | null } = {},
+      fields: {
+        startedAt?: Date;
+        finishedAt?: Date;
+        stats?: RunStats;
+        error?: string | null;
+        progress?: RunProgress;
+      } = {},
     ): Promise<RunRecord | null> {
       const [row] = await db
         .update(runs)
@@ -99,6 +106,7 @@ export function createRunRepo(db: Database) {
           ...(fields.finishedAt ? { finishedAt: fields.finishedAt } : {}),
           ...(fields.stats ? { stats: fields.stats as unknown as Record<string, unknown> } : {}),
           ...(fields.error !== undefined ? { error: fields.error } : {}),
+          ...(fields.progress ? { progress: fields.progress as unknown as Record<string, unknown> } : {}),
         })
         .where(and(eq(runs.id, id), inArray(runs.status, from)))
         .returning();
