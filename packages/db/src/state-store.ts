@@ -1,8 +1,10 @@
 import type {
   Entry,
   LastKnownState,
+  PartialState,
   Side,
   StateChange,
+  StatePart,
   StateStore,
   SyncMetadata,
   Tree,
@@ -74,7 +76,7 @@ const isSame = (stored: Snapshot | undefined, entry: Entry): boolean =>
 type Snapshots = Record<Side, Map<string, Snapshot>>;
 
 /** A `pair_state` row without the pair and side it belongs to. */
-type StoredRow = Omit<typeof pairState.$inferSelect, 'pairId' | 'side'>;
+type StoredRow = Omit<typeof pairState.$inferSelect, 'pairId' | 'side' | 'parent'>;
 
 /** A `pair_state` row as the engine's entry; throws STATE_CORRUPT for a row that cannot be one. */
 function toEntry(row: StoredRow): Entry {
@@ -99,6 +101,11 @@ function toEntry(row: StoredRow): Entry {
  * `save()` at the end of a run writes only the rows that differ instead of the whole state:
  * a run that changed ten files of a million writes ten rows. One store instance serves one
  * run; the pair's single active run is the only writer.
+ *
+ * `loadPart()` reads a few folders' rows by index (`parent`, and key ranges of `path`)
+ * instead of the whole state. What `update()` records is the saved state itself (rows
+ * upserted and deleted as the run goes), so there is nothing to fold later: `keepsUpdates()`
+ * is always true and `compact()` does nothing.
  *
  * With a `lockEpoch` (the fencing token of the run's pair lock), every write first checks,
  * in the statement that marks the pair as having a state, that the pair's epoch is still
@@ -146,6 +153,110 @@ export class PostgresStateStore implements StateStore {
     this.#persisted = persisted;
     return state;
   }
+
+  /**
+   * The records within `part` and the size of the whole saved state, in one statement (per
+   * {@link LOAD_PAGE_SIZE} records): a folder's direct items through the `parent` index,
+   * a subtree as the key range from `root/` up to `root0` (bytewise: `path` is `COLLATE "C"`,
+   * where `/` and `0` are neighbours), single paths by key.
+   *
+   * The store then knows only part of what is stored: a later `save()` replaces the whole
+   * state (as without a `load()`), never taking the part for the whole.
+   */
+  async loadPart(part: StatePart): Promise<PartialState | null> {
+    const hasStateRead = this.#hasStateRead;
+    this.#hasStateRead = undefined;
+    this.#persisted = null;
+    if (hasStateRead === false) return null;
+    const everything = part.subtrees.includes('');
+    const exact = JSON.stringify(
+      everything ? [] : unique([...part.paths, ...part.folders, ...part.subtrees]),
+    );
+    const folders = JSON.stringify(everything ? [] : unique(part.folders));
+    const roots = JSON.stringify(everything ? [] : unique(part.subtrees));
+    const state: LastKnownState = { source: new Map(), destination: new Map() };
+    let counts: PartialState['counts'] | undefined;
+    let after: { side: Side; path: string } | null = null;
+    for (;;) {
+      const beyond = (alias: string) =>
+        after === null
+          ? sql``
+          : sql`and (${sql.raw(alias)}.side, ${sql.raw(alias)}.path) > (${after.side}, ${after.path})`;
+      const picked = everything
+        ? sql`select s.* from pair_state s where s.pair_id = ${this.pairId} ${beyond('s')}`
+        : sql`
+          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${exact}::jsonb) e(path)
+            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side and s.path = e.path ${beyond('s')}
+          union
+          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${folders}::jsonb) f(folder)
+            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side and s.parent = f.folder ${beyond('s')}
+          union
+          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${roots}::jsonb) r(root)
+            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side
+              and s.path >= r.root || '/' and s.path < r.root || '0' ${beyond('s')}`;
+      const result = await this.db.execute(sql`
+        select m.has_state,
+          case when m.has_state then (
+            select coalesce(json_agg(json_build_array(
+              p.side, p.path, p.size, p.mtime, p.is_dir, p.hash, p.hash_algorithm, p.file_id, p.ctime)
+              order by p.side, p.path), '[]')
+            from (${picked} order by side, path limit ${LOAD_PAGE_SIZE}) p
+          ) end as rows,
+          ${
+            counts === undefined
+              ? sql`case when m.has_state then (
+                  select coalesce(json_object_agg(c.side, json_build_array(c.entries, c.files)), '{}')
+                  from (
+                    select side, count(*) as entries, count(*) filter (where not is_dir) as files
+                    from pair_state where pair_id = ${this.pairId} group by side
+                  ) c
+                ) end`
+              : sql`null`
+          } as counts
+        from (select coalesce(
+          (select has_state from pair_metadata where pair_id = ${this.pairId}), false) as has_state) m`);
+      const [first] = (
+        result as unknown as { rows: Array<{ has_state: boolean; rows: unknown; counts: unknown }> }
+      ).rows;
+      if (!first?.has_state) return null;
+      counts ??= partCounts(first.counts);
+      const rows = sideRows(first.rows);
+      for (const { side, row } of rows) {
+        const entry = toEntry(row);
+        state[side].set(entry.path, entry);
+      }
+      if (rows.length < LOAD_PAGE_SIZE) return { state, counts };
+      const last = rows[rows.length - 1]!;
+      after = { side: last.side, path: last.row.path };
+    }
+  }
+
+  /**
+   * Up to `perSize` file records of one side per size in `sizes` (any of them), through the
+   * index of files by size.
+   */
+  async recordsOfSize(side: Side, sizes: readonly number[], perSize: number): Promise<Entry[]> {
+    const wanted = unique(sizes.filter((size) => Number.isSafeInteger(size) && size >= 0));
+    if (wanted.length === 0 || perSize < 1) return [];
+    const result = await this.db.execute(sql`
+      select coalesce(json_agg(json_build_array(
+        p.path, p.size, p.mtime, p.is_dir, p.hash, p.hash_algorithm, p.file_id, p.ctime)), '[]') as rows
+      from jsonb_array_elements_text(${JSON.stringify(wanted)}::jsonb) z(size)
+      cross join lateral (
+        select * from pair_state s
+        where s.pair_id = ${this.pairId} and s.side = ${side} and not s.is_dir and s.size = z.size::bigint
+        limit ${Math.floor(perSize)}
+      ) p`);
+    return pageRows(result).map(toEntry);
+  }
+
+  /** Every change `update()` records is written to the rows at once: nothing to fold into them. */
+  async keepsUpdates(): Promise<boolean> {
+    return true;
+  }
+
+  /** Nothing to fold: `update()` writes the saved state itself. */
+  async compact(): Promise<void> {}
 
   async #loadSide(side: Side, persisted: Map<string, Snapshot>): Promise<Tree> {
     const tree: Tree = new Map();
@@ -344,16 +455,57 @@ export class PostgresStateStore implements StateStore {
 }
 
 const SIDES: readonly Side[] = ['source', 'destination'];
+/** Both sides as a `values` list aliased `x(side)`, to look a part up on each. */
+const SIDES_VALUES = sql.raw(`(values ('source'), ('destination')) x(side)`);
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+/** The rows `loadPart` read: one JSON array of row tuples, each led by its side. */
+function sideRows(value: unknown): Array<{ side: Side; row: StoredRow }> {
+  const tuples = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(tuples)) throw new SyncError('STATE_CORRUPT', 'a page of pair_state rows is unreadable');
+  return tuples.map((tuple: unknown) => {
+    const [side, ...rest] = tuple as unknown[];
+    if (side !== 'source' && side !== 'destination') {
+      throw new SyncError('STATE_CORRUPT', `a pair_state row has no side ("${String(side)}")`);
+    }
+    return { side, row: tupleRow(rest) };
+  });
+}
+
+/** `loadPart`'s counts: `{ side: [entries, files] }`, a side without rows absent. */
+function partCounts(value: unknown): PartialState['counts'] {
+  const bySide = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown> | null;
+  const counts: PartialState['counts'] = {
+    source: { entries: 0, files: 0 },
+    destination: { entries: 0, files: 0 },
+  };
+  for (const side of SIDES) {
+    const pair = bySide?.[side];
+    if (pair === undefined) continue;
+    const [entries, files] = (Array.isArray(pair) ? pair : []).map(Number);
+    if (!Number.isSafeInteger(entries) || !Number.isSafeInteger(files)) {
+      throw new SyncError('STATE_CORRUPT', 'the pair_state counts are unreadable');
+    }
+    counts[side] = { entries: entries!, files: files! };
+  }
+  return counts;
+}
 
 /** A page of `pair_state` rows as `#loadSide` reads them: one JSON array of row tuples. */
 function pageRows(result: unknown): StoredRow[] {
   const [first] = (result as { rows?: Array<{ rows?: unknown }> }).rows ?? [];
   const value = typeof first?.rows === 'string' ? (JSON.parse(first.rows) as unknown) : first?.rows;
   if (!Array.isArray(value)) throw new SyncError('STATE_CORRUPT', 'a page of pair_state rows is unreadable');
-  return value.map((tuple: unknown) => {
-    const [path, size, mtime, isDir, hash, hashAlgorithm, fileId, ctime] = tuple as unknown[];
-    return { path, size, mtime, isDir, hash, hashAlgorithm, fileId, ctime } as StoredRow;
-  });
+  return value.map((tuple: unknown) => tupleRow(tuple as unknown[]));
+}
+
+/** One row tuple (path, size, mtime, is_dir, hash, hash_algorithm, file_id, ctime); `toEntry` checks it. */
+function tupleRow(tuple: unknown[]): StoredRow {
+  const [path, size, mtime, isDir, hash, hashAlgorithm, fileId, ctime] = tuple;
+  return { path, size, mtime, isDir, hash, hashAlgorithm, fileId, ctime } as StoredRow;
 }
 
 /** Rows a raw statement returned (node-postgres and PGlite both answer `{ rows }`). */

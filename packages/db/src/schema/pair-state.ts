@@ -1,4 +1,14 @@
-import { bigint, boolean, doublePrecision, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { pairs } from './pairs.js';
 
 /**
@@ -12,7 +22,14 @@ export const pairState = pgTable(
       .notNull()
       .references(() => pairs.id, { onDelete: 'cascade' }),
     side: text('side').$type<'source' | 'destination'>().notNull(),
+    /**
+     * Relative, `/`-separated. Compared bytewise (`COLLATE "C"`, set by migration 0006, which
+     * drizzle's schema cannot express): a subtree is the key range `root/` up to `root0`
+     * whatever the database's locale.
+     */
     path: text('path').notNull(),
+    /** The folder the entry is in: `path` without its last segment (`''` at the top). */
+    parent: text('parent').notNull().generatedAlwaysAs(sql`regexp_replace(path, '/?[^/]*$', '')`),
     size: bigint('size', { mode: 'number' }).notNull(),
     /** ms since the epoch; fractional on file systems with sub-ms precision. */
     mtime: doublePrecision('mtime').notNull(),
@@ -23,5 +40,11 @@ export const pairState = pgTable(
     /** ms since the epoch (`Entry.ctime`), where the backend has one; null in rows of state format 1. */
     ctime: doublePrecision('ctime'),
   },
-  (table) => [primaryKey({ columns: [table.pairId, table.side, table.path] })],
+  (table) => [
+    primaryKey({ columns: [table.pairId, table.side, table.path] }),
+    /** A folder's direct items. */
+    index('pair_state_parent_idx').on(table.pairId, table.side, table.parent),
+    /** Files by size: where a new file may have been renamed or moved from. */
+    index('pair_state_file_size_idx').on(table.pairId, table.side, table.size).where(sql`not ${table.isDir}`),
+  ],
 );

@@ -59,10 +59,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a fresh database next to the one at `baseUrl`, for one test file. */
-export async function createTestDatabase(baseUrl: string = TEST_DATABASE_URL): Promise<TestDatabase> {
+/**
+ * Creates a fresh database next to the one at `baseUrl`, for one test file; with `icuLocale`
+ * (`'en-US'`), one whose text sorts by that locale, as a production database may.
+ */
+export async function createTestDatabase(
+  baseUrl: string = TEST_DATABASE_URL,
+  options: { icuLocale?: string } = {},
+): Promise<TestDatabase> {
   const name = `se_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await withClient(baseUrl, (admin) => admin.query(`create database "${name}"`));
+  const locale = options.icuLocale
+    ? ` template template0 locale_provider icu icu_locale '${options.icuLocale.replace(/'/g, "''")}'`
+    : '';
+  await withClient(baseUrl, (admin) => admin.query(`create database "${name}"${locale}`));
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return {
