@@ -1,8 +1,10 @@
 // Bundles the CLI into dist/syncengine.js (the `syncengine` bin) and the chunks beside it:
 // Node.js then loads a few modules instead of hundreds, which takes tens of milliseconds off
 // every command. Code splitting puts what a command imports only when it runs (`watch`, the
-// server client) in chunks of their own, so the other commands never read or compile it. The folder worker of local disk listings and copies is dist/folder-worker.js,
-// in the same folder as the chunks, where the local disk backend starts it from.
+// server client, the location schemas of remote URLs) in chunks of their own, so the other
+// commands never read or compile it. The folder worker of local disk listings and copies is
+// dist/folder-worker.js, in the same folder as the chunks, where the local disk backend
+// starts it from.
 // Left outside: the native hasher, the remote storage backends, which are imported only
 // when a location needs them (the local disk backend is bundled), and the native change
 // notifications, which load only when `watch` starts watching.
@@ -18,7 +20,7 @@ await Promise.all(
     .filter((name) => CHUNK.test(name))
     .map((name) => rm(`${outdir}${name}`)),
 );
-await build({
+const result = await build({
   entryPoints: {
     syncengine: new URL('../src/main.ts', import.meta.url).pathname,
     // The local disk backend's folder worker, which it starts from beside its own chunk.
@@ -49,6 +51,27 @@ await build({
   },
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
 await chmod(outfile, 0o755);
 
+// Every command loads what the bin imports statically; zod (the server API's schemas, and
+// the location schemas remote URLs are checked with) is for some commands only. A barrel
+// (an index re-exporting a package) that the bin imports drags in all the package's modules
+// that any chunk uses, so the bin's static imports take zod-free entry points, such as
+// @syncengine/locations/local and @syncengine/contracts/units.
+const outputs = result.metafile.outputs;
+const loaded = new Set();
+const visit = (file) => {
+  if (loaded.has(file) || !outputs[file]) return;
+  loaded.add(file);
+  for (const { path, kind } of outputs[file].imports) if (kind === 'import-statement') visit(path);
+};
+visit(Object.keys(outputs).find((file) => file.endsWith('/syncengine.js')));
+const zod = [...loaded].flatMap((file) =>
+  Object.keys(outputs[file].inputs).filter((input) => input.includes('/node_modules/zod/')),
+);
+if (zod.length > 0) {
+  console.error(`every syncengine command would load zod (${zod.length} modules, e.g. ${zod[0]})`);
+  process.exit(1);
+}

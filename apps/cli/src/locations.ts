@@ -6,8 +6,8 @@ import {
   type Location,
   openStorage as openLocationStorage,
   type ParseLocationOptions,
-  parseLocationUrl,
-} from '@syncengine/locations';
+  parseLocalLocation,
+} from '@syncengine/locations/local';
 import { usageError } from './exit-codes.js';
 
 /** A location named on the command line, parsed and checked but not yet opened. */
@@ -34,7 +34,11 @@ export async function resolveLocation(
 ): Promise<LocationSpec> {
   let location: Location;
   try {
-    location = parseLocationUrl(text, options);
+    // A local folder needs no schemas; remote URLs (and what the full parser rejects) load
+    // the parser with the location schemas.
+    location =
+      parseLocalLocation(text, options) ??
+      (await import('@syncengine/locations')).parseLocationUrl(text, options);
   } catch (error) {
     throw usageError(`${role}: ${isSyncError(error) ? error.message : String(error)}`);
   }

@@ -11,7 +11,7 @@ import {
   type SyncResult,
   sync,
 } from '@syncengine/engine';
-import { isWithin } from '@syncengine/locations';
+import { isWithin } from '@syncengine/locations/local';
 import { terminalConflictHandler } from './conflict-prompt.js';
 import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
 import { formatBytes, formatCount, formatDuration, plural } from './format.js';

@@ -10,6 +10,7 @@ import {
 } from './location.js';
 import { PairLocationSchema } from './pair-location.js';
 import { RunStatusSchema } from './run.js';
+import { WATCH_DEFAULTS, WATCH_SETTING_LIMITS } from './watch-settings.js';
 
 /** SPEC defaults for a pair's optional fields: the engine's, with `concurrency` grouped as the API has it. */
 export const PAIR_DEFAULTS = {
@@ -24,24 +25,6 @@ export const PAIR_DEFAULTS = {
   maxDeletePercent: PAIR_SETTING_DEFAULTS.maxDeletePercent,
   schedule: null as string | null,
   enabled: true,
-} as const;
-
-/** SPEC §12 defaults of a pair's watch settings. */
-export const WATCH_DEFAULTS = {
-  enabled: false,
-  debounceMs: 1_000,
-  rescanMinutes: 60,
-  pollSeconds: 60,
-} as const;
-
-/**
- * Limits of each watch setting, inclusive: the one source for the API, the dashboard's
- * form, the CLI's options and the watcher itself.
- */
-export const WATCH_SETTING_LIMITS = {
-  debounceMs: { min: 50, max: 600_000 },
-  rescanMinutes: { min: 1, max: 10_080 },
-  pollSeconds: { min: 5, max: 86_400 },
 } as const;
 
 const limited = (key: keyof typeof WATCH_SETTING_LIMITS) =>

@@ -17,5 +17,6 @@ export {
   PathNotAllowedError,
   type ProtectedFolder,
 } from './confinement.js';
+export { parseLocalLocation } from './local-location.js';
 export { type OpenStorageOptions, openStorage } from './open-storage.js';
 export { type ParseLocationOptions, parseLocationUrl } from './parse-location-url.js';

@@ -1,6 +1,7 @@
 import { describeLocation, redactLocation } from '@syncengine/contracts';
 import { isSyncError } from '@syncengine/engine';
 import { describe, expect, it } from 'vitest';
+import { parseLocalLocation } from './local-location.js';
 import { parseLocationUrl } from './parse-location-url.js';
 
 const env = { HOME: '/home/alice', USER: 'alice' };
@@ -139,6 +140,35 @@ describe('parseLocationUrl', () => {
 
   it('rejects an sftp URL without a user when no login name is known', () => {
     expect(() => parseLocationUrl('sftp://host/x', { env: {} })).toThrow(/user name is missing/);
+  });
+});
+
+describe('parseLocalLocation', () => {
+  it.each([
+    '/data/photos',
+    '/data/photos/',
+    'photos',
+    ' ./a/../b ',
+    '~/docs',
+    '~',
+    'file:///srv/x%20y',
+    'file://localhost/srv/x',
+  ])('reads %s as parseLocationUrl does, without the schemas', (text) => {
+    const options = { cwd: '/work', env };
+    expect(parseLocalLocation(text, options)).toEqual(parseLocationUrl(text, options));
+  });
+
+  it.each([
+    'sftp://bob@example.org/srv',
+    's3://bucket/prefix',
+    'webdavs://example.org/dav',
+    'ftp://example.org/x',
+    '',
+    '   ',
+    'file://example.org/srv/x',
+    'file:///srv/a%2Fb',
+  ])('leaves %j to parseLocationUrl', (text) => {
+    expect(parseLocalLocation(text, { cwd: '/work', env })).toBeUndefined();
   });
 });
 

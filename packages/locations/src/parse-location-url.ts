@@ -1,8 +1,8 @@
-import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Location, LocationSchema } from '@syncengine/contracts';
 import { SyncError } from '@syncengine/engine';
+import { absolutePlainPath, expandHome, SCHEME } from './local-location.js';
 
 /**
  * Settings that do not fit in a location URL; the CLI fills them from its flags
@@ -32,7 +32,6 @@ export interface ParseLocationOptions {
   webdavPassword?: string;
 }
 
-const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function invalid(text: string, problem: string): SyncError {
@@ -42,11 +41,6 @@ function invalid(text: string, problem: string): SyncError {
 /** The URL text with any password replaced, for error messages. */
 function redactUrl(text: string): string {
   return text.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/, '$1:***@');
-}
-
-function expandHome(path: string, env: NodeJS.ProcessEnv): string {
-  if (path === '~' || path.startsWith('~/')) return (env.HOME ?? homedir()) + path.slice(1);
-  return path;
 }
 
 function decode(text: string, part: string, original: string): string {
@@ -88,11 +82,7 @@ export function parseLocationUrl(text: string, options: ParseLocationOptions = {
 
   const scheme = SCHEME.exec(trimmed)?.[1]?.toLowerCase();
   if (scheme === undefined) {
-    const path = expandHome(trimmed, env);
-    return validated(text, {
-      type: 'local',
-      path: isAbsolute(path) ? resolve(path) : resolve(options.cwd ?? process.cwd(), path),
-    });
+    return validated(text, { type: 'local', path: absolutePlainPath(trimmed, options) });
   }
 
   let url: URL;

@@ -1,4 +1,4 @@
-import { WATCH_DEFAULTS, WATCH_SETTING_LIMITS } from '@syncengine/contracts';
+import { WATCH_DEFAULTS, WATCH_SETTING_LIMITS } from '@syncengine/contracts/watch-settings';
 
 /** How a watched pair is watched (SPEC §12). */
 export interface WatchSettings {
