@@ -72,13 +72,13 @@ export function describeOutcome(outcome: Extract<DecisionOutcome, { status: 'app
 export interface SyncRunJobDeps {
   db: Database;
   pairs: Pick<PairRepo, 'get'>;
-  runs: Pick<RunRepo, 'get' | 'transition' | 'setProgress'>;
+  runs: Pick<RunRepo, 'get' | 'transition' | 'transitionClosingUnseen' | 'setProgress'>;
   runActions: Pick<RunActionRepo, 'insertMany'>;
   /** Records why each version a run keeps was kept. */
   keptVersions: Pick<KeptVersionRepo, 'recordMany'>;
   conflicts: Pick<
     ConflictRepo,
-    'recordDetected' | 'markApplied' | 'closeUnseen' | 'countUnappliedDecisions' | 'listUnappliedDecisions'
+    'recordDetected' | 'markApplied' | 'countUnappliedDecisions' | 'listUnappliedDecisions'
   >;
   bus: EventBus;
   /** Starts follow-up runs for conflict decisions that arrive after their run. */
@@ -177,19 +177,36 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     }
   });
 
+  /**
+   * Records a run's end. With `seenPaths` (a complete run), the pair's open conflicts the
+   * run did not meet at those paths are closed in the same statement, and told first.
+   */
   async function finish(
     run: RunRecord,
     status: Extract<RunStatus, 'completed' | 'needs_decision' | 'failed' | 'cancelled'>,
     fields: { stats?: RunStats; error?: string | null; progress?: RunProgress | undefined },
+    seenPaths?: string[],
   ): Promise<RunRecord | null> {
     const { progress, ...outcome } = fields;
-    const finished = await deps.runs.transition(run.id, ['queued', 'running', 'paused'], status, {
+    const from: RunStatus[] = ['queued', 'running', 'paused'];
+    const ended = {
       finishedAt: new Date(),
       ...outcome,
       ...(progress ? { progress } : {}),
       // The reason is shown and kept: a backend's message may hold a URL or header with credentials.
       ...(fields.error ? { error: scrubSecrets(fields.error) } : {}),
-    });
+    };
+    let finished: RunRecord | null;
+    if (seenPaths) {
+      const closing = await deps.runs.transitionClosingUnseen(run.id, from, status, ended, {
+        pairId: run.pairId,
+        seenPaths,
+      });
+      for (const conflict of closing.closed) await deps.bus.publish({ type: 'conflict.resolved', conflict });
+      finished = closing.run;
+    } else {
+      finished = await deps.runs.transition(run.id, from, status, ended);
+    }
     if (finished) {
       const type =
         status === 'completed' || status === 'needs_decision'
@@ -293,18 +310,17 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       const stopReason: unknown = signal?.aborted ? signal.reason : undefined;
       if (stopReason instanceof PairLockLostError) throw stopReason;
       if (run.dryRun) await work.recordPlan(result.plan.actions);
-      if (!run.dryRun && result.status === 'completed') {
-        const closed = await deps.conflicts.closeUnseen(pair.id, [...work.conflictPaths], run.id);
-        for (const conflict of closed) await deps.bus.publish({ type: 'conflict.resolved', conflict });
-      }
       const stats = result.stats as RunStats;
       switch (result.status) {
         case 'completed':
           // Everything else is done; MANUAL conflicts wait for decisions without holding the run.
-          await finish(run, stats.conflictsPending > 0 && !run.dryRun ? 'needs_decision' : 'completed', {
-            stats,
-            progress: work.takeProgress(),
-          });
+          // Closes, with the run's end, the conflicts it no longer met (someone made both sides agree).
+          await finish(
+            run,
+            stats.conflictsPending > 0 && !run.dryRun ? 'needs_decision' : 'completed',
+            { stats, progress: work.takeProgress() },
+            run.dryRun ? undefined : [...work.conflictPaths],
+          );
           isCompleted = true;
           break;
         case 'cancelled':

@@ -843,6 +843,27 @@ export function describeApi(driver: 'postgres' | 'pglite') {
         expect(remaining.body.items).toHaveLength(0);
       });
 
+      it('closes, with the end of a run that no longer meets it, a conflict someone settled by hand', async () => {
+        const { pair, destination } = await conflictedPair('manual-settled');
+        const first = await runToEnd(pair.id);
+        expect(first.status).toBe('needs_decision');
+        const pending = await request('GET', `/api/v1/conflicts?status=pending&pairId=${pair.id}`);
+        const conflict = (pending.body.items as Conflict[])[0]!;
+        // Both sides agree now: the next run meets no conflict there.
+        await writeFile(join(destination, 'report.txt'), 'source version');
+        const closedEvent = server.nextEvent(
+          (event): event is Extract<BusEvent, { type: 'conflict.resolved' }> =>
+            event.type === 'conflict.resolved' && event.conflict.id === conflict.id,
+        );
+        const next = await runToEnd(pair.id);
+        expect(next.status, next.error ?? '').toBe('completed');
+        const { conflict: closed } = await closedEvent;
+        expect(closed).toMatchObject({ status: 'resolved', resolvedBy: 'sync', resolution: null });
+        expect(closed.appliedAt).toBe(next.finishedAt);
+        const history = await request('GET', `/api/v1/conflicts?status=resolved&pairId=${pair.id}`);
+        expect(history.body.items).toEqual([closed]);
+      });
+
       it('pauses, resumes and cancels a live run', async () => {
         const { source, destination } = await server.folders('live-control');
         // Larger than the small files copied in groups: it goes through the held write.

@@ -1,32 +1,9 @@
-import type {
-  Conflict,
-  ConflictListQuery,
-  ConflictResolution,
-  ConflictStatus,
-  EntryMetadata,
-} from '@syncengine/contracts';
-import { and, asc, count, desc, eq, isNull, notInArray, type SQL } from 'drizzle-orm';
+import type { Conflict, ConflictListQuery, ConflictResolution, EntryMetadata } from '@syncengine/contracts';
+import { and, asc, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { conflicts } from '../schema/index.js';
-import { iso, isoOrNull, isUniqueViolation } from './errors.js';
-
-type Row = typeof conflicts.$inferSelect;
-
-const toConflict = (row: Row): Conflict => ({
-  id: row.id,
-  pairId: row.pairId,
-  runId: row.runId,
-  path: row.path,
-  source: (row.source as EntryMetadata | null) ?? null,
-  destination: (row.destination as EntryMetadata | null) ?? null,
-  status: row.status as ConflictStatus,
-  resolution: (row.resolution as ConflictResolution | null) ?? null,
-  resolvedBy: row.resolvedBy,
-  resolvedAt: isoOrNull(row.resolvedAt),
-  detectedAt: iso(row.detectedAt),
-  appliedAt: isoOrNull(row.appliedAt),
-  outcome: row.outcome,
-});
+import { type ConflictRow as Row, toConflict } from './conflict-rows.js';
+import { isUniqueViolation } from './errors.js';
 
 /** What a run learns when it meets a manual conflict. */
 export interface DetectedConflict {
@@ -147,34 +124,6 @@ export function createConflictRepo(db: Database) {
         .orderBy(asc(conflicts.resolvedAt))
         .limit(1_000);
       return rows.map(toConflict).filter((conflict) => conflict.resolution && conflict.resolution !== 'skip');
-    },
-    /**
-     * Closes the pair's open conflicts that a complete run no longer met (someone made both
-     * sides agree): they are resolved by the sync itself. Returns the closed conflicts.
-     */
-    async closeUnseen(pairId: string, seenPaths: string[], runId: string): Promise<Conflict[]> {
-      const conditions = [eq(conflicts.pairId, pairId), isNull(conflicts.appliedAt)];
-      if (seenPaths.length > 0) conditions.push(notInArray(conflicts.path, seenPaths));
-      const now = new Date();
-      const rows = await db
-        .update(conflicts)
-        .set({ status: 'resolved', appliedAt: now, appliedRunId: runId })
-        .where(and(...conditions))
-        .returning();
-      const closed: Conflict[] = [];
-      for (const row of rows) {
-        if (row.resolvedAt === null) {
-          const [updated] = await db
-            .update(conflicts)
-            .set({ resolvedBy: 'sync', resolvedAt: now })
-            .where(eq(conflicts.id, row.id))
-            .returning();
-          closed.push(toConflict(updated!));
-        } else {
-          closed.push(toConflict(row));
-        }
-      }
-      return closed;
     },
     /** Decisions on the pair's conflicts that no run has applied yet. */
     async countUnappliedDecisions(pairId: string): Promise<number> {

@@ -1,7 +1,8 @@
-import type { Run, RunProgress, RunStats, RunStatus, RunTrigger } from '@syncengine/contracts';
-import { and, count, desc, eq, inArray } from 'drizzle-orm';
+import type { Conflict, Run, RunProgress, RunStats, RunStatus, RunTrigger } from '@syncengine/contracts';
+import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
 import { runs } from '../schema/index.js';
+import { closeUnseenConflicts, conflictRowFromJson, toConflict } from './conflict-rows.js';
 import { iso, isoOrNull, isUniqueViolation } from './errors.js';
 
 type RunRow = typeof runs.$inferSelect;
@@ -24,12 +25,56 @@ const toRun = (row: RunRow): RunRecord => ({
   progress: (row.progress as RunProgress | null) ?? null,
 });
 
+const dateOrNull = (value: unknown): Date | null => (typeof value === 'string' ? new Date(value) : null);
+
+/** A `runs` row as `to_jsonb` writes it (snake_case keys, timestamps as ISO text). */
+const runRowFromJson = (json: Record<string, unknown>): RunRow => ({
+  id: json.id as string,
+  pairId: json.pair_id as string,
+  status: json.status as string,
+  trigger: json.trigger as string,
+  dryRun: json.dry_run as boolean,
+  force: json.force as boolean,
+  queuedAt: new Date(json.queued_at as string),
+  startedAt: dateOrNull(json.started_at),
+  finishedAt: dateOrNull(json.finished_at),
+  stats: (json.stats as Record<string, unknown> | null) ?? null,
+  error: (json.error as string | null) ?? null,
+  progress: (json.progress as Record<string, unknown> | null) ?? null,
+});
+
+/** A JSON value as either driver answers it (node-postgres parses it, a text value is parsed here). */
+const parsedJson = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+
+/** What a transition sets besides the status. */
+export interface TransitionFields {
+  startedAt?: Date;
+  finishedAt?: Date;
+  stats?: RunStats;
+  error?: string | null;
+  progress?: RunProgress;
+}
+
 /** Strips executor-only fields for API answers. */
 export const toPublicRun = ({ force: _force, ...run }: RunRecord): Run => run;
 
 const ACTIVE: RunStatus[] = ['queued', 'running', 'paused'];
 
 export function createRunRepo(db: Database) {
+  const update = (id: string, from: RunStatus[], to: RunStatus, fields: TransitionFields) =>
+    db
+      .update(runs)
+      .set({
+        status: to,
+        ...(fields.startedAt ? { startedAt: fields.startedAt } : {}),
+        ...(fields.finishedAt ? { finishedAt: fields.finishedAt } : {}),
+        ...(fields.stats ? { stats: fields.stats as unknown as Record<string, unknown> } : {}),
+        ...(fields.error !== undefined ? { error: fields.error } : {}),
+        ...(fields.progress ? { progress: fields.progress as unknown as Record<string, unknown> } : {}),
+      })
+      .where(and(eq(runs.id, id), inArray(runs.status, from)))
+      .returning();
+
   return {
     /**
      * Inserts a queued run, or returns null when the pair already has an active run (the
@@ -90,27 +135,35 @@ export function createRunRepo(db: Database) {
       id: string,
       from: RunStatus[],
       to: RunStatus,
-      fields: {
-        startedAt?: Date;
-        finishedAt?: Date;
-        stats?: RunStats;
-        error?: string | null;
-        progress?: RunProgress;
-      } = {},
+      fields: TransitionFields = {},
     ): Promise<RunRecord | null> {
-      const [row] = await db
-        .update(runs)
-        .set({
-          status: to,
-          ...(fields.startedAt ? { startedAt: fields.startedAt } : {}),
-          ...(fields.finishedAt ? { finishedAt: fields.finishedAt } : {}),
-          ...(fields.stats ? { stats: fields.stats as unknown as Record<string, unknown> } : {}),
-          ...(fields.error !== undefined ? { error: fields.error } : {}),
-          ...(fields.progress ? { progress: fields.progress as unknown as Record<string, unknown> } : {}),
-        })
-        .where(and(eq(runs.id, id), inArray(runs.status, from)))
-        .returning();
+      const [row] = await update(id, from, to, fields);
       return row ? toRun(row) : null;
+    },
+    /**
+     * A complete run's end: closes the pair's open conflicts the run no longer met (as
+     * `conflicts.closeUnseen` does) and moves the run as `transition` does, in one
+     * statement. The conflicts are closed even when the run was no longer in one of `from`.
+     */
+    async transitionClosingUnseen(
+      id: string,
+      from: RunStatus[],
+      to: RunStatus,
+      fields: TransitionFields & { finishedAt: Date },
+      unseen: { pairId: string; seenPaths: string[] },
+    ): Promise<{ run: RunRecord | null; closed: Conflict[] }> {
+      const closing = closeUnseenConflicts(db, { ...unseen, runId: id, at: fields.finishedAt });
+      const result = await db.execute(sql`
+        with closed as (${closing.getSQL()}), finished as (${update(id, from, to, fields).getSQL()})
+        select (select to_jsonb(finished) from finished) as run,
+          (select coalesce(jsonb_agg(to_jsonb(closed)), '[]'::jsonb) from closed) as closed`);
+      const [row] = (result as unknown as { rows: Array<{ run: unknown; closed: unknown }> }).rows;
+      const run = parsedJson(row?.run) as Record<string, unknown> | null;
+      const closed = (parsedJson(row?.closed) ?? []) as Array<Record<string, unknown>>;
+      return {
+        run: run ? toRun(runRowFromJson(run)) : null,
+        closed: closed.map((json) => toConflict(conflictRowFromJson(json))),
+      };
     },
     async setProgress(id: string, progress: RunProgress): Promise<void> {
       await db
