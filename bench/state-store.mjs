@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Times the Postgres state store (the server's last-known state per pair) at scale: a full
-// save, a load, and per-action updates, for N paths (each with a source and a destination
-// row). Uses a fresh database next to --database-url (dropped afterwards), or embedded
+// save, a load, per-action updates, and reading part of the state (`loadPart`: a few
+// folders, a subtree, single paths) and records by size, for N files in folders of 1 000
+// (each path with a source and a destination row). Uses a fresh database next to --database-url (dropped afterwards), or embedded
 // PGlite with --pglite. Runs from packages/db/dist (built first if missing).
 //
 //   node bench/state-store.mjs [--entries 1000000] [--database-url postgres://…] [--pglite]
@@ -83,6 +84,7 @@ try {
     maxDeletePercent: 50,
     schedule: null,
     enabled: true,
+    watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
   });
   const store = new PostgresStateStore(handle.db, pair.id);
   const tree = new Map();
@@ -98,6 +100,8 @@ try {
       id: String(100_000 + i),
     });
   }
+  for (let k = 0; k * 1_000 < entries; k += 1)
+    tree.set(`d${k}`, { path: `d${k}`, size: 0, mtime: 1, isDir: true });
   const state = { source: tree, destination: new Map(tree) };
   rows.push(
     await time(
@@ -106,13 +110,49 @@ try {
     ),
   );
   const loaded = await time('load', () => store.load());
-  if (loaded.result.source.size !== entries) throw new Error(`loaded ${loaded.result.source.size} entries`);
+  if (loaded.result.source.size !== tree.size) throw new Error(`loaded ${loaded.result.source.size} entries`);
   rows.push(loaded);
   const changes = [];
   for (let i = 0; i < 10_000; i += 1) {
     const entry = { ...tree.get(`d${Math.floor(i / 1_000)}/f${i}.txt`), size: 42 };
     changes.push({ path: entry.path, source: entry, destination: entry });
   }
+  const partOf = async (label, part, expected) => {
+    // Once to warm, then timed: a watch's run reads a few folders of a state it read before.
+    await new PostgresStateStore(handle.db, pair.id).loadPart(part);
+    const row = await time(label, () => new PostgresStateStore(handle.db, pair.id).loadPart(part));
+    const got = row.result.state.source.size + row.result.state.destination.size;
+    if (got !== expected) throw new Error(`${label}: ${got} records, expected ${expected}`);
+    rows.push(row);
+  };
+  const folders = Math.ceil(entries / 1_000);
+  await partOf('loadPart: the counts alone (no part)', { folders: [], subtrees: [], paths: [] }, 0);
+  await partOf(
+    'loadPart: 3 folders (the root and 2 of 1 000 files) and 10 paths',
+    {
+      folders: ['', 'd1', 'd2'],
+      subtrees: [],
+      paths: Array.from({ length: 10 }, (_, i) => `d9/f${9_000 + i}.txt`),
+    },
+    2 * (folders + 2 * 1_000 + 10),
+  );
+  await partOf('loadPart: a subtree of 1 000 files', { folders: [], subtrees: ['d3'], paths: [] }, 2 * 1_001);
+  await partOf(
+    'loadPart: 3 folders, 2 subtrees, 10 paths',
+    {
+      folders: ['', 'd1', 'd2'],
+      subtrees: ['d3', 'd4'],
+      paths: Array.from({ length: 10 }, (_, i) => `d9/f${9_000 + i}.txt`),
+    },
+    2 * (folders + 4 * 1_000 + 10),
+  );
+  const sizes = Array.from({ length: 100 }, (_, i) => 1_000 + i * 37);
+  await store.recordsOfSize('source', sizes, 5);
+  const bySize = await time('recordsOfSize (100 sizes, at most 5 each)', () =>
+    store.recordsOfSize('source', sizes, 5),
+  );
+  if (bySize.result.length !== 500) throw new Error(`recordsOfSize: ${bySize.result.length} records`);
+  rows.push(bySize);
   rows.push(await time('update (10 000 changes in one call)', () => store.update(changes)));
   const single = changes.slice(0, 100);
   rows.push(

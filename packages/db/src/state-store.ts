@@ -169,31 +169,31 @@ export class PostgresStateStore implements StateStore {
     this.#persisted = null;
     if (hasStateRead === false) return null;
     const everything = part.subtrees.includes('');
-    const exact = JSON.stringify(
-      everything ? [] : unique([...part.paths, ...part.folders, ...part.subtrees]),
-    );
-    const folders = JSON.stringify(everything ? [] : unique(part.folders));
-    const roots = JSON.stringify(everything ? [] : unique(part.subtrees));
+    const exact = unique([...part.paths, ...part.folders, ...part.subtrees]);
+    const roots = unique(part.subtrees);
+    // One scan of both sides whose condition ORs the part's lookups, every value a constant
+    // the planner sees (one index scan each, no join to misjudge): single paths and the
+    // folders' and subtrees' own rows by key, folders' items by `parent`, subtrees as key ranges.
+    const within = everything
+      ? sql`true`
+      : sql.join(
+          [
+            sql`s.path = any(${sql.param(exact)}::text[])`,
+            ...(part.folders.length > 0
+              ? [sql`s.parent = any(${sql.param(unique(part.folders))}::text[])`]
+              : []),
+            ...roots.map((root) => sql`(s.path >= ${`${root}/`} and s.path < ${`${root}0`})`),
+          ],
+          sql` or `,
+        );
     const state: LastKnownState = { source: new Map(), destination: new Map() };
     let counts: PartialState['counts'] | undefined;
     let after: { side: Side; path: string } | null = null;
     for (;;) {
-      const beyond = (alias: string) =>
-        after === null
-          ? sql``
-          : sql`and (${sql.raw(alias)}.side, ${sql.raw(alias)}.path) > (${after.side}, ${after.path})`;
-      const picked = everything
-        ? sql`select s.* from pair_state s where s.pair_id = ${this.pairId} ${beyond('s')}`
-        : sql`
-          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${exact}::jsonb) e(path)
-            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side and s.path = e.path ${beyond('s')}
-          union
-          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${folders}::jsonb) f(folder)
-            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side and s.parent = f.folder ${beyond('s')}
-          union
-          select s.* from ${SIDES_VALUES} cross join jsonb_array_elements_text(${roots}::jsonb) r(root)
-            join pair_state s on s.pair_id = ${this.pairId} and s.side = x.side
-              and s.path >= r.root || '/' and s.path < r.root || '0' ${beyond('s')}`;
+      const picked = sql`
+        select * from pair_state s
+        where s.pair_id = ${this.pairId} and s.side = any(${sql.param(SIDES)}::text[]) and (${within})
+          ${after === null ? sql`` : sql`and (s.side, s.path) > (${after.side}, ${after.path})`}`;
       const result = await this.db.execute(sql`
         select m.has_state,
           case when m.has_state then (
@@ -455,8 +455,6 @@ export class PostgresStateStore implements StateStore {
 }
 
 const SIDES: readonly Side[] = ['source', 'destination'];
-/** Both sides as a `values` list aliased `x(side)`, to look a part up on each. */
-const SIDES_VALUES = sql.raw(`(values ('source'), ('destination')) x(side)`);
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
