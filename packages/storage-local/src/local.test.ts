@@ -583,6 +583,18 @@ describe('LocalStorage copying small files in batches', () => {
     expect(await readFile(join(base, 'dst', 'after.txt'), 'utf8')).toBe('after');
   });
 
+  it('resolves a flush only once the flushes started before it have ended', async () => {
+    await writeFile(join(base, 'src', 'one.txt'), 'one');
+    expect(await copy(await planned(), ['one.txt'])).toMatchObject([{ written: { path: 'one.txt' } }]);
+    // The first flush takes the copy's descriptor to sync it; the second, with nothing of its
+    // own, must still wait for it: a caller records what was written once its flush resolves.
+    const settled: string[] = [];
+    const first = to.flush().then(() => settled.push('first'));
+    const second = to.flush().then(() => settled.push('second'));
+    await Promise.all([first, second]);
+    expect(settled).toEqual(['first', 'second']);
+  });
+
   it('declines sources that are not local folders', async () => {
     const memory = new MemoryStorage();
     await writeText(memory, 'x.txt', 'x');

@@ -101,10 +101,15 @@ const FLUSH_CONCURRENCY = 32;
 /** Written small files whose descriptors stay open for `flush()`, before a write flushes itself. */
 const MAX_OPEN_UNFLUSHED = 512;
 /**
- * The same for files copied on the folder workers, checked before and after each batch:
- * with a few batches in flight, the descriptors open at once stay well below common limits.
+ * Files copied on the folder workers and not flushed yet, before a batch starts a flush round
+ * (not waited for: the copies go on while the files are synced).
  */
-const MAX_OPEN_COPIES = 256;
+const COPIES_PER_ROUND = 256;
+/**
+ * Copied files whose descriptors are open (not flushed yet, or in a round under way), before a
+ * batch waits for the rounds under way: well below common limits on open files.
+ */
+const MAX_OPEN_COPIES = 1024;
 
 /** fdatasyncs a descriptor kept open by a write, then closes it. */
 async function syncAndClose(fd: number): Promise<void> {
@@ -367,6 +372,10 @@ export class LocalStorage
   #canLink = true;
   /** A failed fsync; every later `flush()` fails too (Linux reports a lost write only once). */
   #flushError: unknown;
+  /** Settles once every flush round started so far has ended (never rejects: see `#flushError`). */
+  #flushing: Promise<void> = Promise.resolve();
+  /** Copied files whose descriptors a flush round under way is syncing. */
+  #syncingCopies = 0;
   /** The folder workers: listings and unchanged-tree checks (`statMode: 'worker'`), batch copies (but `async`). */
   readonly #pool: FolderPool | null;
 
@@ -511,24 +520,43 @@ export class LocalStorage
    * file is fsync'ed (in parallel), then each changed folder once, so the renames that put
    * the files in place survive a power loss. The executor calls this before it records
    * completed actions, so nothing is recorded as synced before its bytes are on disk.
+   * Resolves once the rounds that earlier calls (and batch copies) started have ended too.
    */
   async flush(): Promise<void> {
     if (this.#flushError !== undefined) throw this.#flushError;
+    await this.#startFlush();
+    if (this.#flushError !== undefined) throw this.#flushError;
+  }
+
+  /**
+   * Starts a flush round of what was written and changed since the last one; the promise
+   * settles once it and every earlier round have ended, and never rejects (a failure is kept
+   * in `#flushError`).
+   */
+  #startFlush(): Promise<void> {
     const files = [...this.#unflushedFiles];
     const dirs = [...this.#unflushedDirs];
     const fds = this.#unflushedFds;
     this.#unflushedFiles = new Set();
     this.#unflushedDirs = new Set();
     this.#unflushedFds = [];
-    try {
-      await this.#pool?.flush();
-      await forEachLimited(fds, FLUSH_CONCURRENCY, syncAndClose);
-      await forEachLimited(files, FLUSH_CONCURRENCY, (file) => fsyncPath(file, false));
-      await forEachLimited(dirs, FLUSH_CONCURRENCY, (dir) => fsyncPath(dir, true));
-    } catch (error) {
-      this.#flushError = mapFsError(error, 'flush');
-      throw this.#flushError;
-    }
+    const copies = this.#pool?.unflushed ?? 0;
+    this.#syncingCopies += copies;
+    const round = (async () => {
+      try {
+        await this.#pool?.flush();
+        await forEachLimited(fds, FLUSH_CONCURRENCY, syncAndClose);
+        await forEachLimited(files, FLUSH_CONCURRENCY, (file) => fsyncPath(file, false));
+        await forEachLimited(dirs, FLUSH_CONCURRENCY, (dir) => fsyncPath(dir, true));
+      } catch (error) {
+        this.#flushError ??= mapFsError(error, 'flush');
+      } finally {
+        this.#syncingCopies -= copies;
+      }
+    })();
+    const flushing = Promise.all([this.#flushing, round]).then(() => undefined);
+    this.#flushing = flushing;
+    return flushing;
   }
 
   /**
@@ -1197,8 +1225,11 @@ export class LocalStorage
       }
     }
     if (jobs.length === 0) return results;
-    // Each copied file's descriptor stays open until a flush: their number stays bounded.
-    if (this.#pool.unflushed + jobs.length > MAX_OPEN_COPIES) await this.flush();
+    if (this.#flushError !== undefined) throw this.#flushError;
+    // Each copied file's descriptor stays open until a flush round has synced it: rounds start
+    // as the copies go on, and a batch waits for them only where too many are open.
+    if (this.#pool.unflushed + jobs.length > COPIES_PER_ROUND) void this.#startFlush();
+    if (this.#pool.unflushed + this.#syncingCopies + jobs.length > MAX_OPEN_COPIES) await this.#flushing;
     const copied = await this.#pool.copy({
       fromRoot: source.root,
       toRoot: this.root,
@@ -1255,7 +1286,7 @@ export class LocalStorage
         }
       }
     }
-    if (this.#pool.unflushed >= MAX_OPEN_COPIES) await this.flush();
+    if (this.#pool.unflushed >= COPIES_PER_ROUND) void this.#startFlush();
     return results;
   }
 
