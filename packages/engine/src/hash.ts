@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
-import { xxh3 } from '@node-rs/xxhash';
 import { SyncError } from './errors.js';
 import type { HashAlgorithm } from './model.js';
 
@@ -24,6 +23,17 @@ export const XXH3_MODULE: string | null = (() => {
   }
 })();
 
+/**
+ * The native XXH3 module, loaded at the first hash rather than with the engine: a run that
+ * finds nothing to copy or compare by content never needs it, and loading it is a good
+ * part of a command's start-up.
+ */
+let xxh3Module: typeof import('@node-rs/xxhash') | undefined;
+const loadXxh3 = () => {
+  xxh3Module ??= createRequire(import.meta.url)('@node-rs/xxhash') as typeof import('@node-rs/xxhash');
+  return xxh3Module.xxh3;
+};
+
 /** Algorithms `createHasher` can compute locally, cheapest first. */
 export const LOCAL_HASH_ALGORITHMS: readonly HashAlgorithm[] = ['xxh3-64', 'md5', 'sha1', 'sha256'];
 
@@ -43,7 +53,7 @@ export function canHashLocally(algorithm: HashAlgorithm): boolean {
 export function createHasher(algorithm: HashAlgorithm): Hasher {
   switch (algorithm) {
     case 'xxh3-64': {
-      const state = xxh3.Xxh3.withSeed();
+      const state = loadXxh3().Xxh3.withSeed();
       return {
         algorithm,
         update(chunk) {
@@ -78,7 +88,7 @@ export function createHasher(algorithm: HashAlgorithm): Hasher {
 
 /** Hash of in-memory bytes, in one call (no hasher state to create and collect). */
 export function hashBytes(data: Uint8Array | string, algorithm: HashAlgorithm = DEFAULT_HASH): string {
-  if (algorithm === 'xxh3-64') return xxh3.xxh64(data).toString(16).padStart(16, '0');
+  if (algorithm === 'xxh3-64') return loadXxh3().xxh64(data).toString(16).padStart(16, '0');
   const hasher = createHasher(algorithm);
   hasher.update(data);
   return hasher.digest();
