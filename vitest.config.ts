@@ -37,6 +37,9 @@ export default defineConfig({
           include: ['apps/web/src/**/*.test.tsx'],
           environment: 'happy-dom',
           setupFiles: ['apps/web/src/test/setup.ts'],
+          // The form tests type field by field through user-event: seconds each on a busy
+          // 2-core machine. The timeout only guards against a hang.
+          testTimeout: 20_000,
         },
       },
       {
