@@ -114,6 +114,25 @@ describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
     }
   });
 
+  it("gives a holder's state store the pair's metadata as it left it", async () => {
+    const lock = createPostgresPairLock({ url: testDb.url });
+    try {
+      const pairId = await newPair();
+      const held = await lock.tryAcquire(pairId);
+      const store = new PostgresStateStore(handle.db, pairId, { lockEpoch: held!.epoch });
+      expect(await store.loadMetadata()).toBeNull();
+      expect(await store.load()).toBeNull();
+      expect(await store.loadMetadata()).toBeNull();
+      const metadata = { pairId, pendingConflicts: [], lastRunStatus: 'completed' } as never;
+      await store.saveMetadata(metadata);
+      expect(await store.loadMetadata()).toEqual(metadata);
+      expect(await new PostgresStateStore(handle.db, pairId).loadMetadata()).toEqual(metadata);
+      await held!.release();
+    } finally {
+      await lock.close();
+    }
+  });
+
   it('keeps a cleanly released connection for the next pair, named after the pair it holds, and replaces one that died while idle', async () => {
     const lock = createPostgresPairLock({ url: testDb.url });
     const connectionsNamed = (pairId: string) =>

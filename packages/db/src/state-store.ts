@@ -121,6 +121,13 @@ export class PostgresStateStore implements StateStore {
    * reading it again, once.
    */
   #hasStateRead: boolean | undefined;
+  /**
+   * Whether this store, holding the pair's lock (a lock epoch), found no metadata and has
+   * written none since: as the pair's one writer, it knows there is still none (a first
+   * run reads it at its start and again at its end). Were the lock lost meanwhile, the
+   * metadata written from this is fenced out.
+   */
+  #isMetadataAbsent = false;
   readonly #lockEpoch: number | undefined;
 
   constructor(
@@ -377,12 +384,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   async loadMetadata(): Promise<SyncMetadata | null> {
+    if (this.#isMetadataAbsent) return null;
     const [row] = await this.db
       .select({ metadata: pairMetadata.metadata, hasState: pairMetadata.hasState })
       .from(pairMetadata)
       .where(eq(pairMetadata.pairId, this.pairId));
     this.#hasStateRead = row?.hasState ?? false;
-    if (!row?.metadata) return null;
+    if (!row?.metadata) {
+      this.#isMetadataAbsent = this.#lockEpoch !== undefined;
+      return null;
+    }
     const metadata = row.metadata as unknown as SyncMetadata;
     if (typeof metadata.pairId !== 'string' || !Array.isArray(metadata.pendingConflicts)) {
       throw new SyncError('STATE_CORRUPT', `sync metadata of pair ${this.pairId} is unreadable`);
@@ -391,6 +402,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async saveMetadata(metadata: SyncMetadata): Promise<void> {
+    this.#isMetadataAbsent = false;
     const value = metadata as unknown as Record<string, unknown>;
     if (this.#lockEpoch !== undefined) {
       const updated = await this.db

@@ -107,6 +107,13 @@ interface LiveRun {
   controller: SyncController;
 }
 
+/** A run that has started here, with its pair. */
+interface StartedRun {
+  run: RunRecord;
+  pair: PairRecord;
+  liveRun: LiveRun;
+}
+
 const toEntryMetadata = (entry: Entry | null): EntryMetadata | null =>
   entry
     ? {
@@ -223,21 +230,32 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
   }
 
   /**
-   * Executes one run. With a context, its signal stops the run as a cancel does (running
-   * operations finish, nothing new starts, what was done is recorded): on a timeout the run
-   * is then recorded as failed with the reason; on a lost pair lock nothing more is written
-   * for it (a newer run may own the pair) and the PairLockLostError is thrown, leaving the
-   * run active for its job to be tried again, which resumes it from its recorded state.
-   * `loaded` is the run's pair as the caller already read it (`null`: not found), with its
-   * locations decrypted, so a run reads and decrypts its pair once.
+   * Starts a queued run (or one whose executor stopped while it ran) in one statement, its
+   * pair already read: the common case. Null where the run is in no such status (then
+   * `start` finds out why).
    */
-  async function execute(
-    payload: { runId: string; pairId: string; changedPaths?: string[] | undefined },
-    context?: JobContext,
-    loaded?: LoadedPair,
-  ): Promise<void> {
-    if (live.has(payload.runId)) return;
-    const queued = await deps.runs.get(payload.runId);
+  async function startQueued(runId: string, loadedPair: PairRecord): Promise<StartedRun | null> {
+    const liveRun: LiveRun = { controller: new SyncController() };
+    live.set(runId, liveRun);
+    const run = await deps.runs.transition(runId, ['queued', 'running'], 'running', {
+      startedAt: new Date(),
+    });
+    if (!run) {
+      live.delete(runId);
+      return null;
+    }
+    const pair = run.pairId === loadedPair.id ? loadedPair : await deps.pairs.get(run.pairId);
+    if (!pair) {
+      live.delete(runId);
+      await finish(run, 'failed', { error: 'the pair no longer exists' });
+      return null;
+    }
+    return { run, pair, liveRun };
+  }
+
+  /** Reads a run and starts it as its status says; null where there is nothing to run. */
+  async function start(runId: string, loaded: LoadedPair | undefined): Promise<StartedRun | null> {
+    const queued = await deps.runs.get(runId);
     // Gone or already finished (a duplicate delivery, or cancelled while queued): nothing to do.
     if (
       !queued ||
@@ -246,7 +264,7 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       queued.status === 'failed' ||
       queued.status === 'cancelled'
     ) {
-      return;
+      return null;
     }
     const pair =
       loaded !== undefined && (loaded === null || loaded.pair.id === queued.pairId)
@@ -254,7 +272,7 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
         : await deps.pairs.get(queued.pairId);
     if (!pair) {
       await finish(queued, 'failed', { error: 'the pair no longer exists' });
-      return;
+      return null;
     }
     const liveRun: LiveRun = { controller: new SyncController() };
     // A run that was paused when the process running it died (a crash, a restart) starts
@@ -270,8 +288,30 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       (await deps.runs.transition(queued.id, ['queued', 'running', 'paused'], 'running', { startedAt }));
     if (!run) {
       live.delete(queued.id);
-      return;
+      return null;
     }
+    return { run, pair, liveRun };
+  }
+
+  /**
+   * Executes one run. With a context, its signal stops the run as a cancel does (running
+   * operations finish, nothing new starts, what was done is recorded): on a timeout the run
+   * is then recorded as failed with the reason; on a lost pair lock nothing more is written
+   * for it (a newer run may own the pair) and the PairLockLostError is thrown, leaving the
+   * run active for its job to be tried again, which resumes it from its recorded state.
+   * `loaded` is the run's pair as the caller already read it (`null`: not found), with its
+   * locations decrypted, so a run reads and decrypts its pair once.
+   */
+  async function execute(
+    payload: { runId: string; pairId: string; changedPaths?: string[] | undefined },
+    context?: JobContext,
+    loaded?: LoadedPair,
+  ): Promise<void> {
+    if (live.has(payload.runId)) return;
+    const started =
+      (loaded ? await startQueued(payload.runId, loaded.pair) : null) ?? (await start(payload.runId, loaded));
+    if (!started) return;
+    const { run, pair, liveRun } = started;
     if (run.status === 'running') liveRun.controller.resume();
     await deps.bus.publish({ type: 'run.started', run: toPublicRun(run) });
 
