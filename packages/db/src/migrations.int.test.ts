@@ -54,7 +54,7 @@ async function seedRelease5(db: Database): Promise<string> {
   return pairId;
 }
 
-/** Checks a migrated database: every old row has its folder, and a part loads from it. */
+/** Checks a migrated database: every old row has its folder and is counted, and a part loads from it. */
 async function expectMigrated(db: Database, pairId: string): Promise<void> {
   const result = await db.execute(sql`select side, path, parent from pair_state order by side, path`);
   expect((result as unknown as { rows: unknown[] }).rows).toEqual([
@@ -73,7 +73,7 @@ async function expectMigrated(db: Database, pairId: string): Promise<void> {
   expect(await store.recordsOfSize('source', [3, 4], 5)).toHaveLength(2);
 }
 
-describe('migration 0006 (folders and sizes of state rows) on a database of release 0005', () => {
+describe('migrations 0006 and 0007 (folders, sizes and counts of state rows) on a database of release 0005', () => {
   it('applies on PGlite', async () => {
     const client = new PGlite();
     try {

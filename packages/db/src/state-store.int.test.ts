@@ -365,6 +365,57 @@ function describeStateStore(
       expect(await new PostgresStateStore(handle.db, store.pairId).load()).toEqual(whole);
     });
 
+    it('keeps the counts through every write: upserts turning a file into a folder, deletes, whole saves, the pair deleted', async () => {
+      const store = await newStore();
+      const countsNow = async () =>
+        (
+          await new PostgresStateStore(handle.db, store.pairId).loadPart({
+            folders: [],
+            subtrees: [],
+            paths: [],
+          })
+        )?.counts;
+      await store.save({
+        source: new Map([
+          ['a', file('a', { size: 5 })],
+          ['b', file('b', { size: 6 })],
+        ]),
+        destination: new Map([['a', file('a', { size: 5 })]]),
+      });
+      expect(await countsNow()).toEqual({
+        source: { entries: 2, files: 2 },
+        destination: { entries: 1, files: 1 },
+      });
+      await store.update([
+        { path: 'a', source: { path: 'a', size: 0, mtime: 1, isDir: true }, destination: null },
+        { path: 'c', source: file('c'), destination: file('c') },
+      ]);
+      expect(await countsNow()).toEqual({
+        source: { entries: 3, files: 2 },
+        destination: { entries: 1, files: 1 },
+      });
+      const bytes = await handle.db.execute(
+        sql`select side, bytes::int as bytes from pair_state_counts where pair_id = ${store.pairId} order by side`,
+      );
+      expect((bytes as unknown as { rows: unknown[] }).rows).toEqual([
+        { side: 'destination', bytes: 10 },
+        { side: 'source', bytes: 16 },
+      ]);
+      await new PostgresStateStore(handle.db, store.pairId).save({
+        source: new Map([['z', file('z')]]),
+        destination: new Map(),
+      });
+      expect(await countsNow()).toEqual({
+        source: { entries: 1, files: 1 },
+        destination: { entries: 0, files: 0 },
+      });
+      expect(await createPairRepo(handle.db).delete(store.pairId)).toBe(true);
+      const left = await handle.db.execute(
+        sql`select * from pair_state_counts where pair_id = ${store.pairId}`,
+      );
+      expect((left as unknown as { rows: unknown[] }).rows).toEqual([]);
+    });
+
     it('finds file records of one side by size, at most perSize of each', async () => {
       const store = await newStore();
       const source: Tree = new Map();

@@ -162,8 +162,9 @@ export class PostgresStateStore implements StateStore {
   }
 
   /**
-   * The records within `part` and the size of the whole saved state, in one statement (per
-   * {@link LOAD_PAGE_SIZE} records): a folder's direct items through the `parent` index,
+   * The records within `part` and the size of the whole saved state (`pair_state_counts`,
+   * kept by triggers), in one statement (per {@link LOAD_PAGE_SIZE} records): a folder's
+   * direct items through the `parent` index,
    * a subtree as the key range from `root/` up to `root0` (bytewise: `path` is `COLLATE "C"`,
    * where `/` and `0` are neighbours), single paths by key.
    *
@@ -213,10 +214,7 @@ export class PostgresStateStore implements StateStore {
             counts === undefined
               ? sql`case when m.has_state then (
                   select coalesce(json_object_agg(c.side, json_build_array(c.entries, c.files)), '{}')
-                  from (
-                    select side, count(*) as entries, count(*) filter (where not is_dir) as files
-                    from pair_state where pair_id = ${this.pairId} group by side
-                  ) c
+                  from pair_state_counts c where c.pair_id = ${this.pairId}
                 ) end`
               : sql`null`
           } as counts

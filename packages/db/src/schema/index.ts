@@ -3,6 +3,7 @@ export { conflicts } from './conflicts.js';
 export { keptVersions } from './kept-versions.js';
 export { pairMetadata } from './pair-metadata.js';
 export { pairState } from './pair-state.js';
+export { pairStateCounts } from './pair-state-counts.js';
 export { pairs } from './pairs.js';
 export { runActions } from './run-actions.js';
 export { runs } from './runs.js';
