@@ -133,8 +133,10 @@ export interface RunEnd {
   digests: Record<Side, ListingDigest | null>;
   /** The trees as scanned. */
   trees: Record<Side, Tree>;
-  /** The last-known state the run leaves. */
+  /** The last-known state the run leaves (where `scoped`, at least its records within the scope). */
   state: LastKnownState;
+  /** Entries per side of the whole state the run leaves, where `state` holds only part of it. */
+  entries?: Record<Side, number>;
   /** Every path an action or a record of the run touched. */
   touched: ReadonlySet<string>;
   /** The listings' warnings, which a run that skips the listings repeats. */
@@ -154,7 +156,7 @@ export interface RunEnd {
  * was listed.
  */
 export function fingerprintAfterRun(run: RunEnd): TreeFingerprint | null {
-  const { key, digests, trees, state, touched, listingWarnings, scoped } = run;
+  const { key, digests, trees, state, entries, touched, listingWarnings, scoped } = run;
   if (listingWarnings.length > MAX_REPEATED_WARNINGS) return null;
   const sides: Partial<Record<Side, SideFingerprint>> = {};
   for (const side of SIDES) {
@@ -219,7 +221,7 @@ export function fingerprintAfterRun(run: RunEnd): TreeFingerprint | null {
     if (tree.size - listedWithRecord !== listedTouchedOnly) return null;
     // Own properties whatever the names (a folder may be called `__proto__`).
     const recorded = Object.fromEntries([...folders].map(([path, sum]) => [path, sum.value]));
-    sides[side] = { folders: recorded, skipped, entries: state[side].size };
+    sides[side] = { folders: recorded, skipped, entries: entries?.[side] ?? state[side].size };
   }
   return { key, source: sides.source!, destination: sides.destination!, warnings: listingWarnings };
 }

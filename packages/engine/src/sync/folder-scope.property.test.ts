@@ -5,8 +5,9 @@ import { LocalStorage } from '@syncengine/storage-local';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SyncConfig } from '../config.js';
-import { COMPARISON_MODES, type Plan, SYNC_MODES } from '../model.js';
+import { COMPARISON_MODES, type LastKnownState, type Plan, SYNC_MODES } from '../model.js';
 import { FileStateStore } from '../state/file-state-store.js';
+import type { StateChange, StateStore, SyncMetadata } from '../state-store.js';
 import type { FolderChanges, ListingDigest } from '../storage.js';
 import { sync } from './sync.js';
 
@@ -14,7 +15,8 @@ import { sync } from './sync.js';
  * Runs scoped by the folder digests against full runs: after random edits on both sides of
  * a pair whose last run recorded its folder digests, a run that lists and plans only the
  * folders that differ plans and does exactly what a full run does on an equal pair, and
- * records the same state, under every mode and comparison.
+ * records the same state, under every mode and comparison: whether it loads only the part
+ * of the state it plans from (a file store) or the whole state (a store that cannot load part).
  */
 const FILES = ['a', 'd', 'd/a', 'd/c', 'e/b', 'e/f/a', 'e/f/g', 'e/f', 'g/h/i', 'g/h/j'] as const;
 const DIRS = ['d', 'e', 'e/f', 'g', 'g/h'] as const;
@@ -60,13 +62,49 @@ class ObservedStorage extends LocalStorage {
   }
 }
 
+/**
+ * The same state files with no `loadPart`: a scoped run loads and saves the whole state, as
+ * with any store that cannot load part of it.
+ */
+class WholeStateStore implements StateStore {
+  readonly #files: FileStateStore;
+
+  constructor(files: FileStateStore) {
+    this.#files = files;
+  }
+
+  load() {
+    return this.#files.load();
+  }
+
+  save(state: LastKnownState) {
+    return this.#files.save(state);
+  }
+
+  update(changes: StateChange[]) {
+    return this.#files.update(changes);
+  }
+
+  keepsUpdates() {
+    return this.#files.keepsUpdates();
+  }
+
+  loadMetadata() {
+    return this.#files.loadMetadata();
+  }
+
+  saveMetadata(metadata: SyncMetadata) {
+    return this.#files.saveMetadata(metadata);
+  }
+}
+
 interface World {
   roots: [string, string];
   sides: [LocalStorage, LocalStorage];
-  state: FileStateStore;
+  state: StateStore;
 }
 
-async function newWorld(scoped: boolean): Promise<World> {
+async function newWorld(scoped: boolean, whole = false): Promise<World> {
   const root = await mkdtemp(join(tmpdir(), 'syncengine-folder-scope-'));
   roots.push(root);
   const paths: [string, string] = [join(root, 'src'), join(root, 'dst')];
@@ -80,7 +118,9 @@ async function newWorld(scoped: boolean): Promise<World> {
   return {
     roots: paths,
     sides: [make(paths[0]), make(paths[1])],
-    state: new FileStateStore(join(root, 'state'), { fsync: false }),
+    state: whole
+      ? new WholeStateStore(new FileStateStore(join(root, 'state'), { fsync: false }))
+      : new FileStateStore(join(root, 'state'), { fsync: false }),
   };
 }
 
@@ -167,7 +207,7 @@ const comparable = (plan: Plan) =>
     .sort((a, b) => (a.path + a.type < b.path + b.type ? -1 : 1));
 
 /** The recorded state, each record as what both pairs share (not times or ids). */
-async function recorded(state: FileStateStore) {
+async function recorded(state: StateStore) {
   const loaded = await state.load();
   const out: Record<string, Record<string, string>> = {};
   for (const name of ['source', 'destination'] as const) {
@@ -192,7 +232,7 @@ describe('runs scoped by the folder digests', () => {
         fc.array(fc.array(op, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 }),
         async (mode, comparison, base, rounds) => {
           // Two equal pairs under the same edits: one synced by full runs, one scoped where it can be.
-          const worlds = [await newWorld(false), await newWorld(true)] as const;
+          const worlds = [await newWorld(false), await newWorld(true), await newWorld(true, true)] as const;
           const config: Partial<SyncConfig> = { mode, comparisonMode: comparison, maxDeletePercent: 100 };
           const run = (world: World) =>
             sync({ source: world.sides[0], destination: world.sides[1], state: world.state, config });
@@ -200,13 +240,13 @@ describe('runs scoped by the folder digests', () => {
             counter += 1;
             for (const world of worlds) await apply(world, step, Date.UTC(2026, 0, 1) + counter * 10_000);
           }
-          await run(worlds[0]);
-          await run(worlds[1]);
+          for (const world of worlds) await run(world);
           for (const round of rounds) {
             // A run after the last one (mostly with nothing to do) records the folder digests
             // the next run starts from.
-            const settled = [await run(worlds[0]), await run(worlds[1])];
+            const settled = [await run(worlds[0]), await run(worlds[1]), await run(worlds[2])];
             expect(comparable(settled[1]!.plan)).toEqual(comparable(settled[0]!.plan));
+            expect(comparable(settled[2]!.plan)).toEqual(comparable(settled[0]!.plan));
             for (const step of round) {
               counter += 1;
               for (const world of worlds) await apply(world, step, Date.UTC(2026, 0, 1) + counter * 10_000);
@@ -215,18 +255,26 @@ describe('runs scoped by the folder digests', () => {
             for (const storage of observed) storage.found = [];
             const full = await run(worlds[0]);
             const scoped = await run(worlds[1]);
+            const wholeScoped = await run(worlds[2]);
             if (observed.every((storage) => storage.found.some((found) => found !== null))) scopedRuns++;
-            expect(comparable(scoped.plan)).toEqual(comparable(full.plan));
-            expect(scoped.status).toBe(full.status);
-            for (const index of [0, 1] as const) {
-              expect(await visible(worlds[1].roots[index])).toEqual(await visible(worlds[0].roots[index]));
+            for (const [index, result] of [scoped, wholeScoped].entries()) {
+              const world = worlds[index + 1]!;
+              expect(comparable(result.plan)).toEqual(comparable(full.plan));
+              expect(result.status).toBe(full.status);
+              for (const side of [0, 1] as const) {
+                expect(await visible(world.roots[side])).toEqual(await visible(worlds[0].roots[side]));
+              }
+              expect(await recorded(world.state)).toEqual(await recorded(worlds[0].state));
             }
-            expect(await recorded(worlds[1].state)).toEqual(await recorded(worlds[0].state));
-            // Both record folder digests for the next run, or neither.
-            const fingerprints = [await worlds[0].state.loadMetadata(), await worlds[1].state.loadMetadata()];
-            expect(fingerprints[1]?.treeFingerprint === undefined).toBe(
-              fingerprints[0]?.treeFingerprint === undefined,
+            // All record folder digests for the next run, or none, counting the same entries.
+            const prints = (await Promise.all(worlds.map((world) => world.state.loadMetadata()))).map(
+              (metadata) => {
+                const print = metadata?.treeFingerprint;
+                return print && [print.source.entries, print.destination.entries];
+              },
             );
+            expect(prints[1]).toEqual(prints[0]);
+            expect(prints[2]).toEqual(prints[0]);
           }
         },
       ),

@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../backends/memory.js';
 import { COMPARISON_MODES, type Plan, SYNC_MODES } from '../model.js';
 import { isEngineInternalPath } from '../paths.js';
+import { FileStateStore } from '../state/file-state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { previewSync, sync } from './sync.js';
 
@@ -134,6 +138,17 @@ const comparable = (plan: Plan) =>
     }))
     .sort((a, b) => (a.path + a.type < b.path + b.type ? -1 : 1));
 
+const roots: string[] = [];
+afterAll(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+async function stateRoot(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'syncengine-incremental-'));
+  roots.push(root);
+  return root;
+}
+
 describe('incremental runs', () => {
   it('plan and do what full runs do, for every mode and comparison', async () => {
     await fc.assert(
@@ -142,10 +157,17 @@ describe('incremental runs', () => {
         fc.constantFrom(...COMPARISON_MODES),
         fc.array(op, { maxLength: 8 }),
         fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
-        async (mode, comparison, base, rounds) => {
-          // Two equal worlds under the same edits: one synced by full runs, one by incremental ones.
+        fc.boolean(),
+        async (mode, comparison, base, rounds, isFiled) => {
+          // Two equal worlds under the same edits: one synced by full runs, one by incremental
+          // ones, whose state is in memory (loaded whole) or in files (only the part they plan from).
           const worlds = [newWorld(), newWorld()] as const;
-          const states = [new MemoryStateStore(), new MemoryStateStore()] as const;
+          const states = [
+            new MemoryStateStore(),
+            isFiled
+              ? new FileStateStore(join(await stateRoot(), 'state'), { fsync: false })
+              : new MemoryStateStore(),
+          ] as const;
           let runAt = Date.UTC(2026, 10, 26);
           const options = (index: 0 | 1) => ({
             source: worlds[index].sides[0],
@@ -181,6 +203,14 @@ describe('incremental runs', () => {
           const [fullState, incrementalState] = [await states[0].load(), await states[1].load()];
           for (const side of ['source', 'destination'] as const) {
             expect([...incrementalState![side].keys()].sort()).toEqual([...fullState![side].keys()].sort());
+            for (const [path, entry] of fullState![side]) {
+              const { size, isDir, hash } = incrementalState![side].get(path)!;
+              expect({ size, isDir, hash }, path).toEqual({
+                size: entry.size,
+                isDir: entry.isDir,
+                hash: entry.hash,
+              });
+            }
           }
         },
       ),

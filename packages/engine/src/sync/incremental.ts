@@ -1,12 +1,15 @@
+import { isSyncError, SyncError } from '../errors.js';
 import type { Entry, LastKnownState, Side, Tree } from '../model.js';
 import {
   baseName,
   IGNORE_FILE_NAME,
   isEngineInternalPath,
+  isSameOrBelow,
   joinPath,
   normalizeRelativePath,
   parentPath,
 } from '../paths.js';
+import type { PartialState, StatePart, StateStore } from '../state-store.js';
 import type { FolderChanges, Storage } from '../storage.js';
 
 const SIDES = ['source', 'destination'] as const;
@@ -161,6 +164,7 @@ export async function addRenameOrigins(
   lastKnown: LastKnownState,
   storages: Record<Side, Storage>,
   include: (path: string, isDir: boolean) => boolean,
+  part?: LoadedPart,
 ): Promise<string[]> {
   const added: string[] = [];
   for (const side of SIDES) {
@@ -172,7 +176,8 @@ export async function addRenameOrigins(
     }
     if (sizes.size === 0) continue;
     const candidates = new Map<number, string[]>();
-    for (const [path, entry] of records) {
+    for (const entry of part ? await part.recordsOfSize(side, sizes, scope) : records.values()) {
+      const { path } = entry;
       if (entry.isDir || !sizes.has(entry.size) || scope.includes(path)) continue;
       const list = candidates.get(entry.size) ?? [];
       if (list.length < MAX_CANDIDATES_PER_SIZE) list.push(path);
@@ -183,6 +188,14 @@ export async function addRenameOrigins(
       scope.add(path);
       added.push(path);
     }
+  }
+  // Their records, on both sides, where only part of the state was loaded.
+  if (
+    part &&
+    added.length > 0 &&
+    !(await part.add({ folders: [], subtrees: added, paths: foldersAbove(added) }))
+  ) {
+    throw new SyncError('STATE_CORRUPT', 'the saved sync state went missing while the run read it');
   }
   // Their entries (and those of the folders above them), as a listing of the scope would give.
   for (const path of added) {
@@ -196,6 +209,118 @@ export async function addRenameOrigins(
     }
   }
   return added;
+}
+
+/** The folders above `paths` (the root left out). */
+function foldersAbove(paths: Iterable<string>): string[] {
+  const above = new Set<string>();
+  for (const path of paths) {
+    for (let parent = parentPath(path); parent !== '' && !above.has(parent); parent = parentPath(parent))
+      above.add(parent);
+  }
+  return [...above];
+}
+
+/** The part of the saved state within `scope`, as `StateStore.loadPart` takes it. */
+export function partOf(scope: IncrementalScope): StatePart {
+  return { folders: [...scope.folders], subtrees: [...scope.roots], paths: [...scope.above] };
+}
+
+/**
+ * What a scoped run loaded of the saved state (SPEC §12), where its store loads part of it
+ * (`StateStore.loadPart`): the records within its scope, and the whole state's sizes.
+ */
+export class LoadedPart {
+  readonly scope: IncrementalScope;
+  /** The records within the scope (and a rename's origins, once added). */
+  readonly state: LastKnownState;
+  /** The whole saved state's size per side. */
+  readonly counts: PartialState['counts'];
+  readonly #store: StateStore & Required<Pick<StateStore, 'loadPart' | 'recordsOfSize'>>;
+
+  private constructor(
+    store: StateStore & Required<Pick<StateStore, 'loadPart' | 'recordsOfSize'>>,
+    scope: IncrementalScope,
+    loaded: PartialState,
+  ) {
+    this.#store = store;
+    this.scope = scope;
+    this.state = loaded.state;
+    this.counts = loaded.counts;
+  }
+
+  /**
+   * The records of the scope of a run over `changedPaths` (a watcher's) or, without them, over
+   * the folders that differ from the last run's digests (`changes`); null where the run needs
+   * the whole state: a store that cannot load part of it, no state saved (a first sync), a
+   * full run (`incrementalScope`, `folderScope`), or a state that reads as damaged (the whole
+   * read reports it).
+   */
+  static async load(
+    store: StateStore,
+    storages: Record<Side, Storage>,
+    changedPaths: readonly string[] | undefined,
+    changes: readonly FolderChanges[] | null,
+  ): Promise<LoadedPart | null> {
+    const { loadPart, recordsOfSize } = store;
+    if (!loadPart || !recordsOfSize) return null;
+    const partial = store as StateStore & Required<Pick<StateStore, 'loadPart' | 'recordsOfSize'>>;
+    const read = async (part: StatePart): Promise<PartialState | null> => {
+      try {
+        return await partial.loadPart(part);
+      } catch (error) {
+        if (isSyncError(error, 'STATE_CORRUPT')) return null;
+        throw error;
+      }
+    };
+    if (changedPaths) {
+      // The scope does not depend on the records, only on there being some.
+      const scope = incrementalScope(changedPaths, { source: new Map(), destination: new Map() });
+      if (!scope) return null;
+      const loaded = await read(partOf(scope));
+      return loaded ? new LoadedPart(partial, scope, loaded) : null;
+    }
+    if (!changes) return null;
+    // The changed folders' items and the replaced subtrees first: what `folderScope` looks at.
+    const folders = new Set(changes.flatMap(({ changed }) => changed));
+    const replaced = new Set(changes.flatMap(({ replaced: paths }) => paths));
+    const loaded = await read({
+      folders: [...folders],
+      subtrees: [...replaced],
+      paths: foldersAbove([...folders, ...replaced]),
+    });
+    if (!loaded) return null;
+    const scope = await folderScope(changes, loaded.state, storages);
+    if (!scope) return null;
+    const part = new LoadedPart(partial, scope, loaded);
+    // Recorded folders among the changed folders' items that are not folders now: whole.
+    const below = [...scope.roots].filter((root) => ![...replaced].some((path) => isSameOrBelow(root, path)));
+    if (below.length > 0 && !(await part.add({ folders: [], subtrees: below, paths: [] }))) return null;
+    return part;
+  }
+
+  /** Loads the records of `part` too; false where they could not be read. */
+  async add(part: StatePart): Promise<boolean> {
+    const more = await this.#store.loadPart(part);
+    if (!more) return false;
+    for (const side of SIDES) for (const [path, entry] of more.state[side]) this.state[side].set(path, entry);
+    return true;
+  }
+
+  /**
+   * Records of `side` with one of `sizes` outside the scope, at least as many of each as a
+   * look through the whole state would take (`MAX_CANDIDATES_PER_SIZE`), in the same order.
+   */
+  async recordsOfSize(side: Side, sizes: ReadonlySet<number>, scope: IncrementalScope): Promise<Entry[]> {
+    // The store's first records of a size may lie within the scope: as many more are asked for.
+    const within = new Map<number, number>();
+    for (const [path, entry] of this.state[side]) {
+      if (!entry.isDir && sizes.has(entry.size) && scope.includes(path))
+        within.set(entry.size, (within.get(entry.size) ?? 0) + 1);
+    }
+    const perSize = MAX_CANDIDATES_PER_SIZE + Math.max(0, ...within.values());
+    return this.#store.recordsOfSize(side, [...sizes], perSize);
+  }
 }
 
 /** Files of a side by its records: the size a max-delete guard measures an incremental run against. */

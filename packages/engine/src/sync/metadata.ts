@@ -13,16 +13,18 @@ import type { RunContext } from './run-context.js';
 
 /**
  * The last-known state and metadata; an unreadable one is reported and read as none.
- * `metadataRead` is the metadata already read this run (undefined where it could not be).
+ * `metadataRead` is the metadata already read this run (undefined where it could not be);
+ * `loaded`, the part of the state already read, where the run needs no more.
  */
 export async function loadSavedState(
   state: StateStore,
   warn: (message: string) => void,
   metadataRead: SyncMetadata | null | undefined,
+  loaded?: LastKnownState,
 ): Promise<{ lastKnown: LastKnownState | null; metadata: SyncMetadata | null }> {
   let lastKnown: LastKnownState | null;
   try {
-    lastKnown = await state.load();
+    lastKnown = loaded ?? (await state.load());
   } catch (error) {
     if (!isSyncError(error, 'STATE_CORRUPT')) throw error;
     warn(`the saved sync state is unreadable (${error.message}); merging both sides as on a first sync`);

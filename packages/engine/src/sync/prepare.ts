@@ -14,6 +14,7 @@ import {
   folderScope,
   type IncrementalScope,
   incrementalScope,
+  LoadedPart,
   recordedFileCount,
 } from './incremental.js';
 import { loadSavedState } from './metadata.js';
@@ -44,6 +45,11 @@ export interface Prepared {
   sideFiles: Record<Side, number> | null;
   /** Where the run lists only the folders that differ from the last run's digests: its scope. */
   folderScope: IncrementalScope | null;
+  /**
+   * The run loaded only the records within its scope (`lastKnown` holds those): it records
+   * every change with `update()` and never saves the state whole.
+   */
+  isPartial: boolean;
 }
 
 /**
@@ -63,8 +69,14 @@ export async function prepare(
     stateWarnings.add(message);
     warn(message);
   };
+  // An access check file anywhere in the trees needs the whole trees: a full run then.
+  const hasAccessCheck = !config.force && config.accessCheckFiles.length > 0;
+  // A scoped run whose store loads part of the state reads only the records of its scope.
+  const part = hasAccessCheck
+    ? null
+    : await LoadedPart.load(ctx.state, storages, ctx.changedPaths, changes?.sides ?? null);
   // The saved state is read while both sides are scanned; nothing waits for it until then.
-  const loading = loadSavedState(ctx.state, warnState, metadataRead);
+  const loading = loadSavedState(ctx.state, warnState, metadataRead, part?.state);
   loading.catch(() => undefined);
 
   const signal = controller.signal;
@@ -77,16 +89,16 @@ export async function prepare(
     signal,
     nested: isLazy ? 'lazy' : 'eager',
   });
-  // An incremental run waits for the state: its records tell which paths it looks at. Access
-  // check files anywhere in the trees need the whole trees: a full run then.
-  const hasAccessCheck = !config.force && config.accessCheckFiles.length > 0;
+  // An incremental run waits for the state: its records tell which paths it looks at.
   const scope = hasAccessCheck
     ? null
-    : ctx.changedPaths
-      ? incrementalScope(ctx.changedPaths, (await loading).lastKnown)
-      : changes
-        ? await folderScope(changes.sides, (await loading).lastKnown, storages)
-        : null;
+    : part
+      ? part.scope
+      : ctx.changedPaths
+        ? incrementalScope(ctx.changedPaths, (await loading).lastKnown)
+        : changes
+          ? await folderScope(changes.sides, (await loading).lastKnown, storages)
+          : null;
   const isFolderScoped = scope !== null && !ctx.changedPaths;
   const include = scope
     ? (path: string, isDir: boolean) => scope.includes(path) && matcher.include(path, isDir)
@@ -147,7 +159,8 @@ export async function prepare(
   );
   const trees: Record<Side, Tree> = { source: sourceTree!, destination: destinationTree! };
   const { lastKnown, metadata } = await loading;
-  if (scope && lastKnown) await addRenameOrigins(scope, trees, lastKnown, storages, include);
+  if (scope && lastKnown)
+    await addRenameOrigins(scope, trees, lastKnown, storages, include, part ?? undefined);
   if (!scope) checkAccess(config, storages, trees);
 
   // Left out of the plan on both sides, with everything below them, and their records kept
@@ -196,8 +209,9 @@ export async function prepare(
     })),
   );
   // The max-delete guard of an incremental run measures against the whole side, as recorded.
-  const sideFiles =
-    scope && lastKnown
+  const sideFiles = part
+    ? { source: part.counts.source.files, destination: part.counts.destination.files }
+    : scope && lastKnown
       ? {
           source: recordedFileCount(lastKnown, 'source'),
           destination: recordedFileCount(lastKnown, 'destination'),
@@ -215,6 +229,7 @@ export async function prepare(
     unreadable: unreadableErrors,
     sideFiles,
     folderScope: isFolderScoped ? scope : null,
+    isPartial: part !== null,
   };
 }
 

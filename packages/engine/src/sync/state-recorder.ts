@@ -102,6 +102,20 @@ export class StateRecorder {
   }
 
   /**
+   * Sets each path a change was recorded for in `state` (another copy of the previous state,
+   * the whole of it, say) to its record after the run, on both sides.
+   */
+  applyTo(state: LastKnownState): void {
+    const recorded = this.compose({ source: new Map(), destination: new Map() });
+    for (const path of this.#changed) {
+      for (const side of ['source', 'destination'] as const) {
+        const entry = recorded[side].get(path);
+        setOrForget(state[side], path, entry ?? null);
+      }
+    }
+  }
+
+  /**
    * The last-known state after the run (the previous state, `refreshed` and every change
    * recorded): entries refreshed where a side still holds the very same
    * content, then the changes, which win where they touch the same path.

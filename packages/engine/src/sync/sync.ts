@@ -5,10 +5,10 @@ import { SyncController } from '../controller.js';
 import { isSyncError } from '../errors.js';
 import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
-import type { HashAlgorithm, LastKnownState, Plan, SyncStats } from '../model.js';
+import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats } from '../model.js';
 import { planSync } from '../planner/index.js';
 import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
-import type { SyncMetadata, TreeFingerprint } from '../state-store.js';
+import type { StateChange, SyncMetadata, TreeFingerprint } from '../state-store.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
 import { findUnchangedTrees, fingerprintAfterRun, fingerprintKey } from './fingerprint.js';
 import { removeLeftovers } from './leftovers.js';
@@ -129,7 +129,9 @@ async function runSync(ctx: RunContext): Promise<SyncResult> {
     // Execute, recording each completed action, then save the state the run leaves.
     const executed = await execute(ctx, plan, prepared);
     const { outcome, durabilityError } = executed;
-    const { finalState, touched } = await saveState(ctx, plan, prepared, executed);
+    const { finalState, touched } = prepared.isPartial
+      ? await recordPart(ctx, plan, prepared, executed)
+      : await saveState(ctx, plan, prepared, executed);
 
     // Where the run leaves both trees in sync with the state, their digests are recorded.
     const isInSync =
@@ -145,6 +147,7 @@ async function runSync(ctx: RunContext): Promise<SyncResult> {
           digests: prepared.digests,
           trees: prepared.trees,
           state: finalState,
+          entries: prepared.isPartial ? await savedEntries(ctx) : undefined,
           touched,
           listingWarnings: prepared.listingWarnings,
           scoped:
@@ -283,6 +286,70 @@ async function saveState(
   if (!isSaved && durabilityError === undefined) await ctx.state.save(finalState);
   for (const path of recorder.changed) touched.add(path);
   return { finalState, touched };
+}
+
+/**
+ * Records what a run that loaded only part of the state leaves, with `update()` only: every
+ * action's record went there as it completed, and so do the records refreshed now. Where an
+ * update failed, the whole state is read and saved with every change of the run instead;
+ * where the store would no longer keep its updates apart, they are compacted. Returns the
+ * records within the scope as the run leaves them, with every path an action or a record of
+ * the run touched.
+ */
+async function recordPart(
+  ctx: RunContext,
+  plan: Plan,
+  { lastKnown, trees, isUnchanged }: Prepared,
+  { recorder, durabilityError }: Executed,
+): Promise<{ finalState: LastKnownState; touched: Set<string> }> {
+  const touched = new Set<string>();
+  for (const action of plan.actions) {
+    touched.add(action.path);
+    if (action.to) touched.add(action.to);
+  }
+  // Nothing is recorded after written files could not be made durable (as a full run saves nothing then).
+  if (durabilityError === undefined && !isUnchanged && lastKnown) {
+    const refreshed = refreshUnchanged(lastKnown, trees, touched);
+    const paths = new Set([...refreshed.source.keys(), ...refreshed.destination.keys()]);
+    const changes: StateChange[] = [];
+    for (const path of paths) {
+      if (recorder.changed.has(path)) continue;
+      changes.push({
+        path,
+        source: refreshed.source.get(path) ?? lastKnown.source.get(path) ?? null,
+        destination: refreshed.destination.get(path) ?? lastKnown.destination.get(path) ?? null,
+      });
+    }
+    if (changes.length > 0) {
+      recorder.record(...changes);
+      await recorder.flush();
+    }
+  }
+  const empty = { source: new Map(), destination: new Map() };
+  const finalState = recorder.compose(empty);
+  if (durabilityError === undefined && recorder.hasFailedWrites) {
+    // The store lacks changes only a save of the whole state carries.
+    try {
+      const whole = (await ctx.state.load()) ?? { source: new Map(), destination: new Map() };
+      recorder.applyTo(whole);
+      await ctx.state.save(whole);
+    } catch (error) {
+      // The next run finds what is not recorded and looks at it again.
+      ctx.warn(`could not save the sync state: ${messageOf(error)}`);
+    }
+  } else if (recorder.count > 0 && (await ctx.state.keepsUpdates?.()) === false) {
+    await ctx.state.compact?.();
+  }
+  for (const path of recorder.changed) touched.add(path);
+  return { finalState, touched };
+}
+
+/** Entries per side of the whole saved state, as a run that loaded part of it leaves it. */
+async function savedEntries(ctx: RunContext): Promise<Record<Side, number> | undefined> {
+  const saved = await ctx.state.loadPart?.({ folders: [], subtrees: [], paths: [] });
+  return saved
+    ? { source: saved.counts.source.entries, destination: saved.counts.destination.entries }
+    : undefined;
 }
 
 /** The end of every run that gets to execute: old versions pruned, metadata saved, stats told. */
