@@ -15,7 +15,11 @@ export interface StateRecorderOptions {
    * and `durabilityError` is set.
    */
   beforeWrite?: () => Promise<void>;
-  /** The state before the run, which `compose` applies the changes to. */
+  /**
+   * The state before the run, which `record` and `compose` change in place (no copy of a
+   * large state): the run's own, loaded for it. Read during the run, it holds the changes
+   * recorded so far.
+   */
   previous?: LastKnownState | null;
 }
 
@@ -28,7 +32,7 @@ export interface StateRecorderOptions {
 export class StateRecorder {
   /** How many changes were recorded. */
   count = 0;
-  /** The previous state with every change so far applied; made on the first change. */
+  /** The previous state with every change so far applied (`previous` itself, where given). */
   #state: LastKnownState | null = null;
   /** Paths a change was recorded for: refreshed entries never overwrite them. */
   readonly #changed = new Set<string>();
@@ -56,10 +60,7 @@ export class StateRecorder {
 
   record(...changes: StateChange[]): void {
     this.count += changes.length;
-    this.#state ??= {
-      source: new Map(this.#options.previous?.source),
-      destination: new Map(this.#options.previous?.destination),
-    };
+    this.#state ??= this.#options.previous ?? { source: new Map(), destination: new Map() };
     // The entries are the run's own and never changed after they are recorded: kept as they
     // are rather than copied (applyStateChanges copies each for a store's own state).
     for (const change of changes) {
@@ -121,10 +122,7 @@ export class StateRecorder {
    * content, then the changes, which win where they touch the same path.
    */
   compose(refreshed: { source: Tree; destination: Tree }): LastKnownState {
-    const state = this.#state ?? {
-      source: new Map(this.#options.previous?.source),
-      destination: new Map(this.#options.previous?.destination),
-    };
+    const state = this.#state ?? this.#options.previous ?? { source: new Map(), destination: new Map() };
     for (const [path, entry] of refreshed.source) if (!this.#changed.has(path)) state.source.set(path, entry);
     for (const [path, entry] of refreshed.destination)
       if (!this.#changed.has(path)) state.destination.set(path, entry);
