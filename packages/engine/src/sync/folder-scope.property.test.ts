@@ -234,14 +234,24 @@ describe('runs scoped by the folder digests', () => {
           // Two equal pairs under the same edits: one synced by full runs, one scoped where it can be.
           const worlds = [await newWorld(false), await newWorld(true), await newWorld(true, true)] as const;
           const config: Partial<SyncConfig> = { mode, comparisonMode: comparison, maxDeletePercent: 100 };
+          // Every pair's run of a round starts at the same time: conflict copies and versions
+          // are named after it.
+          let runAt = Date.now();
           const run = (world: World) =>
-            sync({ source: world.sides[0], destination: world.sides[1], state: world.state, config });
+            sync({
+              source: world.sides[0],
+              destination: world.sides[1],
+              state: world.state,
+              config,
+              clock: { now: () => runAt },
+            });
           for (const step of base) {
             counter += 1;
             for (const world of worlds) await apply(world, step, Date.UTC(2026, 0, 1) + counter * 10_000);
           }
           for (const world of worlds) await run(world);
           for (const round of rounds) {
+            runAt += 60_000;
             // A run after the last one (mostly with nothing to do) records the folder digests
             // the next run starts from.
             const settled = [await run(worlds[0]), await run(worlds[1]), await run(worlds[2])];
@@ -251,6 +261,7 @@ describe('runs scoped by the folder digests', () => {
               counter += 1;
               for (const world of worlds) await apply(world, step, Date.UTC(2026, 0, 1) + counter * 10_000);
             }
+            runAt += 60_000;
             const observed = worlds[1].sides as [ObservedStorage, ObservedStorage];
             for (const storage of observed) storage.found = [];
             const full = await run(worlds[0]);
