@@ -9,7 +9,7 @@ import type {
 } from '@syncengine/contracts';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../database.js';
-import { pairMetadata, pairState, pairs, runs } from '../schema/index.js';
+import { pairMetadata, pairStateCounts, pairs, runs } from '../schema/index.js';
 import { iso, isoOrNull } from './errors.js';
 
 /** A location as stored: its typed config, with secret fields as the server stored them. */
@@ -188,16 +188,16 @@ export function createPairRepo(db: Database) {
         .from(pairMetadata)
         .where(eq(pairMetadata.pairId, id));
       if (!meta?.hasState) return null;
+      // Kept by triggers on every write of the state: no count of the pair's rows.
       const rows = await db
         .select({
-          side: pairState.side,
-          files: sql<string>`count(*) filter (where not ${pairState.isDir})`,
-          folders: sql<string>`count(*) filter (where ${pairState.isDir})`,
-          bytes: sql<string | null>`sum(${pairState.size}) filter (where not ${pairState.isDir})`,
+          side: pairStateCounts.side,
+          entries: pairStateCounts.entries,
+          files: pairStateCounts.files,
+          bytes: pairStateCounts.bytes,
         })
-        .from(pairState)
-        .where(eq(pairState.pairId, id))
-        .groupBy(pairState.side);
+        .from(pairStateCounts)
+        .where(eq(pairStateCounts.pairId, id));
       const totals = {
         source: { files: 0, folders: 0, bytes: 0 },
         destination: { files: 0, folders: 0, bytes: 0 },
@@ -205,8 +205,8 @@ export function createPairRepo(db: Database) {
       for (const row of rows) {
         totals[row.side] = {
           files: Number(row.files),
-          folders: Number(row.folders),
-          bytes: Number(row.bytes ?? 0),
+          folders: Number(row.entries) - Number(row.files),
+          bytes: Number(row.bytes),
         };
       }
       return totals;
