@@ -1,25 +1,23 @@
 import {
+  DEFAULT_CONFIG,
+  parseComparisonMode,
+  parseConflictStrategy,
+  parseSyncMode,
+} from '@syncengine/engine/config';
+import { isSyncError } from '@syncengine/engine/errors';
+import {
   COMPARISON_MODES,
   CONFLICT_RESOLUTIONS,
   CONFLICT_STRATEGIES,
   type ConflictResolution,
-  DEFAULT_CONFIG,
-  isSyncError,
-  parseComparisonMode,
-  parseConflictStrategy,
-  parseSyncMode,
   SYNC_MODES,
-  scrubbedMessage,
-  scrubSecrets,
-} from '@syncengine/engine';
-import { DEFAULT_WATCH_SETTINGS, WATCH_SETTING_LIMITS } from '@syncengine/watch';
+} from '@syncengine/engine/model';
+import { scrubbedMessage, scrubSecrets } from '@syncengine/engine/scrub';
+import { DEFAULT_WATCH_SETTINGS, WATCH_SETTING_LIMITS } from '@syncengine/watch/settings';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
-import { planCommand } from './plan.command.js';
-import { statusCommand } from './status.command.js';
-import { type CliIo, exitCodeForError, type SyncCommandOptions, syncCommand } from './sync.command.js';
+import { CliError, EXIT, type ExitCode, exitCodeForError, usageError } from './exit-codes.js';
+import type { CliIo, SyncCommandOptions } from './sync.command.js';
 import { VERSION } from './version.js';
-import { versionsListCommand, versionsRestoreCommand } from './versions.command.js';
 import type { WatchCommandOptions } from './watch.command.js';
 
 const kebab = (value: string) => value.toLowerCase().replaceAll('_', '-');
@@ -214,6 +212,7 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
       ).argParser(durationParser),
     )
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
+      const { syncCommand } = await import('./sync.command.js');
       result.exitCode = await syncCommand(source, destination, options, io);
     });
 
@@ -269,6 +268,7 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
   )
     .option('--json', 'print the plan as the same JSON document as sync --dry-run --json')
     .action(async (source: string, destination: string, options: SyncCommandOptions) => {
+      const { planCommand } = await import('./plan.command.js');
       result.exitCode = await planCommand(source, destination, options, io);
     });
 
@@ -283,6 +283,7 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
     .option('--state-dir <dir>', 'the state folder, when sync was run with --state-dir')
     .option('--json', 'print a JSON document')
     .action(async (source: string, destination: string, options: { stateDir?: string; json?: boolean }) => {
+      const { statusCommand } = await import('./status.command.js');
       result.exitCode = await statusCommand(source, destination, options, io);
     });
 
@@ -326,6 +327,7 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
           return;
         }
         if (folder === undefined) throw usageError("missing required argument 'folder' (or --pair <pair>)");
+        const { versionsListCommand } = await import('./versions.command.js');
         result.exitCode = await versionsListCommand(folder, path, options, io);
       },
     );
@@ -369,6 +371,7 @@ export function createProgram(io: CliIo, result: { exitCode: ExitCode }): Comman
           return;
         }
         if (path === undefined) throw usageError("missing required argument 'path'");
+        const { versionsRestoreCommand } = await import('./versions.command.js');
         result.exitCode = await versionsRestoreCommand(folder, path, options, io);
       },
     );

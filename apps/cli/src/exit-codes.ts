@@ -1,3 +1,5 @@
+import { isSyncError } from '@syncengine/engine/errors';
+
 /**
  * The command's exit codes. Scripts depend on them, so they never change meaning.
  */
@@ -31,3 +33,18 @@ export class CliError extends Error {
 
 /** A problem with what the user typed or pointed at: exit code 2. */
 export const usageError = (message: string) => new CliError(EXIT.usage, message);
+
+/** Maps an engine error to an exit code: bad input is the user's to fix (2). */
+export function exitCodeForError(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (isSyncError(error, 'MAX_DELETE')) return EXIT.maxDelete;
+  if (
+    isSyncError(error, 'INVALID_CONFIG') ||
+    isSyncError(error, 'HASH_UNAVAILABLE') ||
+    isSyncError(error, 'INVALID_PATH') ||
+    isSyncError(error, 'ACCESS_CHECK')
+  ) {
+    return EXIT.usage;
+  }
+  return EXIT.runtimeError;
+}

@@ -4,7 +4,6 @@ import { join, relative, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   FileStateStore,
-  isSyncError,
   type PlannedAction,
   type SyncConfig,
   SyncController,
@@ -13,7 +12,7 @@ import {
 } from '@syncengine/engine';
 import { isWithin } from '@syncengine/locations/local';
 import { terminalConflictHandler } from './conflict-prompt.js';
-import { CliError, EXIT, type ExitCode, usageError } from './exit-codes.js';
+import { EXIT, type ExitCode, usageError } from './exit-codes.js';
 import { formatBytes, formatCount, formatDuration, plural } from './format.js';
 import {
   checkRootsApart,
@@ -109,21 +108,6 @@ export async function resolvePair(
   const stateInfo = await stat(stateDir).catch(() => null);
   if (stateInfo && !stateInfo.isDirectory()) throw usageError(`state folder ${stateDir} is not a folder`);
   return { source, destination, pairId, stateDir };
-}
-
-/** Maps an engine error to an exit code: bad input is the user's to fix (2). */
-export function exitCodeForError(error: unknown): ExitCode {
-  if (error instanceof CliError) return error.exitCode;
-  if (isSyncError(error, 'MAX_DELETE')) return EXIT.maxDelete;
-  if (
-    isSyncError(error, 'INVALID_CONFIG') ||
-    isSyncError(error, 'HASH_UNAVAILABLE') ||
-    isSyncError(error, 'INVALID_PATH') ||
-    isSyncError(error, 'ACCESS_CHECK')
-  ) {
-    return EXIT.usage;
-  }
-  return EXIT.runtimeError;
 }
 
 /** The exit code of a finished run. */
