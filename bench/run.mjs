@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cliEntry = join(repoRoot, 'apps', 'cli', 'dist', 'syncengine.js');
+const cliEntry = join(repoRoot, 'apps', 'cli', 'dist', 'syncengine.cjs');
 
 const { values } = parseArgs({
   options: {
@@ -144,7 +144,7 @@ const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status
 const TOOLS = {
   syncengine: {
     available: () => existsSync(cliEntry),
-    missing: 'apps/cli/dist/syncengine.js is missing and could not be built (run `pnpm build`)',
+    missing: 'apps/cli/dist/syncengine.cjs is missing and could not be built (run `pnpm build`)',
     run: (src, dst, state) => ['node', [cliEntry, 'sync', src, dst, '--quiet', '--state-dir', state]],
   },
   unison: {

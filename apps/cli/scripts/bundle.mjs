@@ -8,11 +8,13 @@
 // Left outside: the native hasher, the remote storage backends, which are imported only
 // when a location needs them (the local disk backend is bundled), and the native change
 // notifications, which load only when `watch` starts watching.
-import { chmod, readdir, rm } from 'node:fs/promises';
+import { chmod, readdir, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 const outfile = `${outdir}syncengine.js`;
+/** Threads of libuv's pool the bin starts with: fdatasync calls in flight at once. */
+const THREAD_POOL_SIZE = 64;
 // Chunks are named after their first module and a hash; those of an earlier build go first.
 const CHUNK = /-[A-Z0-9]{8}\.js$/;
 await Promise.all(
@@ -54,6 +56,26 @@ const result = await build({
   metafile: true,
 });
 await chmod(outfile, 0o755);
+
+// The `syncengine` bin: a CommonJS start file that sizes libuv's thread pool, then loads the
+// bundle. A first sync on a disk is bound by how many fdatasync calls are in flight, and the
+// pool (4 threads by default) runs them; an ES module entry starts the pool while it loads,
+// before any of its code could size it.
+const launcher = `${outdir}syncengine.cjs`;
+await writeFile(
+  launcher,
+  `#!/usr/bin/env node
+'use strict';
+// Starts dist/syncengine.js with a thread pool of ${THREAD_POOL_SIZE} (unless UV_THREADPOOL_SIZE is set):
+// many written files are then made durable at once.
+process.env.UV_THREADPOOL_SIZE ??= '${THREAD_POOL_SIZE}';
+import('./syncengine.js').catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`,
+);
+await chmod(launcher, 0o755);
 
 // Every command loads what the bin imports statically; zod (the server API's schemas, and
 // the location schemas remote URLs are checked with) is for some commands only. A barrel
