@@ -255,6 +255,16 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
   return { outcome, recorder, durabilityError };
 }
 
+/** Every path an action of the plan touches: its own, and where it renames to. */
+function actionPaths(plan: Plan): Set<string> {
+  const paths = new Set<string>();
+  for (const action of plan.actions) {
+    paths.add(action.path);
+    if (action.to) paths.add(action.to);
+  }
+  return paths;
+}
+
 /**
  * Saves the last-known state the run leaves (unless the store already holds it), and returns
  * it with every path an action or a record of the run touched.
@@ -265,11 +275,7 @@ async function saveState(
   { lastKnown, trees, isUnchanged }: Prepared,
   { recorder, durabilityError }: Executed,
 ): Promise<{ finalState: LastKnownState; touched: Set<string> }> {
-  const touched = new Set<string>();
-  for (const action of plan.actions) {
-    touched.add(action.path);
-    if (action.to) touched.add(action.to);
-  }
+  const touched = actionPaths(plan);
   const refreshed = isUnchanged
     ? { source: new Map(), destination: new Map() }
     : refreshUnchanged(lastKnown, trees, touched);
@@ -302,11 +308,7 @@ async function recordPart(
   { lastKnown, trees, isUnchanged }: Prepared,
   { recorder, durabilityError }: Executed,
 ): Promise<{ finalState: LastKnownState; touched: Set<string> }> {
-  const touched = new Set<string>();
-  for (const action of plan.actions) {
-    touched.add(action.path);
-    if (action.to) touched.add(action.to);
-  }
+  const touched = actionPaths(plan);
   // Nothing is recorded after written files could not be made durable (as a full run saves nothing then).
   if (durabilityError === undefined && !isUnchanged && lastKnown) {
     const refreshed = refreshUnchanged(lastKnown, trees, touched);
