@@ -26,6 +26,11 @@ export interface SyncConfig {
   transfers: number;
   /** Lists, deletes, renames, mkdirs at once. */
   operations: number;
+  /**
+   * Bytes per second that the run's transfers may move together (reads from one side into
+   * writes on the other); null for no limit.
+   */
+  bandwidthLimit: number | null;
   /** Refuse a run that would delete more than this percentage of a side's files (0–100). */
   maxDeletePercent: number;
   /** Run even when the max-delete guard (or the access check) would stop it. */
@@ -62,6 +67,9 @@ export const DEFAULT_CONFIG: SyncConfig = {
   accessCheckFiles: [],
   strict: false,
 };
+
+/** The smallest bandwidth limit, in bytes per second: 1 KiB/s. */
+export const MIN_BANDWIDTH_LIMIT = 1024;
 
 const normalise = (value: string) => value.replace(/[-_\s]/g, '').toLowerCase();
 
@@ -116,6 +124,15 @@ export function resolveConfig(partial: Partial<SyncConfig> = {}): SyncConfig {
   };
   positiveInt('transfers', config.transfers);
   positiveInt('operations', config.operations);
+  if (
+    config.bandwidthLimit !== null &&
+    (!Number.isInteger(config.bandwidthLimit) || config.bandwidthLimit < MIN_BANDWIDTH_LIMIT)
+  ) {
+    throw new SyncError(
+      'INVALID_CONFIG',
+      `bandwidthLimit must be a whole number of bytes per second of at least ${MIN_BANDWIDTH_LIMIT} (1 KiB/s), or none, got ${config.bandwidthLimit}`,
+    );
+  }
   if (
     !Number.isFinite(config.maxDeletePercent) ||
     config.maxDeletePercent < 0 ||

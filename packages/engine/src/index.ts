@@ -12,6 +12,7 @@ export * from './model.js';
 export * from './paths.js';
 export * from './planner/index.js';
 export * from './progress.js';
+export * from './rate-limit.js';
 export * from './retry.js';
 export * from './scrub.js';
 export * from './state/index.js';

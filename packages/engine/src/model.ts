@@ -75,6 +75,8 @@ export const PAIR_SETTING_DEFAULTS: {
   readonly transfers: number;
   readonly operations: number;
   readonly maxDeletePercent: number;
+  /** Bytes per second for a run's transfers together; null for no limit. */
+  readonly bandwidthLimit: number | null;
 } = {
   mode: 'TWO_WAY',
   comparisonMode: 'HASH_THEN_MTIME',
@@ -82,6 +84,7 @@ export const PAIR_SETTING_DEFAULTS: {
   transfers: 5,
   operations: 10,
   maxDeletePercent: 50,
+  bandwidthLimit: null,
 };
 
 /** How one conflict is settled. SPEC §6. */

@@ -1,3 +1,4 @@
+import { sleep } from './backends/util.js';
 import { isSyncError, SyncError } from './errors.js';
 
 /** How often and how patiently a TRANSIENT failure is retried. */
@@ -13,24 +14,6 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDe
 
 // Storage adapters check for cancellation between the steps of an operation.
 export { abortIfNeeded } from './backends/util.js';
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new SyncError('CANCELLED', 'the operation was cancelled'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new SyncError('CANCELLED', 'the operation was cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Runs `operation`, retrying it with exponential backoff while it fails with

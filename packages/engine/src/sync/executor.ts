@@ -15,6 +15,7 @@ import {
   type Tree,
 } from '../model.js';
 import { conflictFileName } from '../planner/index.js';
+import type { RateLimit } from '../rate-limit.js';
 import { type RetryPolicy, withRetry } from '../retry.js';
 import type { StateChange } from '../state-store.js';
 import { hasBatchCopies, type Storage } from '../storage.js';
@@ -60,6 +61,10 @@ export interface ExecutorOptions {
   onConflict?: ConflictHandler;
   /** How each storage call is retried on TRANSIENT errors (default `EXECUTOR_RETRY`). */
   retry?: RetryPolicy;
+  /** The bandwidth limit every copy waits for; none without one. */
+  rateLimit?: RateLimit;
+  /** Fires on cancel: ends a copy's wait for the bandwidth limit. */
+  signal?: AbortSignal;
 }
 
 /** An outcome with nothing done yet. */
@@ -176,6 +181,8 @@ export class Executor {
     const groups: CopyGroup[] = [];
     const single: PlannedAction[] = [];
     const open: Partial<Record<Side, CopyGroup>> = {};
+    // Under a bandwidth limit a group is about a second's worth, so that a pause lands soon.
+    const groupBytes = Math.min(GROUP_BYTES, this.#o.rateLimit?.bytesPerSecond ?? GROUP_BYTES);
     for (const action of transfers) {
       const from: Side | null =
         action.type === 'UPLOAD_NEW' ? 'source' : action.type === 'DOWNLOAD_NEW' ? 'destination' : null;
@@ -196,7 +203,7 @@ export class Executor {
         continue;
       }
       let group = open[from];
-      if (!group || group.actions.length >= GROUP_FILES || group.bytes + entry.size > GROUP_BYTES) {
+      if (!group || group.actions.length >= GROUP_FILES || group.bytes + entry.size > groupBytes) {
         group = { from, actions: [], bytes: 0 };
         groups.push(group);
         open[from] = group;
@@ -221,6 +228,7 @@ export class Executor {
       to: action.path,
       planned: trees[from].get(action.path)!,
     }));
+    await this.#o.rateLimit?.take(group.bytes, this.#o.signal);
     for (const copy of copies) {
       emit({
         type: isUpload ? 'upload_start' : 'download_start',
@@ -312,6 +320,9 @@ export class Executor {
   }
 
   #fail(action: PlannedAction, error: unknown): void {
+    // Stopped by the cancel while it waited (for the bandwidth limit): not done, and not a
+    // failure either; the next run plans it again.
+    if (this.#o.gate.isCancelled && isSyncError(error, 'CANCELLED')) return;
     const message = this.#failPath(action.path, error);
     this.#o.emit({ type: 'action_complete', action, error: message });
   }
@@ -531,6 +542,8 @@ export class Executor {
         planned,
         algorithm: this.#o.hashAlgorithm,
         ifAbsent,
+        rateLimit: this.#o.rateLimit,
+        signal: this.#o.signal,
         onProgress: (bytes) => {
           const now = Date.now();
           if (now - lastProgress < PROGRESS_INTERVAL_MS) return;

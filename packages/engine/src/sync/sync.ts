@@ -8,6 +8,7 @@ import { canHashLocally, DEFAULT_HASH } from '../hash.js';
 import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats } from '../model.js';
 import { planSync } from '../planner/index.js';
 import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
+import { RateLimit } from '../rate-limit.js';
 import type { StateChange, SyncMetadata, TreeFingerprint } from '../state-store.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
 import { findUnchangedTrees, fingerprintAfterRun, fingerprintKey } from './fingerprint.js';
@@ -230,6 +231,8 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
     startedAt,
     hashAlgorithm: canHashLocally(hashAlgorithm ?? '') ? (hashAlgorithm as HashAlgorithm) : DEFAULT_HASH,
     onConflict: ctx.onConflict,
+    rateLimit: config.bandwidthLimit === null ? undefined : new RateLimit(config.bandwidthLimit),
+    signal: controller.signal,
   });
   await executor.run(plan.actions);
   await recorder.flush();

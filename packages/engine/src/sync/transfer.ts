@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { changedDuringTransfer, isSyncError, SyncError } from '../errors.js';
 import { createHasher, hashBytes } from '../hash.js';
 import type { Entry, HashAlgorithm } from '../model.js';
+import type { RateLimit } from '../rate-limit.js';
 import { hasSmallReads, type Storage, type WriteOptions } from '../storage.js';
 
 /** True when `now` is still the version of a path that `planned` described. */
@@ -39,6 +40,10 @@ export interface CopyOptions {
   /** Write only where nothing is at the target (`WriteOptions.ifAbsent`). */
   ifAbsent?: boolean;
   onProgress?: (bytes: number) => void;
+  /** The run's bandwidth limit: each chunk waits for room in it before it is written. */
+  rateLimit?: RateLimit;
+  /** Cancels a wait for the bandwidth limit (and so the copy, leaving nothing at the target). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -82,6 +87,7 @@ export async function copyFile(
   async function* hashing(source: Readable): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       const buffer = chunk as Buffer;
+      if (options.rateLimit) await options.rateLimit.take(buffer.length, options.signal);
       hasher.update(buffer);
       transferred += buffer.length;
       options.onProgress?.(transferred);
@@ -123,6 +129,7 @@ async function copyBytes(
   if (data.length !== planned.size || !isSameVersion(planned, after)) {
     throw changed('changed since it was scanned');
   }
+  if (options.rateLimit) await options.rateLimit.take(data.length, options.signal);
   const hash = hashBytes(data, options.algorithm);
   options.onProgress?.(data.length);
   const written = await to.write(toPath, oneChunk(data), writeOptions(options));
