@@ -26,6 +26,7 @@ const pair = (overrides: Partial<Pair> & Record<string, unknown>): Pair => ({
   ignorePatterns: ['*.tmp', 'quote " and \\ backslash'],
   concurrency: { transfers: 5, operations: 10 },
   maxDeletePercent: 50,
+  bandwidthLimit: 1_048_576,
   schedule: '0 * * * *',
   enabled: true,
   watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },

@@ -31,6 +31,7 @@ describe.skipIf(!hasPostgres)('pairs stored with credentials in their URLs', () 
       ignorePatterns: [],
       concurrency: { transfers: 5, operations: 10 },
       maxDeletePercent: 50,
+      bandwidthLimit: null,
       schedule: null,
       enabled: true,
       watch: { ...WATCH_DEFAULTS },

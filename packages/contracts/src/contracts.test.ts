@@ -20,6 +20,7 @@ describe('CreatePairSchema', () => {
       ignorePatterns: [],
       concurrency: { transfers: 5, operations: 10 },
       maxDeletePercent: 50,
+      bandwidthLimit: null,
       schedule: null,
       enabled: true,
       watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },

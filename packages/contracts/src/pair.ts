@@ -23,6 +23,7 @@ export const PAIR_DEFAULTS = {
     operations: PAIR_SETTING_DEFAULTS.operations,
   },
   maxDeletePercent: PAIR_SETTING_DEFAULTS.maxDeletePercent,
+  bandwidthLimit: PAIR_SETTING_DEFAULTS.bandwidthLimit,
   schedule: null as string | null,
   enabled: true,
 } as const;
@@ -64,6 +65,20 @@ export const ConcurrencySchema = z.object({
 export type Concurrency = z.infer<typeof ConcurrencySchema>;
 
 /**
+ * Bytes per second that a run's transfers may move together, from 1 KiB/s up to 2 GiB/s;
+ * null for no limit.
+ */
+export const BandwidthLimitSchema = z
+  .number()
+  .int('bandwidthLimit must be a whole number of bytes per second')
+  .min(1024, 'bandwidthLimit must be at least 1024 bytes per second (1 KiB/s), or null for no limit')
+  .max(
+    2 ** 31 - 1,
+    'bandwidthLimit must be at most 2147483647 bytes per second (2 GiB/s), or null for no limit',
+  )
+  .nullable();
+
+/**
  * A cron expression (5 fields, or 6 with seconds) such as `0 * * * *`; null for no
  * schedule. The scheduler checks the expression further when the pair is saved.
  */
@@ -83,6 +98,7 @@ const pairFields = {
   ignorePatterns: z.array(z.string().max(1000)).max(1000),
   concurrency: ConcurrencySchema,
   maxDeletePercent: z.number().min(0).max(100),
+  bandwidthLimit: BandwidthLimitSchema,
   schedule: ScheduleSchema,
   enabled: z.boolean(),
   watch: WatchSettingsSchema,
@@ -104,6 +120,7 @@ export const CreatePairSchema = z.object({
     })
     .default({ ...PAIR_DEFAULTS.concurrency }),
   maxDeletePercent: pairFields.maxDeletePercent.default(PAIR_DEFAULTS.maxDeletePercent),
+  bandwidthLimit: pairFields.bandwidthLimit.default(PAIR_DEFAULTS.bandwidthLimit),
   schedule: pairFields.schedule.default(null),
   enabled: pairFields.enabled.default(true),
   watch: CreateWatchSchema.default({ ...WATCH_DEFAULTS }),
@@ -134,6 +151,7 @@ export const UpdatePairSchema = z
     ignorePatterns: pairFields.ignorePatterns.optional(),
     concurrency: ConcurrencySchema.partial().optional(),
     maxDeletePercent: pairFields.maxDeletePercent.optional(),
+    bandwidthLimit: pairFields.bandwidthLimit.optional(),
     schedule: pairFields.schedule.optional(),
     enabled: pairFields.enabled.optional(),
     /** Fields left out keep their stored values. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canReachPostgres,
   createTestDatabase,
+  newPairRecord,
   requireService,
   TEST_DATABASE_URL,
   type TestDatabase,
@@ -30,23 +31,7 @@ const emptyState = { source: new Map(), destination: new Map() };
 describe.skipIf(!hasPostgres)('Postgres pair lock', () => {
   let testDb: TestDatabase;
   let handle: DatabaseHandle;
-  const newPair = async () =>
-    (
-      await createPairRepo(handle.db).create({
-        name: 'p',
-        source: { type: 'local', path: '/a' },
-        destination: { type: 'local', path: '/b' },
-        mode: 'TWO_WAY',
-        comparisonMode: 'HASH_THEN_MTIME',
-        conflictResolution: 'NEWEST_WINS',
-        ignorePatterns: [],
-        concurrency: { transfers: 5, operations: 10 },
-        maxDeletePercent: 50,
-        schedule: null,
-        enabled: true,
-        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
-      })
-    ).id;
+  const newPair = async () => (await createPairRepo(handle.db).create(newPairRecord())).id;
 
   beforeAll(async () => {
     testDb = await createTestDatabase();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canReachPostgres,
   createTestDatabase,
+  newPairRecord,
   requireService,
   TEST_DATABASE_URL,
   type TestDatabase,
@@ -128,20 +129,7 @@ function describeStateStore(
     let handle: DatabaseHandle;
     let drop: () => Promise<void>;
     const newStore = async () => {
-      const pair = await createPairRepo(handle.db).create({
-        name: 'p',
-        source: { type: 'local', path: '/a' },
-        destination: { type: 'local', path: '/b' },
-        mode: 'TWO_WAY',
-        comparisonMode: 'HASH_THEN_MTIME',
-        conflictResolution: 'NEWEST_WINS',
-        ignorePatterns: [],
-        concurrency: { transfers: 5, operations: 10 },
-        maxDeletePercent: 50,
-        schedule: null,
-        enabled: true,
-        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
-      });
+      const pair = await createPairRepo(handle.db).create(newPairRecord());
       return new PostgresStateStore(handle.db, pair.id);
     };
 

@@ -17,6 +17,7 @@ const pair = (source: PairRecord['source'], destination: PairRecord['destination
   ignorePatterns: [],
   concurrency: { transfers: 2, operations: 4 },
   maxDeletePercent: 50,
+  bandwidthLimit: null,
   schedule: null,
   enabled: true,
   watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },

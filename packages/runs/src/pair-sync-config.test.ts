@@ -24,6 +24,7 @@ describe('pairSyncConfig', () => {
       ignorePatterns: ['*.tmp'],
       concurrency: { transfers: 3, operations: 7 },
       maxDeletePercent: 20,
+      bandwidthLimit: 65_536,
     });
     expect(pairSyncConfig(pair, { dryRun: true, force: true })).toEqual({
       mode: 'SOURCE_BACKUP',
@@ -33,6 +34,7 @@ describe('pairSyncConfig', () => {
       transfers: 3,
       operations: 7,
       maxDeletePercent: 20,
+      bandwidthLimit: 65_536,
       dryRun: true,
       force: true,
     });

@@ -10,7 +10,13 @@ import type { SyncConfig } from '@syncengine/engine';
 export function pairSyncConfig(
   pair: Pick<
     PairRecord,
-    'mode' | 'comparisonMode' | 'conflictResolution' | 'ignorePatterns' | 'concurrency' | 'maxDeletePercent'
+    | 'mode'
+    | 'comparisonMode'
+    | 'conflictResolution'
+    | 'ignorePatterns'
+    | 'concurrency'
+    | 'maxDeletePercent'
+    | 'bandwidthLimit'
   >,
   run?: { dryRun: boolean; force: boolean },
 ): Partial<SyncConfig> {
@@ -22,6 +28,7 @@ export function pairSyncConfig(
     transfers: pair.concurrency.transfers,
     operations: pair.concurrency.operations,
     maxDeletePercent: pair.maxDeletePercent,
+    bandwidthLimit: pair.bandwidthLimit,
     dryRun: run?.dryRun ?? false,
     force: run?.force ?? false,
   };

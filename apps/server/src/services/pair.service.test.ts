@@ -17,6 +17,7 @@ const record = (name: string): PairRecord => ({
   ignorePatterns: [],
   concurrency: { transfers: 5, operations: 10 },
   maxDeletePercent: 50,
+  bandwidthLimit: null,
   schedule: null,
   enabled: true,
   watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },

@@ -219,6 +219,7 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           ignorePatterns: [],
           concurrency: { transfers: 5, operations: 10 },
           maxDeletePercent: 50,
+          bandwidthLimit: null,
           schedule: null,
           enabled: true,
           watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
@@ -251,6 +252,32 @@ export function describeApi(driver: 'postgres' | 'pglite') {
           concurrency: { transfers: 0 },
         });
         expect(concurrency.body.message).toMatch(/^body\.concurrency\.transfers/);
+      });
+
+      it('stores a bandwidth limit, clears it with null, and refuses one below 1 KiB/s naming it', async () => {
+        const { source, destination } = await server.folders('bandwidth-limit');
+        const created = await request('POST', '/api/v1/pairs', {
+          name: 'limited',
+          source: local(source),
+          destination: local(destination),
+          bandwidthLimit: 512 * 1024,
+        });
+        expect(created.status).toBe(201);
+        expect(created.body.bandwidthLimit).toBe(512 * 1024);
+        const path = `/api/v1/pairs/${created.body.id}`;
+        for (const [bandwidthLimit, message] of [
+          [512, /^body\.bandwidthLimit: bandwidthLimit must be at least 1024 bytes per second/],
+          [1500.5, /^body\.bandwidthLimit: bandwidthLimit must be a whole number/],
+          ['1M', /^body\.bandwidthLimit/],
+        ] as const) {
+          const refused = await request('PATCH', path, { bandwidthLimit });
+          expect(refused.status, String(bandwidthLimit)).toBe(400);
+          expect(refused.body.message).toMatch(message);
+        }
+        expect((await request('GET', path)).body.bandwidthLimit).toBe(512 * 1024);
+        const cleared = await request('PATCH', path, { bandwidthLimit: null });
+        expect(cleared.status).toBe(200);
+        expect((await request('GET', path)).body.bandwidthLimit).toBeNull();
       });
 
       it('stores the watch settings with their defaults, patches them field by field and names an invalid one', async () => {

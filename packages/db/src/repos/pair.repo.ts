@@ -53,6 +53,7 @@ const toRecord = (row: PairRow, lastRun: RunSummary | null): PairRecord => ({
   ignorePatterns: row.ignorePatterns,
   concurrency: { transfers: row.transfers, operations: row.operations },
   maxDeletePercent: row.maxDeletePercent,
+  bandwidthLimit: row.bandwidthLimit,
   schedule: row.schedule,
   enabled: row.enabled,
   watch: {
@@ -145,6 +146,7 @@ export function createPairRepo(db: Database) {
           transfers: input.concurrency.transfers,
           operations: input.concurrency.operations,
           maxDeletePercent: input.maxDeletePercent,
+          bandwidthLimit: input.bandwidthLimit,
           schedule: input.schedule,
           enabled: input.enabled,
           ...watchColumns(input.watch),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canReachPostgres,
   createTestDatabase,
+  newPairRecord,
   requireService,
   TEST_DATABASE_URL,
   type TestDatabase,
@@ -29,20 +30,7 @@ function describeRunEnd(
     });
 
     const setUp = async () => {
-      const pair = await createPairRepo(handle.db).create({
-        name: 'p',
-        source: { type: 'local', path: '/a' },
-        destination: { type: 'local', path: '/b' },
-        mode: 'TWO_WAY',
-        comparisonMode: 'HASH_THEN_MTIME',
-        conflictResolution: 'MANUAL',
-        ignorePatterns: [],
-        concurrency: { transfers: 5, operations: 10 },
-        maxDeletePercent: 50,
-        schedule: null,
-        enabled: true,
-        watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
-      });
+      const pair = await createPairRepo(handle.db).create(newPairRecord({ conflictResolution: 'MANUAL' }));
       const runs = createRunRepo(handle.db);
       const conflicts = createConflictRepo(handle.db);
       const earlier = await runs.createQueued({

@@ -25,6 +25,8 @@ export const pairs = pgTable('pairs', {
   transfers: integer('transfers').notNull(),
   operations: integer('operations').notNull(),
   maxDeletePercent: doublePrecision('max_delete_percent').notNull(),
+  /** Bytes per second for a run's transfers together; null for no limit. */
+  bandwidthLimit: integer('bandwidth_limit'),
   schedule: text('schedule'),
   enabled: boolean('enabled').notNull().default(true),
   /** Watch settings (SPEC §12): sync changes as they happen. */
