@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { pairFixture } from '../test/fixtures.js';
 import { locationKinds } from './location-form.js';
-import { emptyPairForm, serverErrorToFieldErrors, validatePairForm } from './pair-form.js';
+import { emptyPairForm, pairToForm, serverErrorToFieldErrors, validatePairForm } from './pair-form.js';
 
 const kinds = locationKinds();
 
@@ -80,6 +81,24 @@ describe('validatePairForm', () => {
       defaultValue: 22,
     });
     expect(sftp?.fields.find((field) => field.key === 'host')).toMatchObject({ isRequired: true });
+  });
+
+  it('takes the bandwidth limit in KiB/s and sends bytes per second; empty is no limit', () => {
+    const values = validForm();
+    const sent = (kib: number | string) => {
+      values.bandwidthLimitKiB = kib;
+      const result = validatePairForm(values, kinds);
+      return result.ok ? result.body.bandwidthLimit : result.errors.bandwidthLimit;
+    };
+    expect(sent('')).toBeNull();
+    expect(sent(512)).toBe(512 * 1024);
+    expect(sent('1.5')).toBe(1536);
+    expect(sent(0.5)).toBe('Enter at least 1 KiB/s and at most 2 GiB/s, or leave it empty for no limit');
+    expect(sent('fast')).toBe('Enter a number');
+    expect(pairToForm(pairFixture('p1', 'Limited', { bandwidthLimit: 2048 }), kinds).bandwidthLimitKiB).toBe(
+      2,
+    );
+    expect(pairToForm(pairFixture('p2', 'Unlimited'), kinds).bandwidthLimitKiB).toBe('');
   });
 
   it('asks for a number when a number input is left empty', () => {

@@ -28,6 +28,8 @@ export interface PairFormValues {
   transfers: number | string;
   operations: number | string;
   maxDeletePercent: number | string;
+  /** KiB per second; empty for no limit. */
+  bandwidthLimitKiB: number | string;
   schedule: string;
   enabled: boolean;
   watchEnabled: boolean;
@@ -53,6 +55,7 @@ export function emptyPairForm(kinds: LocationKind[]): PairFormValues {
     transfers: PAIR_DEFAULTS.concurrency.transfers,
     operations: PAIR_DEFAULTS.concurrency.operations,
     maxDeletePercent: PAIR_DEFAULTS.maxDeletePercent,
+    bandwidthLimitKiB: kibPerSecond(PAIR_DEFAULTS.bandwidthLimit),
     schedule: '',
     enabled: true,
     watchEnabled: WATCH_DEFAULTS.enabled,
@@ -74,6 +77,7 @@ export function pairToForm(pair: Pair, kinds: LocationKind[]): PairFormValues {
     transfers: pair.concurrency.transfers,
     operations: pair.concurrency.operations,
     maxDeletePercent: pair.maxDeletePercent,
+    bandwidthLimitKiB: kibPerSecond(pair.bandwidthLimit),
     schedule: pair.schedule ?? '',
     enabled: pair.enabled,
     watchEnabled: pair.watch.enabled,
@@ -81,6 +85,17 @@ export function pairToForm(pair: Pair, kinds: LocationKind[]): PairFormValues {
     watchRescanMinutes: pair.watch.rescanMinutes,
     watchPollSeconds: pair.watch.pollSeconds,
   };
+}
+
+/** A bandwidth limit in bytes per second as the form shows it: KiB/s, empty for none. */
+function kibPerSecond(bytesPerSecond: number | null): number | string {
+  return bytesPerSecond === null ? '' : bytesPerSecond / 1024;
+}
+
+/** The form's KiB/s back to bytes per second; empty is no limit. */
+function bytesPerSecond(kib: number | string): number | null {
+  if (typeof kib === 'string' && kib.trim() === '') return null;
+  return Math.round(toNumber(kib) * 1024);
 }
 
 function toNumber(value: number | string): number {
@@ -101,6 +116,7 @@ export function formToBody(values: PairFormValues, kinds: LocationKind[]): Creat
     ignorePatterns: patternLines(values.ignorePatterns),
     concurrency: { transfers: toNumber(values.transfers), operations: toNumber(values.operations) },
     maxDeletePercent: toNumber(values.maxDeletePercent),
+    bandwidthLimit: bytesPerSecond(values.bandwidthLimitKiB),
     schedule: schedule === '' ? null : schedule,
     enabled: values.enabled,
     watch: {
@@ -145,6 +161,10 @@ function readableMessage(issue: IssueLike): string {
     text = `Must be at most ${String((issue as { maximum?: unknown }).maximum)}`;
   }
   if (path[0] === 'ignorePatterns' && typeof path[1] === 'number') return `Line ${path[1] + 1}: ${text}`;
+  // The form asks for KiB/s, the API for bytes per second.
+  if (path[0] === 'bandwidthLimit' && text !== 'Enter a number') {
+    return 'Enter at least 1 KiB/s and at most 2 GiB/s, or leave it empty for no limit';
+  }
   return text;
 }
 

@@ -238,7 +238,7 @@ function PairForm({ pair }: { pair?: Pair }) {
         </Fieldset>
 
         <Fieldset legend="Limits">
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <NumberInput
               clampBehavior="none"
               id="concurrency.transfers"
@@ -269,6 +269,17 @@ function PairForm({ pair }: { pair?: Pair }) {
               value={values.maxDeletePercent}
               onChange={(value) => set('maxDeletePercent', value)}
               error={errors.maxDeletePercent}
+            />
+            <NumberInput
+              clampBehavior="none"
+              id="bandwidthLimit"
+              label="Bandwidth limit (KiB/s)"
+              description="All transfers of a run together. Empty: no limit."
+              placeholder="No limit"
+              min={1}
+              value={values.bandwidthLimitKiB}
+              onChange={(value) => set('bandwidthLimitKiB', value)}
+              error={errors.bandwidthLimit}
             />
           </SimpleGrid>
         </Fieldset>

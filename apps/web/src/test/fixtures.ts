@@ -12,6 +12,7 @@ export const pairFixture = (id: string, name: string, overrides: Partial<Pair> =
   ignorePatterns: [],
   concurrency: { transfers: 4, operations: 8 },
   maxDeletePercent: 50,
+  bandwidthLimit: null,
   schedule: null,
   enabled: true,
   watch: { enabled: false, debounceMs: 1_000, rescanMinutes: 60, pollSeconds: 60 },
