@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkFolders, put, type ProcessRun as Run, runSyncengine, tree } from '../test/cli-process.js';
+import { bandwidthParser } from './cli.js';
 import type { JsonReport } from './report.js';
 
 // The command runs from source in a child process, exactly as `pnpm syncengine` runs it,
@@ -144,6 +145,19 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
     expect(await tree(dst)).toEqual({ '4.txt': '4' });
   });
 
+  it('copies at most --bwlimit bytes per second, all transfers together', async () => {
+    // 96 KiB at 32 KiB/s: at least (96 - 8) / 32 s, a quarter of a second's worth going ahead.
+    for (const name of ['a', 'b', 'c']) await put(src, `${name}.bin`, name.repeat(32 * 1024));
+    const started = performance.now();
+    const run = await syncengine(['sync', src, dst, '--bwlimit', '32K', '--json']);
+    const elapsed = performance.now() - started;
+
+    expect(run.code).toBe(0);
+    expect(report(run).stats.bytesUploaded).toBe(96 * 1024);
+    expect(elapsed).toBeGreaterThanOrEqual(((96 - 8) / 32) * 1000);
+    expect(await tree(dst)).toEqual(await tree(src));
+  });
+
   it('refuses to sync against a destination folder that vanished after an earlier sync', async () => {
     await put(src, 'precious.txt', 'keep me');
     expect((await syncengine(['sync', src, dst, '--quiet'])).code).toBe(0);
@@ -171,6 +185,8 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
   it.each([
     [['sync', 'SRC', 'DST', '--mode', 'sideways'], /sync mode "sideways"/],
     [['sync', 'SRC', 'DST', '--transfers', '0'], /--transfers/],
+    [['sync', 'SRC', 'DST', '--bwlimit', 'fast'], /--bwlimit.*expected a rate such as 512K/],
+    [['sync', 'SRC', 'DST', '--bwlimit', '512B'], /--bwlimit.*from 1K to 2G per second/],
     [['sync', 'MISSING', 'DST'], /source folder .*missing.* does not exist/],
     [['sync', 'SRC', 'SRC/inner'], /destination .* is inside the source/],
     [['sync', 'SRC'], /missing required argument 'destination'/],
@@ -189,6 +205,20 @@ describe('syncengine sync', { timeout: 30_000 }, () => {
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
     expect(await tree(dst)).toEqual({});
+  });
+});
+
+describe('--bwlimit', () => {
+  it('reads rates as rsync and rclone do: binary units, a plain number in KiB', () => {
+    expect(bandwidthParser('512K')).toBe(512 * 1024);
+    expect(bandwidthParser('10M')).toBe(10 * 1024 ** 2);
+    expect(bandwidthParser('1.5MiB')).toBe(1.5 * 1024 ** 2);
+    expect(bandwidthParser('1g/s')).toBe(1024 ** 3);
+    expect(bandwidthParser('2048B')).toBe(2048);
+    expect(bandwidthParser('100')).toBe(100 * 1024);
+    expect(() => bandwidthParser('10 mbit')).toThrow(/expected a rate/);
+    expect(() => bandwidthParser('0.5K')).toThrow(/from 1K to 2G/);
+    expect(() => bandwidthParser('2G')).toThrow(/from 1K to 2G/);
   });
 });
 
@@ -235,6 +265,7 @@ describe('syncengine --help', { timeout: 30_000 }, () => {
       '--transfers',
       '--operations',
       '--max-delete',
+      '--bwlimit',
       '--force',
       '--dry-run',
       '--json',

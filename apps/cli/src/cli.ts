@@ -1,5 +1,6 @@
 import {
   DEFAULT_CONFIG,
+  MIN_BANDWIDTH_LIMIT,
   parseComparisonMode,
   parseConflictStrategy,
   parseSyncMode,
@@ -49,6 +50,29 @@ function durationParser(value: string): number {
   const ms = Number(match[1]) * unit;
   if (ms < 100) throw new InvalidArgumentError(`the interval must be at least 100ms, got "${value}"`);
   return ms;
+}
+
+/** The largest bandwidth limit a pair stores: 2 GiB/s less a byte. */
+const MAX_BANDWIDTH_LIMIT = 2 ** 31 - 1;
+const RATE_UNITS = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/**
+ * `512K`, `10M`, `1.5MiB`, `1G`, `2048B`, or a plain number of KiB (as rsync and rclone
+ * read `--bwlimit`) → bytes per second.
+ */
+export function bandwidthParser(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?|(b))?(?:\/s)?$/i.exec(value.trim());
+  if (!match) {
+    throw new InvalidArgumentError(
+      `expected a rate such as 512K, 10M or 1G per second (a plain number is KiB/s), got "${value}"`,
+    );
+  }
+  const unit = (match[3] ?? match[2] ?? 'k').toLowerCase() as keyof typeof RATE_UNITS;
+  const bytes = Math.round(Number(match[1]) * RATE_UNITS[unit]);
+  if (bytes < MIN_BANDWIDTH_LIMIT || bytes > MAX_BANDWIDTH_LIMIT) {
+    throw new InvalidArgumentError(`the bandwidth limit must be from 1K to 2G per second, got "${value}"`);
+  }
+  return bytes;
 }
 
 function integerParser(min: number, max: number) {
@@ -143,6 +167,14 @@ function addPairOptions(
         .default(DEFAULT_CONFIG.maxDeletePercent)
         .argParser(integerParser(0, 100)),
     );
+  if (!isPlan) {
+    command.addOption(
+      new Option(
+        '--bwlimit <rate>',
+        'bytes per second for all transfers of a run together: 512K, 10M, 1G (a plain number is KiB/s); default: no limit',
+      ).argParser(bandwidthParser),
+    );
+  }
   if (!isServerPair) {
     command
       .addOption(

@@ -36,6 +36,8 @@ export interface SyncCommandOptions {
   transfers: number;
   operations: number;
   maxDelete: number;
+  /** Bytes per second (`--bwlimit`); none for no limit. */
+  bwlimit?: number;
   keepVersions: number;
   force?: boolean;
   strict?: boolean;
@@ -202,6 +204,7 @@ export function configFromOptions(options: SyncCommandOptions): Partial<SyncConf
     transfers: options.transfers,
     operations: options.operations,
     maxDeletePercent: options.maxDelete,
+    bandwidthLimit: options.bwlimit ?? null,
     force: options.force ?? false,
     strict: options.strict ?? false,
     dryRun: options.dryRun ?? false,

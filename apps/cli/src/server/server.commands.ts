@@ -122,6 +122,7 @@ export async function pairsShowCommand(
     `conflicts:    ${kebab(pair.conflictResolution)}${pending.length ? ` (${plural(pending.length, 'conflict')} pending)` : ''}`,
     `transfers:    ${pair.concurrency.transfers}, operations ${pair.concurrency.operations}`,
     `max delete:   ${pair.maxDeletePercent} %`,
+    `bandwidth:    ${pair.bandwidthLimit === null ? 'no limit' : `${formatBytes(pair.bandwidthLimit)}/s`}`,
     `ignore:       ${pair.ignorePatterns.length ? pair.ignorePatterns.join(', ') : '—'}`,
     `schedule:     ${pair.schedule ?? '—'}${pair.nextRunAt ? ` (next ${time(pair.nextRunAt)})` : ''}`,
     `enabled:      ${pair.enabled ? 'yes' : 'no'}`,
@@ -141,6 +142,8 @@ export interface CreatePairOptions {
   transfers: number;
   operations: number;
   maxDelete: number;
+  /** Bytes per second (`--bwlimit`); none for no limit. */
+  bwlimit?: number;
   schedule?: string;
   sftpKey?: string;
   sftpHostKey?: string;
@@ -184,6 +187,7 @@ export async function pairsCreateCommand(
     ignorePatterns: options.ignore ?? [],
     concurrency: { transfers: options.transfers, operations: options.operations },
     maxDeletePercent: options.maxDelete,
+    bandwidthLimit: options.bwlimit ?? null,
     ...(options.schedule ? { schedule: options.schedule } : {}),
   };
   const pair = await (await client(io)).createPair(body);
