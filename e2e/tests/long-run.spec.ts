@@ -4,11 +4,18 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { adminApi, createPair, listSizes, makeFolders, screenshot, sha256, signIn, url } from '../support.js';
 
-/** Enough files for a run that lasts several seconds, although small new files are copied in groups. */
-const FILE_COUNT = Number(process.env.E2E_LONG_RUN_FILES ?? 20_000);
-const FILE_SIZE = Number(process.env.E2E_LONG_RUN_FILE_SIZE ?? 1024);
+/**
+ * 8 MiB in small files at 128 KiB/s: the run lasts about a minute however fast the machine,
+ * and under the limit a group of small files is a second's worth, so a pause lands soon.
+ */
+const FILE_COUNT = 2_000;
+const FILE_SIZE = 4 * 1024;
+const BANDWIDTH_LIMIT = 128 * 1024;
 
 const name = (index: number) => `file-${String(index).padStart(5, '0')}.bin`;
+/** The copied files among what a folder holds (not a transfer's temporary file). */
+const copied = (sizes: Map<string, number>) =>
+  [...sizes.keys()].filter((file) => /^file-\d{5}\.bin$/.test(file));
 
 test('a long run can be paused, stays still while paused, resumes, and cancels with every copied file whole', async ({
   page,
@@ -24,6 +31,7 @@ test('a long run can be paused, stays still while paused, resumes, and cancels w
     destination: { type: 'local', path: folders.destination },
     mode: 'SOURCE_TO_DESTINATION',
     concurrency: { transfers: 1, operations: 1 },
+    bandwidthLimit: BANDWIDTH_LIMIT,
   });
 
   await signIn(page);
@@ -40,25 +48,25 @@ test('a long run can be paused, stays still while paused, resumes, and cancels w
   await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
   await screenshot(page, 'run-paused');
 
-  // While paused nothing new arrives (operations already running were allowed to finish).
-  await page.waitForTimeout(1_000);
+  // While paused nothing new arrives (the group of files being copied was allowed to finish).
+  await page.waitForTimeout(2_000);
   const whilePaused = listSizes(folders.destination);
   await page.waitForTimeout(1_500);
   expect(listSizes(folders.destination)).toEqual(whilePaused);
   expect(whilePaused.size).toBeLessThan(FILE_COUNT);
 
-  // Resumed, then cancelled as soon as it runs again: the run goes on between the two, and
-  // the cancel lands long before the end.
+  // Resumed, it copies again; cancelled then, it stops long before the end.
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(status).toHaveText('running');
+  await expect
+    .poll(() => copied(listSizes(folders.destination)).length, { timeout: 15_000 })
+    .toBeGreaterThan(copied(whilePaused).length);
   await page.getByRole('button', { name: 'Cancel run' }).click();
   await expect(status).toHaveText('cancelled', { timeout: 30_000 });
   await screenshot(page, 'run-cancelled');
 
-  // More arrived after the resume, the run was cancelled before the end, and every file that
-  // did arrive is complete and identical.
-  const copied = (sizes: Map<string, number>) =>
-    [...sizes.keys()].filter((file) => /^file-\d{5}\.bin$/.test(file));
+  // The run was cancelled before the end, and every file that did arrive is complete and
+  // identical.
   const arrived = copied(listSizes(folders.destination));
   expect(arrived.length).toBeGreaterThan(copied(whilePaused).length);
   expect(arrived.length).toBeLessThan(FILE_COUNT);
