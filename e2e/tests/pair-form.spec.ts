@@ -58,20 +58,25 @@ test('a pair created through the form is listed with its settings', async ({ pag
   await expect(page.locator('#ignore-verdict')).toContainText('Synced');
   await page.getByLabel('Schedule (cron)').fill('0 * * * *');
   await expect(page.getByTestId('schedule-preview')).toContainText('Every hour');
+  await page.getByLabel('Bandwidth limit (KiB/s)').fill('512');
   await screenshot(page, 'pair-form');
 
   await page.getByRole('button', { name: 'Create pair' }).click();
   await expect(page.getByRole('heading', { name: 'Documents', exact: true })).toBeVisible();
   await expect(page.getByText('Backup source → destination')).toBeVisible();
   await expect(page.getByText('Every hour')).toBeVisible();
+  await expect(page.getByText('at most 512 KiB/s')).toBeVisible();
 
   // Edit it: the form comes back filled in.
   await page.getByRole('link', { name: 'Edit' }).click();
   await expect(page.getByLabel('Name')).toHaveValue('Documents');
   await expect(page.getByLabel('Patterns (gitignore syntax, one per line)')).toHaveValue('*.tmp\n/build/');
+  await expect(page.getByLabel('Bandwidth limit (KiB/s)')).toHaveValue('512');
+  await page.getByLabel('Bandwidth limit (KiB/s)').fill('');
   await page.getByLabel('Name').fill('Documents backup');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByRole('heading', { name: 'Documents backup', exact: true })).toBeVisible();
+  await expect(page.getByText(/Bandwidth:/)).toHaveCount(0);
 
   await page.goto(url('/pairs'));
   await expect(page.getByRole('listitem', { name: 'Pair Documents backup' })).toBeVisible();

@@ -21,7 +21,7 @@ import { RunTriggerLabel, WatchPanel } from '../components/pair-watch.js';
 import { RelativeTime } from '../components/relative-time.js';
 import { EmptyState, ErrorState, LoadingState } from '../components/state-views.js';
 import { CONFLICT_STRATEGY_INFO, SYNC_MODE_INFO } from '../lib/actions.js';
-import { formatBytes, formatDuration } from '../lib/format.js';
+import { formatBytes, formatDuration, formatRate } from '../lib/format.js';
 import { bytesMoved, filesMoved, runChartPoints, runDuration } from '../lib/runs.js';
 import { describeSchedule } from '../lib/schedule.js';
 import { RUN_STATUS_COLOR } from '../lib/status.js';
@@ -116,6 +116,14 @@ function PairView({ pair, runs }: { pair: Pair; runs: ReturnType<typeof usePairR
           {schedule.kind === 'valid' ? schedule.description : 'manual only'}
           {!pair.enabled && ' (disabled)'}
         </Text>
+        {pair.bandwidthLimit !== null && (
+          <Text size="sm">
+            <Text span c="dimmed">
+              Bandwidth:
+            </Text>{' '}
+            at most {formatRate(pair.bandwidthLimit)}
+          </Text>
+        )}
       </Group>
 
       {pair.watch.enabled && <WatchPanel pair={pair} state={watch} />}
