@@ -84,8 +84,14 @@ interface JournalLine {
 }
 
 async function readOptional(file: string): Promise<string | undefined> {
+  const bytes = await readOptionalBytes(file);
+  return bytes?.toString('utf8');
+}
+
+/** A file's bytes (a tree file is read from them, so no string holds the whole file). */
+async function readOptionalBytes(file: string): Promise<Buffer | undefined> {
   try {
-    return await fsp.readFile(file, 'utf8');
+    return await fsp.readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -139,9 +145,11 @@ export class FileStateStore implements StateStore {
 
   async load(): Promise<LastKnownState | null> {
     await this.metadataOrNullIfCorrupt();
-    const [sourceText, destinationText, journalText] = await Promise.all(
-      [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map((name) => readOptional(this.file(name))),
-    );
+    const [sourceText, destinationText, journalText] = await Promise.all([
+      readOptionalBytes(this.file(SOURCE_TREE_FILE)),
+      readOptionalBytes(this.file(DESTINATION_TREE_FILE)),
+      readOptional(this.file(JOURNAL_FILE)),
+    ]);
     if (sourceText === undefined && destinationText === undefined && journalText === undefined) return null;
     if ((sourceText === undefined) !== (destinationText === undefined)) {
       const missing = sourceText === undefined ? SOURCE_TREE_FILE : DESTINATION_TREE_FILE;
@@ -652,7 +660,7 @@ async function readLines(
       if (to <= from || buffer[from - 1] !== 0x0a || (after !== 0x2c && after !== 0x0a)) return null;
       let lines: Tree;
       try {
-        lines = parseTree(`{\n${buffer.toString('utf8', from, to)}\n}\n`, file);
+        lines = parseTree(Buffer.concat([LINES_OPEN, buffer.subarray(from, to), LINES_CLOSE]), file);
       } catch {
         return null;
       }
@@ -665,6 +673,10 @@ async function readLines(
   }
   return out;
 }
+
+/** What `serializeTree` writes before its first line and after its last. */
+const LINES_OPEN = Buffer.from('{\n');
+const LINES_CLOSE = Buffer.from('\n}\n');
 
 /**
  * Calls `visit` for each record of a tree file in order, with its path, its size where the

@@ -129,14 +129,16 @@ export function* serializeTree(tree: Tree, index?: TreeIndexBuilder): Generator<
 /**
  * Reads a tree file: as `serializeTree` lays it out, entry by entry (`readTreeLines`); any
  * other valid JSON object of path → record through `JSON.parse`. `STATE_CORRUPT` (naming
- * `file`) when the text is not such an object: damaged, or cut short.
+ * `file`) when the bytes are not such an object: damaged, or cut short. Text is read as
+ * its UTF-8 bytes, as the file holds it.
  */
-export function parseTree(text: string, file: string): Tree {
-  const fast = readTreeLines(text, file);
+export function parseTree(input: Uint8Array | string, file: string): Tree {
+  const bytes = asBuffer(input);
+  const fast = readTreeLines(bytes, file);
   if (fast) return fast;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw stateCorrupt(file, `${(error as Error).message} (truncated or damaged JSON)`, error);
   }
@@ -150,50 +152,113 @@ export function parseTree(text: string, file: string): Tree {
   return tree;
 }
 
-/** Text a JSON string holds as it is: no quote, backslash or control character. */
-const PLAIN_JSON_TEXT = /^[ !#-\x5b\x5d-\uffff]*$/;
+const asBuffer = (input: Uint8Array | string): Buffer =>
+  typeof input === 'string'
+    ? Buffer.from(input, 'utf8')
+    : Buffer.isBuffer(input)
+      ? input
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+const KEY_END = ascii('":{');
+const SIZE = ascii('{"size":');
+const MTIME = ascii(',"mtime":');
+const IS_DIR = ascii(',"is_dir":');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const HASH = ascii(',"hash":');
+const HASH_ALGORITHM = ascii(',"hash_algorithm":');
+const ID = ascii(',"id":');
+const CTIME = ascii(',"ctime":');
+/** Algorithm names as one string each, rather than one copy a record. */
+const KNOWN_ALGORITHMS = ['xxh3-64', 'xxh3-128', 'md5', 'sha1', 'sha256', 'etag'].map((name) => ({
+  name,
+  bytes: ascii(name),
+}));
 
 /**
  * Reads a tree in the layout `serializeTree` writes (`{`, one `"path":{…}` a line, `}`) entry
- * by entry, without building the whole object first: each record written with plain strings
- * (no escape) and integers of at most 15 digits is read in place, any other through
- * `JSON.parse` of its line alone. Null when the text is laid out any other way or anything in
- * it is off, so that the full parse (and its error reporting) decides; the result is always
- * what `JSON.parse` of the whole text would give.
+ * by entry from the file's bytes, without building the whole object or even the file's text:
+ * each record written with plain strings (no escape) and integers of at most 15 digits is
+ * read in place, any other through `JSON.parse` of its line alone. Every string is decoded on
+ * its own, so none keeps the file's text alive. Null when the bytes are laid out any other way
+ * or anything in them is off, so that the full parse (and its error reporting) decides; the
+ * result is always what `JSON.parse` of the whole text (the bytes decoded as UTF-8) would give.
  */
-export function readTreeLines(text: string, file: string): Tree | null {
-  if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return null;
+export function readTreeLines(input: Uint8Array | string, file: string): Tree | null {
+  const bytes = asBuffer(input);
+  const length = bytes.length;
+  if (
+    length < 4 ||
+    bytes[0] !== 0x7b ||
+    bytes[1] !== 0x0a ||
+    bytes[length - 3] !== 0x0a ||
+    bytes[length - 2] !== 0x7d ||
+    bytes[length - 1] !== 0x0a
+  ) {
+    return null;
+  }
   /** Where the last `readInteger` or `readPlainString` stopped. */
   let cursor = 0;
 
+  const startsWith = (pattern: Buffer, at: number): boolean => {
+    for (let index = 0; index < pattern.length; index++) {
+      if (bytes[at + index] !== pattern[index]) return false;
+    }
+    return true;
+  };
+
   /** A JSON integer (no leading zero) of at most 15 digits at `at`; NaN otherwise. */
   const readInteger = (at: number, allowMinus: boolean): number => {
-    const isNegative = allowMinus && text.charCodeAt(at) === 0x2d;
+    const isNegative = allowMinus && bytes[at] === 0x2d;
     const first = isNegative ? at + 1 : at;
     let index = first;
     let value = 0;
-    for (; ; index++) {
-      const code = text.charCodeAt(index);
+    for (; index < length; index++) {
+      const code = bytes[index]!;
       if (code < 0x30 || code > 0x39) break;
       value = value * 10 + (code - 0x30);
     }
     const digits = index - first;
-    if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(first) === 0x30)) return Number.NaN;
+    if (digits === 0 || digits > 15 || (digits > 1 && bytes[first] === 0x30)) return Number.NaN;
     cursor = index;
     return isNegative ? -value : value;
   };
 
+  /**
+   * The text between `from` and `to` when it holds no quote, backslash or control character
+   * (a JSON string's content as it is), decoded on its own; null otherwise.
+   */
+  const plainText = (from: number, to: number): string | null => {
+    let isAscii = true;
+    for (let index = from; index < to; index++) {
+      const code = bytes[index]!;
+      if (code < 0x20 || code === 0x5c || code === 0x22) return null;
+      if (code >= 0x80) isAscii = false;
+    }
+    return bytes.toString(isAscii ? 'latin1' : 'utf8', from, to);
+  };
+
   /** A JSON string at `at` holding no escape and no control character, before `stop`; null otherwise. */
   const readPlainString = (at: number, stop: number): string | null => {
-    if (text.charCodeAt(at) !== 0x22) return null;
-    const close = text.indexOf('"', at + 1);
+    if (bytes[at] !== 0x22) return null;
+    const close = bytes.indexOf(0x22, at + 1);
     if (close === -1 || close >= stop) return null;
-    for (let index = at + 1; index < close; index++) {
-      const code = text.charCodeAt(index);
-      if (code < 0x20 || code === 0x5c) return null;
+    const text = plainText(at + 1, close);
+    if (text !== null) cursor = close + 1;
+    return text;
+  };
+
+  /** A known algorithm's name at `at` (a JSON string), as one shared string; else as `readPlainString`. */
+  const readAlgorithm = (at: number, stop: number): string | null => {
+    for (const known of KNOWN_ALGORITHMS) {
+      const after = at + 1 + known.bytes.length;
+      if (bytes[at] === 0x22 && bytes[after] === 0x22 && after < stop && startsWith(known.bytes, at + 1)) {
+        cursor = after + 1;
+        return known.name;
+      }
     }
-    cursor = close + 1;
-    return text.slice(at + 1, close);
+    return readPlainString(at, stop);
   };
 
   /**
@@ -201,45 +266,45 @@ export function readTreeLines(text: string, file: string): Tree | null {
    * read between `start` and `stop`; null for anything else (its line's JSON.parse decides).
    */
   const plainRecord = (path: string, start: number, stop: number): Entry | null => {
-    if (!text.startsWith('{"size":', start)) return null;
-    const size = readInteger(start + 8, false);
-    if (!text.startsWith(',"mtime":', cursor)) return null;
-    const mtime = readInteger(cursor + 9, true);
-    if (Number.isNaN(size) || Number.isNaN(mtime) || !text.startsWith(',"is_dir":', cursor)) return null;
-    let at = cursor + 10;
+    if (!startsWith(SIZE, start)) return null;
+    const size = readInteger(start + SIZE.length, false);
+    if (Number.isNaN(size) || !startsWith(MTIME, cursor)) return null;
+    const mtime = readInteger(cursor + MTIME.length, true);
+    if (Number.isNaN(mtime) || !startsWith(IS_DIR, cursor)) return null;
+    let at = cursor + IS_DIR.length;
     let isDir: boolean;
-    if (text.startsWith('true', at)) {
+    if (startsWith(TRUE, at)) {
       isDir = true;
-      at += 4;
-    } else if (text.startsWith('false', at)) {
+      at += TRUE.length;
+    } else if (startsWith(FALSE, at)) {
       isDir = false;
-      at += 5;
+      at += FALSE.length;
     } else return null;
     let hash: string | null = null;
     let algorithm: string | null = null;
     let id: string | null = null;
-    if (text.startsWith(',"hash":', at)) {
-      hash = readPlainString(at + 8, stop);
+    if (startsWith(HASH, at)) {
+      hash = readPlainString(at + HASH.length, stop);
       if (hash === null) return null;
       at = cursor;
-      if (text.startsWith(',"hash_algorithm":', at)) {
-        algorithm = readPlainString(at + 18, stop);
+      if (startsWith(HASH_ALGORITHM, at)) {
+        algorithm = readAlgorithm(at + HASH_ALGORITHM.length, stop);
         if (algorithm === null) return null;
         at = cursor;
       }
     }
-    if (text.startsWith(',"id":', at)) {
-      id = readPlainString(at + 6, stop);
+    if (startsWith(ID, at)) {
+      id = readPlainString(at + ID.length, stop);
       if (id === null) return null;
       at = cursor;
     }
     let ctime: number | null = null;
-    if (text.startsWith(',"ctime":', at)) {
-      ctime = readInteger(at + 9, true);
+    if (startsWith(CTIME, at)) {
+      ctime = readInteger(at + CTIME.length, true);
       if (Number.isNaN(ctime)) return null;
       at = cursor;
     }
-    if (at !== stop - 1 || text.charCodeAt(at) !== 0x7d) return null;
+    if (at !== stop - 1 || bytes[at] !== 0x7d) return null;
     // The usual record has every field: one literal keeps them all inside the object.
     if (hash !== null && algorithm !== null && id !== null) {
       const hashAlgorithm = algorithm as HashAlgorithm;
@@ -256,32 +321,26 @@ export function readTreeLines(text: string, file: string): Tree | null {
   };
 
   const tree: Tree = new Map();
-  const end = text.length - 3;
+  const end = length - 3;
   let start = 2;
   while (start < end) {
-    let lineEnd = text.indexOf('\n', start);
+    let lineEnd = bytes.indexOf(0x0a, start);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
     const isLast = lineEnd === end;
     // Every line but the last ends with the comma that separates it from the next.
-    if (!isLast && text.charCodeAt(lineEnd - 1) !== 0x2c) return null;
+    if (!isLast && bytes[lineEnd - 1] !== 0x2c) return null;
     const stop = isLast ? lineEnd : lineEnd - 1;
     // The first `":{` closes the key: a quote inside the key is escaped, and a key cut at
     // one is not a JSON string, so it fails to parse below.
-    const colon = text.indexOf('":{', start + 1);
-    if (
-      colon === -1 ||
-      colon >= stop ||
-      text.charCodeAt(start) !== 0x22 ||
-      text.charCodeAt(stop - 1) !== 0x7d
-    ) {
-      return null;
-    }
+    const colon = bytes.indexOf(KEY_END, start + 1);
+    if (colon === -1 || colon >= stop || bytes[start] !== 0x22 || bytes[stop - 1] !== 0x7d) return null;
     try {
-      const key = text.slice(start + 1, colon);
-      const path: unknown = PLAIN_JSON_TEXT.test(key) ? key : JSON.parse(text.slice(start, colon + 1));
+      const path: unknown =
+        plainText(start + 1, colon) ?? JSON.parse(bytes.toString('utf8', start, colon + 1));
       if (typeof path !== 'string') return null;
       const entry =
-        plainRecord(path, colon + 2, stop) ?? fromRecord(path, JSON.parse(text.slice(colon + 2, stop)), file);
+        plainRecord(path, colon + 2, stop) ??
+        fromRecord(path, JSON.parse(bytes.toString('utf8', colon + 2, stop)), file);
       tree.set(path, entry);
     } catch {
       return null;
