@@ -535,6 +535,30 @@ describe('FileStateStore.loadPart', () => {
     expect(sorted(await store.loadPart(part))).toEqual(sorted(await expected(part)));
   });
 
+  it('keeps a journal of changes in a few folders, and has one spread over many folders compacted', async () => {
+    // Two hundred folders of ten files; a part load reads every folder the journal touches.
+    const paths = Array.from({ length: 2000 }, (_, index) => `f${Math.floor(index / 10)}/${index}`);
+    const store = new FileStateStore(dir, { fsync: false });
+    await store.save(stateOf(...paths));
+    const changed = (path: string) => ({
+      path,
+      source: file(path, { size: 2 }),
+      destination: file(path, { size: 2 }),
+    });
+
+    await store.update(Array.from({ length: 64 }, (_, folder) => changed(`f${folder}/${folder * 10}`)));
+    expect(await store.keepsUpdates()).toBe(true);
+    await store.update([changed('f64/640')]);
+    expect(await store.keepsUpdates()).toBe(false);
+    await store.compact();
+    expect(await store.keepsUpdates()).toBe(false);
+    await store.update([changed('f1/10'), changed('f1/11'), changed('f2/20')]);
+    expect(await store.keepsUpdates()).toBe(true);
+    const found = await store.loadPart({ folders: ['f1'], subtrees: [], paths: [] });
+    expect(found!.state.source.get('f1/10')?.size).toBe(2);
+    expect(found!.counts.source).toEqual({ entries: 2000, files: 2000 });
+  });
+
   it('ignores a torn last journal line as load() does', async () => {
     const store = new FileStateStore(dir, { fsync: false });
     await store.save(stateOf('a/1', 'a/2'));

@@ -431,8 +431,11 @@ export class FileStateStore implements StateStore {
    * The journal stays while it is at most a tenth the size of the tree files: a run that
    * changed a few files then costs an append, not a rewrite of two large files, and the
    * next loads replay a short journal (a tenth costs them about a tenth more time). A
-   * larger journal is compacted by the next save. So are trees without a current index
-   * (saved by an earlier version), which `loadPart()` would read whole.
+   * larger journal is compacted by the next save. So is one that changed records in more
+   * than `MAX_JOURNAL_FOLDERS` folders: `loadPart()` reads every folder the journal touches
+   * (the trees' counts need the records it replaced), so after a run that changed a file in
+   * every folder each load of a few folders would read nearly all of them. So are trees
+   * without a current index (saved by an earlier version), which `loadPart()` would read whole.
    */
   async keepsUpdates(): Promise<boolean> {
     const sizeOf = (name: string) => fsp.stat(this.file(name)).then((stats) => stats.size);
@@ -440,7 +443,9 @@ export class FileStateStore implements StateStore {
       const [source, destination, journal] = await Promise.all(
         [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map(sizeOf),
       );
-      return journal! <= Math.min(source!, destination!) / 10 && (await this.hasCurrentIndexes());
+      if (journal! > Math.min(source!, destination!) / 10) return false;
+      const folders = new Set((await this.journalChanges())?.map((change) => parentPath(change.path)));
+      return folders.size <= MAX_JOURNAL_FOLDERS && (await this.hasCurrentIndexes());
     } catch {
       // No trees (or no journal) yet: the save writes them.
       return false;
@@ -673,6 +678,9 @@ async function readLines(
   }
   return out;
 }
+
+/** Folders a journal may change records in before the next save compacts it (`keepsUpdates`). */
+const MAX_JOURNAL_FOLDERS = 64;
 
 /** What `serializeTree` writes before its first line and after its last. */
 const LINES_OPEN = Buffer.from('{\n');
