@@ -126,6 +126,12 @@ export interface StateStore {
    * `keepsUpdates()` says it should no longer be kept apart (a file store's journal grown large).
    */
   compact?(): Promise<void>;
+  /**
+   * Optional, with `loadPart`: the whole state as recorded so far (the last save and every
+   * `update()` since) holds `counts` entries and files per side. A store whose `loadPart()`
+   * would otherwise read the records `update()` replaced to count them keeps this instead.
+   */
+  checkpointCounts?(counts: Record<Side, { entries: number; files: number }>): Promise<void>;
   loadMetadata(): Promise<SyncMetadata | null>;
   saveMetadata(metadata: SyncMetadata): Promise<void>;
 }

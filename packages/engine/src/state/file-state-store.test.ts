@@ -559,6 +559,80 @@ describe('FileStateStore.loadPart', () => {
     expect(found!.counts.source).toEqual({ entries: 2000, files: 2000 });
   });
 
+  it('counts from a checkpoint of the counts, and ignores one of other trees or of more changes than the journal holds', async () => {
+    const paths = Array.from({ length: 2000 }, (_, index) => `f${Math.floor(index / 10)}/${index}`);
+    const store = new FileStateStore(dir, { fsync: false });
+    await store.save(stateOf(...paths));
+    const both = (path: string, entry: Entry | null) => ({ path, source: entry, destination: entry });
+    const countsNow = async () => {
+      const whole = await store.load();
+      const count = (tree: Map<string, Entry>) => ({
+        entries: tree.size,
+        files: [...tree.values()].filter((entry) => !entry.isDir).length,
+      });
+      return { source: count(whole!.source), destination: count(whole!.destination) };
+    };
+    const part: StatePart = { folders: ['f1'], subtrees: [], paths: [] };
+
+    // Changes in 70 folders (one removed, one added), then the checkpoint of the counts.
+    await store.update([
+      ...Array.from({ length: 70 }, (_, folder) => both(`f${folder}/${folder * 10}`, file('x', { size: 3 }))),
+      both('f80/800', null),
+      both('f80/new', file('f80/new')),
+    ]);
+    expect(await store.keepsUpdates()).toBe(false);
+    await store.checkpointCounts(await countsNow());
+    expect(await store.keepsUpdates()).toBe(true);
+    // Later changes: one replacing a record the journal wrote before the checkpoint, one a
+    // tree record, one removing what the journal added, one a new folder.
+    await store.update([
+      both('f1/10', null),
+      both('f2/21', null),
+      both('f80/new', null),
+      { path: 'g', source: { path: 'g', size: 0, mtime: 1, isDir: true }, destination: null },
+    ]);
+    expect((await store.loadPart(part))!.counts).toEqual(await countsNow());
+    expect((await store.loadPart(part))!.counts.source).toEqual({ entries: 1998, files: 1997 });
+
+    // The counts come from the checkpoint (here made 100 too high), not from the trees.
+    const checkpoint = join(dir, 'journal.counts.json');
+    const record = JSON.parse(await readFile(checkpoint, 'utf8'));
+    const high = (counts: { entries: number; files: number }) => ({
+      entries: counts.entries + 100,
+      files: counts.files + 100,
+    });
+    await writeFile(
+      checkpoint,
+      JSON.stringify({
+        ...record,
+        counts: { source: high(record.counts.source), destination: high(record.counts.destination) },
+      }),
+    );
+    expect((await store.loadPart(part))!.counts.source).toEqual({ entries: 2098, files: 2097 });
+    // A checkpoint claiming more changes than the journal holds, a damaged one, and one of
+    // trees saved since are not used.
+    await writeFile(
+      checkpoint,
+      JSON.stringify({
+        ...record,
+        changes: 500,
+        counts: { source: { entries: 1, files: 1 }, destination: { entries: 1, files: 1 } },
+      }),
+    );
+    expect((await store.loadPart(part))!.counts).toEqual(await countsNow());
+    await writeFile(checkpoint, '{"version":1,"changes":');
+    expect((await store.loadPart(part))!.counts).toEqual(await countsNow());
+    const wrong = {
+      ...record,
+      counts: { source: { entries: 1, files: 1 }, destination: { entries: 1, files: 1 } },
+    };
+    await store.save((await store.load())!);
+    expect((await readdir(dir)).includes('journal.counts.json')).toBe(false);
+    await store.update([both('f3/30', null)]);
+    await writeFile(checkpoint, JSON.stringify({ ...wrong, changes: 1 }));
+    expect((await store.loadPart(part))!.counts).toEqual(await countsNow());
+  });
+
   it('ignores a torn last journal line as load() does', async () => {
     const store = new FileStateStore(dir, { fsync: false });
     await store.save(stateOf('a/1', 'a/2'));

@@ -40,6 +40,8 @@ export const SOURCE_TREE_FILE = 'source_tree.json';
 export const DESTINATION_TREE_FILE = 'destination_tree.json';
 export const METADATA_FILE = 'sync_metadata.json';
 export const JOURNAL_FILE = 'journal.jsonl';
+/** The counts of the whole state at a point of the journal (`checkpointCounts`). */
+export const COUNTS_FILE = 'journal.counts.json';
 export const SOURCE_INDEX_FILE = 'source_tree.index.json';
 export const DESTINATION_INDEX_FILE = 'destination_tree.index.json';
 
@@ -77,6 +79,16 @@ interface MetadataRecord {
   tree_fingerprint?: TreeFingerprint;
 }
 
+/** `journal.counts.json`. */
+interface CountsRecord {
+  version: 1;
+  /** The tree files counted on: each one's size and modification time (ns, decimal). */
+  trees: Record<Side, { bytes: number; mtime_ns: string }>;
+  /** How many of the journal's changes the counts include. */
+  changes: number;
+  counts: Record<Side, TreeCounts>;
+}
+
 interface JournalLine {
   p: string;
   s: EntryRecord | null;
@@ -108,6 +120,7 @@ async function readOptionalBytes(file: string): Promise<Buffer | undefined> {
  * <dir>/journal.jsonl           per-action changes since the last save (one JSON line each)
  * <dir>/source_tree.index.json  where each folder's records lie in source_tree.json (byte ranges)
  * <dir>/destination_tree.index.json
+ * <dir>/journal.counts.json     both sides' counts as of a point of the journal (`checkpointCounts`)
  * ```
  *
  * Every file is replaced atomically (temporary name, fsync, rename). `update()` appends to
@@ -203,7 +216,7 @@ export class FileStateStore implements StateStore {
     }
     // No index outlives the tree it describes: each is removed (durably) before its tree is
     // replaced, and written once the tree is in place.
-    let removed = false;
+    let removed = await this.removeIfPresent(COUNTS_FILE);
     for (const side of SIDES) removed = (await this.removeIfPresent(INDEX_FILES[side])) || removed;
     if (removed) await this.syncDir();
     const indexes: Record<Side, TreeIndexBuilder> = {
@@ -242,9 +255,19 @@ export class FileStateStore implements StateStore {
     await this.metadataOrNullIfCorrupt();
     const journal = await this.journalChanges();
     const changes = journal ?? [];
-    const journalPaths = new Set(changes.map((change) => change.path));
+    // The counts: a checkpoint's (the trees and the journal up to it), or the trees' own; then
+    // each record the journal changed after that point, from what it replaced. What it
+    // replaced is in the journal before that point, or else in the trees: only those paths'
+    // lines are read beyond the part.
+    const checkpoint = journal ? await this.readCheckpoint(changes.length) : null;
+    const counted = checkpoint?.changes ?? 0;
+    const earlier = new Map<string, StateChange>();
+    for (let at = 0; at < counted; at++) earlier.set(changes[at]!.path, changes[at]!);
+    const later = new Map<string, StateChange>();
+    for (let at = counted; at < changes.length; at++) later.set(changes[at]!.path, changes[at]!);
+    const fromTrees = [...later.keys()].filter((path) => !earlier.has(path));
     const [source, destination] = await Promise.all(
-      SIDES.map((side) => this.readTreePart(side, part, journalPaths)),
+      SIDES.map((side) => this.readTreePart(side, part, fromTrees)),
     );
     const read = { source: source!, destination: destination! };
     const isMissing = SIDES.map((side) => read[side] === 'missing');
@@ -262,18 +285,23 @@ export class FileStateStore implements StateStore {
     for (const side of SIDES) {
       const found = read[side];
       const records = typeof found === 'object' ? found.records : new Map<string, Entry>();
-      counts[side] = typeof found === 'object' ? { ...found.counts } : { entries: 0, files: 0 };
+      counts[side] = checkpoint
+        ? { ...checkpoint.counts[side] }
+        : typeof found === 'object'
+          ? { ...found.counts }
+          : { entries: 0, files: 0 };
       const tree = state[side];
       for (const [path, entry] of records) if (inPart(path)) tree.set(path, entry);
-      const last = new Map<string, Entry | null>();
       for (const change of changes) {
-        const entry = change[side];
-        last.set(change.path, entry);
         if (!inPart(change.path)) continue;
+        const entry = change[side];
         if (entry) tree.set(change.path, { ...entry, path: change.path });
         else tree.delete(change.path);
       }
-      for (const [path, after] of last) adjustCounts(counts[side], records.get(path), after ?? undefined);
+      for (const [path, change] of later) {
+        const before = earlier.has(path) ? earlier.get(path)![side] : records.get(path);
+        adjustCounts(counts[side], before ?? undefined, change[side] ?? undefined);
+      }
     }
     return { state, counts };
   }
@@ -408,6 +436,71 @@ export class FileStateStore implements StateStore {
     if (state) await this.save(state);
   }
 
+  /**
+   * Writes `journal.counts.json`: the counts of the whole state, as of the journal's changes
+   * so far, and the tree files they count on. Nothing without a journal (the indexes count
+   * the trees) or without trees.
+   */
+  async checkpointCounts(counts: Record<Side, TreeCounts>): Promise<void> {
+    const changes = await this.journalChanges();
+    const trees = await this.treeIdentities();
+    if (!changes || !trees) return;
+    const record: CountsRecord = { version: 1, trees, changes: changes.length, counts };
+    await this.writeAtomic(COUNTS_FILE, `${JSON.stringify(record)}\n`);
+  }
+
+  /**
+   * The counts checkpoint, where it counts on the tree files as they are and on at most the
+   * `journalChanges` changes the journal holds; null otherwise (missing, damaged, or of trees
+   * saved since).
+   */
+  private async readCheckpoint(journalChanges: number): Promise<CountsRecord | null> {
+    const text = await readOptional(this.file(COUNTS_FILE));
+    if (text === undefined) return null;
+    let record: CountsRecord;
+    try {
+      record = JSON.parse(text) as CountsRecord;
+    } catch {
+      return null;
+    }
+    const isCounts = (value: unknown): value is TreeCounts =>
+      typeof value === 'object' &&
+      value !== null &&
+      Number.isSafeInteger((value as TreeCounts).entries) &&
+      Number.isSafeInteger((value as TreeCounts).files);
+    if (
+      record?.version !== 1 ||
+      !Number.isSafeInteger(record.changes) ||
+      record.changes < 0 ||
+      record.changes > journalChanges ||
+      !SIDES.every((side) => isCounts(record.counts?.[side]))
+    ) {
+      return null;
+    }
+    const trees = await this.treeIdentities();
+    const isSame = SIDES.every(
+      (side) =>
+        trees?.[side].bytes === record.trees?.[side]?.bytes &&
+        trees?.[side].mtime_ns === record.trees?.[side]?.mtime_ns,
+    );
+    return isSame ? record : null;
+  }
+
+  /** Size and modification time of each tree file; null where one is missing. */
+  private async treeIdentities(): Promise<CountsRecord['trees'] | null> {
+    const identities = {} as CountsRecord['trees'];
+    for (const side of SIDES) {
+      try {
+        const stats = await fsp.stat(this.file(TREE_FILES[side]), { bigint: true });
+        identities[side] = { bytes: Number(stats.size), mtime_ns: stats.mtimeNs.toString() };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    }
+    return identities;
+  }
+
   /** The journal's changes (cached while the file stays as it is); undefined without a journal. */
   private async journalChanges(): Promise<StateChange[] | undefined> {
     const file = this.file(JOURNAL_FILE);
@@ -432,9 +525,10 @@ export class FileStateStore implements StateStore {
    * changed a few files then costs an append, not a rewrite of two large files, and the
    * next loads replay a short journal (a tenth costs them about a tenth more time). A
    * larger journal is compacted by the next save. So is one that changed records in more
-   * than `MAX_JOURNAL_FOLDERS` folders: `loadPart()` reads every folder the journal touches
-   * (the trees' counts need the records it replaced), so after a run that changed a file in
-   * every folder each load of a few folders would read nearly all of them. So are trees
+   * than `MAX_JOURNAL_FOLDERS` folders since its last counts checkpoint: `loadPart()` reads
+   * every folder those changes touch (the trees' counts need the records they replaced), so
+   * after a run that changed a file in every folder, without a checkpoint, each load of a few
+   * folders would read nearly all of them. So are trees
    * without a current index (saved by an earlier version), which `loadPart()` would read whole.
    */
   async keepsUpdates(): Promise<boolean> {
@@ -444,7 +538,12 @@ export class FileStateStore implements StateStore {
         [SOURCE_TREE_FILE, DESTINATION_TREE_FILE, JOURNAL_FILE].map(sizeOf),
       );
       if (journal! > Math.min(source!, destination!) / 10) return false;
-      const folders = new Set((await this.journalChanges())?.map((change) => parentPath(change.path)));
+      const changes = (await this.journalChanges()) ?? [];
+      const checkpoint = await this.readCheckpoint(changes.length);
+      const folders = new Set<string>();
+      for (let at = checkpoint?.changes ?? 0; at < changes.length; at++) {
+        folders.add(parentPath(changes[at]!.path));
+      }
       return folders.size <= MAX_JOURNAL_FOLDERS && (await this.hasCurrentIndexes());
     } catch {
       // No trees (or no journal) yet: the save writes them.

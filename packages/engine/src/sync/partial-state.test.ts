@@ -195,4 +195,35 @@ describe('scoped runs with a file state store', () => {
     expect(saved!.destination.get('d5/f0.txt')?.size).toBe(20);
     expect(saved!.source.size).toBe(FOLDERS * (FILES_PER_FOLDER + 1) + 1);
   });
+
+  it('keep the changes of a full run in every folder in the journal, with the counts beside it, and read only one folder next', async () => {
+    // Enough records that the journal of one change a folder stays small beside the trees.
+    const many = 70;
+    const perFolder = 30;
+    for (let folder = FOLDERS; folder < many; folder++) {
+      for (let file = 0; file < perFolder; file++)
+        await put(src, `d${folder}/f${file}.txt`, `${folder}/${file}`);
+    }
+    await run();
+    await run();
+    // One file changed in every folder: a full run, whose journal then spans every folder.
+    for (let folder = 0; folder < many; folder++) {
+      await put(src, `d${folder}/f0.txt`, `changed ${folder}`.padEnd(30, '.'), 1_767_225_700);
+    }
+    state.reset();
+    expect((await run()).plan.actions).toHaveLength(many);
+    expect(state.loads).toBe(1);
+    expect(state.saves).toBe(0);
+    expect(await readdir(join(root, 'state'))).toContain('journal.counts.json');
+
+    await put(src, 'd3/f5.txt', 'edited once more', 1_767_225_800);
+    state.reset();
+    expect(actions(await run())).toEqual([['UPLOAD_UPDATE', 'd3/f5.txt']]);
+    expect(state.loads + state.saves + state.compacts).toBe(0);
+    const saved = await state.load();
+    const fingerprint = (await state.loadMetadata())?.treeFingerprint;
+    expect(saved!.source.size).toBe(many + (many - FOLDERS) * perFolder + FOLDERS * FILES_PER_FOLDER + 1);
+    expect(fingerprint?.source.entries).toBe(saved!.source.size);
+    expect(fingerprint?.destination.entries).toBe(saved!.destination.size);
+  });
 });

@@ -5,7 +5,7 @@ import { SyncController } from '../controller.js';
 import { isSyncError } from '../errors.js';
 import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
-import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats } from '../model.js';
+import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats, Tree } from '../model.js';
 import { planSync } from '../planner/index.js';
 import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
 import { RateLimit } from '../rate-limit.js';
@@ -258,6 +258,16 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
   return { outcome, recorder, durabilityError };
 }
 
+/** Entries and files per side of a whole state. */
+function countsOf(state: LastKnownState): Record<Side, { entries: number; files: number }> {
+  const count = (tree: Tree) => {
+    let files = 0;
+    for (const entry of tree.values()) if (!entry.isDir) files++;
+    return { entries: tree.size, files };
+  };
+  return { source: count(state.source), destination: count(state.destination) };
+}
+
 /** Every path an action of the plan touches: its own, and where it renames to. */
 function actionPaths(plan: Plan): Set<string> {
   const paths = new Set<string>();
@@ -285,13 +295,20 @@ async function saveState(
   // The saved state (read intact) needs no rewrite when the run changed nothing in it
   // (no rewrite of a large tree), or when the store already holds every change the run
   // recorded and keeps them so.
-  const isSaved =
+  const holdsAll =
     lastKnown !== null &&
     refreshed.source.size === 0 &&
     refreshed.destination.size === 0 &&
-    (recorder.count === 0 || (!recorder.hasFailedWrites && (await ctx.state.keepsUpdates?.()) === true));
-  const finalState =
-    lastKnown !== null && recorder.count === 0 && isSaved ? lastKnown : recorder.compose(refreshed);
+    (recorder.count === 0 || !recorder.hasFailedWrites);
+  if (holdsAll && recorder.count === 0) return { finalState: lastKnown, touched };
+  const finalState = recorder.compose(refreshed);
+  let isSaved = false;
+  if (holdsAll && durabilityError === undefined && ctx.state.keepsUpdates) {
+    // The whole state is known here: its counts spare a later partial load from reading
+    // every record this run replaced.
+    await ctx.state.checkpointCounts?.(countsOf(finalState));
+    isSaved = (await ctx.state.keepsUpdates()) === true;
+  }
   if (!isSaved && durabilityError === undefined) await ctx.state.save(finalState);
   for (const path of recorder.changed) touched.add(path);
   return { finalState, touched };
