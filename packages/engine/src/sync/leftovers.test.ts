@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@syncengine/storage-local';
 import { afterAll, describe, expect, it } from 'vitest';
+import { filesBelow } from '../../test/testing/local-folders.js';
 import { writeText } from '../../test/testing/storage-contract.js';
 import { MemoryStorage } from '../backends/memory.js';
 import type { SyncEvent } from '../events.js';
@@ -46,16 +47,7 @@ async function tempFiles(dir: string): Promise<string[]> {
   return entries.filter((path) => isTempName(path.split('/').pop()!)).sort();
 }
 
-/** Every file below `dir` but the engine's own, with its content. */
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const path = join(entry.parentPath, entry.name).slice(dir.length + 1);
-    if (path.startsWith('.syncengine') || !entry.isFile()) continue;
-    out[path] = await readFile(join(dir, path), 'utf8');
-  }
-  return out;
-}
+const files = (dir: string) => filesBelow(dir);
 
 describe('temporary files an interrupted run left behind', () => {
   it('are removed by the next run on both sides and counted in its stats and events', async () => {
