@@ -10,6 +10,8 @@ import {
   createRunActionRepo,
   createRunRepo,
   type DatabaseHandle,
+  PairLockLostError,
+  PostgresStateStore,
 } from '@syncengine/db';
 import {
   canReachPostgres,
@@ -17,6 +19,7 @@ import {
   requireService,
   TEST_DATABASE_URL,
   type TestDatabase,
+  withClient,
 } from '@syncengine/db/testing';
 import { applyConflictDecisions, previewSync, sync } from '@syncengine/engine';
 import { createPathGuard, openStorage } from '@syncengine/locations';
@@ -171,6 +174,77 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
       timedOut.abort(new JobTimeoutError('time is up'));
       await expect(preview({ pairId: pair.id }, { signal: timedOut.signal })).rejects.toThrow('time is up');
       expect(await readFile(join(source, 'a.txt'), 'utf8')).toBe('alpha');
+    } finally {
+      jobs.close();
+      await queue.close();
+      await bus.close();
+    }
+  });
+
+  it('applies conflict decisions fenced by the pair lock: a worker whose lock a newer run took records nothing and leaves the run active', async () => {
+    const { db } = database;
+    const pairs = createPairRepo(db);
+    const runs = createRunRepo(db);
+    const conflicts = createConflictRepo(db);
+    const source = join(root, 'fenced', 'source');
+    const destination = join(root, 'fenced', 'destination');
+    await mkdir(source, { recursive: true });
+    await mkdir(destination, { recursive: true });
+    await writeFile(join(source, 'both.txt'), 'the source version');
+    await writeFile(join(destination, 'both.txt'), 'the destination version!');
+    const input = CreatePairSchema.parse({
+      name: 'fenced',
+      source: { type: 'local', path: source },
+      destination: { type: 'local', path: destination },
+      conflictResolution: 'MANUAL',
+    });
+    const pair = await pairs.create({ ...input, source: input.source, destination: input.destination });
+    const bus = createInProcessEventBus();
+    const queue = createInProcessQueue();
+    const launcher = createRunLauncher({ runs, queue, bus });
+    const jobs = createJobHandlers({
+      db,
+      pairs,
+      runs,
+      runActions: createRunActionRepo(db),
+      keptVersions: createKeptVersionRepo(db),
+      conflicts,
+      bus,
+      launcher,
+      secrets: createSecretBox('a test secret key that is long enough'),
+      paths: createPathGuard([root]),
+      openStorage: (location) => openStorage(location),
+      engine: { sync, applyConflictDecisions, previewSync },
+    });
+    const run = (runId: string, lockEpoch: number) =>
+      jobs.handlers['sync-run'](
+        { runId, pairId: pair.id },
+        { signal: new AbortController().signal, lockEpoch },
+      );
+    try {
+      const setEpoch = (epoch: number) =>
+        withClient(testDb.url, (client) =>
+          client.query(
+            `insert into pair_metadata (pair_id, lock_epoch) values ($1, $2)
+             on conflict (pair_id) do update set lock_epoch = $2`,
+            [pair.id, epoch],
+          ),
+        );
+      await setEpoch(1);
+      const first = await launcher.launch(pair.id, { trigger: 'manual' });
+      await run(first.run!.id, 1);
+      expect((await runs.get(first.run!.id))?.status).toBe('needs_decision');
+      const [pending] = await conflicts.list({ pairId: pair.id, status: 'pending' });
+      expect(await conflicts.resolve(pending!.id, 'source', 'admin')).not.toBeNull();
+      const before = await new PostgresStateStore(db, pair.id).load();
+
+      // A newer run took the lock (epoch 2) while this worker still runs with epoch 1.
+      await setEpoch(2);
+      const applying = await launcher.launch(pair.id, { trigger: 'conflict-resolution' });
+      await expect(run(applying.run!.id, 1)).rejects.toBeInstanceOf(PairLockLostError);
+      expect((await runs.get(applying.run!.id))?.status).toBe('running');
+      expect((await conflicts.get(pending!.id))?.appliedAt).toBeNull();
+      expect(await new PostgresStateStore(db, pair.id).load()).toEqual(before);
     } finally {
       jobs.close();
       await queue.close();

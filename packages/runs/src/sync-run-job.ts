@@ -27,6 +27,7 @@ import type {
   Entry,
   Plan,
   PlannedAction,
+  StateChange,
   Storage,
   SyncEvent,
   SyncOptions,
@@ -332,7 +333,7 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
       const destination = await openPairSide(deps, locations.destination, 'destination');
       storages.push(destination);
       if (run.trigger === 'conflict-resolution' && !run.dryRun) {
-        isCompleted = await applyDecisions(run, pair, { source, destination }, liveRun, work);
+        isCompleted = await applyDecisions(run, pair, { source, destination }, liveRun, work, context);
         return;
       }
       const result = await deps.engine.sync({
@@ -424,12 +425,16 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
     storages: { source: Storage; destination: Storage },
     liveRun: LiveRun,
     work: ReturnType<typeof createRunWork>,
+    context: JobContext | undefined,
   ): Promise<boolean> {
     const startedAt = Date.now();
     const decided = await deps.conflicts.listUnappliedDecisions(pair.id);
+    // Fenced like a sync run's store: a worker whose lock a newer one took records nothing,
+    // and the run stays active for its job to be tried again.
+    const state = new LockAwareStateStore(deps.db, pair.id, { lockEpoch: context?.lockEpoch });
     const outcomes = await deps.engine.applyConflictDecisions({
       ...storages,
-      state: new PostgresStateStore(deps.db, pair.id),
+      state,
       config: pairSyncConfig(pair, run),
       controller: liveRun.controller,
       onEvent: work.onEvent,
@@ -440,6 +445,9 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
         destination: conflict.destination as Entry | null,
       })),
     });
+    const lockLost =
+      context?.signal?.reason instanceof PairLockLostError ? context.signal.reason : state.lockLost;
+    if (lockLost) throw lockLost;
     const failures: string[] = [];
     let applied = 0;
     for (const [index, outcome] of outcomes.entries()) {
@@ -650,3 +658,20 @@ export function createSyncRunJob(deps: SyncRunJobDeps) {
   };
 }
 export type SyncRunJob = ReturnType<typeof createSyncRunJob>;
+
+/**
+ * The pair's state store, remembering a write refused because the pair's lock was taken by a
+ * newer run (the engine reports a failed write as a warning and goes on).
+ */
+class LockAwareStateStore extends PostgresStateStore {
+  lockLost: PairLockLostError | undefined;
+
+  override async update(changes: StateChange[]): Promise<void> {
+    try {
+      await super.update(changes);
+    } catch (error) {
+      if (error instanceof PairLockLostError) this.lockLost ??= error;
+      throw error;
+    }
+  }
+}
