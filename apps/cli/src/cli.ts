@@ -1,12 +1,12 @@
 import {
   DEFAULT_CONFIG,
-  MIN_BANDWIDTH_LIMIT,
   parseComparisonMode,
   parseConflictStrategy,
   parseSyncMode,
 } from '@syncengine/engine/config';
 import { isSyncError } from '@syncengine/engine/errors';
 import {
+  BANDWIDTH_LIMIT_BOUNDS,
   COMPARISON_MODES,
   CONFLICT_RESOLUTIONS,
   CONFLICT_STRATEGIES,
@@ -52,8 +52,6 @@ function durationParser(value: string): number {
   return ms;
 }
 
-/** The largest bandwidth limit a pair stores: 2 GiB/s less a byte. */
-const MAX_BANDWIDTH_LIMIT = 2 ** 31 - 1;
 const RATE_UNITS = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
 
 /**
@@ -69,7 +67,7 @@ export function bandwidthParser(value: string): number {
   }
   const unit = (match[3] ?? match[2] ?? 'k').toLowerCase() as keyof typeof RATE_UNITS;
   const bytes = Math.round(Number(match[1]) * RATE_UNITS[unit]);
-  if (bytes < MIN_BANDWIDTH_LIMIT || bytes > MAX_BANDWIDTH_LIMIT) {
+  if (bytes < BANDWIDTH_LIMIT_BOUNDS.min || bytes > BANDWIDTH_LIMIT_BOUNDS.max) {
     throw new InvalidArgumentError(`the bandwidth limit must be from 1K to 2G per second, got "${value}"`);
   }
   return bytes;

@@ -1,4 +1,4 @@
-import { PAIR_SETTING_DEFAULTS } from '@syncengine/engine/model';
+import { BANDWIDTH_LIMIT_BOUNDS, PAIR_SETTING_DEFAULTS } from '@syncengine/engine/model';
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common.js';
 import { ComparisonModeSchema, ConflictStrategySchema, SyncModeSchema } from './enums.js';
@@ -71,10 +71,13 @@ export type Concurrency = z.infer<typeof ConcurrencySchema>;
 export const BandwidthLimitSchema = z
   .number()
   .int('bandwidthLimit must be a whole number of bytes per second')
-  .min(1024, 'bandwidthLimit must be at least 1024 bytes per second (1 KiB/s), or null for no limit')
+  .min(
+    BANDWIDTH_LIMIT_BOUNDS.min,
+    `bandwidthLimit must be at least ${BANDWIDTH_LIMIT_BOUNDS.min} bytes per second (1 KiB/s), or null for no limit`,
+  )
   .max(
-    2 ** 31 - 1,
-    'bandwidthLimit must be at most 2147483647 bytes per second (2 GiB/s), or null for no limit',
+    BANDWIDTH_LIMIT_BOUNDS.max,
+    `bandwidthLimit must be at most ${BANDWIDTH_LIMIT_BOUNDS.max} bytes per second (2 GiB/s), or null for no limit`,
   )
   .nullable();
 

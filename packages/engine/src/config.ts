@@ -1,5 +1,6 @@
 import { SyncError } from './errors.js';
 import {
+  BANDWIDTH_LIMIT_BOUNDS,
   COMPARISON_MODES,
   CONFLICT_STRATEGIES,
   type ComparisonMode,
@@ -68,9 +69,6 @@ export const DEFAULT_CONFIG: SyncConfig = {
   strict: false,
 };
 
-/** The smallest bandwidth limit, in bytes per second: 1 KiB/s. */
-export const MIN_BANDWIDTH_LIMIT = 1024;
-
 const normalise = (value: string) => value.replace(/[-_\s]/g, '').toLowerCase();
 
 const MODE_ALIASES: Record<string, SyncMode> = {
@@ -126,11 +124,11 @@ export function resolveConfig(partial: Partial<SyncConfig> = {}): SyncConfig {
   positiveInt('operations', config.operations);
   if (
     config.bandwidthLimit !== null &&
-    (!Number.isInteger(config.bandwidthLimit) || config.bandwidthLimit < MIN_BANDWIDTH_LIMIT)
+    (!Number.isInteger(config.bandwidthLimit) || config.bandwidthLimit < BANDWIDTH_LIMIT_BOUNDS.min)
   ) {
     throw new SyncError(
       'INVALID_CONFIG',
-      `bandwidthLimit must be a whole number of bytes per second of at least ${MIN_BANDWIDTH_LIMIT} (1 KiB/s), or none, got ${config.bandwidthLimit}`,
+      `bandwidthLimit must be a whole number of bytes per second of at least ${BANDWIDTH_LIMIT_BOUNDS.min} (1 KiB/s), or none, got ${config.bandwidthLimit}`,
     );
   }
   if (

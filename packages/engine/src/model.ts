@@ -87,6 +87,12 @@ export const PAIR_SETTING_DEFAULTS: {
   bandwidthLimit: null,
 };
 
+/**
+ * Bounds of a bandwidth limit, in bytes per second: 1 KiB/s, and what a pair stores (2 GiB/s
+ * less a byte). The engine takes any whole number from `min` up.
+ */
+export const BANDWIDTH_LIMIT_BOUNDS = { min: 1024, max: 2 ** 31 - 1 } as const;
+
 /** How one conflict is settled. SPEC §6. */
 export const CONFLICT_RESOLUTIONS = ['source', 'destination', 'keep-both', 'skip'] as const;
 export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];

@@ -9,7 +9,7 @@ import {
 } from '@syncengine/contracts';
 import type { ComparisonMode, ConflictStrategy, SyncMode } from '@syncengine/engine/model';
 import { EXIT, type ExitCode, usageError } from '../exit-codes.js';
-import { formatBytes, plural, table } from '../format.js';
+import { formatBytes, formatRate, plural, table } from '../format.js';
 import type { CliIo } from '../sync.command.js';
 import { type ApiClient, createApiClient } from './api-client.js';
 import { loadCredentials, normaliseServerUrl, removeCredentials, saveCredentials } from './credentials.js';
@@ -122,7 +122,7 @@ export async function pairsShowCommand(
     `conflicts:    ${kebab(pair.conflictResolution)}${pending.length ? ` (${plural(pending.length, 'conflict')} pending)` : ''}`,
     `transfers:    ${pair.concurrency.transfers}, operations ${pair.concurrency.operations}`,
     `max delete:   ${pair.maxDeletePercent} %`,
-    `bandwidth:    ${pair.bandwidthLimit === null ? 'no limit' : `${formatBytes(pair.bandwidthLimit)}/s`}`,
+    `bandwidth:    ${pair.bandwidthLimit === null ? 'no limit' : formatRate(pair.bandwidthLimit)}`,
     `ignore:       ${pair.ignorePatterns.length ? pair.ignorePatterns.join(', ') : '—'}`,
     `schedule:     ${pair.schedule ?? '—'}${pair.nextRunAt ? ` (next ${time(pair.nextRunAt)})` : ''}`,
     `enabled:      ${pair.enabled ? 'yes' : 'no'}`,
