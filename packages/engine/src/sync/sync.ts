@@ -5,13 +5,14 @@ import { SyncController } from '../controller.js';
 import { isSyncError } from '../errors.js';
 import type { SyncEvent, SyncStatus } from '../events.js';
 import { canHashLocally, DEFAULT_HASH } from '../hash.js';
-import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats, Tree } from '../model.js';
+import type { HashAlgorithm, LastKnownState, Plan, Side, SyncStats } from '../model.js';
 import { planSync } from '../planner/index.js';
 import { emptyProgressTotals, progressTotalsOf } from '../progress.js';
 import { RateLimit } from '../rate-limit.js';
 import type { StateChange, SyncMetadata, TreeFingerprint } from '../state-store.js';
 import { type ExecutionOutcome, Executor, emptyOutcome } from './executor.js';
 import { findUnchangedTrees, fingerprintAfterRun, fingerprintKey } from './fingerprint.js';
+import { recordedFileCount } from './incremental.js';
 import { removeLeftovers } from './leftovers.js';
 import { saveRunMetadata } from './metadata.js';
 import { checkCapabilities, maxDeleteViolation } from './preflight.js';
@@ -260,12 +261,8 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
 
 /** Entries and files per side of a whole state. */
 function countsOf(state: LastKnownState): Record<Side, { entries: number; files: number }> {
-  const count = (tree: Tree) => {
-    let files = 0;
-    for (const entry of tree.values()) if (!entry.isDir) files++;
-    return { entries: tree.size, files };
-  };
-  return { source: count(state.source), destination: count(state.destination) };
+  const count = (side: Side) => ({ entries: state[side].size, files: recordedFileCount(state, side) });
+  return { source: count('source'), destination: count('destination') };
 }
 
 /** Every path an action of the plan touches: its own, and where it renames to. */
