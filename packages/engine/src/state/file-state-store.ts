@@ -259,7 +259,9 @@ export class FileStateStore implements StateStore {
     // each record the journal changed after that point, from what it replaced. What it
     // replaced is in the journal before that point, or else in the trees: only those paths'
     // lines are read beyond the part.
-    const checkpoint = journal ? await this.readCheckpoint(changes.length) : null;
+    const checkpoint = journal
+      ? await this.readCheckpoint(changes.length, await this.treeIdentities())
+      : null;
     const counted = checkpoint?.changes ?? 0;
     const earlier = new Map<string, StateChange>();
     for (let at = 0; at < counted; at++) earlier.set(changes[at]!.path, changes[at]!);
@@ -362,13 +364,11 @@ export class FileStateStore implements StateStore {
   }
 
   /** True when both indexes describe the trees as they are. */
-  private async hasCurrentIndexes(): Promise<boolean> {
+  private async hasCurrentIndexes(trees: CountsRecord['trees'] | null): Promise<boolean> {
+    if (!trees) return false;
     for (const side of SIDES) {
       const index = await this.readIndex(side);
-      if (!index) return false;
-      const stats = await fsp.stat(this.file(TREE_FILES[side]), { bigint: true });
-      if (Number(stats.size) !== index.treeBytes || stats.mtimeNs.toString() !== index.treeMtimeNs)
-        return false;
+      if (index?.treeBytes !== trees[side].bytes || index.treeMtimeNs !== trees[side].mtime_ns) return false;
     }
     return true;
   }
@@ -450,11 +450,14 @@ export class FileStateStore implements StateStore {
   }
 
   /**
-   * The counts checkpoint, where it counts on the tree files as they are and on at most the
-   * `journalChanges` changes the journal holds; null otherwise (missing, damaged, or of trees
-   * saved since).
+   * The counts checkpoint, where it counts on the tree files as they are (`trees`, from
+   * `treeIdentities()`) and on at most the `journalChanges` changes the journal holds; null
+   * otherwise (missing, damaged, or of trees saved since).
    */
-  private async readCheckpoint(journalChanges: number): Promise<CountsRecord | null> {
+  private async readCheckpoint(
+    journalChanges: number,
+    trees: CountsRecord['trees'] | null,
+  ): Promise<CountsRecord | null> {
     const text = await readOptional(this.file(COUNTS_FILE));
     if (text === undefined) return null;
     let record: CountsRecord;
@@ -477,7 +480,6 @@ export class FileStateStore implements StateStore {
     ) {
       return null;
     }
-    const trees = await this.treeIdentities();
     const isSame = SIDES.every(
       (side) =>
         trees?.[side].bytes === record.trees?.[side]?.bytes &&
@@ -486,7 +488,7 @@ export class FileStateStore implements StateStore {
     return isSame ? record : null;
   }
 
-  /** Size and modification time of each tree file; null where one is missing. */
+  /** Size and modification time of each tree file, as indexes and checkpoints name them; null where one is missing. */
   private async treeIdentities(): Promise<CountsRecord['trees'] | null> {
     const identities = {} as CountsRecord['trees'];
     for (const side of SIDES) {
@@ -528,8 +530,8 @@ export class FileStateStore implements StateStore {
    * than `MAX_JOURNAL_FOLDERS` folders since its last counts checkpoint: `loadPart()` reads
    * every folder those changes touch (the trees' counts need the records they replaced), so
    * after a run that changed a file in every folder, without a checkpoint, each load of a few
-   * folders would read nearly all of them. So are trees
-   * without a current index (saved by an earlier version), which `loadPart()` would read whole.
+   * folders would read nearly all of them. So are trees without a current index (saved by an
+   * earlier version), which `loadPart()` would read whole.
    */
   async keepsUpdates(): Promise<boolean> {
     const sizeOf = (name: string) => fsp.stat(this.file(name)).then((stats) => stats.size);
@@ -539,12 +541,13 @@ export class FileStateStore implements StateStore {
       );
       if (journal! > Math.min(source!, destination!) / 10) return false;
       const changes = (await this.journalChanges()) ?? [];
-      const checkpoint = await this.readCheckpoint(changes.length);
+      const trees = await this.treeIdentities();
+      const checkpoint = await this.readCheckpoint(changes.length, trees);
       const folders = new Set<string>();
       for (let at = checkpoint?.changes ?? 0; at < changes.length; at++) {
         folders.add(parentPath(changes[at]!.path));
       }
-      return folders.size <= MAX_JOURNAL_FOLDERS && (await this.hasCurrentIndexes());
+      return folders.size <= MAX_JOURNAL_FOLDERS && (await this.hasCurrentIndexes(trees));
     } catch {
       // No trees (or no journal) yet: the save writes them.
       return false;
