@@ -27,7 +27,7 @@ import { createSecretBox } from '@syncengine/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEventBus } from './bus.js';
 import { createInProcessQueue } from './in-process-queue.js';
-import { createJobHandlers } from './job-handlers.js';
+import { createJobHandlers, type JobHandlerDeps } from './job-handlers.js';
 import { JobTimeoutError } from './job-queue.js';
 import { createRunLauncher } from './launcher.js';
 
@@ -48,6 +48,24 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
     await testDb?.drop();
     if (root) await rm(root, { recursive: true, force: true });
   });
+
+  /** The job handlers on the test database, with the real engine and repositories, local paths under `root`; `deps` replaces any of them. */
+  const handlersWith = (deps: Partial<JobHandlerDeps> & Pick<JobHandlerDeps, 'bus' | 'launcher'>) => {
+    const { db } = database;
+    return createJobHandlers({
+      db,
+      pairs: createPairRepo(db),
+      runs: createRunRepo(db),
+      runActions: createRunActionRepo(db),
+      keptVersions: createKeptVersionRepo(db),
+      conflicts: createConflictRepo(db),
+      secrets: createSecretBox('a test secret key that is long enough'),
+      paths: createPathGuard([root]),
+      openStorage: (location) => openStorage(location),
+      engine: { sync, applyConflictDecisions, previewSync },
+      ...deps,
+    });
+  };
 
   it('loads and decrypts the pair of a sync-run once, runs it, and writes the progress of a short run with its end', async () => {
     const { db } = database;
@@ -88,19 +106,12 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
     const bus = createInProcessEventBus();
     const queue = createInProcessQueue();
     const launcher = createRunLauncher({ runs, queue, bus });
-    const jobs = createJobHandlers({
-      db,
+    const jobs = handlersWith({
       pairs,
       runs,
-      runActions: createRunActionRepo(db),
-      keptVersions: createKeptVersionRepo(db),
-      conflicts: createConflictRepo(db),
       bus,
       launcher,
       secrets,
-      paths: createPathGuard([root]),
-      openStorage: (location) => openStorage(location),
-      engine: { sync, applyConflictDecisions, previewSync },
       // Longer than the run, whatever the machine's load.
       options: { progressWriteIntervalMs: 600_000 },
     });
@@ -145,19 +156,12 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
     const outside = await createPair(join(root, 'elsewhere'));
     const bus = createInProcessEventBus();
     const queue = createInProcessQueue();
-    const jobs = createJobHandlers({
-      db,
+    const jobs = handlersWith({
       pairs,
       runs,
-      runActions: createRunActionRepo(db),
-      keptVersions: createKeptVersionRepo(db),
-      conflicts: createConflictRepo(db),
       bus,
       launcher: createRunLauncher({ runs, queue, bus }),
-      secrets: createSecretBox('a test secret key that is long enough'),
       paths: createPathGuard([allowed]),
-      openStorage: (location) => openStorage(location),
-      engine: { sync, applyConflictDecisions, previewSync },
     });
     const preview = jobs.handlers['plan-preview'];
     try {
@@ -202,20 +206,7 @@ describe.skipIf(!hasPostgres)('the job handlers, on a fresh Postgres database', 
     const bus = createInProcessEventBus();
     const queue = createInProcessQueue();
     const launcher = createRunLauncher({ runs, queue, bus });
-    const jobs = createJobHandlers({
-      db,
-      pairs,
-      runs,
-      runActions: createRunActionRepo(db),
-      keptVersions: createKeptVersionRepo(db),
-      conflicts,
-      bus,
-      launcher,
-      secrets: createSecretBox('a test secret key that is long enough'),
-      paths: createPathGuard([root]),
-      openStorage: (location) => openStorage(location),
-      engine: { sync, applyConflictDecisions, previewSync },
-    });
+    const jobs = handlersWith({ pairs, runs, conflicts, bus, launcher });
     const run = (runId: string, lockEpoch: number) =>
       jobs.handlers['sync-run'](
         { runId, pairId: pair.id },
