@@ -132,7 +132,7 @@ export function* serializeTree(tree: Tree, index?: TreeIndexBuilder): Generator<
  * `file`) when the bytes are not such an object: damaged, or cut short. Text is read as
  * its UTF-8 bytes, as the file holds it.
  */
-export function parseTree(input: Uint8Array | string, file: string): Tree {
+export function parseTree(input: Buffer | string, file: string): Tree {
   const bytes = asBuffer(input);
   const fast = readTreeLines(bytes, file);
   if (fast) return fast;
@@ -152,12 +152,8 @@ export function parseTree(input: Uint8Array | string, file: string): Tree {
   return tree;
 }
 
-const asBuffer = (input: Uint8Array | string): Buffer =>
-  typeof input === 'string'
-    ? Buffer.from(input, 'utf8')
-    : Buffer.isBuffer(input)
-      ? input
-      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+const asBuffer = (input: Buffer | string): Buffer =>
+  typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
 
 const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
 const KEY_END = ascii('":{');
@@ -185,7 +181,7 @@ const KNOWN_ALGORITHMS = ['xxh3-64', 'xxh3-128', 'md5', 'sha1', 'sha256', 'etag'
  * or anything in them is off, so that the full parse (and its error reporting) decides; the
  * result is always what `JSON.parse` of the whole text (the bytes decoded as UTF-8) would give.
  */
-export function readTreeLines(input: Uint8Array | string, file: string): Tree | null {
+export function readTreeLines(input: Buffer | string, file: string): Tree | null {
   const bytes = asBuffer(input);
   const length = bytes.length;
   if (
