@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isSyncError } from './errors.js';
 import { RateLimit } from './rate-limit.js';
 
 /** A limit on a clock the test moves, recording each wait instead of making it. */
@@ -51,16 +50,6 @@ describe('RateLimit', () => {
     advance(600);
     await limit.take(500);
     expect(waits).toEqual([1000, 900]);
-  });
-
-  it('stops a wait when its signal fires, with CANCELLED', async () => {
-    const limit = new RateLimit(1024);
-    await limit.take(256);
-    const controller = new AbortController();
-    const waiting = limit.take(60 * 1024, controller.signal);
-    controller.abort();
-    const error = await waiting.catch((caught: unknown) => caught);
-    expect(isSyncError(error, 'CANCELLED')).toBe(true);
   });
 
   it('refuses a rate that is not a positive number', () => {

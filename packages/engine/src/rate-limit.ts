@@ -11,7 +11,7 @@ export interface RateLimitOptions {
   /** Elapsed time (default: monotonic). */
   clock?: Clock;
   /** How a wait is made (a test records the waits instead). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface RateLimitOptions {
 export class RateLimit {
   readonly #msPerByte: number;
   readonly #clock: Clock;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #sleep: (ms: number) => Promise<void>;
   /** When the bytes reserved so far will have gone at the limit's rate. */
   #freeAt = Number.NEGATIVE_INFINITY;
 
@@ -41,13 +41,13 @@ export class RateLimit {
   }
 
   /**
-   * Reserves `bytes` and resolves when they may go. Rejects with CANCELLED when `signal`
-   * fires first (the bytes stay reserved: a cancelled run sends nothing more).
+   * Reserves `bytes` and resolves when they may go. A wait is not cut short by a pause or a
+   * cancel: the transfer under way finishes (SPEC §9), at the limit's rate.
    */
-  take(bytes: number, signal?: AbortSignal): Promise<void> {
+  take(bytes: number): Promise<void> {
     const now = this.#clock.now();
     this.#freeAt = Math.max(this.#freeAt, now - BURST_MS) + bytes * this.#msPerByte;
     const wait = this.#freeAt - now;
-    return wait > 0 ? this.#sleep(wait, signal) : Promise.resolve();
+    return wait > 0 ? this.#sleep(wait) : Promise.resolve();
   }
 }

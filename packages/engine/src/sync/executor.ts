@@ -63,8 +63,6 @@ export interface ExecutorOptions {
   retry?: RetryPolicy;
   /** The bandwidth limit every copy waits for; none without one. */
   rateLimit?: RateLimit;
-  /** Fires on cancel: ends a copy's wait for the bandwidth limit. */
-  signal?: AbortSignal;
 }
 
 /** An outcome with nothing done yet. */
@@ -228,7 +226,7 @@ export class Executor {
       to: action.path,
       planned: trees[from].get(action.path)!,
     }));
-    await this.#o.rateLimit?.take(group.bytes, this.#o.signal);
+    await this.#o.rateLimit?.take(group.bytes);
     for (const copy of copies) {
       emit({
         type: isUpload ? 'upload_start' : 'download_start',
@@ -320,9 +318,6 @@ export class Executor {
   }
 
   #fail(action: PlannedAction, error: unknown): void {
-    // Stopped by the cancel while it waited (for the bandwidth limit): not done, and not a
-    // failure either; the next run plans it again.
-    if (this.#o.gate.isCancelled && isSyncError(error, 'CANCELLED')) return;
     const message = this.#failPath(action.path, error);
     this.#o.emit({ type: 'action_complete', action, error: message });
   }
@@ -543,7 +538,6 @@ export class Executor {
         algorithm: this.#o.hashAlgorithm,
         ifAbsent,
         rateLimit: this.#o.rateLimit,
-        signal: this.#o.signal,
         onProgress: (bytes) => {
           const now = Date.now();
           if (now - lastProgress < PROGRESS_INTERVAL_MS) return;

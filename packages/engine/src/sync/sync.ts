@@ -233,7 +233,6 @@ async function execute(ctx: RunContext, plan: Plan, prepared: Prepared): Promise
     hashAlgorithm: canHashLocally(hashAlgorithm ?? '') ? (hashAlgorithm as HashAlgorithm) : DEFAULT_HASH,
     onConflict: ctx.onConflict,
     rateLimit: config.bandwidthLimit === null ? undefined : new RateLimit(config.bandwidthLimit),
-    signal: controller.signal,
   });
   await executor.run(plan.actions);
   await recorder.flush();

@@ -42,8 +42,6 @@ export interface CopyOptions {
   onProgress?: (bytes: number) => void;
   /** The run's bandwidth limit: each chunk waits for room in it before it is written. */
   rateLimit?: RateLimit;
-  /** Cancels a wait for the bandwidth limit (and so the copy, leaving nothing at the target). */
-  signal?: AbortSignal;
 }
 
 /**
@@ -87,7 +85,7 @@ export async function copyFile(
   async function* hashing(source: Readable): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       const buffer = chunk as Buffer;
-      if (options.rateLimit) await options.rateLimit.take(buffer.length, options.signal);
+      if (options.rateLimit) await options.rateLimit.take(buffer.length);
       hasher.update(buffer);
       transferred += buffer.length;
       options.onProgress?.(transferred);
@@ -129,7 +127,7 @@ async function copyBytes(
   if (data.length !== planned.size || !isSameVersion(planned, after)) {
     throw changed('changed since it was scanned');
   }
-  if (options.rateLimit) await options.rateLimit.take(data.length, options.signal);
+  if (options.rateLimit) await options.rateLimit.take(data.length);
   const hash = hashBytes(data, options.algorithm);
   options.onProgress?.(data.length);
   const written = await to.write(toPath, oneChunk(data), writeOptions(options));
